@@ -1,0 +1,15 @@
+// procguard's entry point: runs the command line and sets the exit code, nothing else.
+
+import { ExitCode } from './exit-codes.js';
+import { processIo } from './io.js';
+import { runCli } from './program.js';
+
+try {
+  process.exitCode = await runCli(process.argv.slice(2), processIo);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`procguard: internal error: ${message}\n`);
+  if (process.env.PROCGUARD_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+  else process.stderr.write('procguard: set PROCGUARD_DEBUG=1 for details, and please report this\n');
+  process.exitCode = ExitCode.INTERNAL_ERROR;
+}

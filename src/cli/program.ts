@@ -1,0 +1,51 @@
+// The command line: verbs, options, help and usage errors (exit 2), built with commander.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { runValidate } from './validate.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const CONFIG_HELP = 'policy file or conf.d directory (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let exitCode: ExitCode = ExitCode.OK;
+  const program = new Command('procguard')
+    .description('Declarative policies for the processes on this host: memory caps, OOM priorities, load pauses, runtime limits.')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run "procguard --help" for the list of commands and options)')
+    .exitOverride();
+
+  program
+    .command('validate')
+    .summary('check policy files: syntax, schema, references, templates')
+    .description(
+      'Parse, schema-check and cross-check policy files. Every problem is printed as FILE:LINE:COL: error|warning: message.\n' +
+        '-c paths form one configuration, as the daemon loads it; each PATH argument is checked on its own\n' +
+        '(a file, or every directory under it that holds *.yaml/*.yml files).\n' +
+        'Exit status: 0 valid (warnings allowed), 2 invalid.',
+    )
+    .argument('[paths...]', 'policy files or directories to check, each on its own')
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--json', 'print the diagnostics as a JSON array')
+    .action(async (paths: string[], options: { config: string[]; json?: boolean }) => {
+      exitCode = await runValidate(paths, options, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    const asked = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
+    return asked ? ExitCode.OK : ExitCode.INVALID;
+  }
+  return exitCode;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

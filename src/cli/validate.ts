@@ -1,0 +1,72 @@
+// `procguard validate [-c PATH]… [PATH…] [--json]`: parse, schema-check and cross-check
+// policy files; one line per problem as FILE:LINE:COL, a summary, exit 0 or 2.
+
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
+import { configPaths, discoverPolicySets, loadPolicyFiles, type LoadOptions } from '../policy/load.js';
+import type { PolicySet } from '../policy/model.js';
+import { validatePolicyFiles } from '../policy/validate.js';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+export interface ValidateOptions {
+  config: string[];
+  json?: boolean;
+}
+
+interface SetReport {
+  label: string;
+  fileCount: number;
+  diagnostics: Diagnostic[];
+  policySet?: PolicySet;
+}
+
+/**
+ * `-c` paths form one configuration, exactly as the daemon would load it. Each positional
+ * PATH is checked on its own: a file alone, or every directory under it that holds policy files.
+ */
+export async function runValidate(paths: string[], options: ValidateOptions, io: CliIo, load: LoadOptions = {}): Promise<ExitCode> {
+  const sets: string[][] = [];
+  if (options.config.length > 0 || paths.length === 0) sets.push(configPaths(options.config, io.env));
+  for (const path of paths) {
+    for (const found of await discoverPolicySets(path)) sets.push([found]);
+  }
+
+  const reports: SetReport[] = [];
+  for (const set of sets) {
+    const loaded = await loadPolicyFiles(set, load);
+    const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
+    reports.push({ label: set.join(', '), fileCount: loaded.files.length, ...result });
+  }
+
+  const all = reports.flatMap((r) => r.diagnostics);
+  if (options.json) {
+    io.stdout(`${JSON.stringify(all, null, 2)}\n`);
+  } else {
+    for (const d of all) io.stdout(`${formatDiagnostic(d)}\n`);
+    for (const report of reports) io.stdout(`${summaryLine(report)}\n`);
+  }
+  return hasErrors(all) ? ExitCode.INVALID : ExitCode.OK;
+}
+
+function summaryLine(report: SetReport): string {
+  const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = report.diagnostics.length - errors;
+  const files = plural(report.fileCount, 'file');
+  const warned = warnings > 0 ? `, ${plural(warnings, 'warning')}` : '';
+  if (!report.policySet) return `${report.label}: invalid: ${plural(errors, 'error')}${warned} in ${files}`;
+  const { policies, supervisors, notifiers } = report.policySet;
+  const byKind = new Map<string, number>();
+  for (const p of policies) byKind.set(p.kind, (byKind.get(p.kind) ?? 0) + 1);
+  const kinds = [...byKind].map(([kind, count]) => `${kind} ${count}`).join(', ');
+  const audit = policies.filter((p) => p.mode === 'audit').length;
+  const details = [
+    `${plural(policies.length, 'policy', 'policies')}${kinds ? ` (${kinds}${audit ? `; ${audit} in audit mode` : ''})` : ''}`,
+    plural(supervisors.length, 'supervisor'),
+    plural(notifiers.length, 'notifier'),
+  ].join(', ');
+  return `${report.label}: valid: ${details} in ${files}${warned}`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -1,0 +1,209 @@
+// Checks the schema cannot make: across files (unique names, settings set once,
+// references to notifiers and supervisors) and inside values (regexes, templates,
+// load hysteresis, limits that must be positive). Pure: the loader has read everything.
+
+import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
+import { show } from './schema-diagnostics.js';
+import { didYouMean, nearest } from './suggest.js';
+import { compilePattern } from './model.js';
+import { checkTemplate } from './templates.js';
+import { parseDuration, parseSize } from './units.js';
+import {
+  isRecord,
+  matchBlocks,
+  namedSection,
+  policyEntries,
+  policyLabel,
+  stringItems,
+  type Entry,
+} from './walk.js';
+import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
+
+export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
+  const report = new Reporter();
+  checkSettings(files, report);
+  checkUniqueNames(files, report);
+  checkReferences(files, report);
+  for (const policy of policyEntries(files)) checkPolicyValues(policy, report);
+  checkTemplates(files, report);
+  return report.diagnostics;
+}
+
+class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+
+  add(file: ParsedFile, path: PathSegment[], severity: Severity, code: DiagnosticCode, message: string, target: 'key' | 'value' = 'value'): void {
+    this.diagnostics.push(diagnostic(file.path, locate(file, path, target), severity, code, message));
+  }
+
+  where(file: ParsedFile, path: PathSegment[], target: 'key' | 'value' = 'value'): string {
+    const { line, column } = locate(file, path, target);
+    return `${file.path}:${line}:${column}`;
+  }
+}
+
+function checkSettings(files: readonly ParsedFile[], report: Reporter): void {
+  const firstSetter = new Map<string, ParsedFile>();
+  for (const file of files) {
+    const settings = isRecord(file.data) ? file.data.settings : undefined;
+    if (!isRecord(settings)) continue;
+    for (const key of Object.keys(settings)) {
+      const first = firstSetter.get(key);
+      if (!first) {
+        firstSetter.set(key, file);
+        continue;
+      }
+      const path = ['settings', key];
+      report.add(file, path, 'error', 'duplicate-setting', `settings.${key} is already set at ${report.where(first, path, 'key')}; set each setting in one file only`, 'key');
+      report.add(first, path, 'error', 'duplicate-setting', `settings.${key} is set again at ${report.where(file, path, 'key')}; set each setting in one file only`, 'key');
+    }
+  }
+}
+
+function checkUniqueNames(files: readonly ParsedFile[], report: Reporter): void {
+  const definitions: Array<{ what: string; name: string; file: ParsedFile; path: PathSegment[]; target: 'key' | 'value' }> = [];
+  for (const section of ['supervisors', 'notifiers'] as const) {
+    for (const entry of namedSection(files, section)) {
+      definitions.push({ what: section.slice(0, -1), name: entry.name, file: entry.file, path: entry.path, target: 'key' });
+    }
+  }
+  for (const policy of policyEntries(files)) {
+    const name = policy.value.name;
+    if (typeof name === 'string') definitions.push({ what: 'policy', name, file: policy.file, path: [...policy.path, 'name'], target: 'value' });
+  }
+  const first = new Map<string, (typeof definitions)[number]>();
+  for (const definition of definitions) {
+    const key = `${definition.what}\0${definition.name}`;
+    const earlier = first.get(key);
+    if (!earlier) {
+      first.set(key, definition);
+      continue;
+    }
+    const label = `${definition.what} name "${definition.name}"`;
+    report.add(definition.file, definition.path, 'error', 'duplicate-name', `Duplicate ${label}: first defined at ${report.where(earlier.file, earlier.path, earlier.target)}`, definition.target);
+    report.add(earlier.file, earlier.path, 'error', 'duplicate-name', `Duplicate ${label}: defined again at ${report.where(definition.file, definition.path, definition.target)}`, earlier.target);
+  }
+}
+
+function checkReferences(files: readonly ParsedFile[], report: Reporter): void {
+  const notifiers = namedSection(files, 'notifiers').map((n) => n.name);
+  const supervisors = namedSection(files, 'supervisors').map((s) => s.name);
+  const used = new Set<string>();
+  for (const policy of policyEntries(files)) {
+    const notify = policy.value.notify;
+    if (Array.isArray(notify)) {
+      notify.forEach((rule, index) => {
+        const to = isRecord(rule) ? rule.to : undefined;
+        if (typeof to !== 'string') return;
+        used.add(to);
+        if (notifiers.includes(to)) return;
+        const known = notifiers.length === 0 ? 'no notifiers are defined' : `defined notifiers: ${notifiers.join(', ')}`;
+        report.add(policy.file, [...policy.path, 'notify', index, 'to'], 'error', 'unknown-reference', `Unknown notifier "${to}" in notify of ${policyLabel(policy)}${didYouMean(nearest(to, notifiers))} (${known})`);
+      });
+    }
+    for (const block of matchBlocks(policy)) {
+      for (const [name, path] of stringItems(block.value.supervisor, [...block.path, 'supervisor'])) {
+        if (supervisors.includes(name)) continue;
+        const known = supervisors.length === 0
+          ? 'no supervisors are configured, so procguard uses SUPERVISOR_SERVER_URL'
+          : `configured supervisors: ${supervisors.join(', ')}`;
+        report.add(policy.file, path, 'error', 'unknown-reference', `Unknown supervisor "${name}" in match of ${policyLabel(policy)}${didYouMean(nearest(name, supervisors))} (${known})`);
+      }
+    }
+  }
+  for (const notifier of namedSection(files, 'notifiers')) {
+    if (!used.has(notifier.name)) {
+      report.add(notifier.file, notifier.path, 'warning', 'unused', `Notifier "${notifier.name}" is not used by any policy`, 'key');
+    }
+  }
+}
+
+function checkPolicyValues(policy: Entry, report: Reporter): void {
+  const { file, path, value } = policy;
+  const label = policyLabel(policy);
+
+  for (const block of matchBlocks(policy)) {
+    checkRegexes(block, label, report);
+    const selectors = Object.keys(block.value).filter((key) => key !== 'exclude');
+    if (selectors.length === 0 && 'exclude' in block.value) {
+      report.add(file, block.path, 'error', 'invalid-value', `The match of ${label} has only "exclude": say which processes it applies to before subtracting some`);
+    }
+  }
+
+  if (value.kind === 'load' && typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
+    report.add(file, [...path, 'resume_below'], 'error', 'inconsistent', `resume_below (${value.resume_below}) must be lower than pause_above (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`);
+  }
+
+  if (value.kind === 'memory' && parseSize(value.max_rss) === 0) {
+    report.add(file, [...path, 'max_rss'], 'error', 'invalid-value', `max_rss in ${label} must be greater than 0`);
+  }
+  for (const key of ['max_runtime', 'max_pause'] as const) {
+    if (key in value && parseDuration(value[key]) === 0) {
+      report.add(file, [...path, key], 'error', 'invalid-value', `${key} in ${label} must be longer than 0s`);
+    }
+  }
+  const maxActions = value.max_actions;
+  if (isRecord(maxActions) && parseDuration(maxActions.within) === 0) {
+    report.add(file, [...path, 'max_actions', 'within'], 'error', 'invalid-value', `max_actions.within in ${label} must be longer than 0s`);
+  }
+  if ('grace' in value && (value.kind === 'memory' || value.kind === 'runtime') && value.action !== 'kill') {
+    report.add(file, [...path, 'grace'], 'warning', 'inconsistent', `grace in ${label} only applies to action kill; this policy's action is ${describeAction(value.action)}`, 'key');
+  }
+}
+
+function checkRegexes(block: Entry, label: string, report: Reporter): void {
+  const patterns: Array<[string, PathSegment[]]> = [
+    ...stringItems(block.value.name, [...block.path, 'name'])
+      .filter(([text]) => text.length > 2 && text.startsWith('/') && text.endsWith('/'))
+      .map(([text, path]): [string, PathSegment[]] => [text.slice(1, -1), path]),
+    ...stringItems(block.value.cmdline, [...block.path, 'cmdline']),
+  ];
+  for (const [pattern, path] of patterns) {
+    const problem = regexProblem(pattern);
+    if (problem === undefined) continue;
+    report.add(block.file, path, 'error', 'invalid-regex', `Invalid regular expression ${show(pattern)} in ${label}: ${problem}`);
+  }
+}
+
+/** Why a pattern does not compile as the engine compiles it, or undefined. */
+export function regexProblem(pattern: string): string | undefined {
+  try {
+    compilePattern(pattern);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+  }
+}
+
+function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
+  for (const notifier of namedSection(files, 'notifiers')) {
+    const mail = notifier.value.mail;
+    if (!isRecord(mail)) continue;
+    const mailPath = [...notifier.path, 'mail'];
+    for (const key of ['subject', 'body'] as const) {
+      const template = mail[key];
+      if (typeof template !== 'string') continue;
+      for (const problem of checkTemplate(template)) {
+        const inTemplate = template.includes('\n') ? ` (line ${problem.line} of the template)` : '';
+        report.add(notifier.file, [...mailPath, key], problem.severity, problem.severity === 'error' ? 'template-syntax' : 'template-field', `${key} of notifier "${notifier.name}": ${problem.message}${inTemplate}`);
+      }
+    }
+    const bodyFile = mail.body_file;
+    if (typeof bodyFile !== 'string') continue;
+    const loaded = notifier.file.templates.get(bodyFile);
+    if (!loaded || 'error' in loaded) {
+      const reason = loaded && 'error' in loaded ? loaded.error : 'it was not read';
+      report.add(notifier.file, [...mailPath, 'body_file'], 'error', 'io', `body_file of notifier "${notifier.name}": cannot read ${loaded?.path ?? bodyFile}: ${reason}`);
+      continue;
+    }
+    for (const problem of checkTemplate(loaded.text)) {
+      report.diagnostics.push(diagnostic(loaded.path, { line: problem.line, column: problem.column }, problem.severity, problem.severity === 'error' ? 'template-syntax' : 'template-field', `body_file of notifier "${notifier.name}": ${problem.message}`));
+    }
+  }
+}
+
+function describeAction(action: unknown): string {
+  if (isRecord(action) && typeof action.signal === 'string') return `signal ${action.signal}`;
+  return typeof action === 'string' ? action : 'restart (the default)';
+}

@@ -1,0 +1,211 @@
+// Reads policy files from disk: which files a -c PATH stands for (conf.d order), who may
+// have written them (refused when unsafe and running as root), their text, and the
+// template files they name. Everything after this is pure.
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
+import { isRecord } from './walk.js';
+import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/procguard';
+/** Far above any real policy file; protects the parser from a mistaken path or a hostile file. */
+export const MAX_POLICY_FILE_BYTES = 1024 * 1024;
+
+export interface LoadOptions {
+  /** The uid procguard runs as; policy files are checked for ownership and mode when it is 0. */
+  uid?: number;
+}
+
+export interface LoadResult {
+  files: ParsedFile[];
+  diagnostics: Diagnostic[];
+}
+
+/** -c paths as given, else $PROCGUARD_CONFIG, else /etc/procguard. */
+export function configPaths(cliPaths: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  if (cliPaths.length > 0) return [...cliPaths];
+  const fromEnv = env.PROCGUARD_CONFIG?.trim();
+  return [fromEnv ? fromEnv : DEFAULT_CONFIG_PATH];
+}
+
+/** Policy files are *.yaml and *.yml, never hidden files and never policy tests (*.test.yaml). */
+export function isPolicyFileName(name: string): boolean {
+  return /\.ya?ml$/.test(name) && !name.startsWith('.') && !/\.test\.ya?ml$/.test(name);
+}
+
+/** Loads the files of one configuration: every path is a file or a conf.d directory, in order. */
+export async function loadPolicyFiles(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
+  const uid = options.uid ?? process.getuid?.() ?? -1;
+  const diagnostics: Diagnostic[] = [];
+  const files: ParsedFile[] = [];
+  for (const path of paths) {
+    const listed = await listPolicyFiles(path, uid, diagnostics);
+    if (listed === undefined) continue;
+    if (listed.length === 0) {
+      diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'no-policy-files', `No policy files (*.yaml, *.yml) in directory ${path}`));
+    }
+    for (const filePath of listed) {
+      const parsed = await loadPolicyFile(filePath, uid, diagnostics);
+      if (parsed) files.push(parsed);
+    }
+  }
+  return { files, diagnostics };
+}
+
+/**
+ * The policy sets under a path, for `validate PATH`: a file alone, or every directory
+ * below PATH that holds policy files (hidden directories and node_modules skipped).
+ */
+export async function discoverPolicySets(root: string): Promise<string[]> {
+  let stats: Stats;
+  try {
+    stats = await stat(root);
+  } catch {
+    return [root]; // loading it reports why
+  }
+  if (!stats.isDirectory()) return [root];
+  const sets: string[] = [];
+  const walk = async (directory: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (entries.some((e) => isPolicyFileName(e.name) && !e.isDirectory())) sets.push(directory);
+    for (const entry of entries) {
+      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') {
+        await walk(join(directory, entry.name));
+      }
+    }
+  };
+  await walk(root);
+  return sets.length > 0 ? sets : [root];
+}
+
+async function listPolicyFiles(path: string, uid: number, diagnostics: Diagnostic[]): Promise<string[] | undefined> {
+  let stats: Stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', `Cannot read ${path}: ${describeIoError(error)}`));
+    return undefined;
+  }
+  if (!stats.isDirectory()) return [path];
+  const refusal = permissionProblem(path, stats, uid, 'directory');
+  if (refusal) {
+    diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'permission', refusal));
+    return undefined;
+  }
+  try {
+    const names = await readdir(path);
+    return names.filter(isPolicyFileName).sort().map((name) => join(path, name));
+  } catch (error) {
+    diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', `Cannot list ${path}: ${describeIoError(error)}`));
+    return undefined;
+  }
+}
+
+async function loadPolicyFile(path: string, uid: number, diagnostics: Diagnostic[]): Promise<ParsedFile | undefined> {
+  const text = await readCheckedText(path, uid, 'policy file');
+  if (typeof text !== 'string') {
+    diagnostics.push(diagnostic(path, START_OF_FILE, 'error', text.code, text.message));
+    return undefined;
+  }
+  const { file, diagnostics: parseDiagnostics } = parseYamlFile(path, text);
+  diagnostics.push(...parseDiagnostics);
+  for (const bodyFile of bodyFilesNamed(file.data)) {
+    file.templates.set(bodyFile, await loadTemplate(resolve(dirname(path), bodyFile), join(dirname(path), bodyFile), uid));
+  }
+  return file;
+}
+
+async function loadTemplate(absolute: string, shown: string, uid: number): Promise<TemplateFile> {
+  const text = await readCheckedText(absolute, uid, 'template file');
+  return typeof text === 'string' ? { path: shown, text } : { path: shown, error: text.message };
+}
+
+type ReadProblem = { code: 'io' | 'permission'; message: string };
+
+async function readCheckedText(path: string, uid: number, what: string): Promise<string | ReadProblem> {
+  let stats: Stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    return { code: 'io', message: `Cannot read ${path}: ${describeIoError(error)}` };
+  }
+  if (!stats.isFile()) return { code: 'io', message: `${path} is not a regular file` };
+  const refusal = permissionProblem(path, stats, uid, what);
+  if (refusal) return { code: 'permission', message: refusal };
+  if (stats.size > MAX_POLICY_FILE_BYTES) {
+    return { code: 'io', message: `${capitalize(what)} is too large (${stats.size} bytes; at most ${MAX_POLICY_FILE_BYTES})` };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    return { code: 'io', message: `Cannot read ${path}: ${describeIoError(error)}` };
+  }
+  if (bytes.length > MAX_POLICY_FILE_BYTES) {
+    return { code: 'io', message: `${capitalize(what)} is too large (at most ${MAX_POLICY_FILE_BYTES} bytes)` };
+  }
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) return { code: 'io', message: `${capitalize(what)} is binary, not text (a NUL byte at offset ${nul})` };
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { code: 'io', message: `${capitalize(what)} is not valid UTF-8 text` };
+  }
+}
+
+/**
+ * Running as root, procguard obeys these files: anyone who can change them can make it stop,
+ * kill or restart anything. So they must be writable only by their owner, root or procguard's user.
+ */
+export function permissionProblem(path: string, stats: Pick<Stats, 'mode' | 'uid'>, uid: number, what: string): string | undefined {
+  if (uid !== 0) return undefined;
+  const writers = [stats.mode & 0o020 ? 'group' : '', stats.mode & 0o002 ? 'others' : ''].filter(Boolean);
+  if (writers.length > 0) {
+    const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+    return `Refused: ${what} ${path} is writable by ${writers.join(' and ')} (mode ${mode}), and procguard runs as root; fix with: chmod go-w ${path}`;
+  }
+  if (stats.uid !== 0 && stats.uid !== uid) {
+    return `Refused: ${what} ${path} is owned by uid ${stats.uid}, not by root, and procguard runs as root; fix with: chown root ${path}`;
+  }
+  return undefined;
+}
+
+function bodyFilesNamed(data: unknown): string[] {
+  const notifiers = isRecord(data) ? data.notifiers : undefined;
+  if (!isRecord(notifiers)) return [];
+  return Object.values(notifiers).flatMap((notifier) => {
+    const mail = isRecord(notifier) ? notifier.mail : undefined;
+    return isRecord(mail) && typeof mail.body_file === 'string' && mail.body_file !== '' ? [mail.body_file] : [];
+  });
+}
+
+export function describeIoError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

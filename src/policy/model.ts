@@ -1,0 +1,177 @@
+// The normalized policy set: bytes and seconds, defaults applied, regexes compiled,
+// every policy with its file order and source position. The engine sees only this.
+
+import type { Position } from './diagnostics.js';
+
+export const DEFAULTS = {
+  interval: 60,
+  stateDir: '/var/lib/procguard',
+  supervisorTimeout: 10,
+  notifierTimeout: 30,
+  sendmail: '/usr/sbin/sendmail -t -i',
+  mode: 'enforce',
+  scope: 'process',
+  for: 1,
+  action: 'restart',
+  grace: 10,
+  average: '1m',
+} as const;
+
+export interface SourceRef extends Position {
+  file: string;
+}
+
+export interface Settings {
+  /** Tag in mail subjects (memmon -n). */
+  name?: string;
+  interval: number;
+  stateDir: string;
+}
+
+export type SupervisorEndpoint =
+  | { transport: 'unix'; socketPath: string }
+  | { transport: 'http'; url: string };
+
+export type SecretSource = { env: string } | { file: string };
+
+export interface SupervisorConfig {
+  name: string;
+  /** As written, for messages. */
+  url: string;
+  endpoint: SupervisorEndpoint;
+  username?: string;
+  password?: SecretSource;
+  timeout: number;
+  source: SourceRef;
+}
+
+export type MailTransport =
+  | { type: 'sendmail'; command: string; argv: string[] }
+  | { type: 'smtp'; url: string; username?: string; password?: SecretSource };
+
+export interface MailNotifier {
+  type: 'mail';
+  name: string;
+  to: string[];
+  from?: string;
+  transport: MailTransport;
+  subject?: string;
+  body?: string;
+  timeout: number;
+  source: SourceRef;
+}
+
+export interface ExecNotifier {
+  type: 'exec';
+  name: string;
+  argv: string[];
+  timeout: number;
+  source: SourceRef;
+}
+
+export type NotifierConfig = MailNotifier | ExecNotifier;
+
+export type NamePattern = { exact: string } | { regex: RegExp };
+
+export interface Matcher {
+  program?: string[];
+  group?: string[];
+  supervisor?: string[];
+  name?: NamePattern[];
+  cmdline?: RegExp[];
+  user?: Array<string | number>;
+  pidfile?: string[];
+  exclude?: Matcher;
+}
+
+export interface NotifyRule {
+  to: string;
+  /** Seconds; notify only when the target's uptime is at most this. */
+  uptimeAtMost?: number;
+}
+
+export type Action =
+  | { type: 'restart' }
+  | { type: 'stop' }
+  | { type: 'kill' }
+  /** Signal name without the SIG prefix: HUP, USR1. */
+  | { type: 'signal'; signal: string };
+
+export interface MaxActions {
+  count: number;
+  /** Seconds. */
+  within: number;
+}
+
+export type PolicyMode = 'enforce' | 'audit';
+
+export interface PolicyBase {
+  name: string;
+  description?: string;
+  mode: PolicyMode;
+  match: Matcher;
+  notify: NotifyRule[];
+  /** Position in file order across the whole set, from 0: the first policy wins conflicts. */
+  order: number;
+  source: SourceRef;
+}
+
+export interface MemoryPolicy extends PolicyBase {
+  kind: 'memory';
+  /** Bytes; acts when RSS is strictly greater. */
+  maxRss: number;
+  scope: 'process' | 'tree' | 'group';
+  /** Consecutive over-limit cycles before acting. */
+  for: number;
+  action: Action;
+  /** Seconds between TERM and KILL for action kill. */
+  grace: number;
+  maxActions?: MaxActions;
+}
+
+export interface OomPolicy extends PolicyBase {
+  kind: 'oom';
+  /** The value to write to /proc/PID/oom_score_adj (oom_adj already converted). */
+  oomScoreAdj: number;
+}
+
+export interface LoadPolicy extends PolicyBase {
+  kind: 'load';
+  pauseAbove: number;
+  resumeBelow: number;
+  average: '1m' | '5m' | '15m';
+  /** Seconds, or undefined for no limit. */
+  maxPause?: number;
+}
+
+export interface RuntimePolicy extends PolicyBase {
+  kind: 'runtime';
+  /** Seconds. */
+  maxRuntime: number;
+  action: Action;
+  grace: number;
+  maxActions?: MaxActions;
+}
+
+export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy;
+export type PolicyKind = Policy['kind'];
+
+export interface PolicySet {
+  /** The files the set was read from, in order. */
+  files: string[];
+  settings: Settings;
+  supervisors: SupervisorConfig[];
+  notifiers: NotifierConfig[];
+  policies: Policy[];
+}
+
+/** The kernel's conversion of the legacy oom_adj scale (-17..15) to oom_score_adj (-1000..1000). */
+export function oomAdjToScoreAdj(oomAdj: number): number {
+  if (oomAdj === 15) return 1000;
+  return Math.trunc((oomAdj * 1000) / 17);
+}
+
+/** How match.name /regex/ and match.cmdline patterns are compiled: JavaScript syntax, case-sensitive. */
+export function compilePattern(pattern: string): RegExp {
+  return new RegExp(pattern);
+}

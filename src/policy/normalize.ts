@@ -1,0 +1,201 @@
+// Turns schema-valid, cross-checked files into the normalized PolicySet: units to bytes
+// and seconds, defaults applied, patterns compiled. Only called on a set without errors.
+
+import {
+  compilePattern,
+  DEFAULTS,
+  oomAdjToScoreAdj,
+  type Action,
+  type MailTransport,
+  type Matcher,
+  type MaxActions,
+  type NamePattern,
+  type NotifierConfig,
+  type NotifyRule,
+  type Policy,
+  type PolicyBase,
+  type PolicySet,
+  type SecretSource,
+  type Settings,
+  type SourceRef,
+  type SupervisorConfig,
+  type SupervisorEndpoint,
+} from './model.js';
+import type * as Raw from './policy-file.generated.js';
+import { parseDuration, parseSize } from './units.js';
+import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
+
+export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
+  const settings: Settings = { interval: DEFAULTS.interval, stateDir: DEFAULTS.stateDir };
+  const supervisors: SupervisorConfig[] = [];
+  const notifiers: NotifierConfig[] = [];
+  const policies: Policy[] = [];
+
+  for (const file of files) {
+    const data = (file.data ?? {}) as Raw.PolicyFile;
+    const source = (path: PathSegment[]): SourceRef => ({ file: file.path, ...locate(file, path) });
+    if (data.settings?.name !== undefined) settings.name = data.settings.name;
+    if (data.settings?.interval !== undefined) settings.interval = seconds(data.settings.interval);
+    if (data.settings?.state_dir !== undefined) settings.stateDir = data.settings.state_dir;
+    for (const [name, raw] of Object.entries(data.supervisors ?? {})) {
+      supervisors.push(normalizeSupervisor(name, raw, source(['supervisors', name])));
+    }
+    for (const [name, raw] of Object.entries(data.notifiers ?? {})) {
+      const body = raw.mail?.body_file === undefined ? raw.mail?.body : templateText(file, raw.mail.body_file);
+      notifiers.push(normalizeNotifier(name, raw, body, source(['notifiers', name])));
+    }
+    (data.policies ?? []).forEach((raw, index) => {
+      policies.push(normalizePolicy(raw, policies.length, source(['policies', index])));
+    });
+  }
+  return { files: files.map((f) => f.path), settings, supervisors, notifiers, policies };
+}
+
+function normalizeSupervisor(name: string, raw: Raw.Supervisor, source: SourceRef): SupervisorConfig {
+  const password = secretSource(raw);
+  return {
+    name,
+    url: raw.url,
+    endpoint: supervisorEndpoint(raw.url),
+    ...(raw.username !== undefined ? { username: raw.username } : {}),
+    ...(password ? { password } : {}),
+    timeout: raw.timeout === undefined ? DEFAULTS.supervisorTimeout : seconds(raw.timeout),
+    source,
+  };
+}
+
+/** unix:///run/supervisor.sock → the socket path; http://host:port → http://host:port/RPC2. */
+export function supervisorEndpoint(url: string): SupervisorEndpoint {
+  if (url.startsWith('unix://')) return { transport: 'unix', socketPath: url.slice('unix://'.length) };
+  const parsed = new URL(url);
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/RPC2';
+  return { transport: 'http', url: parsed.toString() };
+}
+
+function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undefined, source: SourceRef): NotifierConfig {
+  const timeout = raw.timeout === undefined ? DEFAULTS.notifierTimeout : seconds(raw.timeout);
+  if (raw.exec) return { type: 'exec', name, argv: [...raw.exec], timeout, source };
+  const mail = raw.mail as Raw.Mail;
+  const command = mail.sendmail ?? DEFAULTS.sendmail;
+  return {
+    type: 'mail',
+    name,
+    to: typeof mail.to === 'string' ? [mail.to] : [...mail.to],
+    ...(mail.from !== undefined ? { from: mail.from } : {}),
+    transport: mail.smtp === undefined ? { type: 'sendmail', command, argv: command.trim().split(/\s+/) } : smtpTransport(mail.smtp),
+    ...(mail.subject !== undefined ? { subject: mail.subject } : {}),
+    ...(body !== undefined ? { body } : {}),
+    timeout,
+    source,
+  };
+}
+
+function smtpTransport(raw: Raw.SmtpTransport): Extract<MailTransport, { type: 'smtp' }> {
+  if (typeof raw === 'string') return { type: 'smtp', url: raw };
+  const password = secretSource(raw);
+  return {
+    type: 'smtp',
+    url: raw.url,
+    ...(raw.username !== undefined ? { username: raw.username } : {}),
+    ...(password ? { password } : {}),
+  };
+}
+
+function secretSource(raw: { password_env?: string; password_file?: string }): SecretSource | undefined {
+  if (raw.password_env !== undefined) return { env: raw.password_env };
+  if (raw.password_file !== undefined) return { file: raw.password_file };
+  return undefined;
+}
+
+function normalizePolicy(raw: Raw.Policy, order: number, source: SourceRef): Policy {
+  const base: PolicyBase = {
+    name: raw.name as string,
+    ...(raw.description !== undefined ? { description: raw.description as string } : {}),
+    mode: (raw.mode as PolicyBase['mode'] | undefined) ?? DEFAULTS.mode,
+    match: normalizeMatch(raw.match as Raw.Match),
+    notify: ((raw.notify as Raw.NotifyRules | undefined) ?? []).map(normalizeNotifyRule),
+    order,
+    source,
+  };
+  switch (raw.kind) {
+    case 'memory':
+      return {
+        ...base,
+        kind: 'memory',
+        maxRss: parseSize(raw.max_rss) as number,
+        scope: raw.scope ?? DEFAULTS.scope,
+        for: raw.for ?? DEFAULTS.for,
+        action: normalizeAction(raw.action),
+        grace: raw.grace === undefined ? DEFAULTS.grace : seconds(raw.grace),
+        ...maxActions(raw.max_actions),
+      };
+    case 'oom': {
+      const value = raw.oom_score_adj ?? oomAdjToScoreAdj(raw.oom_adj as number);
+      return { ...base, kind: 'oom', oomScoreAdj: value };
+    }
+    case 'load':
+      return {
+        ...base,
+        kind: 'load',
+        pauseAbove: raw.pause_above,
+        resumeBelow: raw.resume_below ?? raw.pause_above / 2,
+        average: raw.average ?? DEFAULTS.average,
+        ...(raw.max_pause !== undefined ? { maxPause: seconds(raw.max_pause) } : {}),
+      };
+    case 'runtime':
+      return {
+        ...base,
+        kind: 'runtime',
+        maxRuntime: seconds(raw.max_runtime),
+        action: normalizeAction(raw.action),
+        grace: raw.grace === undefined ? DEFAULTS.grace : seconds(raw.grace),
+        ...maxActions(raw.max_actions),
+      };
+  }
+}
+
+function normalizeMatch(raw: Raw.Match): Matcher {
+  const matcher: Matcher = {};
+  if (raw.program !== undefined) matcher.program = list(raw.program);
+  if (raw.group !== undefined) matcher.group = list(raw.group);
+  if (raw.supervisor !== undefined) matcher.supervisor = list(raw.supervisor);
+  if (raw.name !== undefined) matcher.name = list(raw.name).map(namePattern);
+  if (raw.cmdline !== undefined) matcher.cmdline = list(raw.cmdline).map(compilePattern);
+  if (raw.user !== undefined) matcher.user = list(raw.user).map((u) => (typeof u === 'string' && /^\d+$/.test(u) ? Number(u) : u));
+  if (raw.pidfile !== undefined) matcher.pidfile = list(raw.pidfile);
+  if (raw.exclude !== undefined) matcher.exclude = normalizeMatch(raw.exclude);
+  return matcher;
+}
+
+/** `/regex/` is a pattern on the process name; anything else is the exact name. */
+function namePattern(text: string): NamePattern {
+  if (text.length > 2 && text.startsWith('/') && text.endsWith('/')) return { regex: compilePattern(text.slice(1, -1)) };
+  return { exact: text };
+}
+
+function normalizeNotifyRule(raw: Raw.NotifyRule): NotifyRule {
+  return { to: raw.to, ...(raw.uptime_at_most !== undefined ? { uptimeAtMost: seconds(raw.uptime_at_most) } : {}) };
+}
+
+function normalizeAction(raw: Raw.Action | undefined): Action {
+  if (raw === undefined) return { type: DEFAULTS.action };
+  if (typeof raw === 'string') return { type: raw };
+  return { type: 'signal', signal: raw.signal.replace(/^SIG/, '') };
+}
+
+function maxActions(raw: Raw.MaxActions | undefined): { maxActions?: MaxActions } {
+  return raw === undefined ? {} : { maxActions: { count: raw.count, within: seconds(raw.within) } };
+}
+
+function templateText(file: ParsedFile, bodyFile: string): string | undefined {
+  const loaded = file.templates.get(bodyFile);
+  return loaded && 'text' in loaded ? loaded.text : undefined;
+}
+
+function seconds(value: number | string): number {
+  return parseDuration(value) as number;
+}
+
+function list<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? [...value] : [value];
+}

@@ -1,0 +1,406 @@
+// Generated from schemas/policy.schema.json by `npm run gen:types`. Do not edit by hand.
+
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "envName".
+ */
+export type EnvName = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "path".
+ */
+export type Path = string;
+/**
+ * Exactly one of mail or exec.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "notifier".
+ */
+export type Notifier = Notifier1 & Notifier2;
+export type Notifier1 = {
+  [k: string]: unknown;
+};
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "mail".
+ */
+export type MailNotifier = Mail;
+/**
+ * smtp://host:port, smtps://host:port, or an object with credentials.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "smtp".
+ */
+export type SmtpTransport =
+  | string
+  | {
+      url: string;
+      username?: string;
+      password_env?: EnvName;
+      password_file?: Path;
+    };
+/**
+ * argv of a program (no shell); the event is written as JSON to its stdin.
+ *
+ * @minItems 1
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "exec".
+ */
+export type ExecNotifier = [string, ...string[]];
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "policy".
+ */
+export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "policyName".
+ */
+export type PolicyName = string;
+/**
+ * enforce: act; audit: plan and report, never act.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "mode".
+ */
+export type Mode = 'enforce' | 'audit';
+/**
+ * supervisord namespec glob against group:name and bare name; "*" = every supervised process.
+ *
+ * @minItems 1
+ */
+export type StringOrList = string | [string, ...string[]];
+/**
+ * supervisord group.
+ *
+ * @minItems 1
+ */
+export type StringOrList1 = string | [string, ...string[]];
+/**
+ * Name of a configured supervisor.
+ *
+ * @minItems 1
+ */
+export type StringOrList2 = string | [string, ...string[]];
+/**
+ * Process name (comm) exactly, or /regex/.
+ *
+ * @minItems 1
+ */
+export type StringOrList3 = string | [string, ...string[]];
+/**
+ * Regular expression on the full command line.
+ *
+ * @minItems 1
+ */
+export type StringOrList4 = string | [string, ...string[]];
+/**
+ * Path of a file holding a pid.
+ *
+ * @minItems 1
+ */
+export type StringOrList5 = string | [string, ...string[]];
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "notify".
+ */
+export type NotifyRules = NotifyRule[];
+/**
+ * restart, stop, kill or {signal: NAME}
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "action".
+ */
+export type Action =
+  | ('restart' | 'stop' | 'kill')
+  | {
+      signal: SignalName;
+    };
+/**
+ * A signal name such as HUP or SIGUSR1.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "signalName".
+ */
+export type SignalName = string;
+/**
+ * Seconds, or an integer with s, m, h or d: 90s, 2d.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = number | string;
+/**
+ * Set the OOM-killer priority of processes (oom_adjust.sh).
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "oomPolicy".
+ */
+export type OomPolicy = OomPolicy1 & OomPolicy2;
+export type OomPolicy1 = {
+  [k: string]: unknown;
+};
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "objectName".
+ */
+export type ObjectName = string;
+/**
+ * @minItems 1
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "stringOrList".
+ */
+export type StringOrList6 = string | [string, ...string[]];
+/**
+ * Bytes, or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB: 200MB.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "size".
+ */
+export type Size = number | string;
+
+/**
+ * One procguard policy file (/etc/procguard/*.yaml). Every section is optional; sections are merged across files and every name must be unique across all files.
+ */
+export interface PolicyFile {
+  settings?: Settings;
+  /**
+   * supervisord XML-RPC endpoints, by name.
+   */
+  supervisors?: {
+    [k: string]: Supervisor;
+  };
+  /**
+   * Where notifications go, by name.
+   */
+  notifiers?: {
+    [k: string]: Notifier;
+  };
+  /**
+   * Policies, evaluated in file order.
+   */
+  policies?: Policy[];
+}
+/**
+ * Global settings; at most one file may set each key.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "settings".
+ */
+export interface Settings {
+  /**
+   * Tag in mail subjects, like memmon -n.
+   */
+  name?: string;
+  /**
+   * Daemon tick.
+   */
+  interval?: number | string;
+  /**
+   * Directory for the state file, lock and audit log.
+   */
+  state_dir?: string;
+}
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "supervisor".
+ */
+export interface Supervisor {
+  /**
+   * unix:///path/to/supervisor.sock or http://host:port (path /RPC2 is implied).
+   */
+  url: string;
+  username?: string;
+  password_env?: EnvName;
+  password_file?: Path;
+  /**
+   * Per-request timeout.
+   */
+  timeout?: number | string;
+}
+export interface Notifier2 {
+  mail?: MailNotifier;
+  exec?: ExecNotifier;
+  /**
+   * How long one delivery may take.
+   */
+  timeout?: number | string;
+}
+export interface Mail {
+  /**
+   * @minItems 1
+   */
+  to: string | [string, ...string[]];
+  /**
+   * Default procguard@<hostname>.
+   */
+  from?: string;
+  /**
+   * Command line of a sendmail-compatible program (split into argv, no shell). The default transport: /usr/sbin/sendmail -t -i.
+   */
+  sendmail?: string;
+  smtp?: SmtpTransport;
+  /**
+   * Handlebars template.
+   */
+  subject?: string;
+  /**
+   * Handlebars template.
+   */
+  body?: string;
+  /**
+   * Handlebars template file, relative to this policy file.
+   */
+  body_file?: string;
+}
+/**
+ * Act on a process whose resident memory is over a limit (superlance memmon).
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "memoryPolicy".
+ */
+export interface MemoryPolicy {
+  name: PolicyName;
+  kind: 'memory';
+  description?: string;
+  mode?: Mode;
+  match: Match;
+  notify?: NotifyRules;
+  /**
+   * Resident set size limit; the action fires when RSS is strictly greater.
+   */
+  max_rss: number | string;
+  /**
+   * process: each process alone; tree: with all its descendants (memmon -c); group: sum over all matched processes, act on the largest.
+   */
+  scope?: 'process' | 'tree' | 'group';
+  /**
+   * Consecutive over-limit cycles before acting.
+   */
+  for?: number;
+  action?: Action;
+  /**
+   * kill: time between TERM and KILL.
+   */
+  grace?: number | string;
+  max_actions?: MaxActions;
+}
+/**
+ * Which processes a policy applies to: all given keys must hold; a list matches any item.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "match".
+ */
+export interface Match {
+  program?: StringOrList;
+  group?: StringOrList1;
+  supervisor?: StringOrList2;
+  name?: StringOrList3;
+  cmdline?: StringOrList4;
+  /**
+   * User name or numeric uid.
+   *
+   * @minItems 1
+   */
+  user?: string | number | [string | number, ...(string | number)[]];
+  pidfile?: StringOrList5;
+  exclude?: Match1;
+}
+/**
+ * Processes to subtract.
+ */
+export interface Match1 {
+  program?: StringOrList;
+  group?: StringOrList1;
+  supervisor?: StringOrList2;
+  name?: StringOrList3;
+  cmdline?: StringOrList4;
+  /**
+   * User name or numeric uid.
+   *
+   * @minItems 1
+   */
+  user?: string | number | [string | number, ...(string | number)[]];
+  pidfile?: StringOrList5;
+  exclude?: Match1;
+}
+export interface NotifyRule {
+  /**
+   * Name of a notifier.
+   */
+  to: string;
+  /**
+   * Notify only when the target's uptime is at most this (memmon -u).
+   */
+  uptime_at_most?: number | string;
+}
+/**
+ * Flapping guard: after count actions within the window, stop acting on that target and notify once.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "maxActions".
+ */
+export interface MaxActions {
+  count: number;
+  within: Duration;
+}
+export interface OomPolicy2 {
+  name: PolicyName;
+  kind: 'oom';
+  description?: string;
+  mode?: Mode;
+  match: Match;
+  notify?: NotifyRules;
+  oom_score_adj?: number;
+  /**
+   * Legacy -17..15 scale, converted as the kernel does.
+   */
+  oom_adj?: number;
+}
+/**
+ * SIGSTOP the matched process trees while the load average is high, SIGCONT when it falls (dmon -L/-l).
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "loadPolicy".
+ */
+export interface LoadPolicy {
+  name: PolicyName;
+  kind: 'load';
+  description?: string;
+  mode?: Mode;
+  match: Match;
+  notify?: NotifyRules;
+  pause_above: number;
+  /**
+   * Default pause_above / 2.
+   */
+  resume_below?: number;
+  average?: '1m' | '5m' | '15m';
+  /**
+   * Seconds, or an integer with s, m, h or d: 90s, 2d.
+   */
+  max_pause?: number | string;
+}
+/**
+ * Act on a process that has run too long (dmon -t).
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "runtimePolicy".
+ */
+export interface RuntimePolicy {
+  name: PolicyName;
+  kind: 'runtime';
+  description?: string;
+  mode?: Mode;
+  match: Match;
+  notify?: NotifyRules;
+  max_runtime: Duration;
+  action?: Action;
+  /**
+   * Seconds, or an integer with s, m, h or d: 90s, 2d.
+   */
+  grace?: number | string;
+  max_actions?: MaxActions;
+}

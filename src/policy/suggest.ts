@@ -1,0 +1,86 @@
+// "Did you mean …?" for misspelt keys and values, and for the words operators bring
+// from the tools procguard replaces (memmon's -c, dmon's -L, a plain "password").
+
+import { distance } from 'fastest-levenshtein';
+
+/** Keys people write that mean something procguard spells differently, per place. */
+const KEY_HINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  policy: {
+    cumulative: 'scope: tree',
+    tree: 'scope: tree',
+    children: 'scope: tree',
+    uptime: 'notify: [{to: NOTIFIER, uptime_at_most: …}]',
+    email: 'notify: [{to: NOTIFIER}]',
+    mail: 'notify: [{to: NOTIFIER}]',
+    program: 'match: {program: …}',
+    programs: 'match: {program: …}',
+    group: 'match: {group: …}',
+    cmdline: 'match: {cmdline: …}',
+    user: 'match: {user: …}',
+    pidfile: 'match: {pidfile: …}',
+    exclude: 'match: {exclude: …}',
+    any: 'match: {program: "*"}',
+    limit: 'max_rss',
+    rss: 'max_rss',
+    memory: 'max_rss',
+    max_memory: 'max_rss',
+    high: 'pause_above',
+    low: 'resume_below',
+    resume_above: 'resume_below',
+    timeout: 'max_runtime',
+    max_time: 'max_runtime',
+    oom_score: 'oom_score_adj',
+    signal: 'action: {signal: NAME}',
+  },
+  supervisor: {
+    password: 'password_env or password_file',
+    serverurl: 'url',
+    server_url: 'url',
+    user: 'username',
+  },
+  smtp: {
+    password: 'password_env or password_file',
+    user: 'username',
+  },
+  mail: {
+    email: 'to',
+    sendmail_program: 'sendmail',
+    body_template: 'body_file',
+  },
+  notifier: {
+    command: 'exec',
+    email: 'mail',
+  },
+};
+
+/** The nearest candidate within a small edit distance, or undefined. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const allowed = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
+  if (bestDistance <= allowed) return best;
+  // An abbreviation: "mem" for "memory".
+  return word.length >= 3 ? [...candidates].find((c) => c.toLowerCase().startsWith(lower)) : undefined;
+}
+
+/** What to suggest for an unexpected key at a place: a hint for a known word, or the nearest allowed key. */
+export function suggestKey(place: string, key: string, allowed: readonly string[]): string | undefined {
+  const hints = KEY_HINTS[place] ?? {};
+  const hinted = hints[key.toLowerCase()];
+  if (hinted !== undefined) return hinted;
+  const candidate = nearest(key, [...allowed, ...Object.keys(hints)]);
+  if (candidate === undefined) return undefined;
+  return hints[candidate] ?? candidate;
+}
+
+export function didYouMean(suggestion: string | undefined): string {
+  return suggestion === undefined ? '' : `; did you mean "${suggestion}"?`;
+}

@@ -1,0 +1,111 @@
+// One policy file parsed with positions kept, so any path into its data can be
+// turned back into the line and column the operator typed it at.
+
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node as YamlNode, Pair } from 'yaml';
+import { diagnostic, START_OF_FILE, type Diagnostic, type Position } from './diagnostics.js';
+
+export interface ParsedFile {
+  /** The path as the operator gave it or as found in a directory. */
+  path: string;
+  document: Document.Parsed;
+  lineCounter: LineCounter;
+  /** The plain data, or undefined when the file could not be parsed. */
+  data: unknown;
+  /** Template files it names (mail body_file), keyed by the path as written; filled by the loader. */
+  templates: Map<string, TemplateFile>;
+}
+
+/** A template file named by a policy file: its text, or why it could not be read. */
+export type TemplateFile = { path: string; text: string } | { path: string; error: string };
+
+export type PathSegment = string | number;
+
+/** Aliases expanded beyond this count are refused (a YAML "billion laughs" file). */
+const MAX_ALIAS_COUNT = 100;
+
+const YAML_ERROR_WORDING: Readonly<Record<string, string>> = {
+  DUPLICATE_KEY: 'this key appears twice in the same mapping',
+  MULTIPLE_DOCS: 'a policy file holds one YAML document; a second one starts here',
+};
+
+export function parseYamlFile(path: string, text: string): { file: ParsedFile; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+  const file: ParsedFile = { path, document, lineCounter, data: undefined, templates: new Map() };
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number): Position => offsetPosition(lineCounter, offset);
+
+  for (const error of document.errors) {
+    const message = YAML_ERROR_WORDING[error.code] ?? firstLine(error.message);
+    diagnostics.push(diagnostic(path, at(error.pos[0]), 'error', 'yaml-syntax', `YAML: ${message}`));
+  }
+  for (const warning of document.warnings) {
+    diagnostics.push(diagnostic(path, at(warning.pos[0]), 'warning', 'yaml-warning', `YAML: ${firstLine(warning.message)}`));
+  }
+  if (document.errors.length > 0) return { file, diagnostics };
+
+  try {
+    file.data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof Error ? firstLine(error.message) : String(error);
+    const reason = /alias/i.test(message)
+      ? `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} times); write the values out or use fewer nested aliases`
+      : `YAML: ${message}`;
+    diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'yaml-syntax', reason));
+  }
+  return { file, diagnostics };
+}
+
+/**
+ * Where the value at `path` was written; with `key`, where its key was written.
+ * A path that leaves the written document (a default, a merged alias) stops at the last node found.
+ */
+export function locate(file: ParsedFile, path: readonly PathSegment[], target: 'value' | 'key' = 'value'): Position {
+  let node: unknown = file.document.contents;
+  let position = nodePosition(file, node) ?? START_OF_FILE;
+  for (const [index, segment] of path.entries()) {
+    node = resolveAlias(file, node);
+    let next: unknown;
+    let keyNode: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item: Pair) => keyText(item.key) === String(segment));
+      if (pair) {
+        next = pair.value ?? pair.key;
+        keyNode = pair.key;
+      }
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment];
+    }
+    if (next === undefined) return position;
+    const isLast = index === path.length - 1;
+    const chosen = isLast && target === 'key' && keyNode !== undefined ? keyNode : next;
+    position = nodePosition(file, chosen) ?? position;
+    node = next;
+  }
+  return position;
+}
+
+export function offsetPosition(lineCounter: LineCounter, offset: number): Position {
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+function nodePosition(file: ParsedFile, node: unknown): Position | undefined {
+  if (isPair(node)) return nodePosition(file, node.key);
+  const range = (node as YamlNode | null | undefined)?.range;
+  return range ? offsetPosition(file.lineCounter, range[0]) : undefined;
+}
+
+function resolveAlias(file: ParsedFile, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(file.document) : node;
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return typeof key === 'string' ? key : undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}
