@@ -193,8 +193,8 @@ function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
     if (typeof bodyFile !== 'string') continue;
     const loaded = notifier.file.templates.get(bodyFile);
     if (!loaded || 'error' in loaded) {
-      const reason = loaded && 'error' in loaded ? loaded.error : 'it was not read';
-      report.add(notifier.file, [...mailPath, 'body_file'], 'error', 'io', `body_file of notifier "${notifier.name}": cannot read ${loaded?.path ?? bodyFile}: ${reason}`);
+      const reason = loaded && 'error' in loaded ? loaded.error : `${bodyFile} was not read`;
+      report.add(notifier.file, [...mailPath, 'body_file'], 'error', 'io', `body_file of notifier "${notifier.name}": ${reason}`);
       continue;
     }
     for (const problem of checkTemplate(loaded.text)) {

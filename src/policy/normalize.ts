@@ -33,16 +33,19 @@ export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
 
   for (const file of files) {
     const data = (file.data ?? {}) as Raw.PolicyFile;
-    const source = (path: PathSegment[]): SourceRef => ({ file: file.path, ...locate(file, path) });
+    const source = (path: PathSegment[], target: 'key' | 'value' = 'value'): SourceRef => ({
+      file: file.path,
+      ...locate(file, path, target),
+    });
     if (data.settings?.name !== undefined) settings.name = data.settings.name;
     if (data.settings?.interval !== undefined) settings.interval = seconds(data.settings.interval);
     if (data.settings?.state_dir !== undefined) settings.stateDir = data.settings.state_dir;
     for (const [name, raw] of Object.entries(data.supervisors ?? {})) {
-      supervisors.push(normalizeSupervisor(name, raw, source(['supervisors', name])));
+      supervisors.push(normalizeSupervisor(name, raw, source(['supervisors', name], 'key')));
     }
     for (const [name, raw] of Object.entries(data.notifiers ?? {})) {
       const body = raw.mail?.body_file === undefined ? raw.mail?.body : templateText(file, raw.mail.body_file);
-      notifiers.push(normalizeNotifier(name, raw, body, source(['notifiers', name])));
+      notifiers.push(normalizeNotifier(name, raw, body, source(['notifiers', name], 'key')));
     }
     (data.policies ?? []).forEach((raw, index) => {
       policies.push(normalizePolicy(raw, policies.length, source(['policies', index])));

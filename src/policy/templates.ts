@@ -101,13 +101,15 @@ function checkExpression(node: hbs.AST.Expression, problems: TemplateProblem[], 
     walkCall(node as hbs.AST.SubExpression, problems, checkFields);
     return;
   }
-  if (node.type !== 'PathExpression' || !checkFields) return;
+  if (node.type !== 'PathExpression') return;
   const path = node as hbs.AST.PathExpression;
   if (path.depth > 0) return;
   let parts = path.parts;
   if (path.data) {
     if (parts[0] !== 'root') return; // @index, @key, @first…
-    parts = parts.slice(1);
+    parts = parts.slice(1); // @root.x names a field wherever it stands
+  } else if (!checkFields) {
+    return;
   }
   const field = parts.join('.');
   if (field === '' || isKnownField(field)) return;
@@ -137,10 +139,13 @@ function parseProblem(error: unknown): TemplateProblem {
   const text = error instanceof Error ? error.message : String(error);
   const line = Number(/on line (\d+)/.exec(text)?.[1] ?? /- (\d+):\d+/.exec(text)?.[1] ?? 1);
   const got = /got '([A-Z_]+)'/.exec(text)?.[1];
+  const mismatch = /^(\S+) doesn't match (\S+)/.exec(text);
   let detail: string;
   if (got === 'EOF') detail = 'the template ends inside an unclosed {{#…}} block or {{…}} tag';
   else if (got === 'OPEN_ENDBLOCK') detail = 'a closing {{/…}} has no opening {{#…}} block';
+  else if (got === 'INVALID') detail = 'a malformed or unclosed {{…}} tag';
   else if (got !== undefined) detail = `unexpected ${got.toLowerCase().replace(/_/g, ' ')}`;
+  else if (mismatch) detail = `{{#${mismatch[1]}}} is closed by {{/${mismatch[2]}}}`;
   else detail = text.split('\n', 1)[0] ?? text;
   return { severity: 'error', line, column: 1, message: `template does not parse: ${detail}` };
 }

@@ -23,6 +23,10 @@ export type PathSegment = string | number;
 
 /** Aliases expanded beyond this count are refused (a YAML "billion laughs" file). */
 const MAX_ALIAS_COUNT = 100;
+/** Far deeper than any policy file; keeps every recursive walk after parsing safe. */
+export const MAX_DEPTH = 64;
+/** A binary or badly broken file would otherwise print thousands of lines. */
+const MAX_YAML_ERRORS = 20;
 
 const YAML_ERROR_WORDING: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'this key appears twice in the same mapping',
@@ -36,9 +40,16 @@ export function parseYamlFile(path: string, text: string): { file: ParsedFile; d
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): Position => offsetPosition(lineCounter, offset);
 
-  for (const error of document.errors) {
-    const message = YAML_ERROR_WORDING[error.code] ?? firstLine(error.message);
+  for (const error of document.errors.slice(0, MAX_YAML_ERRORS)) {
+    const message = /call stack/i.test(error.message)
+      ? `the file nests too deeply (at most ${MAX_DEPTH} levels)`
+      : (YAML_ERROR_WORDING[error.code] ?? firstLine(error.message));
     diagnostics.push(diagnostic(path, at(error.pos[0]), 'error', 'yaml-syntax', `YAML: ${message}`));
+  }
+  if (document.errors.length > MAX_YAML_ERRORS) {
+    const more = document.errors.length - MAX_YAML_ERRORS;
+    const last = document.errors[MAX_YAML_ERRORS - 1]?.pos[0] ?? 0;
+    diagnostics.push(diagnostic(path, at(last), 'error', 'yaml-syntax', `YAML: ${more} more syntax errors after this one are not shown`));
   }
   for (const warning of document.warnings) {
     diagnostics.push(diagnostic(path, at(warning.pos[0]), 'warning', 'yaml-warning', `YAML: ${firstLine(warning.message)}`));
@@ -46,7 +57,12 @@ export function parseYamlFile(path: string, text: string): { file: ParsedFile; d
   if (document.errors.length > 0) return { file, diagnostics };
 
   try {
-    file.data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    const data: unknown = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    if (depthOf(data) > MAX_DEPTH) {
+      diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'yaml-syntax', `The file nests too deeply (more than ${MAX_DEPTH} levels of mappings and lists)`));
+      return { file, diagnostics };
+    }
+    file.data = data;
   } catch (error) {
     const message = error instanceof Error ? firstLine(error.message) : String(error);
     const reason = /alias/i.test(message)
@@ -104,6 +120,20 @@ function resolveAlias(file: ParsedFile, node: unknown): unknown {
 function keyText(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value);
   return typeof key === 'string' ? key : undefined;
+}
+
+/** The nesting depth of plain data, measured without recursion. */
+function depthOf(data: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[data, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 function firstLine(text: string): string {

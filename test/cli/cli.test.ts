@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
+
+const VALID = 'policies:\n  - { name: oom-sshd, kind: oom, match: { name: sshd }, oom_score_adj: -1000 }\n';
+
+describe('procguard command line', function () {
+  this.timeout(30000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'procguard-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--help lists the verbs and exits 0', async () => {
+    const run = await runProcguard(['--help']);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /Usage: procguard \[options\] \[command\]/);
+    assert.match(run.stdout, /validate \[options\] \[paths\.\.\.\]/);
+  });
+
+  it('validate --help explains -c, PATH and the exit status', async () => {
+    const run = await runProcguard(['validate', '--help']);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /-c, --config <path>/);
+    assert.match(run.stdout, /Exit status: 0 valid \(warnings allowed\), 2 invalid/);
+  });
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const run = await runProcguard(['--version']);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, `${version}\n`);
+  });
+
+  const usageErrors: Array<[string, string[], RegExp]> = [
+    ['an unknown verb', ['frobnicate'], /error: unknown command 'frobnicate'/],
+    ['an unknown option', ['validate', '--colour'], /error: unknown option '--colour'/],
+    ['-c without its path', ['validate', '-c'], /error: option '-c, --config <path>' argument missing/],
+    ['no verb at all', [], /Usage: procguard/],
+  ];
+  for (const [name, args, message] of usageErrors) {
+    it(`${name}: usage on stderr, exit 2`, async () => {
+      const run = await runProcguard(args);
+      assert.equal(run.code, 2);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, STACK_TRACE);
+    });
+  }
+
+  it('validate without -c reads $PROCGUARD_CONFIG', async () => {
+    const file = join(dir, 'env.yaml');
+    await writeFile(file, VALID);
+    const run = await runProcguard(['validate'], { env: { PATH: process.env.PATH, PROCGUARD_CONFIG: file } });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(run.stdout, `${file}: valid: 1 policy (oom 1), 0 supervisors, 0 notifiers in 1 file\n`);
+  });
+
+  it('validate --json prints every diagnostic with its place, code and message', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'policies:\n  - { name: a, kind: oom, match: { name: sshd }, oom_score_adj: 5000 }\n');
+    const run = await runProcguard(['validate', '--json', '-c', file]);
+    assert.equal(run.code, 2);
+    assert.deepEqual(JSON.parse(run.stdout), [
+      {
+        file,
+        line: 2,
+        column: 65,
+        severity: 'error',
+        code: 'invalid-value',
+        message: '"oom_score_adj" in policy "a" must be between -1000 and 1000, not 5000',
+      },
+    ]);
+  });
+
+  it('a file with control characters and odd Unicode gets one clean line per problem', async () => {
+    const file = join(dir, 'odd.yaml');
+    await writeFile(file, 'policies:\n  - { name: a, kind: oom, match: { name: "ss\\u001b[31mhd\\u2028x" }, oom_score_adj: 0, "k\\ney": 1 }\n');
+    const run = await runProcguard(['validate', '-c', file]);
+    assert.equal(run.code, 2);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.deepEqual(lines, [
+      `${file}:2:87: error: Unexpected key "k\\ney" in policy "a". Allowed keys: name, kind, description, mode, match, notify, oom_score_adj, oom_adj`,
+      `${dir}/odd.yaml: invalid: 1 error in 1 file`,
+    ]);
+    assert.doesNotMatch(run.stdout, /\u001b/);
+  });
+
+  it('as root, refuses a policy file others can write (and only then)', async () => {
+    const file = join(dir, 'loose.yaml');
+    await writeFile(file, VALID);
+    await chmod(file, 0o666);
+    const run = await runProcguard(['validate', '-c', file]);
+    if (process.getuid?.() === 0) {
+      assert.equal(run.code, 2);
+      assert.match(run.stdout, /Refused: policy file .* is writable by group and others \(mode 0666\), and procguard runs as root; fix with: chmod go-w /);
+    } else {
+      assert.equal(run.code, 0, run.stdout);
+    }
+  });
+
+  it('validate policies examples: the shipped sets are valid', async () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const run = await runProcguard(['validate', 'policies', 'examples'], { cwd: root });
+    assert.equal(run.code, 0, run.stdout);
+    assert.match(run.stdout, /^policies: valid: /m);
+    assert.match(run.stdout, /^examples\/gitops\/policies: valid: /m);
+  });
+});

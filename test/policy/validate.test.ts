@@ -1,0 +1,405 @@
+import assert from 'node:assert/strict';
+import { diagnosticLines, validateTexts, yaml } from '../helpers/policy-files.js';
+
+interface Case {
+  name: string;
+  files: Record<string, string>;
+  expected: string[];
+}
+
+const MEMORY = yaml`
+  policies:
+    - name: web-memory
+      kind: memory
+      match: { program: "web:*" }
+      max_rss: 200MB
+`;
+
+const OPS = yaml`
+  notifiers:
+    ops:
+      mail: { to: ops@example.com }
+`;
+
+const invalid: Case[] = [
+  {
+    name: 'misspelt key gets the memmon meaning and the allowed keys',
+    files: {
+      'a.yaml': yaml`
+        policies:
+          - name: web-memory
+            kind: memory
+            match: { program: "web:*" }
+            max_rss: 200MB
+            cumulativ: true
+      `,
+    },
+    expected: [
+      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, notify, max_rss, scope, for, action, grace, max_actions',
+    ],
+  },
+  {
+    name: 'a key of another kind names that kind',
+    files: {
+      'a.yaml': yaml`
+        policies:
+          - name: backup
+            kind: load
+            match: { cmdline: "^rsync " }
+            pause_above: 4
+            max_rss: 1GB
+      `,
+    },
+    expected: [
+      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, notify, pause_above, resume_below, average, max_pause',
+    ],
+  },
+  {
+    name: 'misspelt top-level section',
+    files: { 'a.yaml': 'polices: []\n' },
+    expected: [
+      'a.yaml:1:1: error: Unexpected key "polices" at the top level; did you mean "policies"? Allowed keys: settings, supervisors, notifiers, policies',
+    ],
+  },
+  {
+    name: 'a plain password is pointed to password_env/password_file',
+    files: { 'a.yaml': 'supervisors:\n  main:\n    url: unix:///run/supervisor.sock\n    password: hunter2\n' },
+    expected: [
+      'a.yaml:4:5: error: Unexpected key "password" in supervisor "main"; did you mean "password_env or password_file"? Allowed keys: url, username, password_env, password_file, timeout',
+    ],
+  },
+  {
+    name: 'unknown kind suggests the nearest',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: mem\n    match: { name: x }\n' },
+    expected: ['a.yaml:3:11: error: Unknown kind "mem" in policy "a"; use one of memory, oom, load, runtime; did you mean "memory"?'],
+  },
+  {
+    name: 'missing kind',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    match: { name: x }\n' },
+    expected: ['a.yaml:2:5: error: Policy "a" has no "kind"; use one of memory, oom, load, runtime'],
+  },
+  {
+    name: 'missing required key of the kind',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: runtime\n    match: { name: x }\n' },
+    expected: ['a.yaml:2:5: error: Policy "a" (kind runtime) is missing required key "max_runtime"'],
+  },
+  {
+    name: 'a policy without a name is named by its position',
+    files: { 'a.yaml': 'policies:\n  - kind: oom\n    match: { name: x }\n    oom_score_adj: 0\n' },
+    expected: ['a.yaml:2:5: error: Policy #1 (kind oom) is missing required key "name"'],
+  },
+  {
+    name: 'bad size names the accepted units',
+    files: { 'a.yaml': MEMORY.replace('200MB', '200XB') },
+    expected: [
+      'a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB',
+    ],
+  },
+  {
+    name: 'a fractional number of bytes is not a size',
+    files: { 'a.yaml': MEMORY.replace('200MB', '1.5') },
+    expected: [
+      'a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB',
+    ],
+  },
+  {
+    name: 'zero max_rss',
+    files: { 'a.yaml': MEMORY.replace('200MB', '0MB') },
+    expected: ['a.yaml:5:14: error: max_rss in policy "web-memory" must be greater than 0'],
+  },
+  {
+    name: 'bad duration names the accepted units',
+    files: { 'a.yaml': 'settings:\n  interval: 1.5m\n' },
+    expected: [
+      'a.yaml:2:13: error: Invalid duration "1.5m" for "interval" in settings: use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d',
+    ],
+  },
+  {
+    name: 'a week is not a duration unit',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops, uptime_at_most: 1w }]\n${OPS}` },
+    expected: [
+      'a.yaml:6:41: error: Invalid duration "1w" for "notify[0].uptime_at_most" in policy "web-memory": use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d',
+    ],
+  },
+  {
+    name: 'wrong type says what was expected and what was found',
+    files: { 'a.yaml': `${MEMORY}    for: two\n` },
+    expected: ['a.yaml:6:10: error: "for" in policy "web-memory" must be a whole number, not "two"'],
+  },
+  {
+    name: 'out of range counter',
+    files: { 'a.yaml': `${MEMORY}    for: 0\n` },
+    expected: ['a.yaml:6:10: error: "for" in policy "web-memory" must be at least 1, not 0'],
+  },
+  {
+    name: 'enum value suggests the nearest',
+    files: { 'a.yaml': `${MEMORY}    scope: procces\n` },
+    expected: ['a.yaml:6:12: error: "scope" in policy "web-memory" must be one of process, tree, group, not "procces"; did you mean "process"?'],
+  },
+  {
+    name: 'unknown action',
+    files: { 'a.yaml': `${MEMORY}    action: restrat\n` },
+    expected: [
+      'a.yaml:6:13: error: "action" in policy "web-memory" must be restart, stop, kill or {signal: NAME}, not "restrat"; did you mean "restart"?',
+    ],
+  },
+  {
+    name: 'unknown signal',
+    files: { 'a.yaml': `${MEMORY}    action: { signal: HANGUP }\n` },
+    expected: [
+      'a.yaml:6:23: error: Unknown signal "HANGUP" in "action.signal" in policy "web-memory": use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"',
+    ],
+  },
+  {
+    name: 'oom_score_adj out of range',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd }\n    oom_score_adj: -1001\n' },
+    expected: ['a.yaml:5:20: error: "oom_score_adj" in policy "a" must be between -1000 and 1000, not -1001'],
+  },
+  {
+    name: 'oom_adj out of range',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd }\n    oom_adj: 16\n' },
+    expected: ['a.yaml:5:14: error: "oom_adj" in policy "a" must be between -17 and 15, not 16'],
+  },
+  {
+    name: 'oom_score_adj together with oom_adj',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd }\n    oom_adj: -17\n    oom_score_adj: -1000\n' },
+    expected: ['a.yaml:2:5: error: Policy "a" sets both "oom_score_adj" and "oom_adj"; use only one'],
+  },
+  {
+    name: 'oom policy with no value',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd }\n' },
+    expected: ['a.yaml:2:5: error: Policy "a" needs "oom_score_adj" or "oom_adj"'],
+  },
+  {
+    name: 'resume_below not below pause_above',
+    files: {
+      'a.yaml': 'policies:\n  - name: a\n    kind: load\n    match: { cmdline: "^rsync " }\n    pause_above: 2.0\n    resume_below: 2.0\n',
+    },
+    expected: [
+      'a.yaml:6:19: error: resume_below (2) must be lower than pause_above (2) in policy "a", or the process would be paused and resumed on the same load',
+    ],
+  },
+  {
+    name: 'pause_above must be positive',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: load\n    match: { cmdline: "^rsync " }\n    pause_above: 0\n' },
+    expected: ['a.yaml:5:18: error: "pause_above" in policy "a" must be greater than 0, not 0'],
+  },
+  {
+    name: 'empty match',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: {}\n    oom_score_adj: 0\n' },
+    expected: [
+      'a.yaml:4:12: error: Empty "match" in policy "a": a policy must say which processes it applies to; give at least one of program, group, supervisor, name, cmdline, user, pidfile',
+    ],
+  },
+  {
+    name: 'match with only exclude',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { exclude: { user: root } }\n    oom_score_adj: 0\n' },
+    expected: [
+      'a.yaml:4:12: error: The match of policy "a" has only "exclude": say which processes it applies to before subtracting some',
+    ],
+  },
+  {
+    name: 'regex that does not compile, in cmdline and in /name/',
+    files: {
+      'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { cmdline: "^rsync (", name: ["ok", "/[a-/"] }\n    oom_score_adj: 0\n',
+    },
+    expected: [
+      'a.yaml:4:23: error: Invalid regular expression "^rsync (" in policy "a": Unterminated group',
+      'a.yaml:4:48: error: Invalid regular expression "[a-" in policy "a": Unterminated character class',
+    ],
+  },
+  {
+    name: 'invalid policy name',
+    files: { 'a.yaml': 'policies:\n  - name: Web_Memory\n    kind: oom\n    match: { name: x }\n    oom_score_adj: 0\n' },
+    expected: [
+      'a.yaml:2:11: error: Invalid policy name "Web_Memory": use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
+    ],
+  },
+  {
+    name: 'supervisor URL',
+    files: { 'a.yaml': 'supervisors:\n  main:\n    url: /var/run/supervisor.sock\n' },
+    expected: [
+      'a.yaml:3:10: error: "url" in supervisor "main" must be unix:///path/to/supervisor.sock or http://host:port, not "/var/run/supervisor.sock"',
+    ],
+  },
+  {
+    name: 'password_env and password_file together',
+    files: { 'a.yaml': 'supervisors:\n  main:\n    url: http://127.0.0.1:9001\n    password_env: PW\n    password_file: /etc/pw\n' },
+    expected: ['a.yaml:3:5: error: Supervisor "main" sets both "password_env" and "password_file"; use only one'],
+  },
+  {
+    name: 'notifier with neither mail nor exec',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops: { timeout: 5s }\n` },
+    expected: ['a.yaml:8:8: error: Notifier "ops" needs "mail" or "exec"'],
+  },
+  {
+    name: 'notifier with both mail and exec',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops: { mail: { to: a@example.com }, exec: [/bin/true] }\n` },
+    expected: ['a.yaml:8:8: error: Notifier "ops" sets both "mail" and "exec"; use only one'],
+  },
+  {
+    name: 'sendmail together with smtp, and a bad address',
+    files: {
+      'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: [ops@example.com, ops], sendmail: /usr/sbin/sendmail, smtp: "smtp://mail:25" }\n`,
+    },
+    expected: [
+      'a.yaml:9:11: error: "mail" of notifier "ops" sets both "sendmail" and "smtp"; use only one',
+      'a.yaml:9:35: error: Invalid mail address "ops" in "mail.to[1]" in notifier "ops": use user@host or "Name <user@host>"',
+    ],
+  },
+  {
+    name: 'credentials in an SMTP URL',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: a@example.com, smtp: "smtp://me:pw@mail:25" }\n` },
+    expected: [
+      'a.yaml:9:38: error: Invalid SMTP URL "smtp://me:pw@mail:25" in "mail.smtp" in notifier "ops": use smtp://host[:port] or smtps://host[:port], with credentials in username and password_env',
+    ],
+  },
+  {
+    name: 'exec must be an argv list',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    exec: /usr/local/bin/page --json\n` },
+    expected: [
+      'a.yaml:9:11: error: "exec" in notifier "ops" must be a list: the program and its arguments, e.g. [/usr/local/bin/page-oncall, --json], not "/usr/local/bin/page --json"',
+    ],
+  },
+  {
+    name: 'unknown notifier, with the nearest',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: opz }]\n${OPS}` },
+    expected: [
+      'a.yaml:6:20: error: Unknown notifier "opz" in notify of policy "web-memory"; did you mean "ops"? (defined notifiers: ops)',
+      'a.yaml:8:3: warning: Notifier "ops" is not used by any policy',
+    ],
+  },
+  {
+    name: 'unknown notifier when none is defined',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\n` },
+    expected: ['a.yaml:6:20: error: Unknown notifier "ops" in notify of policy "web-memory" (no notifiers are defined)'],
+  },
+  {
+    name: 'unknown supervisor, also inside exclude',
+    files: {
+      'a.yaml': 'supervisors:\n  main: { url: "unix:///run/supervisor.sock" }\npolicies:\n  - name: a\n    kind: runtime\n    match: { supervisor: mian, exclude: { supervisor: [main, batch] } }\n    max_runtime: 6h\n',
+    },
+    expected: [
+      'a.yaml:6:26: error: Unknown supervisor "mian" in match of policy "a"; did you mean "main"? (configured supervisors: main)',
+      'a.yaml:6:62: error: Unknown supervisor "batch" in match of policy "a" (configured supervisors: main)',
+    ],
+  },
+  {
+    name: 'duplicate policy names across files, reported at both places',
+    files: {
+      'a.yaml': MEMORY,
+      'b.yaml': MEMORY,
+    },
+    expected: [
+      'a.yaml:2:11: error: Duplicate policy name "web-memory": defined again at b.yaml:2:11',
+      'b.yaml:2:11: error: Duplicate policy name "web-memory": first defined at a.yaml:2:11',
+    ],
+  },
+  {
+    name: 'duplicate notifier and supervisor names across files',
+    files: {
+      'a.yaml': `${MEMORY}    notify: [{ to: ops }]\n${OPS}supervisors:\n  main: { url: "unix:///a.sock" }\n`,
+      'b.yaml': `${OPS}supervisors:\n  main: { url: "unix:///b.sock" }\n`,
+    },
+    expected: [
+      'a.yaml:8:3: error: Duplicate notifier name "ops": defined again at b.yaml:2:3',
+      'a.yaml:11:3: error: Duplicate supervisor name "main": defined again at b.yaml:5:3',
+      'b.yaml:2:3: error: Duplicate notifier name "ops": first defined at a.yaml:8:3',
+      'b.yaml:5:3: error: Duplicate supervisor name "main": first defined at a.yaml:11:3',
+    ],
+  },
+  {
+    name: 'a setting set in two files',
+    files: { 'a.yaml': 'settings:\n  name: web\n', 'b.yaml': 'settings:\n  interval: 30s\n  name: batch\n' },
+    expected: [
+      'a.yaml:2:3: error: settings.name is set again at b.yaml:3:3; set each setting in one file only',
+      'b.yaml:3:3: error: settings.name is already set at a.yaml:2:3; set each setting in one file only',
+    ],
+  },
+  {
+    name: 'duplicate key inside one file',
+    files: { 'a.yaml': 'settings:\n  name: a\n  name: b\n' },
+    expected: ['a.yaml:3:3: error: YAML: this key appears twice in the same mapping'],
+  },
+  {
+    name: 'YAML syntax error',
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: [oom\n' },
+    expected: ['a.yaml:4:1: error: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  },
+  {
+    name: 'two YAML documents in one file',
+    files: { 'a.yaml': 'settings: { name: a }\n---\nsettings: { name: b }\n' },
+    expected: ['a.yaml:2:1: error: YAML: a policy file holds one YAML document; a second one starts here'],
+  },
+  {
+    name: 'a list at the top level',
+    files: { 'a.yaml': '- name: a\n' },
+    expected: ['a.yaml:1:1: error: A policy file must be a mapping of settings, supervisors, notifiers and policies, not a list'],
+  },
+  {
+    name: 'a template that does not parse, and a field outside the allow-list',
+    files: {
+      'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail:\n      to: ops@example.com\n      subject: "{{host}}: {{#if target.pid}}restarted"\n      body: "{{target.pidd}} on {{host}}"\n`,
+    },
+    expected: [
+      'a.yaml:11:16: error: subject of notifier "ops": template does not parse: the template ends inside an unclosed {{#…}} block or {{…}} tag',
+      'a.yaml:12:13: warning: body of notifier "ops": unknown field "target.pidd"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, uptime, time',
+    ],
+  },
+  {
+    name: 'an unused notifier is a warning',
+    files: { 'a.yaml': OPS },
+    expected: ['a.yaml:2:3: warning: Notifier "ops" is not used by any policy'],
+  },
+  {
+    name: 'grace without action kill is a warning',
+    files: { 'a.yaml': `${MEMORY}    grace: 5s\n` },
+    expected: ['a.yaml:6:5: warning: grace in policy "web-memory" only applies to action kill; this policy\'s action is restart (the default)'],
+  },
+  {
+    name: 'state_dir must be absolute',
+    files: { 'a.yaml': 'settings:\n  state_dir: var/lib/procguard\n' },
+    expected: ['a.yaml:2:14: error: "state_dir" in settings must be an absolute path, not "var/lib/procguard"'],
+  },
+  {
+    name: 'aliases that expand too far',
+    files: {
+      'a.yaml': [
+        'a: &a [x, x, x, x, x, x, x, x, x, x]',
+        'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+        'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+        'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+        '',
+      ].join('\n'),
+    },
+    expected: [
+      'a.yaml:1:1: error: YAML aliases expand too far (more than 100 times); write the values out or use fewer nested aliases',
+    ],
+  },
+];
+
+describe('validate: every problem at its file, line and column', () => {
+  for (const testCase of invalid) {
+    it(testCase.name, () => {
+      assert.deepEqual(diagnosticLines(testCase.files), testCase.expected);
+    });
+  }
+
+  it('reports the problems of every file at once, sorted by file and line', () => {
+    const lines = diagnosticLines({
+      'b.yaml': MEMORY.replace('200MB', 'lots'),
+      'a.yaml': 'settings:\n  interval: soon\n  colour: red\n',
+    });
+    assert.deepEqual(
+      lines.map((l) => l.split(': error')[0]),
+      ['a.yaml:2:13', 'a.yaml:3:3', 'b.yaml:5:14'],
+    );
+  });
+
+  it('never gives a policy set when there is an error, and gives one with only warnings', () => {
+    assert.equal(validateTexts({ 'a.yaml': MEMORY.replace('200MB', 'lots') }).policySet, undefined);
+    const warned = validateTexts({ 'a.yaml': `${MEMORY}${OPS}` });
+    assert.equal(warned.diagnostics.length, 1);
+    assert.equal(warned.policySet?.policies.length, 1);
+  });
+});

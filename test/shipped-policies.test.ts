@@ -1,0 +1,35 @@
+// Every policy set shipped in policies/ and examples/ validates without errors or warnings.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { formatDiagnostic } from '../src/policy/diagnostics.js';
+import { discoverPolicySets, loadPolicyFiles } from '../src/policy/load.js';
+import { validatePolicyFiles } from '../src/policy/validate.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+describe('shipped policies and examples', () => {
+  for (const folder of ['policies', 'examples']) {
+    it(`${folder}/: every policy set is valid and has no warning`, async () => {
+      const sets = await discoverPolicySets(`${ROOT}${folder}`);
+      assert.ok(sets.length > 0);
+      for (const set of sets) {
+        // uid 1000: the check of file modes depends on the checkout's umask, not on the policies
+        const loaded = await loadPolicyFiles([set], { uid: 1000 });
+        assert.ok(loaded.files.length > 0, `${set} holds policy files`);
+        const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
+        assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
+        assert.ok(result.policySet && result.policySet.policies.length > 0);
+      }
+    });
+  }
+
+  it('policies/ protects sshd, supervisord and journald from the OOM killer and audits memory', async () => {
+    const loaded = await loadPolicyFiles([`${ROOT}policies`], { uid: 1000 });
+    const set = validatePolicyFiles(loaded.files, loaded.diagnostics).policySet;
+    const oom = set?.policies.filter((p) => p.kind === 'oom').map((p) => p.match.name?.map((n) => ('exact' in n ? n.exact : '')));
+    assert.deepEqual(oom, [['sshd'], ['supervisord'], ['systemd-journal']]);
+    const audit = set?.policies.find((p) => p.kind === 'memory');
+    assert.equal(audit?.mode, 'audit');
+    assert.deepEqual(audit?.match.program, ['*']);
+  });
+});
