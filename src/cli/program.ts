@@ -17,7 +17,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run "procguard --help" for the list of commands and options)')
+    .showHelpAfterError(true)
     .exitOverride();
 
   program

@@ -288,7 +288,7 @@ export interface MemoryPolicy {
   max_actions?: MaxActions;
 }
 /**
- * Which processes a policy applies to: all given keys must hold; a list matches any item.
+ * Which processes a policy applies to: all given keys must hold; a list matches any item; exclude subtracts the processes its nested match selects.
  *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "match".
@@ -306,25 +306,7 @@ export interface Match {
    */
   user?: string | number | [string | number, ...(string | number)[]];
   pidfile?: StringOrList5;
-  exclude?: Match1;
-}
-/**
- * Processes to subtract.
- */
-export interface Match1 {
-  program?: StringOrList;
-  group?: StringOrList1;
-  supervisor?: StringOrList2;
-  name?: StringOrList3;
-  cmdline?: StringOrList4;
-  /**
-   * User name or numeric uid.
-   *
-   * @minItems 1
-   */
-  user?: string | number | [string | number, ...(string | number)[]];
-  pidfile?: StringOrList5;
-  exclude?: Match1;
+  exclude?: Match;
 }
 export interface NotifyRule {
   /**

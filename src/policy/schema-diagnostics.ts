@@ -292,7 +292,10 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
     return `Unknown signal ${show(value)} in ${subject}: use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"`;
   }
   if (parent === SCHEMA.supervisorUrl) {
-    return `${capitalize(subject)} must be unix:///path/to/supervisor.sock or http://host:port, not ${show(value)}`;
+    const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value)
+      ? '; give credentials as username and password_env or password_file'
+      : '';
+    return `${capitalize(subject)} must be unix:///path/to/supervisor.sock or http://host:port, not ${show(value)}${credentials}`;
   }
   if (parent === SCHEMA.settingsName) return `${capitalize(subject)} must be a single line`;
   if (parent === SCHEMA.stateDir) return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;
@@ -356,8 +359,16 @@ export function show(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string') {
+    const shown = redactUrlPassword(value);
+    return JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown);
+  }
   return String(value);
+}
+
+/** Passwords never appear in output, not even the one an operator put in a URL by mistake. */
+export function redactUrlPassword(text: string): string {
+  return text.replace(/(\/\/[^/\s:@]*:)[^/\s@]*@/g, '$1***@');
 }
 
 function quoteList(items: string[], conjunction: 'and' | 'or'): string {

@@ -49,6 +49,7 @@ describe('procguard command line', function () {
       assert.equal(run.code, 2);
       assert.equal(run.stdout, '');
       assert.match(run.stderr, message);
+      assert.match(run.stderr, /Usage: procguard/);
       assert.doesNotMatch(run.stderr, STACK_TRACE);
     });
   }

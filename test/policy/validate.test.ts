@@ -251,7 +251,14 @@ const invalid: Case[] = [
     name: 'credentials in an SMTP URL',
     files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: a@example.com, smtp: "smtp://me:pw@mail:25" }\n` },
     expected: [
-      'a.yaml:9:38: error: Invalid SMTP URL "smtp://me:pw@mail:25" in "mail.smtp" in notifier "ops": use smtp://host[:port] or smtps://host[:port], with credentials in username and password_env',
+      'a.yaml:9:38: error: Invalid SMTP URL "smtp://me:***@mail:25" in "mail.smtp" in notifier "ops": use smtp://host[:port] or smtps://host[:port], with credentials in username and password_env',
+    ],
+  },
+  {
+    name: 'credentials in a supervisor URL, never echoed',
+    files: { 'a.yaml': 'supervisors:\n  main:\n    url: http://admin:s3cret@127.0.0.1:9001\n' },
+    expected: [
+      'a.yaml:3:10: error: "url" in supervisor "main" must be unix:///path/to/supervisor.sock or http://host:port, not "http://admin:***@127.0.0.1:9001"; give credentials as username and password_env or password_file',
     ],
   },
   {
