@@ -22,6 +22,7 @@ import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   const report = new Reporter();
   checkSettings(files, report);
+  checkPositiveDurations(files, report);
   checkUniqueNames(files, report);
   checkReferences(files, report);
   for (const policy of policyEntries(files)) checkPolicyValues(policy, report);
@@ -56,6 +57,26 @@ function checkSettings(files: readonly ParsedFile[], report: Reporter): void {
       const path = ['settings', key];
       report.add(file, path, 'error', 'duplicate-setting', `settings.${key} is already set at ${report.where(first, path, 'key')}; set each setting in one file only`, 'key');
       report.add(first, path, 'error', 'duplicate-setting', `settings.${key} is set again at ${report.where(file, path, 'key')}; set each setting in one file only`, 'key');
+    }
+  }
+}
+
+/** Durations where 0 would mean a busy loop or an instant failure. */
+const POSITIVE_DURATIONS: ReadonlyArray<{ section: 'settings' | 'supervisors' | 'notifiers'; key: string; what: string }> = [
+  { section: 'settings', key: 'interval', what: 'the daemon would tick without pause' },
+  { section: 'supervisors', key: 'timeout', what: 'every request would time out' },
+  { section: 'notifiers', key: 'timeout', what: 'every delivery would time out' },
+];
+
+function checkPositiveDurations(files: readonly ParsedFile[], report: Reporter): void {
+  for (const { section, key, what } of POSITIVE_DURATIONS) {
+    const entries = section === 'settings'
+      ? files.flatMap((file) => (isRecord(file.data) && isRecord(file.data.settings) ? [{ file, path: ['settings'], value: file.data.settings, label: 'settings' }] : []))
+      : namedSection(files, section).map((entry) => ({ ...entry, label: `${section.slice(0, -1)} "${entry.name}"` }));
+    for (const entry of entries) {
+      if (key in entry.value && parseDuration(entry.value[key]) === 0) {
+        report.add(entry.file, [...entry.path, key], 'error', 'invalid-value', `${key} in ${entry.label} must be longer than 0s, or ${what}`);
+      }
     }
   }
 }

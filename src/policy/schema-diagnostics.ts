@@ -29,6 +29,8 @@ const SCHEMA = {
   settingsName: definition('settings').properties?.name,
   stateDir: definition('settings').properties?.state_dir,
   user: definition('match').properties?.user,
+  notify: definition('notify'),
+  notifyRule: definition('notify').items,
 } as const;
 
 const OBJECT_PLACES = new Map<unknown, string>([
@@ -67,9 +69,12 @@ function translateErrors(file: ParsedFile, errors: AjvError[]): Diagnostic[] {
   const missingKind = new Set(
     errors.filter((e) => e.keyword === 'required' && e.params.missingProperty === 'kind').map((e) => e.instancePath),
   );
+  // A value of the wrong type altogether: its type error says it all.
+  const wrongType = new Set(errors.filter((e) => e.keyword === 'type' && !dropped.has(e)).map((e) => e.instancePath));
   const diagnostics: Diagnostic[] = [];
   for (const error of errors) {
     if (dropped.has(error)) continue;
+    if (['oneOf', 'anyOf', 'not', 'required'].includes(error.keyword) && wrongType.has(error.instancePath)) continue;
     if (error.keyword === 'discriminator' && missingKind.has(error.instancePath)) continue;
     const translated = translate(file, error);
     if (translated) diagnostics.push(translated);
@@ -262,7 +267,10 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
     const types = ([] as unknown[]).concat(error.params.type).map((t) => TYPE_WORDS[String(t)] ?? String(t));
     expected = types.join(' or ');
   }
-  return `${capitalize(subject)} must be ${expected}, not ${show(value)}`;
+  const hint = typeof value === 'string' && (parent === SCHEMA.notify || parent === SCHEMA.notifyRule)
+    ? `; write notify: [{ to: ${value} }]`
+    : '';
+  return `${capitalize(subject)} must be ${expected}, not ${show(value)}${hint}`;
 }
 
 function formatMessage(format: string, subject: string, value: unknown): string {

@@ -1,7 +1,7 @@
 // One policy file parsed with positions kept, so any path into its data can be
 // turned back into the line and column the operator typed it at.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import { diagnostic, START_OF_FILE, type Diagnostic, type Position } from './diagnostics.js';
 
@@ -35,7 +35,7 @@ const YAML_ERROR_WORDING: Readonly<Record<string, string>> = {
 
 export function parseYamlFile(path: string, text: string): { file: ParsedFile; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true, logLevel: 'error' });
   const file: ParsedFile = { path, document, lineCounter, data: undefined, templates: new Map() };
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): Position => offsetPosition(lineCounter, offset);
@@ -56,6 +56,11 @@ export function parseYamlFile(path: string, text: string): { file: ParsedFile; d
   }
   if (document.errors.length > 0) return { file, diagnostics };
 
+  const referenceProblems = aliasProblems(document, at);
+  if (referenceProblems.length > 0) {
+    diagnostics.push(...referenceProblems.map(({ position, message }) => diagnostic(path, position, 'error', 'yaml-syntax', message)));
+    return { file, diagnostics };
+  }
   try {
     const data: unknown = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     if (depthOf(data) > MAX_DEPTH) {
@@ -65,9 +70,11 @@ export function parseYamlFile(path: string, text: string): { file: ParsedFile; d
     file.data = data;
   } catch (error) {
     const message = error instanceof Error ? firstLine(error.message) : String(error);
-    const reason = /alias/i.test(message)
+    const reason = /excessive alias count/i.test(message)
       ? `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} times); write the values out or use fewer nested aliases`
-      : `YAML: ${message}`;
+      : error instanceof RangeError
+        ? `The file nests too deeply (more than ${MAX_DEPTH} levels of mappings and lists)`
+        : `YAML: ${message}`;
     diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'yaml-syntax', reason));
   }
   return { file, diagnostics };
@@ -120,6 +127,36 @@ function resolveAlias(file: ParsedFile, node: unknown): unknown {
 function keyText(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value);
   return typeof key === 'string' ? key : undefined;
+}
+
+/** Aliases without an anchor before them, and merge keys (<<) that do not merge a mapping. */
+function aliasProblems(document: Document.Parsed, at: (offset: number) => Position): Array<{ position: Position; message: string }> {
+  const problems: Array<{ position: Position; message: string }> = [];
+  const offset = (node: unknown) => (node as YamlNode | null | undefined)?.range?.[0] ?? 0;
+  try {
+    visit(document, {
+      Alias(_, alias) {
+        if (alias.resolve(document) === undefined) {
+          problems.push({ position: at(offset(alias)), message: `YAML: alias *${alias.source} has no anchor &${alias.source} before it` });
+        }
+      },
+      Pair(_, pair) {
+        // With merge keys on, yaml gives a << key the value Symbol(<<).
+        if (!isScalar(pair.key) || pair.key.source !== '<<') return;
+        const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+        for (const source of sources) {
+          const merged = isAlias(source) ? source.resolve(document) : source;
+          if (merged !== undefined && !isMap(merged)) {
+            problems.push({ position: at(offset(pair.key)), message: 'YAML: a merge key (<<) must merge a mapping or an alias of a mapping' });
+          }
+        }
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    problems.push({ position: START_OF_FILE, message: `The file nests too deeply (more than ${MAX_DEPTH} levels of mappings and lists)` });
+  }
+  return problems;
 }
 
 /** The nesting depth of plain data, measured without recursion. */

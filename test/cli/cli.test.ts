@@ -92,6 +92,15 @@ describe('procguard command line', function () {
     assert.doesNotMatch(run.stdout, /\u001b/);
   });
 
+  it('a mapping key that is a list: a diagnostic, and nothing but usage output on stderr', async () => {
+    const file = join(dir, 'complex-key.yaml');
+    await writeFile(file, '? [a, b]\n: c\n');
+    const run = await runProcguard(['validate', '-c', file]);
+    assert.equal(run.code, 2);
+    assert.match(run.stdout, /1:1: error: Unexpected key "\[ a, b \]" at the top level/);
+    assert.equal(run.stderr, '');
+  });
+
   it('as root, refuses a policy file others can write (and only then)', async () => {
     const file = join(dir, 'loose.yaml');
     await writeFile(file, VALID);

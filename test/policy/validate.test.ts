@@ -383,6 +383,59 @@ const invalid: Case[] = [
       'a.yaml:1:1: error: YAML aliases expand too far (more than 100 times); write the values out or use fewer nested aliases',
     ],
   },
+  {
+    name: 'a zero interval or timeout',
+    files: {
+      'a.yaml': `settings:\n  interval: 0\nsupervisors:\n  main: { url: "unix:///s.sock", timeout: 0s }\n${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops: { mail: { to: a@example.com }, timeout: 0 }\n`,
+    },
+    expected: [
+      'a.yaml:2:13: error: interval in settings must be longer than 0s, or the daemon would tick without pause',
+      'a.yaml:4:43: error: timeout in supervisor "main" must be longer than 0s, or every request would time out',
+      'a.yaml:12:48: error: timeout in notifier "ops" must be longer than 0s, or every delivery would time out',
+    ],
+  },
+  {
+    name: 'sections of the wrong type',
+    files: { 'a.yaml': 'supervisors: []\nnotifiers:\n  ops: null\npolicies: {}\n' },
+    expected: [
+      'a.yaml:1:14: error: "supervisors" must be a mapping, not a list',
+      'a.yaml:3:8: error: Notifier "ops" must be a mapping, not an empty value',
+      'a.yaml:4:11: error: "policies" must be a list, not a mapping',
+    ],
+  },
+  {
+    name: 'policies that are not mappings',
+    files: { 'a.yaml': 'policies:\n  - 1\n  - web-memory\n  -\n' },
+    expected: [
+      'a.yaml:2:5: error: Policy #1 must be a mapping, not 1',
+      'a.yaml:3:5: error: Policy #2 must be a mapping, not "web-memory"',
+      'a.yaml:4:4: error: Policy #3 must be a mapping, not an empty value',
+    ],
+  },
+  {
+    name: 'notify written as names',
+    files: { 'a.yaml': `${MEMORY}    notify: ops\n`, 'b.yaml': `${MEMORY.replace('web-memory', 'web-b')}    notify: [ops]\n${OPS}` },
+    expected: [
+      'a.yaml:6:13: error: "notify" in policy "web-memory" must be a list, not "ops"; write notify: [{ to: ops }]',
+      'b.yaml:6:14: error: "notify[0]" in policy "web-b" must be a mapping, not "ops"; write notify: [{ to: ops }]',
+      'b.yaml:8:3: warning: Notifier "ops" is not used by any policy',
+    ],
+  },
+  {
+    name: 'an alias without its anchor',
+    files: { 'a.yaml': 'policies:\n  - { name: a, kind: oom, match: *sshd, oom_score_adj: 0 }\n' },
+    expected: ['a.yaml:2:34: error: YAML: alias *sshd has no anchor &sshd before it'],
+  },
+  {
+    name: 'a merge key that does not merge a mapping',
+    files: { 'a.yaml': 'base: &base [1, 2]\npolicies:\n  - { <<: *base, name: a }\n' },
+    expected: ['a.yaml:3:7: error: YAML: a merge key (<<) must merge a mapping or an alias of a mapping'],
+  },
+  {
+    name: 'a key that is not a name',
+    files: { 'a.yaml': '? [a, b]\n: c\n' },
+    expected: ['a.yaml:1:1: error: Unexpected key "[ a, b ]" at the top level. Allowed keys: settings, supervisors, notifiers, policies'],
+  },
 ];
 
 describe('validate: every problem at its file, line and column', () => {
