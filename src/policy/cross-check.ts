@@ -5,7 +5,7 @@
 import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
 import { show } from './schema-diagnostics.js';
 import { didYouMean, nearest } from './suggest.js';
-import { compilePattern } from './model.js';
+import { compilePattern, nameRegexSource } from './model.js';
 import { checkTemplate } from './templates.js';
 import { parseDuration, parseSize } from './units.js';
 import {
@@ -75,7 +75,7 @@ function checkPositiveDurations(files: readonly ParsedFile[], report: Reporter):
       : namedSection(files, section).map((entry) => ({ ...entry, label: `${section.slice(0, -1)} "${entry.name}"` }));
     for (const entry of entries) {
       if (key in entry.value && parseDuration(entry.value[key]) === 0) {
-        report.add(entry.file, [...entry.path, key], 'error', 'invalid-value', `${key} in ${entry.label} must be longer than 0s, or ${what}`);
+        report.add(entry.file, [...entry.path, key], 'error', 'invalid-value', `"${key}" in ${entry.label} must be longer than 0s, or ${what}`);
       }
     }
   }
@@ -152,31 +152,32 @@ function checkPolicyValues(policy: Entry, report: Reporter): void {
   }
 
   if (value.kind === 'load' && typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
-    report.add(file, [...path, 'resume_below'], 'error', 'inconsistent', `resume_below (${value.resume_below}) must be lower than pause_above (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`);
+    report.add(file, [...path, 'resume_below'], 'error', 'inconsistent', `"resume_below" (${value.resume_below}) must be lower than "pause_above" (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`);
   }
 
   if (value.kind === 'memory' && parseSize(value.max_rss) === 0) {
-    report.add(file, [...path, 'max_rss'], 'error', 'invalid-value', `max_rss in ${label} must be greater than 0`);
+    report.add(file, [...path, 'max_rss'], 'error', 'invalid-value', `"max_rss" in ${label} must be greater than 0`);
   }
   for (const key of ['max_runtime', 'max_pause'] as const) {
     if (key in value && parseDuration(value[key]) === 0) {
-      report.add(file, [...path, key], 'error', 'invalid-value', `${key} in ${label} must be longer than 0s`);
+      report.add(file, [...path, key], 'error', 'invalid-value', `"${key}" in ${label} must be longer than 0s`);
     }
   }
   const maxActions = value.max_actions;
   if (isRecord(maxActions) && parseDuration(maxActions.within) === 0) {
-    report.add(file, [...path, 'max_actions', 'within'], 'error', 'invalid-value', `max_actions.within in ${label} must be longer than 0s`);
+    report.add(file, [...path, 'max_actions', 'within'], 'error', 'invalid-value', `"max_actions.within" in ${label} must be longer than 0s`);
   }
   if ('grace' in value && (value.kind === 'memory' || value.kind === 'runtime') && value.action !== 'kill') {
-    report.add(file, [...path, 'grace'], 'warning', 'inconsistent', `grace in ${label} only applies to action kill; this policy's action is ${describeAction(value.action)}`, 'key');
+    report.add(file, [...path, 'grace'], 'warning', 'inconsistent', `"grace" in ${label} only applies to action kill; this policy's action is ${describeAction(value.action)}`, 'key');
   }
 }
 
 function checkRegexes(block: Entry, label: string, report: Reporter): void {
   const patterns: Array<[string, PathSegment[]]> = [
-    ...stringItems(block.value.name, [...block.path, 'name'])
-      .filter(([text]) => text.length > 2 && text.startsWith('/') && text.endsWith('/'))
-      .map(([text, path]): [string, PathSegment[]] => [text.slice(1, -1), path]),
+    ...stringItems(block.value.name, [...block.path, 'name']).flatMap(([text, path]): Array<[string, PathSegment[]]> => {
+      const source = nameRegexSource(text);
+      return source === undefined ? [] : [[source, path]];
+    }),
     ...stringItems(block.value.cmdline, [...block.path, 'cmdline']),
   ];
   for (const [pattern, path] of patterns) {

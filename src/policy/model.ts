@@ -171,6 +171,11 @@ export function oomAdjToScoreAdj(oomAdj: number): number {
   return Math.trunc((oomAdj * 1000) / 17);
 }
 
+/** A match.name written as /regex/ is a pattern on the process name: its source, else undefined (an exact name). */
+export function nameRegexSource(text: string): string | undefined {
+  return text.length > 2 && text.startsWith('/') && text.endsWith('/') ? text.slice(1, -1) : undefined;
+}
+
 /** How match.name /regex/ and match.cmdline patterns are compiled: JavaScript syntax, case-sensitive. */
 export function compilePattern(pattern: string): RegExp {
   return new RegExp(pattern);

@@ -3,6 +3,7 @@
 
 import {
   compilePattern,
+  nameRegexSource,
   DEFAULTS,
   oomAdjToScoreAdj,
   type Action,
@@ -170,10 +171,9 @@ function normalizeMatch(raw: Raw.Match): Matcher {
   return matcher;
 }
 
-/** `/regex/` is a pattern on the process name; anything else is the exact name. */
 function namePattern(text: string): NamePattern {
-  if (text.length > 2 && text.startsWith('/') && text.endsWith('/')) return { regex: compilePattern(text.slice(1, -1)) };
-  return { exact: text };
+  const source = nameRegexSource(text);
+  return source === undefined ? { exact: text } : { regex: compilePattern(source) };
 }
 
 function normalizeNotifyRule(raw: Raw.NotifyRule): NotifyRule {

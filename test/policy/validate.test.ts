@@ -105,7 +105,7 @@ const invalid: Case[] = [
   {
     name: 'zero max_rss',
     files: { 'a.yaml': MEMORY.replace('200MB', '0MB') },
-    expected: ['a.yaml:5:14: error: max_rss in policy "web-memory" must be greater than 0'],
+    expected: ['a.yaml:5:14: error: "max_rss" in policy "web-memory" must be greater than 0'],
   },
   {
     name: 'bad duration names the accepted units',
@@ -176,7 +176,7 @@ const invalid: Case[] = [
       'a.yaml': 'policies:\n  - name: a\n    kind: load\n    match: { cmdline: "^rsync " }\n    pause_above: 2.0\n    resume_below: 2.0\n',
     },
     expected: [
-      'a.yaml:6:19: error: resume_below (2) must be lower than pause_above (2) in policy "a", or the process would be paused and resumed on the same load',
+      'a.yaml:6:19: error: "resume_below" (2) must be lower than "pause_above" (2) in policy "a", or the process would be paused and resumed on the same load',
     ],
   },
   {
@@ -361,7 +361,7 @@ const invalid: Case[] = [
   {
     name: 'grace without action kill is a warning',
     files: { 'a.yaml': `${MEMORY}    grace: 5s\n` },
-    expected: ['a.yaml:6:5: warning: grace in policy "web-memory" only applies to action kill; this policy\'s action is restart (the default)'],
+    expected: ['a.yaml:6:5: warning: "grace" in policy "web-memory" only applies to action kill; this policy\'s action is restart (the default)'],
   },
   {
     name: 'state_dir must be absolute',
@@ -389,9 +389,9 @@ const invalid: Case[] = [
       'a.yaml': `settings:\n  interval: 0\nsupervisors:\n  main: { url: "unix:///s.sock", timeout: 0s }\n${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops: { mail: { to: a@example.com }, timeout: 0 }\n`,
     },
     expected: [
-      'a.yaml:2:13: error: interval in settings must be longer than 0s, or the daemon would tick without pause',
-      'a.yaml:4:43: error: timeout in supervisor "main" must be longer than 0s, or every request would time out',
-      'a.yaml:12:48: error: timeout in notifier "ops" must be longer than 0s, or every delivery would time out',
+      'a.yaml:2:13: error: "interval" in settings must be longer than 0s, or the daemon would tick without pause',
+      'a.yaml:4:43: error: "timeout" in supervisor "main" must be longer than 0s, or every request would time out',
+      'a.yaml:12:48: error: "timeout" in notifier "ops" must be longer than 0s, or every delivery would time out',
     ],
   },
   {
