@@ -1,17 +1,26 @@
-// Writes src/policy/policy-file.generated.ts from schemas/policy.schema.json, so the
-// TypeScript types of a policy file are derived from the schema and cannot drift from it.
-// test/policy/schema-types.test.ts fails when the committed file is out of date.
+// Writes the TypeScript types of procguard's file formats from their JSON Schemas, so the
+// types cannot drift from the schemas (the source of truth):
+//   schemas/policy.schema.json   → src/policy/policy-file.generated.ts
+//   schemas/snapshot.schema.json → src/engine/snapshot.generated.ts
+//   schemas/plan.schema.json     → src/engine/plan.generated.ts
+// test/policy/schema-types.test.ts fails when a committed file is out of date.
 import { readFile, writeFile } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
 
-export const SCHEMA_PATH = new URL('../schemas/policy.schema.json', import.meta.url);
-export const OUTPUT_PATH = new URL('../src/policy/policy-file.generated.ts', import.meta.url);
+export const TARGETS = [
+  { schema: 'policy.schema.json', output: 'src/policy/policy-file.generated.ts', name: 'PolicyFile' },
+  { schema: 'snapshot.schema.json', output: 'src/engine/snapshot.generated.ts', name: 'Snapshot' },
+  { schema: 'plan.schema.json', output: 'src/engine/plan.generated.ts', name: 'Plan' },
+].map((target) => ({
+  ...target,
+  schemaUrl: new URL(`../schemas/${target.schema}`, import.meta.url),
+  outputUrl: new URL(`../${target.output}`, import.meta.url),
+}));
 
-export async function generatePolicyFileTypes() {
-  const schema = JSON.parse(await readFile(SCHEMA_PATH, 'utf8'));
-  return compile(schema, 'PolicyFile', {
-    bannerComment:
-      '// Generated from schemas/policy.schema.json by `npm run gen:types`. Do not edit by hand.',
+export async function generateTypes(target) {
+  const schema = JSON.parse(await readFile(target.schemaUrl, 'utf8'));
+  return compile(schema, target.name, {
+    bannerComment: `// Generated from schemas/${target.schema} by \`npm run gen:types\`. Do not edit by hand.`,
     additionalProperties: false,
     unreachableDefinitions: true,
     declareExternallyReferenced: true,
@@ -21,6 +30,8 @@ export async function generatePolicyFileTypes() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await writeFile(OUTPUT_PATH, await generatePolicyFileTypes());
-  console.log('wrote src/policy/policy-file.generated.ts');
+  for (const target of TARGETS) {
+    await writeFile(target.outputUrl, await generateTypes(target));
+    console.log(`wrote ${target.output}`);
+  }
 }

@@ -156,7 +156,7 @@ function checkPolicyValues(policy: Entry, report: Reporter): void {
   }
 
   if (value.kind === 'memory' && parseSize(value.max_rss) === 0) {
-    report.add(file, [...path, 'max_rss'], 'error', 'invalid-value', `"max_rss" in ${label} must be greater than 0`);
+    report.add(file, [...path, 'max_rss'], 'warning', 'invalid-value', `"max_rss" is 0 in ${label}: every matched process is over it and is acted on every cycle (as memmon NAME=0)`);
   }
   for (const key of ['max_runtime', 'max_pause'] as const) {
     if (key in value && parseDuration(value[key]) === 0) {

@@ -1,4 +1,4 @@
-// The TypeScript types of a policy file are generated from the schema; this fails when
+// The TypeScript types of the file formats are generated from their schemas; this fails when
 // someone changes one without the other (fix: npm run gen:types).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -6,17 +6,25 @@ import { policySchema } from '../../src/policy/schema.js';
 import { POLICY_KINDS } from '../../src/policy/schema.js';
 import { DEFAULTS } from '../../src/policy/model.js';
 
+interface TypeTarget {
+  schema: string;
+  output: string;
+  outputUrl: URL;
+}
+// @ts-expect-error: a plain ESM script without type declarations
+const { TARGETS, generateTypes } = (await import('../../scripts/generate-types.mjs')) as {
+  TARGETS: TypeTarget[];
+  generateTypes: (target: TypeTarget) => Promise<string>;
+};
+
 describe('schema and types', () => {
-  it('src/policy/policy-file.generated.ts is generated from the current schema', async function () {
-    this.timeout(60000);
-    // @ts-expect-error: a plain ESM script without type declarations
-    const { generatePolicyFileTypes, OUTPUT_PATH } = (await import('../../scripts/generate-types.mjs')) as {
-      generatePolicyFileTypes: () => Promise<string>;
-      OUTPUT_PATH: URL;
-    };
-    const committed = await readFile(OUTPUT_PATH, 'utf8');
-    assert.equal(committed, await generatePolicyFileTypes(), 'run `npm run gen:types` and commit the result');
-  });
+  for (const target of TARGETS) {
+    it(`${target.output} is generated from schemas/${target.schema}`, async function () {
+      this.timeout(60000);
+      const committed = await readFile(target.outputUrl, 'utf8');
+      assert.equal(committed, await generateTypes(target), 'run `npm run gen:types` and commit the result');
+    });
+  }
 
   it('the schema knows the four kinds of DESIGN.md', () => {
     assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime']);

@@ -105,7 +105,7 @@ const invalid: Case[] = [
   {
     name: 'zero max_rss',
     files: { 'a.yaml': MEMORY.replace('200MB', '0MB') },
-    expected: ['a.yaml:5:14: error: "max_rss" in policy "web-memory" must be greater than 0'],
+    expected: ['a.yaml:5:14: warning: "max_rss" is 0 in policy "web-memory": every matched process is over it and is acted on every cycle (as memmon NAME=0)'],
   },
   {
     name: 'bad duration names the accepted units',

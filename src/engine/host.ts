@@ -1,0 +1,115 @@
+// The snapshot indexed once per evaluation: processes by pid, children by parent, and the
+// processes no policy may ever touch (pid 1, kernel threads, procguard and its ancestors).
+
+import type { ProcessEntry, Snapshot, Target } from './types.js';
+
+/** A process that is running: pid > 0 and every process field present. */
+export interface LiveProcess extends ProcessEntry {
+  ppid: number;
+  name: string;
+  rss: number;
+  start_time: number;
+}
+
+export interface HostIndex {
+  snapshot: Snapshot;
+  /** Running processes, in snapshot order. */
+  processes: LiveProcess[];
+  byPid: Map<number, LiveProcess>;
+  children: Map<number, LiveProcess[]>;
+  /** Never matched by any policy, with why. */
+  untouchable: Map<number, string>;
+}
+
+export function indexSnapshot(snapshot: Snapshot): HostIndex {
+  const processes = snapshot.processes.filter(isLive);
+  const byPid = new Map<number, LiveProcess>();
+  const children = new Map<number, LiveProcess[]>();
+  for (const process of processes) {
+    byPid.set(process.pid, process);
+    const siblings = children.get(process.ppid);
+    if (siblings) siblings.push(process);
+    else children.set(process.ppid, [process]);
+  }
+
+  const untouchable = new Map<number, string>();
+  for (const process of processes) {
+    if (process.pid === 1) untouchable.set(process.pid, 'pid 1 (init)');
+    else if (process.kernel_thread === true || process.ppid === 0) untouchable.set(process.pid, 'a kernel thread');
+  }
+  if (snapshot.self !== undefined) {
+    untouchable.set(snapshot.self, 'procguard itself');
+    const seen = new Set<number>([snapshot.self]);
+    for (let parent = byPid.get(snapshot.self)?.ppid; parent !== undefined && parent > 0 && !seen.has(parent); parent = byPid.get(parent)?.ppid) {
+      seen.add(parent);
+      if (!untouchable.has(parent)) untouchable.set(parent, 'an ancestor of procguard');
+    }
+  }
+  return { snapshot, processes, byPid, children, untouchable };
+}
+
+function isLive(process: ProcessEntry): process is LiveProcess {
+  return process.pid > 0 && process.ppid !== undefined && process.name !== undefined && process.rss !== undefined && process.start_time !== undefined;
+}
+
+/** The process and all its descendants, parents before children; safe on a looping ppid chain. */
+export function processTree(host: HostIndex, root: LiveProcess): LiveProcess[] {
+  const tree: LiveProcess[] = [root];
+  const seen = new Set<number>([root.pid]);
+  for (let i = 0; i < tree.length; i += 1) {
+    for (const child of host.children.get(tree[i]!.pid) ?? []) {
+      if (seen.has(child.pid)) continue;
+      seen.add(child.pid);
+      tree.push(child);
+    }
+  }
+  return tree;
+}
+
+/** Whether any proper ancestor of `process` is in `pids`; safe on a looping ppid chain. */
+export function hasAncestorIn(host: HostIndex, process: LiveProcess, pids: ReadonlySet<number>): boolean {
+  const seen = new Set<number>();
+  for (let parent = process.ppid; parent > 0 && !seen.has(parent); parent = host.byPid.get(parent)?.ppid ?? 0) {
+    if (pids.has(parent)) return true;
+    seen.add(parent);
+  }
+  return false;
+}
+
+export function namespec(process: ProcessEntry): string | undefined {
+  return process.supervisor ? `${process.supervisor.group}:${process.supervisor.name}` : undefined;
+}
+
+/** How a plan names a process. */
+export function targetOf(process: LiveProcess): Target {
+  const spec = namespec(process);
+  return {
+    pid: process.pid,
+    start_time: process.start_time,
+    name: process.name,
+    ...(process.cmdline !== undefined ? { cmdline: process.cmdline } : {}),
+    ...(process.user !== undefined ? { user: process.user } : {}),
+    ...(process.supervisor ? { supervisor: process.supervisor.server } : {}),
+    ...(spec !== undefined ? { namespec: spec } : {}),
+  };
+}
+
+/** "web:w1 (pid 11)" or "rsync (pid 4242)": a target for people. */
+export function describeTarget(target: Target): string {
+  return `${target.namespec ?? target.name} (pid ${target.pid})`;
+}
+
+/**
+ * What a policy remembers a target by across cycles: a supervisord program keeps its key
+ * across restarts (its pid changes); any other process is its pid and start time.
+ */
+export function targetKey(process: LiveProcess): string {
+  if (process.supervisor) return `supervisor:${process.supervisor.server}:${namespec(process)}`;
+  return `pid:${process.pid}:${process.start_time}`;
+}
+
+/** Uptime in seconds: from supervisord's start time for its programs (as memmon), else the process'. */
+export function uptimeOf(process: LiveProcess, time: number): number {
+  const started = process.supervisor?.start !== undefined && process.supervisor.start > 0 ? process.supervisor.start : process.start_time;
+  return Math.max(0, time - started);
+}

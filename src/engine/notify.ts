@@ -1,0 +1,106 @@
+// Notifications rendered from the policy's notifiers: handlebars templates over the fields
+// of TEMPLATE_FIELDS (src/policy/templates.ts), plain text, header fields on one line.
+// A memory restart's default subject and body are memmon's, word for word.
+
+import Handlebars from 'handlebars';
+import type { NotifierConfig } from '../policy/model.js';
+import type { Target } from './types.js';
+
+/** The fields a template sees: exactly the allow-list of src/policy/templates.ts. */
+export interface NotificationEvent {
+  host: string;
+  /** settings.name, '' when unset. */
+  name: string;
+  policy: string;
+  kind: string;
+  mode: string;
+  action: string;
+  status: string;
+  reason: string;
+  target: Target;
+  rss?: number;
+  limit?: number;
+  uptime: number;
+  /** asctime: "Sat Nov 21 13:36:09 2026". */
+  time: string;
+}
+
+export interface RenderedMessage {
+  subject: string;
+  body: string;
+}
+
+const handlebars = Handlebars.create();
+// `log` would write to stdout, which belongs to the supervisord event-listener protocol.
+handlebars.registerHelper('log', () => '');
+const cache = new Map<string, HandlebarsTemplateDelegate>();
+
+function render(source: string, event: NotificationEvent): string {
+  let template = cache.get(source);
+  if (!template) {
+    template = handlebars.compile(source, { noEscape: true });
+    cache.set(source, template);
+  }
+  return template(event);
+}
+
+/** Carriage returns, line feeds and other control characters would let a value forge mail headers. */
+export function headerSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+export function renderNotification(notifier: NotifierConfig, event: NotificationEvent): RenderedMessage {
+  const custom = notifier.type === 'mail' ? notifier : undefined;
+  const subject = custom?.subject !== undefined ? render(custom.subject, event) : defaultSubject(event);
+  const body = custom?.body !== undefined ? render(custom.body, event) : defaultBody(event);
+  return { subject: headerSafe(subject), body };
+}
+
+function isMemmonRestart(event: NotificationEvent): boolean {
+  return event.kind === 'memory' && event.action === 'restart' && event.status !== 'skipped' && event.target.namespec !== undefined;
+}
+
+function prefix(tool: string, event: NotificationEvent): string {
+  return event.name ? `${tool} [${event.name}]:` : `${tool}:`;
+}
+
+export function defaultSubject(event: NotificationEvent): string {
+  const who = event.target.namespec ?? `${event.target.name} (pid ${event.target.pid})`;
+  if (isMemmonRestart(event)) return `${prefix('memmon', event)} process ${who} restarted`;
+  if (event.status === 'skipped') return `${prefix('procguard', event)} not acting on ${who}: ${event.reason}`;
+  return `${prefix('procguard', event)} ${event.action} ${who} (${event.policy} on ${event.host})`;
+}
+
+export function defaultBody(event: NotificationEvent): string {
+  const who = event.target.namespec ?? event.target.name;
+  if (isMemmonRestart(event)) {
+    return (
+      `memmon.py restarted the process named ${who} at ${event.time} because it was consuming too much memory ` +
+      `(${event.rss ?? 0} bytes RSS)`
+    );
+  }
+  const target = event.target;
+  const lines = [
+    event.status === 'skipped'
+      ? `procguard did not ${event.action} ${who} (pid ${target.pid}) on ${event.host} at ${event.time}.`
+      : `procguard: ${event.action} ${who} (pid ${target.pid}) on ${event.host} at ${event.time} (${event.status}).`,
+    '',
+    `policy:  ${event.policy} (${event.kind}, ${event.mode})`,
+    `reason:  ${event.reason}`,
+    `process: pid ${target.pid}, ${target.name}${target.user !== undefined ? `, user ${target.user}` : ''}, up ${event.uptime}s`,
+  ];
+  if (target.namespec !== undefined) lines.push(`program: ${target.namespec} in supervisor "${target.supervisor ?? ''}"`);
+  if (target.cmdline !== undefined) lines.push(`command: ${target.cmdline}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Python's time.asctime() in local time, as memmon writes it: "Sat Nov 21 13:36:09 2026". */
+export function asctime(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, ' ');
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+}

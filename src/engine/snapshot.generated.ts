@@ -1,0 +1,120 @@
+// Generated from schemas/snapshot.schema.json by `npm run gen:types`. Do not edit by hand.
+
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "pid".
+ */
+export type Pid = number;
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "epochSeconds".
+ */
+export type EpochSeconds = number;
+
+/**
+ * What procguard's collectors saw on one host at one instant (`procguard snapshot --json`; `procguard check --snapshot FILE`). Times are epoch seconds, sizes are bytes.
+ */
+export interface Snapshot {
+  /**
+   * Format version.
+   */
+  version: 1;
+  /**
+   * When the snapshot was taken; uptime = time - start_time.
+   */
+  time: number;
+  /**
+   * Host name.
+   */
+  host: string;
+  /**
+   * 1, 5 and 15-minute load averages. Absent when the load collector failed.
+   *
+   * @minItems 3
+   * @maxItems 3
+   */
+  load?: [number, number, number];
+  /**
+   * The pid of the procguard process that took the snapshot; it and its ancestors are never acted on.
+   */
+  self?: number;
+  /**
+   * The pid read from each pidfile a policy names (match.pidfile); null when the file is missing or holds no pid.
+   */
+  pidfiles?: {
+    [k: string]: Pid | null;
+  };
+  processes: ProcessEntry[];
+  /**
+   * Collectors that failed; the rest of the snapshot is still evaluated.
+   */
+  errors?: CollectorError[];
+}
+/**
+ * One process, or (pid 0) a supervisord program that is not running.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "process".
+ */
+export interface ProcessEntry {
+  /**
+   * 0 only for a supervisord program that is not running.
+   */
+  pid: number;
+  ppid?: number;
+  /**
+   * The process name (comm).
+   */
+  name?: string;
+  /**
+   * The full command line, arguments joined by spaces.
+   */
+  cmdline?: string;
+  user?: string;
+  uid?: number;
+  /**
+   * Resident set size in bytes.
+   */
+  rss?: number;
+  start_time?: EpochSeconds;
+  /**
+   * The kernel's one-letter state: R, S, D, T, Z, …
+   */
+  state?: string;
+  oom_score_adj?: number;
+  /**
+   * A kernel thread; never matched.
+   */
+  kernel_thread?: boolean;
+  supervisor?: SupervisorEntry;
+}
+/**
+ * The supervisord program running this process, joined by pid.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "supervisorEntry".
+ */
+export interface SupervisorEntry {
+  /**
+   * The name of the configured supervisor.
+   */
+  server: string;
+  group: string;
+  name: string;
+  statename: 'STOPPED' | 'STARTING' | 'RUNNING' | 'BACKOFF' | 'STOPPING' | 'EXITED' | 'FATAL' | 'UNKNOWN';
+  /**
+   * When supervisord last started it; 0 = never.
+   */
+  start?: number;
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "collectorError".
+ */
+export interface CollectorError {
+  /**
+   * procfs, ps, loadavg, pidfile, supervisor:NAME
+   */
+  source: string;
+  message: string;
+}

@@ -1,0 +1,69 @@
+// The shapes the engine reads and writes: snapshots and plans (generated from their schemas)
+// and the state carried from one cycle to the next.
+
+export type { CollectorError, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
+export type {
+  Plan,
+  PlanError,
+  PlannedAction,
+  PlannedNotification,
+  Target,
+} from './plan.generated.js';
+
+export type ActionName = import('./plan.generated.js').PlannedAction['action'];
+export type Status = import('./plan.generated.js').PlannedAction['status'];
+
+/** One process of a paused tree, identified against pid reuse by its start time. */
+export interface ProcessRef {
+  pid: number;
+  start_time: number;
+}
+
+/** A process tree a load policy stopped with SIGSTOP and must resume. */
+export interface PausedTree {
+  policy: string;
+  /** The matched process at the top of the tree. */
+  root: ProcessRef & { name: string };
+  /** Every process that was stopped, the root included. */
+  processes: ProcessRef[];
+  /** Epoch seconds when it was paused. */
+  since: number;
+}
+
+/** What a policy remembers about one target between cycles. */
+export interface TargetState {
+  /** Consecutive cycles over the limit (memory `for`). */
+  over?: number;
+  /** Epoch seconds of the actions taken on it, for the flapping guard. */
+  actions?: number[];
+  /** The flapping guard stopped acting and has sent its one notification. */
+  guarded?: boolean;
+  /** A load pause was ended by max_pause: no new pause until the load falls to resume_below. */
+  released?: boolean;
+}
+
+export interface EngineState {
+  version: 1;
+  /** policy name → target key → what it remembers. */
+  targets: Record<string, Record<string, TargetState>>;
+  paused: PausedTree[];
+}
+
+export function emptyState(): EngineState {
+  return { version: 1, targets: {}, paused: [] };
+}
+
+/** One matched process as the policy saw it, for `check --verbose`. */
+export interface Observation {
+  policy: string;
+  target: import('./plan.generated.js').Target;
+  /** What was measured against what, e.g. "rss 120.0 MiB ≤ 200.0 MiB". */
+  detail: string;
+  verdict: 'ok' | 'over' | 'act' | 'hold';
+}
+
+export interface Evaluation {
+  plan: import('./plan.generated.js').Plan;
+  state: EngineState;
+  observations: Observation[];
+}

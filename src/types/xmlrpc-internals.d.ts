@@ -1,0 +1,20 @@
+// The parts of the `xmlrpc` package procguard's supervisord client uses: its serializer and
+// deserializer (the package's own client cannot report HTTP status codes such as 401).
+
+declare module 'xmlrpc/lib/serializer.js' {
+  const serializer: {
+    serializeMethodCall(method: string, params?: unknown[], encoding?: string): string;
+    serializeMethodResponse(result: unknown): string;
+    serializeFault(fault: { faultCode: number; faultString: string }): string;
+  };
+  export default serializer;
+}
+
+declare module 'xmlrpc/lib/deserializer.js' {
+  import type { Readable } from 'node:stream';
+  class Deserializer {
+    constructor(encoding?: string);
+    deserializeMethodResponse(stream: Readable, callback: (error: (Error & { faultCode?: number; faultString?: string }) | null, result?: unknown) => void): void;
+  }
+  export default Deserializer;
+}
