@@ -28,7 +28,7 @@ describe('shipped policies and examples', () => {
     const set = validatePolicyFiles(loaded.files, loaded.diagnostics).policySet;
     const oom = set?.policies.filter((p) => p.kind === 'oom').map((p) => p.match.name?.map((n) => ('exact' in n ? n.exact : '')));
     assert.deepEqual(oom, [['sshd'], ['supervisord'], ['systemd-journal']]);
-    const audit = set?.policies.find((p) => p.kind === 'memory');
+    const audit = set?.policies.find((p) => p.name === "memory-audit-all-programs");
     assert.equal(audit?.mode, 'audit');
     assert.deepEqual(audit?.match.program, ['*']);
   });

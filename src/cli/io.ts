@@ -5,6 +5,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Colour only on a terminal, and never with NO_COLOR. */
+  color?: boolean;
 }
 
 export const processIo: CliIo = {
@@ -12,4 +14,5 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
 };

@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { runCheck } from './check.js';
+import { CliFailure } from './context.js';
+import { runSnapshot } from './snapshot.js';
 import { runValidate } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,9 +39,41 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       exitCode = await runValidate(paths, options, io);
     });
 
+  program
+    .command('check')
+    .summary('evaluate the policies against this host (or a snapshot) and print the plan; never acts')
+    .description(
+      'Collect a snapshot of this host (or read one with --snapshot), evaluate every policy and print the plan:\n' +
+        'the actions and notifications procguard would carry out, each with its reason. Never acts, never writes state.\n' +
+        'Exit status: 0 nothing to do, 1 actions planned, 2 invalid configuration or usage, 3 a collector failed.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--dry-run', 'the default: never act (accepted for symmetry with apply)')
+    .option('--snapshot <file>', 'evaluate this snapshot (procguard snapshot --json) instead of the live host')
+    .option('--state <file>', 'the state to start from (default: STATE_DIR/state.json when it exists; none with --snapshot)')
+    .option('--json', 'print the plan as JSON (schemas/plan.schema.json)')
+    .option('--verbose', 'list every matched process with its value against the limit')
+    .action(async (options: { config: string[]; snapshot?: string; state?: string; json?: boolean; verbose?: boolean }) => {
+      exitCode = await runCheck(options, io);
+    });
+
+  program
+    .command('snapshot')
+    .summary('print what the collectors see on this host now')
+    .description('Print the live snapshot: every process, the load averages and the supervisord programs.\nExit status: 0, or 3 when a collector failed.')
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--json', 'print JSON (schemas/snapshot.schema.json), as check --snapshot reads it')
+    .action(async (options: { config: string[]; json?: boolean }) => {
+      exitCode = await runSnapshot(options, io);
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
+    if (error instanceof CliFailure) {
+      io.stderr(`procguard: ${error.message}\n`);
+      return error.exitCode as ExitCode;
+    }
     if (!(error instanceof CommanderError)) throw error;
     const asked = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
     return asked ? ExitCode.OK : ExitCode.INVALID;

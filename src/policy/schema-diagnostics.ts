@@ -358,7 +358,7 @@ function pointerToPath(data: unknown, pointer: string): PathSegment[] {
   return path;
 }
 
-function dotted(path: PathSegment[]): string {
+export function dotted(path: PathSegment[]): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
@@ -384,6 +384,6 @@ function quoteList(items: string[], conjunction: 'and' | 'or'): string {
   return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} ${conjunction} ${quoted.at(-1)}`;
 }
 
-function capitalize(text: string): string {
+export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

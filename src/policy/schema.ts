@@ -54,3 +54,17 @@ export function definition(name: string): JsonSchema {
 export const POLICY_KINDS: readonly string[] = ['memoryPolicy', 'oomPolicy', 'loadPolicy', 'runtimePolicy'].map(
   (name) => String((definition(name).properties?.kind as JsonSchema | undefined)?.const),
 );
+
+const dataValidators = new Map<string, ValidateFunction>();
+let dataAjv: Ajv | undefined;
+
+/** The validator of one of procguard's data formats (snapshot, plan, state, policy-test), compiled on first use. */
+export function dataValidator(schemaFile: 'snapshot.schema.json' | 'plan.schema.json' | 'state.schema.json' | 'policy-test.schema.json'): ValidateFunction {
+  const cached = dataValidators.get(schemaFile);
+  if (cached) return cached;
+  dataAjv ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const schema = JSON.parse(readFileSync(new URL(`../../schemas/${schemaFile}`, import.meta.url), 'utf8')) as JsonSchema;
+  const validate = dataAjv.compile(schema);
+  dataValidators.set(schemaFile, validate);
+  return validate;
+}

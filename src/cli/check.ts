@@ -1,0 +1,35 @@
+// `procguard check [--dry-run] [-c …] [--snapshot F] [--state F] [--json] [--verbose]`:
+// collect (or read a snapshot), evaluate, print the plan. Never acts, never writes state.
+// Exit: 0 nothing to do, 1 actions planned, 2 invalid config or usage, 3 collector error.
+
+import { collectSnapshot } from '../collectors/collect.js';
+import { evaluate } from '../engine/evaluate.js';
+import type { Plan } from '../engine/types.js';
+import { ExitCode } from './exit-codes.js';
+import { loadConfiguration, readSnapshotFile, readStateFile } from './context.js';
+import type { CliIo } from './io.js';
+import { formatPlanText } from './plan-output.js';
+
+export interface CheckOptions {
+  config: string[];
+  snapshot?: string;
+  state?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export async function runCheck(options: CheckOptions, io: CliIo): Promise<ExitCode> {
+  const policySet = await loadConfiguration(options.config, io);
+  const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid });
+  const state = options.snapshot !== undefined && options.state === undefined ? undefined : await readStateFile(options.state, policySet, io);
+  const evaluation = evaluate(policySet, snapshot, state ?? { version: 1, targets: {}, paused: [] }, snapshot.time);
+  if (options.json) io.stdout(`${JSON.stringify(evaluation.plan, null, 2)}\n`);
+  else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: 'dry run: nothing was done' }));
+  return checkExitCode(evaluation.plan);
+}
+
+export function checkExitCode(plan: Plan): ExitCode {
+  if (plan.errors.length > 0) return ExitCode.FAILED;
+  const planned = plan.actions.some((a) => a.status === 'planned') || plan.notifications.some((n) => n.status === 'planned');
+  return planned ? ExitCode.ACTIONS_PLANNED : ExitCode.OK;
+}

@@ -1,0 +1,90 @@
+// What several verbs share: loading the configuration (diagnostics on stderr, exit 2 when
+// invalid) and reading snapshot and state files, validated with FILE:LINE:COL errors.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { emptyState, type EngineState, type Snapshot } from '../engine/types.js';
+import { parseDataFile } from '../policy/data-file.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
+import { configPaths, describeIoError, loadPolicyFiles } from '../policy/load.js';
+import type { PolicySet } from '../policy/model.js';
+import { dataValidator } from '../policy/schema.js';
+import { validatePolicyFiles } from '../policy/validate.js';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+
+/** A snapshot of 10,000 processes is about 3 MiB. */
+const MAX_DATA_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Raised to end a verb with a message on stderr and an exit code. */
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The policy set of -c (or the defaults); warnings go to stderr, errors end the verb with exit 2. */
+export async function loadConfiguration(config: readonly string[], io: CliIo): Promise<PolicySet> {
+  const loaded = await loadPolicyFiles(configPaths(config, io.env));
+  const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
+  printDiagnostics(result.diagnostics, io);
+  if (!result.policySet || hasErrors(result.diagnostics)) {
+    throw new CliFailure(`the configuration is invalid; nothing was evaluated (see \`procguard validate\`)`, ExitCode.INVALID);
+  }
+  return result.policySet;
+}
+
+export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo): void {
+  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+}
+
+async function readDataText(path: string, what: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new CliFailure(`${path}: the ${what} is a directory, not a file`, ExitCode.INVALID);
+    if (info.size > MAX_DATA_FILE_BYTES) throw new CliFailure(`${path}: the ${what} is larger than ${MAX_DATA_FILE_BYTES / 1024 / 1024} MiB`, ExitCode.INVALID);
+    const bytes = await readFile(path);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (text.includes('\0')) throw new CliFailure(`${path}: the ${what} is a binary file, not JSON`, ExitCode.INVALID);
+    return text;
+  } catch (error) {
+    if (error instanceof CliFailure) throw error;
+    if (error instanceof TypeError) throw new CliFailure(`${path}: the ${what} is not valid UTF-8`, ExitCode.INVALID);
+    throw new CliFailure(`${path}: cannot read the ${what}: ${describeIoError(error)}`, ExitCode.INVALID);
+  }
+}
+
+export async function readSnapshotFile(path: string, io: CliIo): Promise<Snapshot> {
+  const text = await readDataText(path, 'snapshot');
+  const result = parseDataFile<Snapshot>(path, text, dataValidator('snapshot.schema.json'), 'snapshot');
+  if (!result.data) {
+    printDiagnostics(result.diagnostics, io);
+    throw new CliFailure(`${path} is not a valid snapshot (schemas/snapshot.schema.json)`, ExitCode.INVALID);
+  }
+  return result.data;
+}
+
+/** The state file given, else STATE_DIR/state.json when it exists; never written here. */
+export async function readStateFile(path: string | undefined, policySet: PolicySet, io: CliIo): Promise<EngineState> {
+  const chosen = path ?? join(policySet.settings.stateDir, 'state.json');
+  let text: string;
+  try {
+    text = await readDataText(chosen, 'state file');
+  } catch (error) {
+    if (path === undefined) return emptyState(); // no state yet: a first run
+    throw error;
+  }
+  const result = parseDataFile<EngineState>(chosen, text, dataValidator('state.schema.json'), 'state file');
+  if (!result.data) {
+    printDiagnostics(result.diagnostics, io);
+    if (path === undefined) {
+      io.stderr(`procguard: warning: ${chosen} is not a valid state file; evaluating as on a first run\n`);
+      return emptyState();
+    }
+    throw new CliFailure(`${chosen} is not a valid procguard state file (schemas/state.schema.json)`, ExitCode.INVALID);
+  }
+  return result.data;
+}

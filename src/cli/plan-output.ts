@@ -1,0 +1,106 @@
+// How a plan reads on a terminal: what was looked at, a table of actions and notifications
+// with their reasons, warnings and collector errors, and with --verbose every matched
+// process against its limit.
+
+import pc from 'picocolors';
+import type { Evaluation, Plan, Snapshot } from '../engine/types.js';
+import { describeTarget } from '../engine/host.js';
+import type { PolicySet } from '../policy/model.js';
+import { printable } from '../policy/diagnostics.js';
+
+export interface PlanTextOptions {
+  verbose: boolean;
+  color: boolean;
+  /** "dry run: nothing was done" for check. */
+  footer: string;
+}
+
+export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, policySet: PolicySet, options: PlanTextOptions): string {
+  const c = pc.createColors(options.color);
+  const { plan } = evaluation;
+  const out: string[] = [summaryLine(snapshot, policySet)];
+
+  if (options.verbose) {
+    out.push('');
+    for (const policy of policySet.policies) {
+      const seen = evaluation.observations.filter((o) => o.policy === policy.name);
+      const mode = policy.mode === 'audit' ? ', audit' : '';
+      out.push(`${c.bold(policy.name)} (${policy.kind}${mode}): ${seen.length === 0 ? 'matches no process' : `${seen.length} matched`}`);
+      const rows = seen.map((o) => [verdictText(o.verdict, c), clean(describeTarget(o.target)), clean(o.detail)]);
+      out.push(...table(rows).map((line) => `  ${line}`));
+    }
+  }
+
+  out.push('');
+  if (plan.actions.length === 0) out.push('No actions.');
+  else {
+    const rows = plan.actions.map((a) => [
+      a.action + (a.value !== undefined ? ` ${a.value}` : a.signal !== undefined ? ` ${a.signal}` : ''),
+      clean(describeTarget(a.target)),
+      a.policy,
+      statusText(a.status, c),
+      clean(a.reason + (a.observed !== undefined ? ` (${a.observed})` : '')),
+    ]);
+    out.push(...table([['ACTION', 'TARGET', 'POLICY', 'STATUS', 'REASON'].map((h) => c.bold(h)), ...rows]));
+  }
+  if (plan.notifications.length > 0) {
+    out.push('');
+    const rows = plan.notifications.map((n) => [n.to, n.policy, statusText(n.status, c), clean(n.subject)]);
+    out.push(...table([['NOTIFY', 'POLICY', 'STATUS', 'SUBJECT'].map((h) => c.bold(h)), ...rows]));
+  }
+  if ((plan.warnings ?? []).length > 0 || plan.errors.length > 0) out.push('');
+  for (const warning of plan.warnings ?? []) out.push(`${c.yellow('warning')}: ${clean(warning)}`);
+  for (const error of plan.errors) out.push(`${c.red('error')}: ${error.source}: ${clean(error.message)}`);
+  out.push('', closingLine(plan, options.footer));
+  return `${out.join('\n')}\n`;
+}
+
+function summaryLine(snapshot: Snapshot, policySet: PolicySet): string {
+  const running = snapshot.processes.filter((p) => p.pid > 0).length;
+  const servers = new Map<string, number>();
+  for (const p of snapshot.processes) if (p.supervisor) servers.set(p.supervisor.server, (servers.get(p.supervisor.server) ?? 0) + 1);
+  const supervisors = servers.size === 0 ? 'no supervisor programs' : [...servers].map(([name, n]) => `supervisor ${name}: ${plural(n, 'program')}`).join(', ');
+  const load = snapshot.load ? `load ${snapshot.load.map((l) => l.toFixed(2)).join(' ')}` : 'load unknown';
+  const when = new Date(snapshot.time * 1000).toISOString().replace('.000Z', 'Z');
+  return `${clean(snapshot.host)} at ${when}: ${plural(running, 'process', 'processes')}, ${load}, ${supervisors}; ${plural(policySet.policies.length, 'policy', 'policies')}`;
+}
+
+function closingLine(plan: Plan, footer: string): string {
+  const count = (status: string): number => plan.actions.filter((a) => a.status === status).length;
+  const parts = [`${plural(count('planned'), 'action')} planned`];
+  for (const status of ['done', 'failed', 'skipped']) if (count(status) > 0) parts.push(`${count(status)} ${status}`);
+  parts.push(plural(plan.notifications.length, 'notification'));
+  if (plan.errors.length > 0) parts.push(plural(plan.errors.length, 'collector error'));
+  return `${parts.join(', ')}${footer ? ` (${footer})` : ''}`;
+}
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+function statusText(status: string, c: Colors): string {
+  if (status === 'planned' || status === 'done') return c.green(status);
+  if (status === 'failed') return c.red(status);
+  return c.yellow(status);
+}
+
+function verdictText(verdict: string, c: Colors): string {
+  if (verdict === 'act') return c.red('act');
+  if (verdict === 'over' || verdict === 'hold') return c.yellow(verdict);
+  return c.dim('ok');
+}
+
+/** Columns padded to their widest cell, measured without colour codes. */
+function table(rows: string[][]): string[] {
+  const width = (text: string): number => [...text.replace(/\u001b\[[0-9;]*m/g, '')].length;
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, width(cell))));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd());
+}
+
+/** Process names and command lines are the host's data: one line each, control characters shown escaped. */
+function clean(text: string): string {
+  return printable(text);
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

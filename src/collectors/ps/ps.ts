@@ -1,0 +1,74 @@
+// The process table from one `ps` call (macOS and the BSDs, where there is no /proc):
+// never one call per process.
+
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { ProcessEntry } from '../../engine/types.js';
+import { parsePasswd, type ProcessFields, type ProcessTableCollector } from '../types.js';
+
+const run = promisify(execFile);
+
+/** ucomm before args: the accounting name holds no spaces, everything after it is the command line. */
+export const PS_ARGS = ['-axww', '-o', 'pid=,ppid=,uid=,rss=,etime=,stat=,ucomm=,args='];
+
+export interface PsOptions {
+  command?: string;
+  passwd?: string;
+  /** Epoch seconds, to turn elapsed times into start times. */
+  now?: () => number;
+}
+
+export class PsCollector implements ProcessTableCollector {
+  readonly name = 'ps';
+  constructor(private readonly options: PsOptions = {}) {}
+
+  async collect(fields: ProcessFields): Promise<ProcessEntry[]> {
+    const { stdout } = await run(this.options.command ?? 'ps', PS_ARGS, { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+    const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
+    let users: Map<number, string> | undefined;
+    if (fields.user) {
+      try {
+        users = parsePasswd(readFileSync(this.options.passwd ?? '/etc/passwd', 'utf8'));
+      } catch {
+        users = new Map();
+      }
+    }
+    return parsePsOutput(stdout, now, fields, users);
+  }
+}
+
+export function parsePsOutput(text: string, now: number, fields: ProcessFields, users?: Map<number, string>): ProcessEntry[] {
+  const processes: ProcessEntry[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s?(.*)$/.exec(line);
+    if (!match) continue;
+    const [, pid, ppid, uid, rssKb, etime, stat, comm = '', args = ''] = match;
+    const elapsed = parseElapsed(etime ?? '');
+    if (elapsed === undefined) continue;
+    const process: ProcessEntry = {
+      pid: Number(pid),
+      ppid: Number(ppid),
+      name: comm,
+      rss: Number(rssKb) * 1024,
+      start_time: Math.max(0, now - elapsed),
+      state: (stat ?? '?').charAt(0),
+    };
+    if (fields.cmdline || (fields.truncatedNames && comm.length >= 15)) process.cmdline = args.trim();
+    if (fields.user) {
+      process.uid = Number(uid);
+      const user = users?.get(process.uid);
+      if (user !== undefined) process.user = user;
+    }
+    processes.push(process);
+  }
+  return processes;
+}
+
+/** ps etime: [[dd-]hh:]mm:ss. */
+export function parseElapsed(text: string): number | undefined {
+  const match = /^(?:(?:(\d+)-)?(\d+):)?(\d+):(\d+)$/.exec(text);
+  if (!match) return undefined;
+  const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = match;
+  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 + Number(seconds);
+}

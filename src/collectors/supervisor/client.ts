@@ -1,0 +1,143 @@
+// A small promise-based supervisord XML-RPC client: the `xmlrpc` package's serializer and
+// deserializer over node's http, on a unix socket or TCP, with basic auth, a timeout, a
+// bounded reply and errors that say what happened (401, ENOENT, faults by name).
+
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import Deserializer from 'xmlrpc/lib/deserializer.js';
+import serializer from 'xmlrpc/lib/serializer.js';
+import type { SupervisorEndpoint } from '../../policy/model.js';
+
+/** supervisord's fault codes (supervisor/xmlrpc.py). */
+export const FAULT_NAMES: Readonly<Record<number, string>> = {
+  1: 'UNKNOWN_METHOD',
+  2: 'INCORRECT_PARAMETERS',
+  3: 'BAD_ARGUMENTS',
+  4: 'SIGNATURE_UNSUPPORTED',
+  6: 'SHUTDOWN_STATE',
+  10: 'BAD_NAME',
+  11: 'BAD_SIGNAL',
+  20: 'NO_FILE',
+  21: 'NOT_EXECUTABLE',
+  30: 'FAILED',
+  40: 'ABNORMAL_TERMINATION',
+  50: 'SPAWN_ERROR',
+  60: 'ALREADY_STARTED',
+  70: 'NOT_RUNNING',
+  80: 'SUCCESS',
+  90: 'ALREADY_ADDED',
+  91: 'STILL_RUNNING',
+  92: 'CANT_REREAD',
+};
+
+/** A reply larger than this is refused: getAllProcessInfo for thousands of programs is a few MiB. */
+export const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+
+export type SupervisorErrorKind = 'auth' | 'unreachable' | 'timeout' | 'http' | 'protocol' | 'fault';
+
+export class SupervisorError extends Error {
+  constructor(
+    message: string,
+    readonly kind: SupervisorErrorKind,
+    /** For a fault: its name (BAD_NAME, SPAWN_ERROR, …). */
+    readonly faultName?: string,
+  ) {
+    super(message);
+    this.name = 'SupervisorError';
+  }
+}
+
+export interface SupervisorClientOptions {
+  /** The configured name, for messages. */
+  name: string;
+  /** As written (unix:///…, http://…), for messages; never holds a password. */
+  url: string;
+  endpoint: SupervisorEndpoint;
+  username?: string;
+  password?: string;
+  /** Seconds. */
+  timeout: number;
+}
+
+export class SupervisorClient {
+  constructor(readonly options: SupervisorClientOptions) {}
+
+  /** One XML-RPC call; rejects with a SupervisorError. */
+  call(method: string, params: unknown[] = []): Promise<unknown> {
+    const { name, url, endpoint, username, password, timeout } = this.options;
+    const body = serializer.serializeMethodCall(method, params);
+    const where = `supervisor "${name}" at ${url}`;
+    const target: http.RequestOptions =
+      endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url);
+    const auth = username !== undefined ? { auth: `${username}:${password ?? ''}` } : {};
+
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: SupervisorError): void => {
+        if (settled) return;
+        settled = true;
+        request.destroy();
+        reject(error);
+      };
+      const request = http.request(
+        {
+          ...target,
+          ...auth,
+          method: 'POST',
+          agent: false,
+          headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          if (response.statusCode === 401) {
+            response.resume();
+            fail(new SupervisorError(`authentication failed for supervisor "${name}" (${username === undefined ? 'no username configured' : `user "${username}"`})`, 'auth'));
+            return;
+          }
+          if (response.statusCode !== 200) {
+            response.resume();
+            fail(new SupervisorError(`${where} answered HTTP ${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim(), 'http'));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_REPLY_BYTES) fail(new SupervisorError(`${where} sent a reply larger than ${MAX_REPLY_BYTES / 1024 / 1024} MiB to ${method}`, 'protocol'));
+            else chunks.push(chunk);
+          });
+          response.on('error', (error) => fail(new SupervisorError(`${where}: ${error.message}`, 'unreachable')));
+          response.on('end', () => {
+            if (settled) return;
+            new Deserializer().deserializeMethodResponse(Readable.from([Buffer.concat(chunks)]), (error, result) => {
+              if (settled) return;
+              if (error && typeof error.faultCode === 'number') {
+                const faultName = FAULT_NAMES[error.faultCode] ?? `fault ${error.faultCode}`;
+                const detail = String(error.faultString ?? '').replace(new RegExp(`^${faultName}:?\\s*`), '');
+                fail(new SupervisorError(`supervisor "${name}": ${method} failed: ${faultName}${detail ? `: ${detail}` : ''}`, 'fault', faultName));
+              } else if (error) {
+                fail(new SupervisorError(`${where} sent a reply that is not XML-RPC (${firstLine(error.message)}); is the URL right?`, 'protocol'));
+              } else {
+                settled = true;
+                resolve(result);
+              }
+            });
+          });
+        },
+      );
+      request.setTimeout(timeout * 1000, () => fail(new SupervisorError(`${where} did not answer ${method} within ${timeout}s`, 'timeout')));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        fail(new SupervisorError(`cannot reach ${where}: ${error.code ?? error.message}`, 'unreachable')),
+      );
+      request.end(body);
+    });
+  }
+}
+
+function httpTarget(url: string): http.RequestOptions {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port || 80, path: parsed.pathname + parsed.search };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}

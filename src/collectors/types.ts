@@ -1,0 +1,32 @@
+// The one interface every process-table collector implements, and what the policies need
+// read beyond the basics (reading cmdline or oom_score_adj for every process costs time).
+
+import type { ProcessEntry } from '../engine/types.js';
+
+export interface ProcessFields {
+  /** Full command lines (match.cmdline, or output that shows them). */
+  cmdline: boolean;
+  /** Command lines of processes whose name the kernel cut at 15 characters (match.name, pidof-style). */
+  truncatedNames: boolean;
+  oomScoreAdj: boolean;
+  /** uid and user name. */
+  user: boolean;
+}
+
+export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true };
+
+export interface ProcessTableCollector {
+  /** procfs or ps: the source named in a collector error. */
+  readonly name: string;
+  collect(fields: ProcessFields): Promise<ProcessEntry[]>;
+}
+
+/** uid → user name from a passwd file; an unreadable file gives an empty map (names are optional). */
+export function parsePasswd(text: string): Map<number, string> {
+  const users = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const [name, , uid] = line.split(':');
+    if (name && uid && /^\d+$/.test(uid) && !users.has(Number(uid))) users.set(Number(uid), name);
+  }
+  return users;
+}
