@@ -6,7 +6,9 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { runCheck } from './check.js';
 import { CliFailure } from './context.js';
+import { runImportMemmon, runImportOomAdjust } from './import.js';
 import { runSnapshot } from './snapshot.js';
+import { runTest } from './test.js';
 import { runValidate } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -65,6 +67,38 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--json', 'print JSON (schemas/snapshot.schema.json), as check --snapshot reads it')
     .action(async (options: { config: string[]; json?: boolean }) => {
       exitCode = await runSnapshot(options, io);
+    });
+
+  program
+    .command('test')
+    .summary('run policy tests (*.test.yaml)')
+    .description(
+      'Run policy tests: each test evaluates its snapshots cycle after cycle, carrying the state, and checks the plan by subset.\n' +
+        'FILES are test files or directories searched for *.test.yaml (default: the current directory).\n' +
+        'Exit status: 0 all pass, 1 a test failed, 2 a test file or its policies are invalid.',
+    )
+    .argument('[files...]', 'test files or directories')
+    .action(async (files: string[]) => {
+      exitCode = await runTest(files, io);
+    });
+
+  const importCommand = program.command('import').summary('print policies equivalent to a memmon command line or an oom_adjust.conf');
+  importCommand
+    .command('memmon')
+    .summary('translate memmon options: procguard import memmon -- -p foo=200MB -m ops@example.com')
+    .description('Print policies that do what superlance memmon does with these options (-c -p -g -a -s -m -u -n and their long forms).')
+    .argument('[args...]', "memmon's options, after --")
+    .allowUnknownOption()
+    .helpOption(false)
+    .action((args: string[]) => {
+      exitCode = runImportMemmon(args, io);
+    });
+  importCommand
+    .command('oom-adjust')
+    .summary('translate an oom_adjust.conf (NAME ADJ per line)')
+    .argument('<file>', 'the oom_adjust.conf file')
+    .action(async (file: string) => {
+      exitCode = await runImportOomAdjust(file, io);
     });
 
   try {

@@ -1,0 +1,154 @@
+// Runs policy test files (*.test.yaml): loads their policies (files or inline), evaluates each
+// cycle's snapshot with the state carried over, and checks the plan by subset.
+
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isScalar, isSeq } from 'yaml';
+import { evaluate } from '../engine/evaluate.js';
+import { describeTarget } from '../engine/host.js';
+import { emptyState, type EngineState, type Plan, type Snapshot } from '../engine/types.js';
+import { checkData, parseDataFile } from '../policy/data-file.js';
+import { diagnostic, START_OF_FILE, type Diagnostic } from '../policy/diagnostics.js';
+import { describeIoError, loadPolicyFiles } from '../policy/load.js';
+import type { PolicySet } from '../policy/model.js';
+import { dataValidator } from '../policy/schema.js';
+import { validatePolicyFiles } from '../policy/validate.js';
+import { parseYamlFile, type ParsedFile } from '../policy/yaml-source.js';
+import { differences, matchesSubset, show } from './subset.js';
+
+interface Expectations {
+  actions?: Record<string, unknown>[];
+  notifications?: Record<string, unknown>[];
+  errors?: Record<string, unknown>[];
+  warnings?: string[];
+}
+
+interface TestFileData {
+  policies: Array<string | Record<string, unknown>>;
+  tests: Array<{ name: string; state?: unknown; cycles: Array<{ snapshot: string | Record<string, unknown>; expect?: Expectations }> }>;
+}
+
+export interface TestResult {
+  name: string;
+  failures: string[];
+}
+
+export interface TestFileResult {
+  path: string;
+  /** Problems with the test file or its policies: nothing could run. */
+  diagnostics: Diagnostic[];
+  tests: TestResult[];
+}
+
+export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
+  const result: TestFileResult = { path, diagnostics: [], tests: [] };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    result.diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', `Cannot read the test file: ${describeIoError(error)}`));
+    return result;
+  }
+  const parsed = parseDataFile<TestFileData>(path, text, dataValidator('policy-test.schema.json'), 'policy test');
+  if (!parsed.data || !parsed.file) {
+    result.diagnostics.push(...parsed.diagnostics);
+    return result;
+  }
+  const file = parsed.file;
+  const data = parsed.data;
+  const policySet = await policySetOf(file, data, result.diagnostics);
+  if (!policySet) return result;
+
+  const base = dirname(path);
+  for (const [t, test] of data.tests.entries()) {
+    const failures: string[] = [];
+    let state: EngineState = emptyState();
+    if (test.state !== undefined) {
+      const problems = checkData(file, test.state, ['tests', t, 'state'], dataValidator('state.schema.json'), 'state');
+      if (problems.length > 0) result.diagnostics.push(...problems);
+      else state = test.state as EngineState;
+    }
+    for (const [c, cycle] of test.cycles.entries()) {
+      const snapshot = await snapshotOf(cycle.snapshot, file, ['tests', t, 'cycles', c, 'snapshot'], base, result.diagnostics);
+      if (!snapshot) break;
+      const evaluation = evaluate(policySet, snapshot, state, snapshot.time);
+      state = evaluation.state;
+      failures.push(...checkExpectations(cycle.expect ?? {}, evaluation.plan).map((f) => `cycle ${c + 1}: ${f}`));
+    }
+    result.tests.push({ name: test.name, failures });
+  }
+  return result;
+}
+
+/** Policy files named by the test (relative to it) plus its inline sections, validated as one configuration. */
+async function policySetOf(file: ParsedFile, data: TestFileData, diagnostics: Diagnostic[]): Promise<PolicySet | undefined> {
+  const base = dirname(file.path);
+  const paths = data.policies.filter((p): p is string => typeof p === 'string').map((p) => resolve(base, p));
+  const loaded = await loadPolicyFiles(paths);
+  const files = [...loaded.files];
+  const inline = inlinePolicyFile(file, data);
+  if (inline) files.push(inline);
+  const validated = validatePolicyFiles(files, loaded.diagnostics);
+  const errors = validated.diagnostics.filter((d) => d.severity === 'error');
+  diagnostics.push(...errors);
+  return errors.length > 0 ? undefined : validated.policySet;
+}
+
+/** The test file seen as a policy file: its settings, supervisors, notifiers and inline policies, at their own lines. */
+function inlinePolicyFile(file: ParsedFile, data: TestFileData): ParsedFile | undefined {
+  const hasInline = data.policies.some((p) => typeof p !== 'string');
+  const hasSections = ['settings', 'supervisors', 'notifiers'].some((k) => k in data);
+  if (!hasInline && !hasSections) return undefined;
+  const document = file.document.clone() as ParsedFile['document'];
+  document.delete('tests');
+  const policies = document.get('policies', true);
+  if (isSeq(policies)) policies.items = policies.items.filter((item) => !isScalar(item));
+  if (!hasInline) document.delete('policies');
+  return { ...file, document, data: document.toJS({ maxAliasCount: 100 }) as unknown, templates: new Map() };
+}
+
+async function snapshotOf(value: string | Record<string, unknown>, file: ParsedFile, at: Array<string | number>, base: string, diagnostics: Diagnostic[]): Promise<Snapshot | undefined> {
+  if (typeof value !== 'string') {
+    const problems = checkData(file, value, at, dataValidator('snapshot.schema.json'), 'snapshot');
+    diagnostics.push(...problems);
+    return problems.length > 0 ? undefined : (value as unknown as Snapshot);
+  }
+  const path = resolve(base, value);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    diagnostics.push(diagnostic(file.path, START_OF_FILE, 'error', 'io', `Cannot read snapshot ${value}: ${describeIoError(error)}`));
+    return undefined;
+  }
+  const parsed = parseDataFile<Snapshot>(value, text, dataValidator('snapshot.schema.json'), 'snapshot');
+  diagnostics.push(...parsed.diagnostics);
+  return parsed.data;
+}
+
+function checkExpectations(expect: Expectations, plan: Plan): string[] {
+  const failures: string[] = [];
+  const lists: Array<[string, unknown[] | undefined, unknown[], (entry: never) => string]> = [
+    ['action', expect.actions, plan.actions, (a: Plan['actions'][number]) => `${a.action} ${describeTarget(a.target)} by ${a.policy}, ${a.status}: ${a.reason}`],
+    ['notification', expect.notifications, plan.notifications, (n: Plan['notifications'][number]) => `to ${n.to} by ${n.policy}, ${n.status}: ${n.subject}`],
+    ['error', expect.errors, plan.errors, (e: Plan['errors'][number]) => `${e.source}: ${e.message}`],
+    ['warning', expect.warnings, plan.warnings ?? [], (w: string) => w],
+  ];
+  for (const [what, expected, actual, describe] of lists) {
+    if (expected === undefined) continue;
+    const listing = actual.length === 0 ? `    the plan has no ${what}s` : `    the plan has:\n${actual.map((a) => `      - ${describe(a as never)}`).join('\n')}`;
+    if (expected.length === 0 && actual.length > 0) {
+      failures.push(`expected no ${what}s\n${listing}`);
+      continue;
+    }
+    for (const entry of expected) {
+      if (actual.some((a) => matchesSubset(entry, a))) continue;
+      const closest = actual
+        .map((a) => differences(entry, a))
+        .sort((x, y) => x.length - y.length)[0];
+      const hint = closest ? `\n    closest ${what} differs in: ${closest.join('; ')}` : '';
+      failures.push(`no ${what} matches ${show(entry)}${hint}\n${listing}`);
+    }
+  }
+  return failures;
+}
