@@ -1,0 +1,101 @@
+// Starts a real supervisord (Debian's package) with a temporary configuration: a unix socket
+// and 127.0.0.1 with basic auth, the given programs, and stops it afterwards.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SupervisorClient } from '../../src/collectors/supervisor/client.js';
+
+export const USERNAME = 'admin';
+export const PASSWORD = 's3cret';
+
+export interface Supervisord {
+  dir: string;
+  socket: string;
+  port: number;
+  unixUrl: string;
+  httpUrl: string;
+  client: SupervisorClient;
+  stop(): Promise<void>;
+}
+
+/** supervisord is required in CI (CI=true): there a missing binary fails the suite instead of skipping it. */
+export function supervisordOrSkip(context: Mocha.Context): void {
+  const found = spawnSync('sh', ['-c', 'command -v supervisord'], { encoding: 'utf8' }).status === 0;
+  if (found) return;
+  if (process.env.CI === 'true') throw new Error('supervisord is not installed (apt-get install -y supervisor); it is required under CI=true');
+  context.skip();
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** `programs` is the [program:x]/[group:x] part of supervisord.conf. */
+export async function startSupervisord(programs: string): Promise<Supervisord> {
+  const dir = await mkdtemp(join(tmpdir(), 'pg-sv-'));
+  const socket = join(dir, 'supervisor.sock');
+  const port = await freePort();
+  const conf = join(dir, 'supervisord.conf');
+  await writeFile(
+    conf,
+    `[unix_http_server]
+file=${socket}
+username=${USERNAME}
+password=${PASSWORD}
+
+[inet_http_server]
+port=127.0.0.1:${port}
+username=${USERNAME}
+password=${PASSWORD}
+
+[supervisord]
+logfile=${dir}/supervisord.log
+pidfile=${dir}/supervisord.pid
+childlogdir=${dir}
+nodaemon=true
+loglevel=info
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+${programs}
+`,
+  );
+  const child: ChildProcess = spawn('supervisord', ['-c', conf], { stdio: 'ignore', detached: false });
+  const unixUrl = `unix://${socket}`;
+  const client = new SupervisorClient({ name: 'main', url: unixUrl, endpoint: { transport: 'unix', socketPath: socket }, username: USERNAME, password: PASSWORD, timeout: 5 });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Ready when every autostarted program has left STARTING.
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      const infos = (await client.call('supervisor.getAllProcessInfo')) as Array<{ statename: string }>;
+      if (infos.every((i) => i.statename !== 'STARTING')) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error(`supervisord did not come up (exit ${child.exitCode})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop };
+}
