@@ -1,5 +1,6 @@
 // CLI behaviour as scenario folders: test/scenarios/NAME/ holds `args` (one argument per
-// line), the files the command reads, `stdout` (expected exactly) and `exit-code`.
+// line), the files the command reads, `stdout` (expected exactly), `exit-code`, and
+// optionally `stderr` (expected exactly).
 import assert from 'node:assert/strict';
 import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ describe('CLI scenarios', function () {
       const expectedCode = Number((await readFile(join(dir, 'exit-code'), 'utf8')).trim());
       const run = await runProcguard(args, { cwd: dir });
       assert.equal(run.stdout, expectedStdout);
+      const expectedStderr = await readFile(join(dir, 'stderr'), 'utf8').catch(() => undefined);
+      if (expectedStderr !== undefined) assert.equal(run.stderr, expectedStderr);
       assert.equal(run.code, expectedCode, run.stderr);
       assert.doesNotMatch(run.stdout + run.stderr, STACK_TRACE);
     });

@@ -14,7 +14,7 @@ export function runProcguard(args: string[], options: { cwd?: string; env?: Node
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
-      env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
