@@ -4,7 +4,7 @@
 
 import pc from 'picocolors';
 import type { Evaluation, Plan, Snapshot } from '../engine/types.js';
-import { describeTarget } from '../engine/host.js';
+import { describeTarget, indexSnapshot } from '../engine/host.js';
 import type { PolicySet } from '../policy/model.js';
 import { printable } from '../policy/diagnostics.js';
 
@@ -57,12 +57,14 @@ export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, polic
 
 function summaryLine(snapshot: Snapshot, policySet: PolicySet): string {
   const running = snapshot.processes.filter((p) => p.pid > 0).length;
+  const untouchable = indexSnapshot(snapshot).untouchable.size;
+  const never = untouchable > 0 ? ` (${untouchable} never matched: init, kernel threads, procguard and its parents)` : '';
   const servers = new Map<string, number>();
   for (const p of snapshot.processes) if (p.supervisor) servers.set(p.supervisor.server, (servers.get(p.supervisor.server) ?? 0) + 1);
   const supervisors = servers.size === 0 ? 'no supervisor programs' : [...servers].map(([name, n]) => `supervisor ${name}: ${plural(n, 'program')}`).join(', ');
   const load = snapshot.load ? `load ${snapshot.load.map((l) => l.toFixed(2)).join(' ')}` : 'load unknown';
   const when = new Date(snapshot.time * 1000).toISOString().replace('.000Z', 'Z');
-  return `${clean(snapshot.host)} at ${when}: ${plural(running, 'process', 'processes')}, ${load}, ${supervisors}; ${plural(policySet.policies.length, 'policy', 'policies')}`;
+  return `${clean(snapshot.host)} at ${when}: ${plural(running, 'process', 'processes')}${never}, ${load}, ${supervisors}; ${plural(policySet.policies.length, 'policy', 'policies')}`;
 }
 
 function closingLine(plan: Plan, footer: string): string {

@@ -122,3 +122,13 @@ describe('procguard command line', function () {
     assert.match(run.stdout, /^examples\/gitops\/policies: valid: /m);
   });
 });
+
+describe('procguard check --json', () => {
+  it('prints a plan valid against schemas/plan.schema.json', async () => {
+    const { dataValidator } = await import('../../src/policy/schema.js');
+    const { readFile } = await import('node:fs/promises');
+    const plan = JSON.parse(await readFile(new URL('../scenarios/check-json/stdout', import.meta.url), 'utf8')) as unknown;
+    const validate = dataValidator('plan.schema.json');
+    assert.ok(validate(plan), JSON.stringify(validate.errors));
+  });
+});
