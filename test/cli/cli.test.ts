@@ -132,3 +132,40 @@ describe('procguard check --json', () => {
     assert.ok(validate(plan), JSON.stringify(validate.errors));
   });
 });
+
+describe('procguard snapshot', () => {
+  it('--json prints a valid snapshot of this host with every field, which check --snapshot reads back', async () => {
+    const { dataValidator } = await import('../../src/policy/schema.js');
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const run = await runProcguard(['snapshot', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const snapshot = JSON.parse(run.stdout) as { self: number; processes: Array<{ pid: number; ppid?: number; cmdline?: string; oom_score_adj?: number; uid?: number }> };
+    const validate = dataValidator('snapshot.schema.json');
+    assert.ok(validate(snapshot), JSON.stringify(validate.errors));
+    const self = snapshot.processes.find((p) => p.pid === snapshot.self);
+    assert.ok(self?.cmdline?.includes('snapshot --json'), self?.cmdline);
+    assert.equal(typeof self?.oom_score_adj, 'number');
+    assert.equal(self?.ppid, process.pid);
+    const dir = await mkdtemp(join(tmpdir(), 'pg-snap-'));
+    try {
+      await writeFile(join(dir, 'snap.json'), run.stdout);
+      await writeFile(join(dir, 'p.yaml'), 'policies: [{ name: all, kind: memory, mode: audit, match: { cmdline: "." }, max_rss: 1 }]\n', { mode: 0o600 });
+      const check = await runProcguard(['check', '-c', join(dir, 'p.yaml'), '--snapshot', join(dir, 'snap.json'), '--json']);
+      assert.equal(check.code, 0, check.stderr);
+      const plan = JSON.parse(check.stdout) as { actions: Array<{ target: { pid: number }; status: string }> };
+      assert.ok(plan.actions.length > 0 && plan.actions.every((a) => a.status === 'skipped'));
+      assert.ok(!plan.actions.some((a) => a.target.pid === snapshot.self || a.target.pid === process.pid), 'procguard and its parents are never matched');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints a table by default', async () => {
+    const run = await runProcguard(['snapshot']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^PID\s+PPID\s+USER\s+RSS\s+UPTIME\s+S\s+PROGRAM\s+NAME\s+COMMAND\n/);
+    assert.match(run.stdout, /\n\S+: \d+ processes, load [\d.]+ [\d.]+ [\d.]+\n$/);
+  });
+});
