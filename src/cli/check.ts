@@ -4,7 +4,7 @@
 
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
-import type { Plan } from '../engine/types.js';
+import { emptyState, type Plan } from '../engine/types.js';
 import { ExitCode } from './exit-codes.js';
 import { loadConfiguration, readSnapshotFile, readStateFile } from './context.js';
 import type { CliIo } from './io.js';
@@ -22,7 +22,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<ExitCo
   const policySet = await loadConfiguration(options.config, io);
   const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid });
   const state = options.snapshot !== undefined && options.state === undefined ? undefined : await readStateFile(options.state, policySet, io);
-  const evaluation = evaluate(policySet, snapshot, state ?? { version: 1, targets: {}, paused: [] }, snapshot.time);
+  const evaluation = evaluate(policySet, snapshot, state ?? emptyState(), snapshot.time);
   if (options.json) io.stdout(`${JSON.stringify(evaluation.plan, null, 2)}\n`);
   else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: 'dry run: nothing was done' }));
   return checkExitCode(evaluation.plan);

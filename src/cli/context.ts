@@ -1,6 +1,7 @@
 // What several verbs share: loading the configuration (diagnostics on stderr, exit 2 when
 // invalid) and reading snapshot and state files, validated with FILE:LINE:COL errors.
 
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type Snapshot } from '../engine/types.js';
@@ -70,12 +71,14 @@ export async function readSnapshotFile(path: string, io: CliIo): Promise<Snapsho
 /** The state file given, else STATE_DIR/state.json when it exists; never written here. */
 export async function readStateFile(path: string | undefined, policySet: PolicySet, io: CliIo): Promise<EngineState> {
   const chosen = path ?? join(policySet.settings.stateDir, 'state.json');
+  if (path === undefined && !existsSync(chosen)) return emptyState(); // no state yet: a first run
   let text: string;
   try {
     text = await readDataText(chosen, 'state file');
   } catch (error) {
-    if (path === undefined) return emptyState(); // no state yet: a first run
-    throw error;
+    if (path !== undefined || !(error instanceof CliFailure)) throw error;
+    io.stderr(`procguard: warning: ${error.message}; evaluating as on a first run\n`);
+    return emptyState();
   }
   const result = parseDataFile<EngineState>(chosen, text, dataValidator('state.schema.json'), 'state file');
   if (!result.data) {

@@ -7,6 +7,7 @@ import type { Evaluation, Plan, Snapshot } from '../engine/types.js';
 import { describeTarget, indexSnapshot } from '../engine/host.js';
 import type { PolicySet } from '../policy/model.js';
 import { printable } from '../policy/diagnostics.js';
+import { plural, table } from './text.js';
 
 export interface PlanTextOptions {
   verbose: boolean;
@@ -90,19 +91,7 @@ function verdictText(verdict: string, c: Colors): string {
   return c.dim('ok');
 }
 
-/** Columns padded to their widest cell, measured without colour codes. */
-function table(rows: string[][]): string[] {
-  const width = (text: string): number => [...text.replace(/\u001b\[[0-9;]*m/g, '')].length;
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, width(cell))));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd());
-}
-
 /** Process names and command lines are the host's data: one line each, control characters shown escaped. */
 function clean(text: string): string {
   return printable(text);
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }

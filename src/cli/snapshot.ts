@@ -11,6 +11,7 @@ import { formatBytes, formatDuration } from '../policy/units.js';
 import { loadConfiguration } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { table } from './text.js';
 
 export interface SnapshotOptions {
   config: string[];
@@ -44,8 +45,7 @@ export async function runSnapshot(options: SnapshotOptions, io: CliIo): Promise<
         printable((p.cmdline ?? '').slice(0, 200)),
       ]);
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-    for (const row of rows) io.stdout(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()}\n`);
+    for (const line of table(rows)) io.stdout(`${line}\n`);
     const load = snapshot.load ? snapshot.load.map((l) => l.toFixed(2)).join(' ') : 'unknown';
     io.stdout(`${snapshot.host}: ${snapshot.processes.filter((p) => p.pid > 0).length} processes, load ${load}\n`);
   }

@@ -7,6 +7,7 @@ import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { plural } from './text.js';
 
 export interface ValidateOptions {
   config: string[];
@@ -65,8 +66,4 @@ function summaryLine(report: SetReport): string {
     plural(notifiers.length, 'notifier'),
   ].join(', ');
   return `${report.label}: valid: ${details} in ${files}${warned}`;
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }

@@ -1,6 +1,7 @@
 // The one interface every process-table collector implements, and what the policies need
 // read beyond the basics (reading cmdline or oom_score_adj for every process costs time).
 
+import { readFileSync } from 'node:fs';
 import type { ProcessEntry } from '../engine/types.js';
 
 export interface ProcessFields {
@@ -22,6 +23,14 @@ export interface ProcessTableCollector {
 }
 
 /** uid → user name from a passwd file; an unreadable file gives an empty map (names are optional). */
+export function readUsers(path: string): Map<number, string> {
+  try {
+    return parsePasswd(readFileSync(path, 'utf8'));
+  } catch {
+    return new Map();
+  }
+}
+
 export function parsePasswd(text: string): Map<number, string> {
   const users = new Map<number, string>();
   for (const line of text.split('\n')) {

@@ -20,6 +20,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   const cycle = new Cycle(policySet, host, plan, now);
   const oomClaims: OomClaims = new Map();
   const configured = new Set(policySet.policies.map((p) => p.name));
+  const pausedByAny = new Set(state.paused.flatMap((tree) => tree.processes.map((p) => p.pid)));
 
   for (const policy of policySet.policies) {
     const targets: PolicyTargets = structuredClone(state.targets[policy.name] ?? {});
@@ -37,7 +38,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
         result = evaluateOomPolicy(policy, matched, oomClaims);
         break;
       case 'load': {
-        const outcome = evaluateLoadPolicy(policy, matched, host, state.paused.filter((t) => t.policy === policy.name), targets, snapshot.time);
+        const outcome = evaluateLoadPolicy(policy, matched, host, state.paused.filter((t) => t.policy === policy.name), pausedByAny, targets, snapshot.time);
         next.paused.push(...outcome.paused);
         for (const p of matched) seen.add(`pid:${p.pid}:${p.start_time}`);
         result = outcome;
@@ -49,6 +50,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
     for (const proposal of result.proposals) {
       const action = cycle.decide(proposal, targets);
       if (proposal.action === 'pause' && action.status === 'planned') {
+        for (const p of proposal.processes ?? []) pausedByAny.add(p.pid);
         next.paused.push({
           policy: policy.name,
           root: { pid: proposal.process.pid, start_time: proposal.process.start_time, name: proposal.process.name },

@@ -35,7 +35,9 @@ export function indexSnapshot(snapshot: Snapshot): HostIndex {
   const untouchable = new Map<number, string>();
   for (const process of processes) {
     if (process.pid === 1) untouchable.set(process.pid, 'pid 1 (init)');
-    else if (process.kernel_thread === true || process.ppid === 0) untouchable.set(process.pid, 'a kernel thread');
+    else if (process.kernel_thread === true) untouchable.set(process.pid, 'a kernel thread');
+    // ppid 0: the kernel's own (kthreadd), or a parent outside this pid namespace: not ours to judge.
+    else if (process.ppid === 0) untouchable.set(process.pid, 'a process without a visible parent');
   }
   if (snapshot.self !== undefined) {
     untouchable.set(snapshot.self, 'procguard itself');

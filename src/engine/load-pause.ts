@@ -20,6 +20,8 @@ export function evaluateLoadPolicy(
   matched: LiveProcess[],
   host: HostIndex,
   previous: readonly PausedTree[],
+  /** Every pid paused by any policy: one owner per stopped process, so only its owner resumes it. */
+  pausedByAny: ReadonlySet<number>,
   targets: PolicyTargets,
   time: number,
 ): LoadOutcome {
@@ -41,7 +43,7 @@ export function evaluateLoadPolicy(
     }
     if (reason === undefined) {
       outcome.paused.push({ ...tree, processes: alive });
-      outcome.observations.push({ policy: policy.name, target: targetOf(root), detail: `held paused: ${loadText} > ${policy.resumeBelow}`, verdict: 'hold' });
+      outcome.observations.push({ policy: policy.name, target: targetOf(root), detail: `held paused: ${loadText}, resumes at ≤ ${policy.resumeBelow}`, verdict: 'hold' });
       continue;
     }
     outcome.proposals.push({ policy, action: 'resume', process: root, reason, processes: alive });
@@ -51,11 +53,10 @@ export function evaluateLoadPolicy(
     for (const entry of Object.values(targets)) delete entry.released;
   }
 
-  const pausedPids = new Set(previous.flatMap((tree) => tree.processes.map((p) => p.pid)));
   const matchedPids = new Set(matched.map((p) => p.pid));
   for (const process of matched) {
     const target = targetOf(process);
-    if (pausedPids.has(process.pid)) continue;
+    if (pausedByAny.has(process.pid)) continue;
     // The top of a matched tree is paused with its descendants; a matched descendant goes with it.
     if (hasAncestorIn(host, process, matchedPids)) continue;
     if (load === undefined || load <= policy.pauseAbove) {
@@ -71,7 +72,7 @@ export function evaluateLoadPolicy(
       });
       continue;
     }
-    const tree = processTree(host, process).filter((p) => !host.untouchable.has(p.pid) && !pausedPids.has(p.pid));
+    const tree = processTree(host, process).filter((p) => !host.untouchable.has(p.pid) && !pausedByAny.has(p.pid));
     const reason = `${loadText} > ${policy.pauseAbove}`;
     outcome.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act' });
     outcome.proposals.push({ policy, action: 'pause', process, reason, processes: tree.map(ref) });

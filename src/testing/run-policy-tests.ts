@@ -2,7 +2,7 @@
 // cycle's snapshot with the state carried over, and checks the plan by subset.
 
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { evaluate } from '../engine/evaluate.js';
 import { describeTarget } from '../engine/host.js';
@@ -13,7 +13,7 @@ import { describeIoError, loadPolicyFiles } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { validatePolicyFiles } from '../policy/validate.js';
-import { parseYamlFile, type ParsedFile } from '../policy/yaml-source.js';
+import { locate, type ParsedFile } from '../policy/yaml-source.js';
 import { differences, matchesSubset, show } from './subset.js';
 
 interface Expectations {
@@ -65,12 +65,19 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
     let state: EngineState = emptyState();
     if (test.state !== undefined) {
       const problems = checkData(file, test.state, ['tests', t, 'state'], dataValidator('state.schema.json'), 'state');
-      if (problems.length > 0) result.diagnostics.push(...problems);
-      else state = test.state as EngineState;
+      if (problems.length > 0) {
+        result.diagnostics.push(...problems);
+        result.tests.push({ name: test.name, failures: ['its state is invalid (see above)'] });
+        continue;
+      }
+      state = test.state as EngineState;
     }
     for (const [c, cycle] of test.cycles.entries()) {
       const snapshot = await snapshotOf(cycle.snapshot, file, ['tests', t, 'cycles', c, 'snapshot'], base, result.diagnostics);
-      if (!snapshot) break;
+      if (!snapshot) {
+        failures.push(`cycle ${c + 1}: its snapshot is invalid or unreadable (see above)`);
+        break;
+      }
       const evaluation = evaluate(policySet, snapshot, state, snapshot.time);
       state = evaluation.state;
       failures.push(...checkExpectations(cycle.expect ?? {}, evaluation.plan).map((f) => `cycle ${c + 1}: ${f}`));
@@ -113,15 +120,16 @@ async function snapshotOf(value: string | Record<string, unknown>, file: ParsedF
     diagnostics.push(...problems);
     return problems.length > 0 ? undefined : (value as unknown as Snapshot);
   }
-  const path = resolve(base, value);
+  // Named as the test file is named (relative to where procguard runs), so FILE:LINE:COL opens the right file.
+  const shown = join(dirname(file.path), value);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(resolve(base, value), 'utf8');
   } catch (error) {
-    diagnostics.push(diagnostic(file.path, START_OF_FILE, 'error', 'io', `Cannot read snapshot ${value}: ${describeIoError(error)}`));
+    diagnostics.push(diagnostic(file.path, locate(file, at), 'error', 'io', `Cannot read snapshot ${value}: ${describeIoError(error)}`));
     return undefined;
   }
-  const parsed = parseDataFile<Snapshot>(value, text, dataValidator('snapshot.schema.json'), 'snapshot');
+  const parsed = parseDataFile<Snapshot>(shown, text, dataValidator('snapshot.schema.json'), 'snapshot');
   diagnostics.push(...parsed.diagnostics);
   return parsed.data;
 }

@@ -250,6 +250,16 @@ const loadCases: Case[] = [
     actions: [['backoff pause rsync/70 planned: load 5.00 (1m) > 4'], ['backoff resume rsync/70 planned: load 1.00 (1m) ≤ 2']],
   },
   {
+    name: 'load: a process paused by one policy is never paused by another, and only its owner resumes it',
+    policies: yaml`
+      policies:
+        - { name: first, kind: load, match: { name: rsync }, pause_above: 4.0, resume_below: 1.0 }
+        - { name: second, kind: load, match: { cmdline: "^rsync " }, pause_above: 3.0, resume_below: 2.0, average: 5m }
+    `,
+    snapshots: [snapshot(rsyncTree, { load: [5, 5, 0] }), snapshot(rsyncTree, { load: [3, 1, 0] }), snapshot(rsyncTree, { load: [0.5, 1, 0] })],
+    actions: [['first pause rsync/70 planned: load 5.00 (1m) > 4'], [], ['first resume rsync/70 planned: load 0.50 (1m) ≤ 1']],
+  },
+  {
     name: 'load: a tree paused by a policy that is no longer configured is resumed',
     policies: 'policies: [{ name: other, kind: oom, match: { name: nothing }, oom_score_adj: 0 }]',
     state: { version: 1, targets: {}, paused: [{ policy: 'gone', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 70, start_time: T0 - 100 }], since: T0 - 60 }] },

@@ -21,12 +21,10 @@ export interface Supervisord {
   stop(): Promise<void>;
 }
 
-/** supervisord is required in CI (CI=true): there a missing binary fails the suite instead of skipping it. */
-export function supervisordOrSkip(context: Mocha.Context): void {
+/** The integration tests always run against a real supervisord: without one they fail, saying how to install it. */
+export function requireSupervisord(): void {
   const found = spawnSync('sh', ['-c', 'command -v supervisord'], { encoding: 'utf8' }).status === 0;
-  if (found) return;
-  if (process.env.CI === 'true') throw new Error('supervisord is not installed (apt-get install -y supervisor); it is required under CI=true');
-  context.skip();
+  if (!found) throw new Error('supervisord is not installed: apt-get install -y supervisor (the integration tests need a real one)');
 }
 
 export async function freePort(): Promise<number> {

@@ -12,7 +12,7 @@ import { dataValidator } from '../../src/policy/schema.js';
 import { yaml } from '../helpers/policy-files.js';
 import { runProcguard } from '../helpers/run-cli.js';
 import { policySetOf } from '../helpers/snapshots.js';
-import { PASSWORD, startSupervisord, supervisordOrSkip, USERNAME, type Supervisord } from '../helpers/supervisord.js';
+import { PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
 
 const HOG = `node -e "globalThis.b = Buffer.alloc(60 * 1024 * 1024, 1); setInterval(() => {}, 1e6)"`;
 const PROGRAMS = `
@@ -49,8 +49,8 @@ describe('integration: a real supervisord', function () {
   let sv: Supervisord;
   let work: string;
 
-  before(async function () {
-    supervisordOrSkip(this);
+  before(async () => {
+    requireSupervisord();
     sv = await startSupervisord(PROGRAMS);
     work = await mkdtemp(join(tmpdir(), 'pg-check-'));
   });

@@ -4,7 +4,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ProcessEntry } from '../../engine/types.js';
-import { parsePasswd, type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { readUsers, type ProcessFields, type ProcessTableCollector } from '../types.js';
 
 export interface ProcfsOptions {
   /** Default /proc. */
@@ -141,14 +141,6 @@ function readBootTime(root: string): number {
   const match = /^btime (\d+)$/m.exec(text);
   if (!match) throw new Error(`${root}/stat has no btime line`);
   return Number(match[1]);
-}
-
-function readUsers(path: string): Map<number, string> {
-  try {
-    return parsePasswd(readFileSync(path, 'utf8'));
-  } catch {
-    return new Map();
-  }
 }
 
 /** The page size from this process' own RSS in bytes against its RSS in pages. */

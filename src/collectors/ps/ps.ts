@@ -2,10 +2,9 @@
 // never one call per process.
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { ProcessEntry } from '../../engine/types.js';
-import { parsePasswd, type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { readUsers, type ProcessFields, type ProcessTableCollector } from '../types.js';
 
 const run = promisify(execFile);
 
@@ -26,14 +25,7 @@ export class PsCollector implements ProcessTableCollector {
   async collect(fields: ProcessFields): Promise<ProcessEntry[]> {
     const { stdout } = await run(this.options.command ?? 'ps', PS_ARGS, { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
     const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
-    let users: Map<number, string> | undefined;
-    if (fields.user) {
-      try {
-        users = parsePasswd(readFileSync(this.options.passwd ?? '/etc/passwd', 'utf8'));
-      } catch {
-        users = new Map();
-      }
-    }
+    const users = fields.user ? readUsers(this.options.passwd ?? '/etc/passwd') : undefined;
     return parsePsOutput(stdout, now, fields, users);
   }
 }
