@@ -40,13 +40,13 @@ export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, polic
       clean(describeTarget(a.target)),
       a.policy,
       statusText(a.status, c),
-      clean(a.reason + (a.observed !== undefined ? ` (${a.observed})` : '')),
+      clean(a.reason + (a.observed !== undefined ? ` (${a.observed})` : '') + outcomeText(a)),
     ]);
     out.push(...table([['ACTION', 'TARGET', 'POLICY', 'STATUS', 'REASON'].map((h) => c.bold(h)), ...rows]));
   }
   if (plan.notifications.length > 0) {
     out.push('');
-    const rows = plan.notifications.map((n) => [n.to, n.policy, statusText(n.status, c), clean(n.subject)]);
+    const rows = plan.notifications.map((n) => [n.to, n.policy, statusText(n.status, c), clean(n.subject + (n.reason !== undefined ? ` (${n.reason})` : '') + outcomeText(n))]);
     out.push(...table([['NOTIFY', 'POLICY', 'STATUS', 'SUBJECT'].map((h) => c.bold(h)), ...rows]));
   }
   if ((plan.warnings ?? []).length > 0 || plan.errors.length > 0) out.push('');
@@ -70,11 +70,21 @@ function summaryLine(snapshot: Snapshot, policySet: PolicySet): string {
 
 function closingLine(plan: Plan, footer: string): string {
   const count = (status: string): number => plan.actions.filter((a) => a.status === status).length;
-  const parts = [`${plural(count('planned'), 'action')} planned`];
-  for (const status of ['done', 'failed', 'skipped']) if (count(status) > 0) parts.push(`${count(status)} ${status}`);
-  parts.push(plural(plan.notifications.length, 'notification'));
+  const parts: string[] = [];
+  // check always says how many are planned; apply reports what became of them.
+  if (footer || count('planned') > 0) parts.push(`${plural(count('planned'), 'action')} planned`);
+  for (const status of ['done', 'failed', 'skipped']) if (count(status) > 0) parts.push(`${parts.length === 0 ? plural(count(status), 'action') : count(status)} ${status}`);
+  if (parts.length === 0) parts.push('no actions');
+  const failedNotifications = plan.notifications.filter((n) => n.status === 'failed').length;
+  parts.push(plural(plan.notifications.length, 'notification') + (failedNotifications > 0 ? ` (${failedNotifications} failed)` : ''));
   if (plan.errors.length > 0) parts.push(plural(plan.errors.length, 'collector error'));
   return `${parts.join(', ')}${footer ? ` (${footer})` : ''}`;
+}
+
+/** What carrying it out gave (apply): the adapter's result or the error. */
+function outcomeText(entry: { result?: string; error?: string }): string {
+  if (entry.error !== undefined) return ` → ${entry.error}`;
+  return entry.result !== undefined ? ` → ${entry.result}` : '';
 }
 
 type Colors = ReturnType<typeof pc.createColors>;

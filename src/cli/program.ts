@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { InvalidArgumentError } from 'commander';
+import { DURATION_UNITS_HELP, parseDuration } from '../policy/units.js';
+import { DEFAULT_LOCK_WAIT, runApply } from './apply.js';
 import { runCheck } from './check.js';
+import { runResume } from './resume.js';
 import { CliFailure } from './context.js';
 import { runImportMemmon, runImportOomAdjust } from './import.js';
 import { runSnapshot } from './snapshot.js';
@@ -57,6 +61,40 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--verbose', 'list every matched process with its value against the limit')
     .action(async (options: { config: string[]; snapshot?: string; state?: string; json?: boolean; verbose?: boolean }) => {
       exitCode = await runCheck(options, io);
+    });
+
+  program
+    .command('apply')
+    .summary('one cycle: collect, evaluate, act, save state (for cron)')
+    .description(
+      'Take the lock in STATE_DIR, collect a snapshot, evaluate every policy, carry out the plan (supervisord, signals,\n' +
+        'oom_score_adj, mail, exec), save the state atomically and append every action and notification to STATE_DIR/audit.log.\n' +
+        'Prints the plan with final statuses: done, failed (with the error), skipped (with the reason).\n' +
+        'Exit status: 0 ok, 2 invalid configuration or usage, 3 a collector, action or notification failed, or the lock stayed busy.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--dry-run', 'act on nothing: the same as procguard check')
+    .option('--json', 'print the plan with final statuses as JSON (schemas/plan.schema.json)')
+    .option('--verbose', 'list every matched process with its value against the limit')
+    .addOption(new Option('--wait <duration>', `how long an overlapping run waits for the lock (default ${DEFAULT_LOCK_WAIT}s)`).argParser(durationArgument))
+    .action(async (options: { config: string[]; dryRun?: boolean; json?: boolean; verbose?: boolean; wait?: number }) => {
+      exitCode = await runApply(options, io);
+    });
+
+  program
+    .command('resume')
+    .summary('SIGCONT every process procguard has paused')
+    .description(
+      'Resume every process tree procguard paused and still owns (each pid checked against its start time, so a reused pid is\n' +
+        'never signalled), then clear them from the state. Works even when the configuration does not validate.\n' +
+        'Exit status: 0, 2 usage, 3 a process could not be resumed (it stays in the state) or the lock stayed busy.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--all', 'every paused process (required)')
+    .option('--state-dir <dir>', 'the state directory (default: settings.state_dir)')
+    .addOption(new Option('--wait <duration>', `how long to wait for the lock (default ${DEFAULT_LOCK_WAIT}s)`).argParser(durationArgument))
+    .action(async (options: { config: string[]; all?: boolean; stateDir?: string; wait?: number }) => {
+      exitCode = await runResume(options, io);
     });
 
   program
@@ -113,6 +151,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     return asked ? ExitCode.OK : ExitCode.INVALID;
   }
   return exitCode;
+}
+
+function durationArgument(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) throw new InvalidArgumentError(`"${value}" is not a duration: ${DURATION_UNITS_HELP}`);
+  return seconds;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -31,6 +31,12 @@ export function defaultProcessTable(): ProcessTableCollector {
   return process.platform === 'linux' ? new ProcfsCollector() : new PsCollector();
 }
 
+/** $PROCGUARD_LOADAVG (a file in /proc/loadavg's format: to try load policies, or in a container), else /proc/loadavg on Linux. */
+function defaultLoadavgPath(env: NodeJS.ProcessEnv): string | null {
+  if (env.PROCGUARD_LOADAVG) return env.PROCGUARD_LOADAVG;
+  return process.platform === 'linux' ? '/proc/loadavg' : null;
+}
+
 /** Read cmdline, oom_score_adj and users only when a policy needs them. */
 export function fieldsFor(policySet: PolicySet): ProcessFields {
   const matchers = policySet.policies.flatMap((p) => withExcludes(p.match));
@@ -49,7 +55,7 @@ function withExcludes(matcher: Matcher): Matcher[] {
 export async function collectSnapshot(policySet: PolicySet, options: CollectOptions): Promise<Snapshot> {
   const errors: CollectorError[] = [];
   const table = options.processTable ?? defaultProcessTable();
-  const loadPath = options.loadavgPath === undefined ? (process.platform === 'linux' ? '/proc/loadavg' : null) : options.loadavgPath;
+  const loadPath = options.loadavgPath === undefined ? defaultLoadavgPath(options.env) : options.loadavgPath;
 
   const [processes, load, supervised, pidfiles] = await Promise.all([
     table.collect(options.fields ?? fieldsFor(policySet)).catch((error: unknown) => {

@@ -9,14 +9,14 @@ import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type Oo
 import { matchProcesses } from './match.js';
 import { asctime, renderNotification, type NotificationEvent } from './notify.js';
 import { DISRUPTIVE, type KindResult, type PolicyTargets, type Proposal } from './proposal.js';
-import type { EngineState, Evaluation, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
+import type { EngineState, Evaluation, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
 
 export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: EngineState, now: number): Evaluation {
   const host = indexSnapshot(snapshot);
   const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
   const warnings: string[] = [];
   const observations: Observation[] = [];
-  const next: EngineState = { version: 1, targets: {}, paused: [] };
+  const next: EngineState = { version: 1, targets: {}, paused: [], ...(state.pending?.length ? { pending: state.pending } : {}) };
   const cycle = new Cycle(policySet, host, plan, now);
   const oomClaims: OomClaims = new Map();
   const configured = new Set(policySet.policies.map((p) => p.name));
@@ -81,12 +81,14 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   }
 
   if (warnings.length > 0) plan.warnings = [...new Set(warnings)];
-  return { plan, state: next, observations };
+  return { plan, state: next, observations, events: cycle.events };
 }
 
 /** One cycle's shared decisions: audit mode, supervisord-only actions, one disruptive action per process, the flapping guard. */
 class Cycle {
   private readonly disrupted = new Map<number, PlannedAction>();
+  /** Each notification's action and template fields, to render it again with the action's final status. */
+  readonly events = new Map<PlannedNotification, NotificationContext>();
 
   constructor(
     private readonly policySet: PolicySet,
@@ -174,6 +176,7 @@ class Cycle {
         status: 'planned',
       };
       this.plan.notifications.push(notification);
+      this.events.set(notification, { action, event });
     }
   }
 }

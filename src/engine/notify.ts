@@ -57,7 +57,7 @@ export function renderNotification(notifier: NotifierConfig, event: Notification
 }
 
 function isMemmonRestart(event: NotificationEvent): boolean {
-  return event.kind === 'memory' && event.action === 'restart' && event.status !== 'skipped' && event.target.namespec !== undefined;
+  return event.kind === 'memory' && event.action === 'restart' && (event.status === 'planned' || event.status === 'done') && event.target.namespec !== undefined;
 }
 
 function prefix(tool: string, event: NotificationEvent): string {
@@ -68,6 +68,7 @@ export function defaultSubject(event: NotificationEvent): string {
   const who = event.target.namespec ?? `${event.target.name} (pid ${event.target.pid})`;
   if (isMemmonRestart(event)) return `${prefix('memmon', event)} process ${who} restarted`;
   if (event.status === 'skipped') return `${prefix('procguard', event)} not acting on ${who}: ${event.reason}`;
+  if (event.status === 'failed') return `${prefix('procguard', event)} ${event.action} ${who} FAILED (${event.policy} on ${event.host})`;
   return `${prefix('procguard', event)} ${event.action} ${who} (${event.policy} on ${event.host})`;
 }
 

@@ -67,6 +67,10 @@ export interface Action {
    * A failed action: what went wrong.
    */
   error?: string;
+  /**
+   * A carried-out action (apply): what the adapter did, e.g. the program's new pid after a restart.
+   */
+  result?: string;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -113,6 +117,10 @@ export interface PlannedNotification {
   status: Status;
   reason?: string;
   error?: string;
+  /**
+   * A delivered notification (apply): how it was sent.
+   */
+  result?: string;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema

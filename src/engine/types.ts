@@ -42,11 +42,24 @@ export interface TargetState {
   released?: boolean;
 }
 
+/** A notification that could not be delivered: kept in state and sent again on later cycles (never by the engine). */
+export interface PendingNotification {
+  notification: Pick<import('./plan.generated.js').PlannedNotification, 'policy' | 'to' | 'action' | 'target' | 'subject' | 'body'>;
+  /** What an exec notifier receives on stdin. */
+  event?: Record<string, unknown>;
+  attempts: number;
+  /** Epoch seconds of the first failure. */
+  first_failed: number;
+  last_error: string;
+}
+
 export interface EngineState {
   version: 1;
   /** policy name → target key → what it remembers. */
   targets: Record<string, Record<string, TargetState>>;
   paused: PausedTree[];
+  /** Failed notifications waiting to be sent again; the engine carries them through untouched. */
+  pending?: PendingNotification[];
 }
 
 export function emptyState(): EngineState {
@@ -62,8 +75,16 @@ export interface Observation {
   verdict: 'ok' | 'over' | 'act' | 'hold';
 }
 
+/** What a notification reports: its action (whose status changes when it is carried out) and the template fields. */
+export interface NotificationContext {
+  action: import('./plan.generated.js').PlannedAction;
+  event: import('./notify.js').NotificationEvent;
+}
+
 export interface Evaluation {
   plan: import('./plan.generated.js').Plan;
   state: EngineState;
   observations: Observation[];
+  /** The context of every planned notification, keyed by the plan's own entries. */
+  events: Map<import('./plan.generated.js').PlannedNotification, NotificationContext>;
 }

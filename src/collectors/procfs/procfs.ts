@@ -154,3 +154,22 @@ function detectPageSize(): number {
     return 4096;
   }
 }
+
+/**
+ * A live process' start time in epoch seconds, computed exactly as the collector does, so a pid
+ * can be checked against its snapshot entry; undefined when no such process exists (or it is a zombie).
+ */
+export function readStartTime(pid: number, root = '/proc', clockTicks = 100): number | undefined {
+  const stat = readIfAlive(`${root}/${pid}/stat`);
+  if (stat === GONE || stat === undefined) return undefined;
+  const parsed = parseProcStat(stat);
+  if (!parsed || parsed.state === 'Z' || parsed.state === 'X') return undefined;
+  return Math.floor(readBootTime(root) + parsed.startTicks / clockTicks);
+}
+
+/** The state letter of a live process (R, S, T, …); undefined when it has exited. */
+export function readProcessState(pid: number, root = '/proc'): string | undefined {
+  const stat = readIfAlive(`${root}/${pid}/stat`);
+  if (stat === GONE || stat === undefined) return undefined;
+  return parseProcStat(stat)?.state;
+}

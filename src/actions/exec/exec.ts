@@ -1,0 +1,63 @@
+// The exec notifier: runs the configured argv (no shell) with the event as JSON on stdin,
+// kills it after the notifier's timeout, and logs what it printed. Its stdout is read here,
+// never inherited, so nothing it prints reaches procguard's stdout.
+
+import { spawn } from 'node:child_process';
+import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+
+/** The last this many characters of the command's output are logged. */
+const OUTPUT_TAIL = 2000;
+
+export const adapter: Adapter = {
+  name: 'exec',
+  accepts: (work: Work): boolean => work.type === 'notification' && work.notifier.type === 'exec',
+  async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
+    if (work.type !== 'notification' || work.notifier.type !== 'exec') return { status: 'failed', error: 'the exec adapter only runs exec notifiers' };
+    const [command, ...args] = work.notifier.argv;
+    if (!command) return { status: 'failed', error: `notifier "${work.notifier.name}" has an empty command` };
+    const input = `${JSON.stringify({ ...work.event, subject: work.notification.subject, body: work.notification.body })}\n`;
+    const result = await run(command, args, input, work.notifier.timeout, deps.env);
+    const output = result.output.trim();
+    if (output) deps.log(`notifier "${work.notifier.name}" (${command}) said: ${output}`);
+    if (result.error !== undefined) return { status: 'failed', error: `${command}: ${result.error}` };
+    return { status: 'done', detail: `${command} exited 0` };
+  },
+};
+
+interface RunResult {
+  output: string;
+  /** Why it failed, or undefined when it exited 0. */
+  error?: string;
+}
+
+function run(command: string, args: readonly string[], input: string, timeoutSeconds: number, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let output = '';
+    let timedOut = false;
+    let settled = false;
+    const finish = (result: RunResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.stdin.on('error', () => undefined); // a command that does not read its stdin is fine
+    child.stdin.end(input);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutSeconds * 1000);
+    child.once('error', (error) => finish({ output, error: errorText(error) }));
+    child.once('close', (code, signal) => {
+      if (timedOut) finish({ output, error: `did not finish within ${timeoutSeconds}s; killed` });
+      else if (code === 0) finish({ output });
+      else finish({ output, error: code !== null ? `exited with status ${code}` : `killed by ${signal}` });
+    });
+  });
+}

@@ -1,0 +1,31 @@
+// Pid reuse: before any signal or write, the pid must still be the process the snapshot saw,
+// with the same start time. A process that has exited, or whose pid now belongs to another,
+// is never touched.
+
+import { spawnSync } from 'node:child_process';
+import { parseElapsed } from '../collectors/ps/ps.js';
+import type { ProcessRef } from '../engine/types.js';
+import type { AdapterDeps } from './types.js';
+
+export type Identity = { same: true } | { same: false; why: string };
+
+export function checkIdentity(ref: { pid: number; start_time?: number | undefined }, deps: Pick<AdapterDeps, 'startTime' | 'startTimeSlack'>): Identity {
+  const now = deps.startTime(ref.pid);
+  if (now === undefined) return { same: false, why: `pid ${ref.pid} has exited` };
+  if (ref.start_time === undefined) return { same: false, why: `pid ${ref.pid} has no start time in the snapshot to check it against` };
+  if (Math.abs(now - ref.start_time) > (deps.startTimeSlack ?? 0)) return { same: false, why: `pid ${ref.pid} is now another process (started ${now}, not ${ref.start_time}); it was not signalled` };
+  return { same: true };
+}
+
+export function refOf(target: { pid: number; start_time?: number }): ProcessRef | undefined {
+  return target.start_time === undefined ? undefined : { pid: target.pid, start_time: target.start_time };
+}
+
+/** Where there is no /proc: the start time as the ps collector computes it (now − etime). */
+export function startTimeFromPs(pid: number): number | undefined {
+  const result = spawnSync('ps', ['-o', 'etime=,stat=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const [etime, stat] = result.stdout.trim().split(/\s+/);
+  if (result.status !== 0 || !etime || stat?.startsWith('Z')) return undefined;
+  const seconds = parseElapsed(etime);
+  return seconds === undefined ? undefined : Math.floor(Date.now() / 1000) - seconds;
+}

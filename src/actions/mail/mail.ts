@@ -1,0 +1,119 @@
+// Mail through nodemailer: the sendmail transport (the configured command split into argv and
+// spawned without a shell, as memmon pipes to `sendmail -t -i`) or SMTP. Every message has
+// From, Date, To, Subject and a plain-text body. sendmail's own stdout and stderr are read
+// here, never inherited, so nothing it prints reaches procguard's stdout.
+
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import nodemailer from 'nodemailer';
+import type { MailNotifier, SecretSource } from '../../policy/model.js';
+import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
+import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+
+export const adapter: Adapter = {
+  name: 'mail',
+  accepts: (work: Work): boolean => work.type === 'notification' && work.notifier.type === 'mail',
+  async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
+    if (work.type !== 'notification' || work.notifier.type !== 'mail') return { status: 'failed', error: 'the mail adapter only sends mail notifications' };
+    const notifier = work.notifier;
+    const message = {
+      from: notifier.from ?? `procguard@${deps.hostname}`,
+      to: notifier.to,
+      subject: work.notification.subject,
+      text: work.notification.body,
+      date: new Date(deps.now() * 1000),
+    };
+    try {
+      const via = await send(notifier, message, deps);
+      return { status: 'done', detail: `mailed ${notifier.to.join(', ')} via ${via}` };
+    } catch (error) {
+      return { status: 'failed', error: `mail to ${notifier.to.join(', ')} failed: ${errorText(error)}` };
+    }
+  },
+};
+
+interface Message {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  date: Date;
+}
+
+async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps): Promise<string> {
+  const { transport } = notifier;
+  if (transport.type === 'sendmail') {
+    await sendWithSendmail(transport.argv, message, notifier.timeout, deps);
+    return transport.argv[0] ?? 'sendmail';
+  }
+  const url = new URL(transport.url);
+  const password = transport.password ? await readSecret(transport.password, deps.env) : decodeURIComponent(url.password);
+  const username = transport.username ?? decodeURIComponent(url.username);
+  const mailer = nodemailer.createTransport({
+    host: url.hostname,
+    port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 25,
+    secure: url.protocol === 'smtps:',
+    ...(username ? { auth: { user: username, pass: password } } : {}),
+    connectionTimeout: notifier.timeout * 1000,
+    greetingTimeout: notifier.timeout * 1000,
+    socketTimeout: notifier.timeout * 1000,
+  });
+  try {
+    await mailer.sendMail(message);
+  } finally {
+    mailer.close();
+  }
+  return redactUrlPassword(transport.url);
+}
+
+/**
+ * `sendmail -t` reads the recipients from the To: header; sendmail proper would drop any also
+ * given as arguments, so with -t none are added (as memmon). Without it they are passed in argv.
+ */
+async function sendWithSendmail(argv: readonly string[], message: Message, timeoutSeconds: number, deps: AdapterDeps): Promise<void> {
+  const [path, ...args] = argv;
+  if (!path) throw new Error('the sendmail command is empty');
+  const readsHeaders = args.some((arg) => /^-[a-zA-Z]*t/.test(arg) && !arg.startsWith('--'));
+  const mailer = nodemailer.createTransport({ sendmail: true, path, args });
+  let child: ChildProcess | undefined;
+  // The transport spawns with piped stdio; it is wrapped to drain sendmail's output and to kill it on timeout.
+  const transport = (mailer as unknown as { transporter: { _spawn?: typeof spawn } }).transporter;
+  transport._spawn = ((command: string, commandArgs: readonly string[], options?: SpawnOptions) => {
+    child = spawn(command, commandArgs, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout?.resume();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+    });
+    child.once('exit', (code) => {
+      if (code !== 0 && stderr.trim()) deps.log(`sendmail (${path}) said: ${stderr.trim()}`);
+    });
+    return child;
+  }) as typeof spawn;
+  const envelope = readsHeaders ? { from: message.from, to: [] as string[] } : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child?.kill('SIGKILL');
+      reject(new Error(`${path} did not finish within ${timeoutSeconds}s; killed`));
+    }, timeoutSeconds * 1000);
+  });
+  try {
+    await Promise.race([mailer.sendMail({ ...message, ...(envelope ? { envelope } : {}) }), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): Promise<string> {
+  if ('env' in source) {
+    const value = env[source.env];
+    if (value === undefined) throw new Error(`the password variable ${source.env} is not set`);
+    return value;
+  }
+  try {
+    return (await readFile(source.file, 'utf8')).replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(`cannot read the password file ${source.file}: ${(error as NodeJS.ErrnoException).code ?? errorText(error)}`);
+  }
+}

@@ -1,0 +1,82 @@
+// supervisord programs over XML-RPC: restart = stopProcess + startProcess (as memmon), stop,
+// and signalProcess. Before acting, the program must still run the pid the snapshot saw: one
+// that supervisord has already restarted is not restarted again. Faults are reported by name.
+
+import { SupervisorError, type SupervisorClient } from '../../collectors/supervisor/client.js';
+import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+
+export const adapter: Adapter = {
+  name: 'supervisor',
+  accepts(work: Work): boolean {
+    if (work.type !== 'action') return false;
+    const { action } = work;
+    return action.action === 'restart' || action.action === 'stop' || (action.action === 'signal' && action.target.namespec !== undefined);
+  },
+  async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
+    if (work.type !== 'action') return { status: 'failed', error: 'the supervisor adapter only carries out actions' };
+    const { action } = work;
+    const { supervisor, namespec, pid } = action.target;
+    if (supervisor === undefined || namespec === undefined) {
+      return { status: 'skipped', reason: `${action.action} needs a supervisord program; pid ${pid} is not one` };
+    }
+    try {
+      const client = await deps.supervisor(supervisor);
+      const before = await processInfo(client, namespec);
+      if (before.pid !== pid) {
+        return { status: 'skipped', reason: `${namespec} no longer runs pid ${pid} (now ${before.pid === 0 ? 'no process' : `pid ${before.pid}`}, ${before.statename}); not acting on a changed program` };
+      }
+      switch (action.action) {
+        case 'restart':
+          return await restart(client, namespec, pid);
+        case 'stop':
+          await stopProgram(client, namespec);
+          return { status: 'done', detail: `stopped ${namespec} (was pid ${pid})` };
+        default: {
+          const signal = (action.signal ?? 'HUP').replace(/^SIG/i, '');
+          await client.call('supervisor.signalProcess', [namespec, signal]);
+          return { status: 'done', detail: `supervisord sent SIG${signal} to ${namespec} (pid ${pid})` };
+        }
+      }
+    } catch (error) {
+      return { status: 'failed', error: errorText(error) };
+    }
+  },
+};
+
+interface ProcessInfo {
+  pid: number;
+  statename: string;
+}
+
+async function processInfo(client: SupervisorClient, namespec: string): Promise<ProcessInfo> {
+  const info = (await client.call('supervisor.getProcessInfo', [namespec])) as Record<string, unknown> | null;
+  const pid = info?.pid;
+  if (typeof pid !== 'number' || !Number.isInteger(pid)) {
+    throw new SupervisorError(`supervisor "${client.options.name}" answered getProcessInfo(${namespec}) without a pid`, 'protocol');
+  }
+  return { pid, statename: typeof info?.statename === 'string' ? info.statename : 'UNKNOWN' };
+}
+
+/** stopProcess; a program that has already stopped on its own is as good as stopped. */
+async function stopProgram(client: SupervisorClient, namespec: string): Promise<void> {
+  try {
+    await client.call('supervisor.stopProcess', [namespec, true]);
+  } catch (error) {
+    if (!(error instanceof SupervisorError && error.faultName === 'NOT_RUNNING')) throw error;
+  }
+}
+
+async function restart(client: SupervisorClient, namespec: string, oldPid: number): Promise<Outcome> {
+  await stopProgram(client, namespec);
+  try {
+    await client.call('supervisor.startProcess', [namespec, true]);
+  } catch (error) {
+    // autorestart may have started it between our stop and start: it runs again, which is the point.
+    if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) {
+      return { status: 'failed', error: `stopped ${namespec} (was pid ${oldPid}) but could not start it again: ${errorText(error)}` };
+    }
+  }
+  const after = await processInfo(client, namespec).catch(() => undefined);
+  const now = after ? `now pid ${after.pid}, ${after.statename}` : 'started';
+  return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now}` };
+}

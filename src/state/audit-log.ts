@@ -1,0 +1,37 @@
+// The audit log STATE_DIR/audit.log: one JSON line per executed action and per notification
+// sent or failed, appended; bounded by rotating to audit.log.1 once it passes a size.
+
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Target } from '../engine/types.js';
+
+export const AUDIT_LOG_FILE = 'audit.log';
+/** 5 MiB, about 20,000 entries; one older generation is kept. */
+export const AUDIT_LOG_MAX_BYTES = 5 * 1024 * 1024;
+
+export interface AuditEntry {
+  /** Epoch seconds. */
+  time: number;
+  type: 'action' | 'notification';
+  policy: string;
+  action?: string;
+  target?: Pick<Target, 'pid' | 'name' | 'namespec' | 'supervisor'>;
+  /** The notifier, for notifications. */
+  to?: string;
+  subject?: string;
+  status: 'done' | 'failed' | 'skipped' | 'dropped';
+  reason?: string;
+  error?: string;
+  /** What the adapter reports, e.g. the new pid after a restart. */
+  detail?: string;
+}
+
+export async function appendAudit(dir: string, entries: readonly AuditEntry[], maxBytes = AUDIT_LOG_MAX_BYTES): Promise<void> {
+  if (entries.length === 0) return;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, AUDIT_LOG_FILE);
+  const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+  const size = await stat(path).then((s) => s.size, () => 0);
+  if (size > 0 && size + Buffer.byteLength(text) > maxBytes) await rename(path, `${path}.1`);
+  await appendFile(path, text, { mode: 0o600 });
+}

@@ -1,0 +1,131 @@
+// The lock that keeps two cycles from acting at once: STATE_DIR/lock, created exclusively and
+// holding the owner's pid and start time. An overlapping run waits a bounded time; a lock
+// whose owner has died (kill -9 mid-cycle) is broken, under a second lock so that two
+// waiters cannot both break it.
+
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readStartTime } from '../collectors/procfs/procfs.js';
+
+export const LOCK_FILE = 'lock';
+
+export interface LockOwner {
+  pid: number;
+  /** Epoch seconds; tells a live owner from a new process that reuses its pid. */
+  start_time?: number;
+  /** Epoch seconds when it took the lock. */
+  since: number;
+}
+
+/** Another run holds the lock and did not let go in time. */
+export class LockBusyError extends Error {
+  constructor(
+    readonly path: string,
+    readonly owner: LockOwner | undefined,
+    waitedSeconds: number,
+  ) {
+    const who = owner ? `procguard pid ${owner.pid} (holding it since ${new Date(owner.since * 1000).toISOString()})` : 'another procguard';
+    super(`${path} is held by ${who}; waited ${waitedSeconds}s, nothing was done`);
+  }
+}
+
+export interface LockOptions {
+  /** How long to wait for a busy lock, in seconds. */
+  wait: number;
+  /** Milliseconds between attempts. */
+  poll?: number;
+}
+
+export interface Lock {
+  path: string;
+  release(): Promise<void>;
+}
+
+export async function acquireLock(dir: string, options: LockOptions): Promise<Lock> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, LOCK_FILE);
+  const deadline = Date.now() + options.wait * 1000;
+  const me: LockOwner = { pid: process.pid, since: Math.floor(Date.now() / 1000) };
+  const start = readStartTime(process.pid);
+  if (start !== undefined) me.start_time = start;
+  for (;;) {
+    if (await tryCreate(path, me)) return { path, release: () => releaseLock(path, me) };
+    const owner = await readOwner(path);
+    if (owner !== 'gone' && !isAlive(owner)) {
+      await breakStaleLock(path, owner);
+      continue;
+    }
+    if (Date.now() >= deadline) throw new LockBusyError(path, owner === 'gone' ? undefined : owner, options.wait);
+    await new Promise((resolve) => setTimeout(resolve, options.poll ?? 100));
+  }
+}
+
+async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
+  try {
+    const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await file.writeFile(`${JSON.stringify(owner)}\n`);
+    } finally {
+      await file.close();
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** The owner named in the file; 'gone' when the file vanished; undefined when it is unreadable (treated as held while young). */
+async function readOwner(path: string): Promise<LockOwner | undefined | 'gone'> {
+  try {
+    const data = JSON.parse(await readFile(path, 'utf8')) as Partial<LockOwner>;
+    return Number.isInteger(data.pid) && Number.isInteger(data.since) ? (data as LockOwner) : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return undefined;
+  }
+}
+
+/** An unreadable lock file is being written by its owner; after 10 s it is abandoned. */
+const UNREADABLE_LOCK_AGE_MS = 10_000;
+
+function isAlive(owner: LockOwner | undefined): boolean {
+  if (owner === undefined) return true;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  if (owner.start_time === undefined) return true;
+  const start = readStartTime(owner.pid);
+  return start === undefined || start === owner.start_time;
+}
+
+async function breakStaleLock(path: string, owner: LockOwner | undefined): Promise<void> {
+  const breaker = `${path}.break`;
+  const me: LockOwner = { pid: process.pid, since: Math.floor(Date.now() / 1000) };
+  if (!(await tryCreate(breaker, me))) {
+    // Someone else is breaking it; a breaker that died leaves its file, which ages out.
+    const age = await stat(breaker).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > UNREADABLE_LOCK_AGE_MS) await unlink(breaker).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return;
+  }
+  try {
+    const current = await readOwner(path);
+    const same = current !== 'gone' && current?.pid === owner?.pid && current?.since === owner?.since;
+    if (same && owner === undefined) {
+      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age < UNREADABLE_LOCK_AGE_MS) return;
+    }
+    if (same) await unlink(path).catch(() => undefined);
+  } finally {
+    await unlink(breaker).catch(() => undefined);
+  }
+}
+
+async function releaseLock(path: string, me: LockOwner): Promise<void> {
+  const current = await readOwner(path);
+  if (current !== 'gone' && current?.pid === me.pid && current.since === me.since) await unlink(path).catch(() => undefined);
+}

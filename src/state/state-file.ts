@@ -1,0 +1,109 @@
+// The state file STATE_DIR/state.json: read with its schema (a corrupt file is moved aside,
+// never trusted, and the paused processes it names are salvaged so none is left stopped),
+// written atomically (temp file, fsync, rename, fsync of the directory).
+
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { emptyState, type EngineState, type PausedTree } from '../engine/types.js';
+import { dataValidator } from '../policy/schema.js';
+
+export const STATE_FILE = 'state.json';
+export const STATE_VERSION = 1;
+
+/** The state cannot be read or written; the cycle must not act on a guess. */
+export class StateError extends Error {}
+
+export interface LoadedState {
+  state: EngineState;
+  /** What the operator should know: a corrupt file moved aside, paused processes salvaged from it. */
+  warnings: string[];
+}
+
+export function statePath(dir: string): string {
+  return join(dir, STATE_FILE);
+}
+
+export async function loadState(dir: string, now: number): Promise<LoadedState> {
+  const path = statePath(dir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState(), warnings: [] };
+    throw new StateError(`cannot read the state file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return moveAside(path, undefined, `it is not JSON (${(error as Error).message})`, now);
+  }
+  const version = (data as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > STATE_VERSION) {
+    throw new StateError(`the state file ${path} has version ${version}, written by a newer procguard; this one reads version ${STATE_VERSION} (move the file away to start afresh)`);
+  }
+  const validate = dataValidator('state.schema.json');
+  if (validate(data)) return { state: data as EngineState, warnings: [] };
+  const first = validate.errors?.[0];
+  const where = first ? `${first.instancePath || 'the top level'} ${first.message ?? 'is invalid'}` : 'it does not match schemas/state.schema.json';
+  return moveAside(path, data, where, now);
+}
+
+async function moveAside(path: string, data: unknown, problem: string, now: number): Promise<LoadedState> {
+  const aside = `${path}.corrupt-${now}`;
+  await rename(path, aside).catch((error: NodeJS.ErrnoException) => {
+    throw new StateError(`the state file ${path} is corrupt (${problem}) and cannot be moved aside: ${error.code ?? String(error)}`);
+  });
+  const state = emptyState();
+  state.paused = salvagePaused(data);
+  const warnings = [`the state file ${path} is corrupt (${problem}); moved aside to ${aside}, starting afresh`];
+  if (state.paused.length > 0) {
+    const count = state.paused.reduce((n, tree) => n + tree.processes.length, 0);
+    warnings.push(`kept ${count} paused process${count === 1 ? '' : 'es'} from it, so they are resumed and not left stopped`);
+  }
+  return { state, warnings };
+}
+
+/** The well-formed entries of `paused` in an otherwise broken state. */
+function salvagePaused(data: unknown): PausedTree[] {
+  const paused = (data as { paused?: unknown } | null)?.paused;
+  if (!Array.isArray(paused)) return [];
+  const validTree = dataValidator('state.schema.json');
+  return paused.filter((tree): tree is PausedTree => validTree({ version: 1, targets: {}, paused: [tree] }));
+}
+
+/** Write the state so that a crash at any moment leaves either the old file or the new one. */
+export async function saveState(dir: string, state: EngineState): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = statePath(dir);
+  const temporary = `${path}.tmp-${process.pid}`;
+  const text = `${JSON.stringify(state)}\n`;
+  try {
+    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new StateError(`cannot write the state file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; the previous state is kept`);
+  }
+  await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, constants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some file systems cannot fsync a directory; the rename itself is still atomic.
+  }
+}
