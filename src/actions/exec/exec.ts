@@ -33,7 +33,6 @@ interface RunResult {
 function run(command: string, args: readonly string[], input: string, timeoutSeconds: number, env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve) => {
     let output = '';
-    let timedOut = false;
     let settled = false;
     const finish = (result: RunResult): void => {
       if (settled) return;
@@ -41,7 +40,8 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
       clearTimeout(timer);
       resolve(result);
     };
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    // Its own process group, so a timeout kills whatever it started too.
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
     };
@@ -50,13 +50,16 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
     child.stdin.on('error', () => undefined); // a command that does not read its stdin is fine
     child.stdin.end(input);
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      finish({ output, error: `did not finish within ${timeoutSeconds}s; killed` });
     }, timeoutSeconds * 1000);
     child.once('error', (error) => finish({ output, error: errorText(error) }));
     child.once('close', (code, signal) => {
-      if (timedOut) finish({ output, error: `did not finish within ${timeoutSeconds}s; killed` });
-      else if (code === 0) finish({ output });
+      if (code === 0) finish({ output });
       else finish({ output, error: code !== null ? `exited with status ${code}` : `killed by ${signal}` });
     });
   });

@@ -27,7 +27,9 @@ export const adapter: Adapter = {
       const via = await send(notifier, message, deps);
       return { status: 'done', detail: `mailed ${notifier.to.join(', ')} via ${via}` };
     } catch (error) {
-      return { status: 'failed', error: `mail to ${notifier.to.join(', ')} failed: ${errorText(error)}` };
+      // nodemailer's messages say it all ("Sendmail exited with code 75", "connect ECONNREFUSED …").
+      const message = error instanceof Error ? error.message : errorText(error);
+      return { status: 'failed', error: `mail to ${notifier.to.join(', ')} failed: ${message}` };
     }
   },
 };
@@ -79,7 +81,7 @@ async function sendWithSendmail(argv: readonly string[], message: Message, timeo
   // The transport spawns with piped stdio; it is wrapped to drain sendmail's output and to kill it on timeout.
   const transport = (mailer as unknown as { transporter: { _spawn?: typeof spawn } }).transporter;
   transport._spawn = ((command: string, commandArgs: readonly string[], options?: SpawnOptions) => {
-    child = spawn(command, commandArgs, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    child = spawn(command, commandArgs, { ...options, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stdout?.resume();
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -94,7 +96,7 @@ async function sendWithSendmail(argv: readonly string[], message: Message, timeo
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      child?.kill('SIGKILL');
+      killGroup(child);
       reject(new Error(`${path} did not finish within ${timeoutSeconds}s; killed`));
     }, timeoutSeconds * 1000);
   });
@@ -102,6 +104,16 @@ async function sendWithSendmail(argv: readonly string[], message: Message, timeo
     await Promise.race([mailer.sendMail({ ...message, ...(envelope ? { envelope } : {}) }), timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** sendmail and whatever it started: it runs in its own process group. */
+function killGroup(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
 

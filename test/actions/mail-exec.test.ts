@@ -1,0 +1,157 @@
+// The mail adapter against a real SMTP server and a sendmail capture script, and the exec
+// notifier against real commands: headers, argv without a shell, failures and timeouts.
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adapter as exec } from '../../src/actions/exec/exec.js';
+import { adapter as mail } from '../../src/actions/mail/mail.js';
+import type { AdapterDeps, Outcome, Work } from '../../src/actions/types.js';
+import type { MailNotifier, NotifierConfig } from '../../src/policy/model.js';
+import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';
+import { freePort } from '../helpers/supervisord.js';
+
+const source = { file: 'n.yaml', line: 1, column: 1 };
+const NOW = 1795266602; // Sat, 21 Nov 2026 13:10:02 GMT
+const logged: string[] = [];
+const deps = { env: { PAGER_TOKEN: 't0ken' }, now: () => NOW, hostname: 'web1', log: (line: string) => logged.push(line) } as unknown as AdapterDeps;
+
+const notification = { policy: 'web-memory', to: 'ops', subject: 'memmon [web]: process web:w1 restarted', body: 'line one\n.\nline three\n' };
+
+function mailer(transport: MailNotifier['transport'], extra: Partial<MailNotifier> = {}): MailNotifier {
+  return { type: 'mail', name: 'ops', to: ['ops@example.com', 'dev@example.com'], transport, timeout: 5, source, ...extra };
+}
+
+const send = (notifier: NotifierConfig, event: Record<string, unknown> = {}): Promise<Outcome> => {
+  const work: Work = { type: 'notification', notification: { ...notification, to: notifier.name }, notifier, event };
+  return (notifier.type === 'mail' ? mail : exec).execute(work, deps);
+};
+
+describe('mail adapter', function () {
+  this.timeout(20000);
+  let dir: string;
+  let smtp: SmtpSink;
+  before(async () => {
+    smtp = await startSmtpSink();
+  });
+  after(() => smtp.close());
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-mail-'));
+    smtp.messages.length = 0;
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('delivers to a real SMTP server with From, Date, To, Subject and the plain-text body', async () => {
+    const outcome = await send(mailer({ type: 'smtp', url: smtp.url }, { from: 'procguard@example.com' }));
+    assert.deepEqual(outcome, { status: 'done', detail: `mailed ops@example.com, dev@example.com via ${smtp.url}` });
+    const [message] = smtp.messages;
+    assert.ok(message);
+    assert.deepEqual([message.from, message.to], ['procguard@example.com', ['ops@example.com', 'dev@example.com']]);
+    assert.equal(message.headers.get('subject'), 'memmon [web]: process web:w1 restarted');
+    assert.equal(message.headers.get('from'), 'procguard@example.com');
+    assert.equal(message.headers.get('to'), 'ops@example.com, dev@example.com');
+    assert.equal(message.headers.get('date'), 'Sat, 21 Nov 2026 13:10:02 +0000');
+    assert.match(message.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(message.body.replace(/\n$/, ''), 'line one\n.\nline three');
+  });
+
+  it('defaults From to procguard@<hostname>', async () => {
+    await send(mailer({ type: 'smtp', url: smtp.url }));
+    assert.equal(smtp.messages[0]?.headers.get('from'), 'procguard@web1');
+  });
+
+  it('an SMTP server that is down is a failure that names the address', async () => {
+    const port = await freePort();
+    const outcome = await send(mailer({ type: 'smtp', url: `smtp://127.0.0.1:${port}` }));
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.status === 'failed' ? outcome.error : '', new RegExp(`^mail to ops@example.com, dev@example.com failed: .*ECONNREFUSED 127.0.0.1:${port}`));
+  });
+
+  it('sendmail -t -i: the message on stdin, recipients only in To: (as memmon), no shell', async () => {
+    const script = await writeCaptureScript(dir);
+    const outcome = await send(mailer({ type: 'sendmail', command: `${script} -t -i`, argv: [script, '-t', '-i'] }));
+    assert.equal(outcome.status, 'done');
+    const [captured] = await readCaptured(dir);
+    assert.ok(captured);
+    assert.deepEqual(captured.args, ['-i', '-t', '-i']);
+    assert.equal(captured.headers.get('to'), 'ops@example.com, dev@example.com');
+    assert.equal(captured.headers.get('from'), 'procguard@web1');
+    assert.equal(captured.headers.get('subject'), 'memmon [web]: process web:w1 restarted');
+    assert.equal(captured.headers.get('date'), 'Sat, 21 Nov 2026 13:10:02 +0000');
+    assert.equal(captured.body.replace(/\n$/, ''), 'line one\n.\nline three');
+  });
+
+  it('sendmail without -t gets the recipients as arguments; shell characters stay literal', async () => {
+    const script = await writeCaptureScript(dir);
+    const outcome = await send(mailer({ type: 'sendmail', command: `${script} -oi '$(touch pwned)'`, argv: [script, '-oi', '$(touch pwned);'] }));
+    assert.equal(outcome.status, 'done');
+    const [captured] = await readCaptured(dir);
+    assert.deepEqual(captured?.args, ['-i', '-oi', '$(touch pwned);', 'ops@example.com', 'dev@example.com']);
+    await assert.rejects(readFile(join(dir, 'pwned')), /ENOENT/);
+  });
+
+  it('a sendmail that exits non-zero, is missing, or hangs is a failure that says which', async () => {
+    const failing = await writeCaptureScript(dir, { exitCode: 75 });
+    const hanging = join(dir, 'hang.sh');
+    await writeFile(hanging, '#!/bin/sh\nsleep 30\n');
+    await chmod(hanging, 0o755);
+    const cases: Array<[string[], RegExp]> = [
+      [[failing, '-t'], /failed: Sendmail exited with code 75$/],
+      [[join(dir, 'no-such-sendmail'), '-t'], /failed: spawn .*no-such-sendmail ENOENT$/],
+      [[hanging], /failed: .*hang\.sh did not finish within 1s; killed$/],
+    ];
+    for (const [argv, expected] of cases) {
+      const outcome = await send(mailer({ type: 'sendmail', command: argv.join(' '), argv }, { timeout: 1 }));
+      assert.equal(outcome.status, 'failed', argv[0]);
+      assert.match(outcome.status === 'failed' ? outcome.error : '', expected);
+    }
+  });
+});
+
+describe('exec notifier', function () {
+  this.timeout(20000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-exec-'));
+    logged.length = 0;
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  async function script(body: string): Promise<string> {
+    const path = join(dir, `notify-${Math.random().toString(36).slice(2)}.sh`);
+    await writeFile(path, `#!/bin/sh\n${body}\n`);
+    await chmod(path, 0o755);
+    return path;
+  }
+
+  it('runs the argv without a shell, with the event as JSON on stdin and its output logged', async () => {
+    const path = await script(`cat > ${dir}/stdin.json; printf '%s\\n' "$@" > ${dir}/args; echo "paged: $PAGER_TOKEN"`);
+    const notifier: NotifierConfig = { type: 'exec', name: 'pager', argv: [path, '--json', '$HOME;x'], timeout: 5, source };
+    const outcome = await send(notifier, { host: 'web1', policy: 'web-memory', action: 'restart', status: 'done' });
+    assert.deepEqual(outcome, { status: 'done', detail: `${path} exited 0` });
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'stdin.json'), 'utf8')), {
+      host: 'web1',
+      policy: 'web-memory',
+      action: 'restart',
+      status: 'done',
+      subject: notification.subject,
+      body: notification.body,
+    });
+    assert.equal(await readFile(join(dir, 'args'), 'utf8'), '--json\n$HOME;x\n');
+    assert.deepEqual(logged, [`notifier "pager" (${path}) said: paged: t0ken`]);
+  });
+
+  it('a non-zero exit, a missing command and a timeout are failures', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[await script('echo oops >&2; exit 3')], /: exited with status 3$/],
+      [[join(dir, 'missing')], /missing: .*ENOENT/],
+      [[await script('sleep 30')], /: did not finish within 1s; killed$/],
+    ];
+    for (const [argv, expected] of cases) {
+      const outcome = await send({ type: 'exec', name: 'pager', argv, timeout: 1, source });
+      assert.equal(outcome.status, 'failed', argv[0]);
+      assert.match(outcome.status === 'failed' ? outcome.error : '', expected);
+    }
+    assert.ok(logged.some((line) => line.endsWith('said: oops')), 'the output of the failing command is logged');
+  });
+});
