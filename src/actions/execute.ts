@@ -77,7 +77,8 @@ export async function carryOut(evaluation: Evaluation, previous: EngineState, po
       }),
   );
 
-  const retried = await retryPending(state.pending ?? [], policySet, deps, plan.notifications, audit);
+  const down = new Set(pending.map((p) => p.notification.to));
+  const retried = await retryPending(state.pending ?? [], policySet, deps, plan.notifications, audit, down);
   const queue = [...retried, ...pending];
   for (const dropped of queue.splice(0, Math.max(0, queue.length - PENDING_MAX_COUNT))) {
     audit.push({ ...pendingAudit(dropped, now), status: 'dropped', reason: `more than ${PENDING_MAX_COUNT} notifications waiting; the oldest are dropped` });
@@ -136,7 +137,8 @@ function reconcilePaused(state: EngineState, previous: EngineState, action: Plan
   }
 }
 
-async function retryPending(queue: readonly PendingNotification[], policySet: PolicySet, deps: AdapterDeps, notifications: PlannedNotification[], audit: AuditEntry[]): Promise<PendingNotification[]> {
+/** Oldest first; once a notifier fails in a cycle, its other waiting notifications wait for the next cycle instead of each timing out. */
+async function retryPending(queue: readonly PendingNotification[], policySet: PolicySet, deps: AdapterDeps, notifications: PlannedNotification[], audit: AuditEntry[], down: Set<string>): Promise<PendingNotification[]> {
   const now = deps.now();
   const kept: PendingNotification[] = [];
   for (const entry of queue) {
@@ -147,13 +149,20 @@ async function retryPending(queue: readonly PendingNotification[], policySet: Po
       audit.push({ ...pendingAudit(entry, now), status: 'dropped', reason });
       continue;
     }
+    if (down.has(notifier.name)) {
+      kept.push(entry);
+      continue;
+    }
     const attempt = entry.attempts + 1;
     const notification: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, age))} ago` };
     const outcome = await run({ type: 'notification', notification, notifier, event: entry.event ?? {} }, deps);
     applyNotificationOutcome(notification, outcome);
     notifications.push(notification);
     audit.push(notificationAudit(notification, now));
-    if (notification.status === 'failed') kept.push({ ...entry, attempts: attempt, last_error: notification.error ?? 'failed' });
+    if (notification.status === 'failed') {
+      kept.push({ ...entry, attempts: attempt, last_error: notification.error ?? 'failed' });
+      down.add(notifier.name);
+    }
   }
   return kept;
 }

@@ -1,0 +1,171 @@
+// The state directory: the state file written atomically and read back, a corrupt one moved
+// aside (its paused processes kept), the lock with a bounded wait and stale-lock recovery,
+// and the audit log bounded by rotation.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptyState, type EngineState } from '../../src/engine/types.js';
+import { appendAudit, type AuditEntry } from '../../src/state/audit-log.js';
+import { acquireLock, LockBusyError } from '../../src/state/lock.js';
+import { loadState, saveState, StateError } from '../../src/state/state-file.js';
+
+const NOW = 1795266602;
+const paused: EngineState['paused'] = [{ policy: 'rsync-backoff', root: { pid: 4242, start_time: 1795266000, name: 'rsync' }, processes: [{ pid: 4242, start_time: 1795266000 }], since: 1795266100 }];
+
+describe('state file', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-state-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('a missing file is a first run', async () => {
+    assert.deepEqual(await loadState(dir, NOW), { state: emptyState(), warnings: [] });
+  });
+
+  it('writes atomically, leaves no temporary file, reads back what it wrote, mode 0600', async () => {
+    const state: EngineState = { version: 1, targets: { 'web-memory': { 'supervisor:main:web:w1': { over: 1 } } }, paused };
+    await saveState(join(dir, 'new'), state);
+    assert.deepEqual(await readdir(join(dir, 'new')), ['state.json']);
+    assert.equal((await stat(join(dir, 'new', 'state.json'))).mode & 0o777, 0o600);
+    assert.deepEqual(await loadState(join(dir, 'new'), NOW), { state, warnings: [] });
+  });
+
+  const corrupt: Array<[string, string, RegExp]> = [
+    ['truncated JSON', '{"version":1,"targets":{},"pau', /is corrupt \(it is not JSON \(.+\)\)/],
+    ['the wrong shape', '{"version":1,"targets":[],"paused":[]}', /is corrupt \(\/targets must be object\)/],
+    ['binary garbage', '\u0000\u0001\u0002', /is corrupt \(it is not JSON/],
+  ];
+  for (const [what, text, expected] of corrupt) {
+    it(`${what}: moved aside with a warning, never trusted`, async () => {
+      await writeFile(join(dir, 'state.json'), text);
+      const loaded = await loadState(dir, NOW);
+      assert.deepEqual(loaded.state, emptyState());
+      assert.equal(loaded.warnings.length, 1);
+      assert.match(loaded.warnings[0] ?? '', expected);
+      assert.ok(loaded.warnings[0]?.endsWith(`moved aside to ${join(dir, `state.json.corrupt-${NOW}`)}, starting afresh`));
+      assert.equal(await readFile(join(dir, `state.json.corrupt-${NOW}`), 'utf8'), text);
+      assert.deepEqual((await readdir(dir)).sort(), [`state.json.corrupt-${NOW}`]);
+    });
+  }
+
+  it('a corrupt file still gives back the processes it paused, so none is left stopped', async () => {
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ version: 1, targets: 'broken', paused: [...paused, { policy: 'x', bogus: true }] }));
+    const loaded = await loadState(dir, NOW);
+    assert.deepEqual(loaded.state.paused, paused);
+    assert.deepEqual(loaded.warnings.slice(1), ['kept 1 paused process from it, so they are resumed and not left stopped']);
+  });
+
+  it('a file from a newer procguard is an error, and is left in place', async () => {
+    await writeFile(join(dir, 'state.json'), '{"version":2}');
+    await assert.rejects(loadState(dir, NOW), (error: Error) => error instanceof StateError && /has version 2, written by a newer procguard/.test(error.message));
+    assert.equal(await readFile(join(dir, 'state.json'), 'utf8'), '{"version":2}');
+  });
+
+  it('a failed write keeps the previous state', async () => {
+    await saveState(dir, { ...emptyState(), paused });
+    // A directory where the temporary file must go makes the write fail as a full disk would.
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, `state.json.tmp-${process.pid}`));
+    await assert.rejects(saveState(dir, emptyState()), (error: Error) => error instanceof StateError && /the previous state is kept$/.test(error.message));
+    assert.deepEqual((await loadState(dir, NOW)).state.paused, paused);
+  });
+});
+
+describe('lock', function () {
+  this.timeout(20000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-lock-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('a second holder waits a bounded time, then fails naming the holder', async () => {
+    const lock = await acquireLock(dir, { wait: 0 });
+    const started = Date.now();
+    await assert.rejects(acquireLock(dir, { wait: 0.5 }), (error: Error) => {
+      assert.ok(error instanceof LockBusyError);
+      assert.match(error.message, new RegExp(`^${join(dir, 'lock')} is held by procguard pid ${process.pid} \\(holding it since .+\\); waited 0.5s, nothing was done$`));
+      return true;
+    });
+    assert.ok(Date.now() - started >= 500);
+    await lock.release();
+    const again = await acquireLock(dir, { wait: 0 });
+    await again.release();
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('a waiter gets the lock as soon as it is released', async () => {
+    const lock = await acquireLock(dir, { wait: 0 });
+    const waiting = acquireLock(dir, { wait: 5 });
+    setTimeout(() => void lock.release(), 300);
+    const second = await waiting;
+    await second.release();
+  });
+
+  it('the lock of a process that died (kill -9) is broken', async () => {
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.once('exit', resolve));
+    await writeFile(join(dir, 'lock'), JSON.stringify({ pid: dead.pid, since: NOW }));
+    const lock = await acquireLock(dir, { wait: 0 });
+    assert.equal(JSON.parse(await readFile(join(dir, 'lock'), 'utf8')).pid, process.pid);
+    await lock.release();
+  });
+
+  it('a pid reused by another process does not keep a dead owner\'s lock', async () => {
+    await writeFile(join(dir, 'lock'), JSON.stringify({ pid: process.pid, start_time: 12345, since: NOW }));
+    const lock = await acquireLock(dir, { wait: 0 });
+    await lock.release();
+  });
+
+  it('many processes at once: never two holders', async () => {
+    const script = `
+      const { acquireLock } = await import(${JSON.stringify(new URL('../../dist/state/lock.js', import.meta.url).href)});
+      const { appendFileSync } = await import('node:fs');
+      const lock = await acquireLock(process.argv[1], { wait: 20, poll: 5 });
+      appendFileSync(process.argv[1] + '/../log-' + process.argv[2], 'in ' + process.pid + '\\n');
+      await new Promise((r) => setTimeout(r, 20));
+      appendFileSync(process.argv[1] + '/../log-' + process.argv[2], 'out ' + process.pid + '\\n');
+      await lock.release();
+    `;
+    const lockDir = join(dir, 'state');
+    const runs = Array.from({ length: 8 }, () =>
+      new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script, lockDir, 'x'], { stdio: 'inherit' }).once('exit', resolve)),
+    );
+    assert.deepEqual(await Promise.all(runs), Array(8).fill(0));
+    const lines = (await readFile(join(dir, 'log-x'), 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 16);
+    for (let i = 0; i < lines.length; i += 2) {
+      assert.equal(lines[i]?.split(' ')[0], 'in');
+      assert.equal(lines[i + 1], `out ${lines[i]?.split(' ')[1]}`, 'each holder leaves before the next one enters');
+    }
+  });
+});
+
+describe('audit log', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-audit-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const entry = (n: number): AuditEntry => ({ time: NOW + n, type: 'action', policy: 'web-memory', action: 'restart', target: { pid: n, name: 'python', namespec: 'web:w1', supervisor: 'main' }, status: 'done', reason: 'rss 250.0 MiB > 200.0 MiB' });
+
+  it('appends one JSON line per entry', async () => {
+    await appendAudit(dir, [entry(1)]);
+    await appendAudit(dir, [entry(2), entry(3)]);
+    const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    assert.deepEqual(lines, [entry(1), entry(2), entry(3)]);
+  });
+
+  it('stays bounded: past the size, the log moves to audit.log.1 and a new one starts', async () => {
+    const size = Buffer.byteLength(`${JSON.stringify(entry(1))}\n`);
+    for (let n = 1; n <= 10; n += 1) await appendAudit(dir, [entry(n)], size * 4);
+    const current = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
+    const previous = (await readFile(join(dir, 'audit.log.1'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
+    assert.deepEqual([previous, current], [[5, 6, 7, 8], [9, 10]]);
+    assert.deepEqual((await readdir(dir)).sort(), ['audit.log', 'audit.log.1']);
+  });
+});
