@@ -73,7 +73,10 @@ describe('signal adapter: real processes', function () {
   });
 
   it('kill: a process that ignores TERM gets KILL after the grace period', async () => {
-    const child = await spawnChild('sh', ['-c', 'trap "" TERM; while :; do sleep 0.1; done']);
+    const dir = await mkdtemp(join(tmpdir(), 'pg-term-'));
+    const child = await spawnChild('sh', ['-c', `trap "" TERM; touch ${dir}/ready; while :; do sleep 0.1; done`]);
+    await eventually(async () => (await readFile(join(dir, 'ready')).then(() => true, () => false)), 3000, 'the trap to be set');
+    await rm(dir, { recursive: true, force: true });
     const started = Date.now();
     const outcome = await run(action('kill', child, { grace: 1 }));
     assert.deepEqual(outcome, { status: 'done', detail: `pid ${child.pid} ignored SIGTERM for 1s; killed with SIGKILL` });
@@ -91,8 +94,8 @@ describe('signal adapter: real processes', function () {
   it('signal: sends the named signal to a process no supervisord runs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pg-sig-'));
     const marker = join(dir, 'hup');
-    const child = await spawnChild('sh', ['-c', `trap 'echo got >> ${marker}' HUP; while :; do sleep 0.1; done`]);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // let the shell install its trap
+    const child = await spawnChild('sh', ['-c', `trap 'echo got >> ${marker}' HUP; touch ${dir}/ready; while :; do sleep 0.1; done`]);
+    await eventually(async () => (await readFile(join(dir, 'ready')).then(() => true, () => false)), 3000, 'the trap to be set');
     const outcome = await run(action('signal', child, { signal: 'HUP', kind: 'memory' }));
     assert.deepEqual(outcome, { status: 'done', detail: `sent SIGHUP to pid ${child.pid}` });
     await eventually(async () => (await readFile(marker, 'utf8').catch(() => '')).includes('got'), 3000, 'the trap to run');

@@ -30,7 +30,14 @@ export function parseMessage(data: string): { headers: Map<string, string>; body
     const colon = line.indexOf(':');
     headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
   }
-  return { headers, body: normalized.slice(split + 2) };
+  const body = normalized.slice(split + 2);
+  return { headers, body: headers.get('content-transfer-encoding') === 'quoted-printable' ? decodeQuotedPrintable(body) : body };
+}
+
+/** Long lines reach mail as quoted-printable; tests compare the text a reader sees. */
+function decodeQuotedPrintable(text: string): string {
+  const bytes = text.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
