@@ -46,7 +46,9 @@ export async function lockStateDir(dir: string, wait: number): Promise<Lock> {
     return await acquireLock(dir, { wait });
   } catch (error) {
     if (error instanceof LockBusyError) throw new CliFailure(error.message, ExitCode.FAILED);
-    throw new CliFailure(`cannot take the lock in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, ExitCode.FAILED);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' ? 'permission denied (EACCES)' : code ?? String(error);
+    throw new CliFailure(`cannot take the lock in the state directory ${dir}: ${why}; nothing was done`, ExitCode.FAILED);
   }
 }
 
@@ -60,6 +62,13 @@ async function applyOnce(policySet: PolicySet, options: ApplyOptions, io: CliIo)
 
   const snapshot = await collectSnapshot(policySet, { env: io.env, self: process.pid });
   const evaluation = evaluate(policySet, snapshot, loaded.state, snapshot.time);
+  if (evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned')) {
+    // Written ahead: should this run die between SIGSTOP and the final save, the next run (or
+    // resume --all) still knows what it stopped. A process listed but never stopped only gets a harmless SIGCONT.
+    await saveState(dir, evaluation.state).catch((error: unknown) => {
+      throw new CliFailure(`${error instanceof Error ? error.message : String(error)}; nothing was done`, ExitCode.FAILED);
+    });
+  }
   const execution = await carryOut(evaluation, loaded.state, policySet, liveDeps(policySet.supervisors, io.env, log));
 
   let exitCode = execution.failed || execution.plan.errors.length > 0 ? ExitCode.FAILED : ExitCode.OK;

@@ -226,6 +226,29 @@ policies:
     assert.equal((await procguard(['resume', '--all', '-c', file])).stdout, 'Nothing is paused.\n');
   });
 
+  it('apply killed with -9 after pausing: the state already names the process, and resume --all continues it', async () => {
+    const child = await spawnChild('sh', ['-c', 'exec sleep 4247']);
+    const slowNotifier = join(work, 'slow-notifier.sh');
+    await writeFile(slowNotifier, `#!/bin/sh\ntouch ${work}/notifying\nsleep 60\n`, { mode: 0o755 });
+    const file = await policies(`
+notifiers:
+  slow: { exec: ["${slowNotifier}"] }
+policies:
+  - { name: sleeper-backoff, kind: load, match: { cmdline: "^sleep 4247" }, pause_above: 4.0, notify: [ { to: slow } ] }
+`);
+    await setLoad(5);
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/run-cli.js');
+    const applying = spawn(process.execPath, [BIN, 'apply', '-c', file], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', SV_PASSWORD: PASSWORD, PROCGUARD_LOADAVG: loadFile } });
+    await eventually(async () => readFile(join(work, 'notifying')).then(() => true, () => false), 10000, 'apply to reach its notifications');
+    assert.equal(child.state(), 'T');
+    applying.kill('SIGKILL');
+    await new Promise((resolve) => applying.once('exit', resolve));
+    const resume = await procguard(['resume', '--all', '-c', file, '--wait', '5s']);
+    assert.equal(resume.code, 0, resume.stderr);
+    await eventually(() => child.state() !== 'T', 3000, 'the child resumed');
+  });
+
   it('sets oom_score_adj on a real child, and does not rewrite it when already equal', async () => {
     const child = await spawnChild('sh', ['-c', 'exec sleep 4244']);
     const file = await policies(`
