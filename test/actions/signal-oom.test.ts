@@ -135,12 +135,14 @@ describe('oom adapter: a real process', function () {
       assert.match(outcome.status === 'failed' ? outcome.error : '', /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj \(lowering oom_score_adj needs root or CAP_SYS_RESOURCE/);
       return;
     }
-    // As root: the adapter runs as nobody against a process of nobody, as an unprivileged procguard would.
+    // As root: a node process loads the adapter, drops to nobody, and acts on a process of nobody, as an unprivileged procguard would.
     const script = `
       const { adapter } = await import(${JSON.stringify(new URL('../../dist/actions/oom/oom.js', import.meta.url).href)});
       const { liveDeps } = await import(${JSON.stringify(new URL('../../dist/actions/deps.js', import.meta.url).href)});
-      const { spawn } = await import('node:child_process');
       const { readStartTime } = await import(${JSON.stringify(new URL('../../dist/collectors/procfs/procfs.js', import.meta.url).href)});
+      const { spawn } = await import('node:child_process');
+      process.setgid(65534);
+      process.setuid(65534);
       const child = spawn('sleep', ['311'], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 100));
       const deps = liveDeps([], {}, () => {});
@@ -150,7 +152,7 @@ describe('oom adapter: a real process', function () {
       process.stdout.write(JSON.stringify(outcome));
     `;
     const output = await new Promise<string>((resolve, reject) => {
-      const node = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+      const node = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       node.stdout.on('data', (c: Buffer) => (out += c.toString()));
