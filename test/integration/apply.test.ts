@@ -15,11 +15,20 @@ import { runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
 import { PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
 
 const HOG = `node -e "globalThis.b = Buffer.alloc(60 * 1024 * 1024, 1); setInterval(() => {}, 1e6)"`;
+/** Runs like the hog until the marker file exists; from then on it dies at start. */
+const FLAKY_MARKER = join(tmpdir(), `pg-flaky-${process.pid}`);
+const FLAKY_SCRIPT = `${FLAKY_MARKER}.sh`;
 const PROGRAMS = `
 [program:hog]
 command=${HOG}
 startsecs=1
 autorestart=true
+
+[program:flaky]
+command=${FLAKY_SCRIPT}
+startsecs=1
+startretries=0
+autorestart=false
 `;
 
 const HOG_OVER_50MB = `
@@ -42,12 +51,15 @@ describe('integration: apply and resume against a real supervisord', function ()
 
   before(async () => {
     requireSupervisord();
+    await writeFile(FLAKY_SCRIPT, `#!/bin/sh\nif [ -e ${FLAKY_MARKER} ]; then echo broken >&2; exit 1; fi\nexec ${HOG}\n`, { mode: 0o755 });
     sv = await startSupervisord(PROGRAMS);
     smtp = await startSmtpSink();
   });
   after(async () => {
     await sv?.stop();
     await smtp?.close();
+    await rm(FLAKY_MARKER, { force: true });
+    await rm(FLAKY_SCRIPT, { force: true });
   });
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), 'pg-apply-'));
@@ -157,6 +169,46 @@ policies:
     assert.match(mails[0]?.headers.get('from') ?? '', /^procguard@/);
     assert.ok(mails[0]?.headers.get('date'));
     assert.match(mails[0]?.body ?? '', /^memmon\.py restarted the process named hog:hog at \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} because it was consuming too much memory \(\d+ bytes RSS\)/);
+  });
+
+  it('a restart whose start fails: failed with the fault by name, mailed as FAILED, exit 3', async () => {
+    await waitRunning('flaky');
+    const script = await writeCaptureScript(work);
+    const file = await policies(`
+notifiers:
+  ops: { mail: { to: [ops@example.com], sendmail: "${script} -t -i" } }
+policies:
+  - { name: flaky-memory, kind: memory, match: { program: flaky }, max_rss: 50MB, notify: [ { to: ops } ] }
+`);
+    await writeFile(FLAKY_MARKER, '');
+    try {
+      const { run, plan } = await apply(file);
+      assert.equal(run.code, 3);
+      const [action] = plan.actions;
+      assert.equal(action?.status, 'failed');
+      assert.match(action?.error ?? '', /^stopped flaky:flaky \(was pid \d+\) but could not start it again: supervisor "main": supervisor.startProcess failed: SPAWN_ERROR: flaky:flaky$/);
+      const [mail] = await readCaptured(work);
+      assert.equal(mail?.headers.get('subject'), `procguard: restart flaky:flaky FAILED (flaky-memory on ${plan.host})`);
+      assert.match(mail?.body ?? '', /could not start it again: supervisor "main": supervisor.startProcess failed: SPAWN_ERROR/);
+    } finally {
+      await rm(FLAKY_MARKER, { force: true });
+      await sv.client.call('supervisor.startProcess', ['flaky', true]).catch(() => undefined);
+    }
+  });
+
+  it('a program supervisord restarted since the snapshot is not restarted again', async () => {
+    const { liveDeps } = await import('../../src/actions/deps.js');
+    const { adapter } = await import('../../src/actions/supervisor/supervisor.js');
+    const { policySetOf } = await import('../helpers/snapshots.js');
+    const set = policySetOf(`supervisors:\n  main: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }\n`);
+    const now = await info('hog');
+    const stalePid = now.pid + 100000;
+    const outcome = await adapter.execute(
+      { type: 'action', action: { policy: 'hog-memory', kind: 'memory', action: 'restart', mode: 'enforce', target: { pid: stalePid, name: 'node', supervisor: 'main', namespec: 'hog:hog' }, reason: 'r', status: 'planned' } },
+      liveDeps(set.supervisors, { SV_PASSWORD: PASSWORD }, () => undefined),
+    );
+    assert.deepEqual(outcome, { status: 'skipped', reason: `hog:hog no longer runs pid ${stalePid} (now pid ${now.pid}, RUNNING); not acting on a changed program` });
+    assert.equal((await info('hog')).pid, now.pid);
   });
 
   it('for: 2 across two cron runs: the first counts, the second restarts', async () => {
