@@ -27,6 +27,8 @@ export interface ApplyOptions {
   verbose?: boolean;
   /** Seconds to wait for the lock. */
   wait?: number;
+  /** Print nothing when there was nothing to do (cron mails any output). */
+  quiet?: boolean;
 }
 
 export async function runApply(options: ApplyOptions, io: CliIo): Promise<ExitCode> {
@@ -84,7 +86,10 @@ async function applyOnce(policySet: PolicySet, options: ApplyOptions, io: CliIo)
     log(`cannot append to the audit log in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     exitCode = ExitCode.FAILED;
   }
-  if (options.json) io.stdout(`${JSON.stringify(execution.plan, null, 2)}\n`);
+  const { plan } = execution;
+  const eventful = plan.actions.length + plan.notifications.length + plan.errors.length + (plan.warnings?.length ?? 0) > 0;
+  if (options.quiet && !eventful) return exitCode;
+  if (options.json) io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
   else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '' }));
   return exitCode;
 }

@@ -1,6 +1,6 @@
-// apply and resume at the command line when things are wrong: an invalid configuration, a
-// corrupt state file, a state directory that cannot be used, and usage errors. Each ends in
-// a message that names the place and the problem, never a stack trace.
+// apply and resume at the command line: --quiet for cron, and when things are wrong (an
+// invalid configuration, a corrupt state file, a state directory that cannot be used, usage
+// errors). Each ends in a message that names the place and the problem, never a stack trace.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { killAllChildren, spawnChild } from '../helpers/processes.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 
-describe('procguard apply and resume: bad input', function () {
+describe('procguard apply and resume at the command line', function () {
   this.timeout(20000);
   let work: string;
   beforeEach(async () => {
@@ -47,6 +47,19 @@ describe('procguard apply and resume: bad input', function () {
     assert.equal(files[0], 'state.json');
     assert.match(files[1] ?? '', /^state\.json\.corrupt-\d+$/);
     assert.deepEqual(JSON.parse(await readFile(join(state, 'state.json'), 'utf8')), { version: 1, targets: {}, paused: [] });
+  });
+
+  it('--quiet prints nothing when there is nothing to do, and the table when something was done', async () => {
+    const state = join(work, 'state');
+    const child = await spawnChild('sleep', ['4251']);
+    const file = await policies(state, 'policies:\n  - { name: sleeper-oom, kind: oom, match: { cmdline: "^sleep 4251" }, oom_score_adj: 77 }\n');
+    const first = await runProcguard(['apply', '-q', '-c', file], { env: { PATH: process.env.PATH ?? '', TZ: 'UTC' } });
+    assert.equal(first.code, 0, first.stderr);
+    const lines = first.stdout.split('\n');
+    assert.deepEqual(lines.slice(2, 4).map((l) => l.replace(/ +/g, ' ')), ['ACTION TARGET POLICY STATUS REASON', `set_oom_score_adj 77 sleep (pid ${child.pid}) sleeper-oom done oom_score_adj 0, wants 77 → oom_score_adj of pid ${child.pid}: 0 → 77`]);
+    assert.equal(lines.at(-2), '1 action done, 0 notifications');
+    const second = await runProcguard(['apply', '--quiet', '-c', file]);
+    assert.deepEqual([second.code, second.stdout, second.stderr], [0, '', '']);
   });
 
   it('a state directory that is a file: exit 3 naming it, nothing done', async () => {
