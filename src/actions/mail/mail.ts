@@ -5,7 +5,6 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import nodemailer from 'nodemailer';
 import type { MailNotifier, SecretSource } from '../../policy/model.js';
 import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
@@ -42,10 +41,16 @@ interface Message {
   date: Date;
 }
 
+/** nodemailer is loaded on the first mail, not on every start. */
+async function loadNodemailer(): Promise<typeof import('nodemailer').default> {
+  return (await import('nodemailer')).default;
+}
+
 async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps): Promise<string> {
   const { transport } = notifier;
+  const nodemailer = await loadNodemailer();
   if (transport.type === 'sendmail') {
-    await sendWithSendmail(transport.argv, message, notifier.timeout, deps);
+    await sendWithSendmail(nodemailer, transport.argv, message, notifier.timeout, deps);
     return transport.argv[0] ?? 'sendmail';
   }
   const url = new URL(transport.url);
@@ -72,7 +77,7 @@ async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps)
  * `sendmail -t` reads the recipients from the To: header; sendmail proper would drop any also
  * given as arguments, so with -t none are added (as memmon). Without it they are passed in argv.
  */
-async function sendWithSendmail(argv: readonly string[], message: Message, timeoutSeconds: number, deps: AdapterDeps): Promise<void> {
+async function sendWithSendmail(nodemailer: typeof import('nodemailer').default, argv: readonly string[], message: Message, timeoutSeconds: number, deps: AdapterDeps): Promise<void> {
   const [path, ...args] = argv;
   if (!path) throw new Error('the sendmail command is empty');
   const readsHeaders = args.some((arg) => /^-[a-zA-Z]*t/.test(arg) && !arg.startsWith('--'));
