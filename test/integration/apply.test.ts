@@ -24,6 +24,11 @@ command=${HOG}
 startsecs=1
 autorestart=true
 
+[program:stubborn]
+command=node -e "process.on('SIGTERM', () => {}); globalThis.b = Buffer.alloc(60 * 1024 * 1024, 1); setInterval(() => {}, 1e6)"
+startsecs=1
+stopwaitsecs=3
+
 [program:flaky]
 command=${FLAKY_SCRIPT}
 startsecs=1
@@ -194,6 +199,27 @@ policies:
       await rm(FLAKY_MARKER, { force: true });
       await sv.client.call('supervisor.startProcess', ['flaky', true]).catch(() => undefined);
     }
+  });
+
+  it('a program slow to stop (ignores TERM for stopwaitsecs) is still restarted, past the client timeout', async () => {
+    await waitRunning('stubborn');
+    const before = await info('stubborn');
+    const file = join(work, 'slow.yaml');
+    await writeFile(
+      file,
+      `settings: { state_dir: ${join(work, 'state')} }
+supervisors:
+  main: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD, timeout: 1s }
+policies:
+  - { name: stubborn-memory, kind: memory, match: { program: stubborn }, max_rss: 50MB }
+`,
+    );
+    const { run, plan } = await apply(file);
+    assert.equal(run.code, 0, run.stdout);
+    assert.deepEqual(plan.actions.map((a) => a.status), ['done']);
+    const after = await info('stubborn');
+    assert.notEqual(after.pid, before.pid);
+    assert.equal(after.statename, 'RUNNING');
   });
 
   it('a program supervisord restarted since the snapshot is not restarted again', async () => {

@@ -5,6 +5,13 @@
 import { SupervisorError, type SupervisorClient } from '../../collectors/supervisor/client.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 
+/**
+ * stopProcess and startProcess with wait=true answer once the program has stopped (after up to
+ * its stopwaitsecs) or started (after startsecs): they get far longer than the client's
+ * timeout, so that a slow stop is not taken for a failure and the program left stopped.
+ */
+export const STATE_CHANGE_TIMEOUT = 600;
+
 export const adapter: Adapter = {
   name: 'supervisor',
   accepts(work: Work): boolean {
@@ -60,7 +67,7 @@ async function processInfo(client: SupervisorClient, namespec: string): Promise<
 /** stopProcess; a program that has already stopped on its own is as good as stopped. */
 async function stopProgram(client: SupervisorClient, namespec: string): Promise<void> {
   try {
-    await client.call('supervisor.stopProcess', [namespec, true]);
+    await client.call('supervisor.stopProcess', [namespec, true], { timeout: STATE_CHANGE_TIMEOUT });
   } catch (error) {
     if (!(error instanceof SupervisorError && error.faultName === 'NOT_RUNNING')) throw error;
   }
@@ -69,7 +76,7 @@ async function stopProgram(client: SupervisorClient, namespec: string): Promise<
 async function restart(client: SupervisorClient, namespec: string, oldPid: number): Promise<Outcome> {
   await stopProgram(client, namespec);
   try {
-    await client.call('supervisor.startProcess', [namespec, true]);
+    await client.call('supervisor.startProcess', [namespec, true], { timeout: STATE_CHANGE_TIMEOUT });
   } catch (error) {
     // autorestart may have started it between our stop and start: it runs again, which is the point.
     if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) {

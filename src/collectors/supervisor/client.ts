@@ -62,9 +62,10 @@ export interface SupervisorClientOptions {
 export class SupervisorClient {
   constructor(readonly options: SupervisorClientOptions) {}
 
-  /** One XML-RPC call; rejects with a SupervisorError. */
-  call(method: string, params: unknown[] = []): Promise<unknown> {
-    const { name, url, endpoint, username, password, timeout } = this.options;
+  /** One XML-RPC call; rejects with a SupervisorError. `timeout` (seconds) overrides the client's for calls that wait, such as stopProcess. */
+  call(method: string, params: unknown[] = [], options: { timeout?: number } = {}): Promise<unknown> {
+    const { name, url, endpoint, username, password } = this.options;
+    const timeout = options.timeout ?? this.options.timeout;
     const body = serializer.serializeMethodCall(method, params);
     const where = `supervisor "${name}" at ${url}`;
     const target: http.RequestOptions =
