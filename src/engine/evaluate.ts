@@ -11,6 +11,9 @@ import { asctime, renderNotification, type NotificationEvent } from './notify.js
 import { DISRUPTIVE, type KindResult, type PolicyTargets, type Proposal } from './proposal.js';
 import type { EngineState, Evaluation, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
 
+/** The collectors that read the process table (src/collectors: procfs, ps). */
+const PROCESS_TABLE_SOURCES = new Set(['procfs', 'ps']);
+
 export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: EngineState, now: number): Evaluation {
   const host = indexSnapshot(snapshot);
   const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
@@ -21,6 +24,11 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   const oomClaims: OomClaims = new Map();
   const configured = new Set(policySet.policies.map((p) => p.name));
   const pausedByAny = new Set(state.paused.flatMap((tree) => tree.processes.map((p) => p.pid)));
+  // Without the process table, a paused process would look gone and be forgotten while still stopped.
+  const blind = (snapshot.errors ?? []).some((e) => PROCESS_TABLE_SOURCES.has(e.source));
+  if (blind && state.paused.length > 0) {
+    warnings.push('the process table could not be read: paused processes stay paused and remembered until it can');
+  }
 
   for (const policy of policySet.policies) {
     const targets: PolicyTargets = structuredClone(state.targets[policy.name] ?? {});
@@ -38,6 +46,11 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
         result = evaluateOomPolicy(policy, matched, oomClaims);
         break;
       case 'load': {
+        if (blind) {
+          next.paused.push(...state.paused.filter((t) => t.policy === policy.name));
+          result = { proposals: [], observations: [], warnings: [] };
+          break;
+        }
         const outcome = evaluateLoadPolicy(policy, matched, host, state.paused.filter((t) => t.policy === policy.name), pausedByAny, targets, snapshot.time);
         next.paused.push(...outcome.paused);
         for (const p of matched) seen.add(`pid:${p.pid}:${p.start_time}`);
@@ -65,6 +78,10 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
 
   // A tree paused by a policy that is gone from the configuration is resumed, never left stopped.
   for (const tree of state.paused.filter((t) => !configured.has(t.policy))) {
+    if (blind) {
+      next.paused.push(tree);
+      continue;
+    }
     const alive = tree.processes.filter((p) => host.byPid.get(p.pid)?.start_time === p.start_time);
     const root = alive[0] && host.byPid.get(alive[0].pid);
     if (!root) continue;

@@ -314,6 +314,22 @@ describe('engine: evaluate', () => {
     assert.deepEqual(plan.errors, [{ source: 'supervisor:main', message: 'cannot reach' }]);
   });
 
+  it('a process table that could not be read: paused trees are kept, never forgotten while stopped', () => {
+    const set = policySetOf(loadPolicy);
+    const paused: EngineState['paused'] = [
+      { policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 70, start_time: T0 - 100 }], since: T0 - 60 },
+      { policy: 'removed', root: { pid: 80, start_time: T0 - 100, name: 'tar' }, processes: [{ pid: 80, start_time: T0 - 100 }], since: T0 - 60 },
+    ];
+    for (const source of ['procfs', 'ps']) {
+      const blind = snapshot([], { load: [0.1, 0.1, 0.1], errors: [{ source, message: 'EACCES' }] });
+      blind.processes = [];
+      const { plan, state } = evaluate(set, blind, { version: 1, targets: {}, paused }, T0);
+      assert.deepEqual(plan.actions, []);
+      assert.deepEqual(state.paused, paused);
+      assert.deepEqual(plan.warnings, ['the process table could not be read: paused processes stay paused and remembered until it can']);
+    }
+  });
+
   it('never changes the state it was given', () => {
     const set = policySetOf('policies: [{ name: web, kind: memory, match: { program: "*" }, max_rss: 10MB, for: 3 }]');
     const before: EngineState = { version: 1, targets: { web: { 'supervisor:main:web:w1': { over: 1 } } }, paused: [] };
