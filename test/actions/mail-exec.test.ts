@@ -55,6 +55,23 @@ describe('mail adapter', function () {
     assert.equal(message.body.replace(/\n$/, ''), 'line one\n.\nline three');
   });
 
+  it('SMTP with a login: the password from the URL or from password_env is used, and never shown', async () => {
+    const logins: string[] = [];
+    const guarded = await startSmtpSink({ onAuth: (user, pass) => logins.push(`${user}/${pass}`) });
+    try {
+      const [host, port] = ['127.0.0.1', guarded.port];
+      const inUrl = await send(mailer({ type: 'smtp', url: `smtp://mailer:hunter2@${host}:${port}` }));
+      assert.deepEqual(inUrl, { status: 'done', detail: `mailed ops@example.com, dev@example.com via smtp://mailer:***@${host}:${port}` });
+      const fromEnv = await send(mailer({ type: 'smtp', url: `smtp://${host}:${port}`, username: 'pager', password: { env: 'PAGER_TOKEN' } }));
+      assert.equal(fromEnv.status, 'done');
+      assert.deepEqual(logins, ['mailer/hunter2', 'pager/t0ken']);
+      const unset = await send(mailer({ type: 'smtp', url: `smtp://${host}:${port}`, username: 'pager', password: { env: 'NOT_SET' } }));
+      assert.deepEqual(unset, { status: 'failed', error: 'mail to ops@example.com, dev@example.com failed: the password variable NOT_SET is not set' });
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('defaults From to procguard@<hostname>', async () => {
     await send(mailer({ type: 'smtp', url: smtp.url }));
     assert.equal(smtp.messages[0]?.headers.get('from'), 'procguard@web1');

@@ -40,12 +40,19 @@ function decodeQuotedPrintable(text: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+/** With `onAuth`, the server requires a login (over plain SMTP, as a test may) and reports each one. */
+export async function startSmtpSink(options: { onAuth?: (username: string, password: string) => void } = {}): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
+  const { onAuth } = options;
   const server = new SMTPServer({
-    authOptional: true,
+    authOptional: onAuth === undefined,
+    allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onAuth(auth, _session, callback) {
+      onAuth?.(auth.username ?? '', auth.password ?? '');
+      callback(null, { user: auth.username });
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
