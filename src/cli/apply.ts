@@ -9,7 +9,7 @@ import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
 import { appendAudit } from '../state/audit-log.js';
 import { acquireLock, LockBusyError, type Lock } from '../state/lock.js';
-import { loadState, saveState, StateError } from '../state/state-file.js';
+import { loadState, saveState, StateError, writeAheadState } from '../state/state-file.js';
 import type { PolicySet } from '../policy/model.js';
 import { runCheck } from './check.js';
 import { CliFailure, loadConfiguration } from './context.js';
@@ -54,21 +54,25 @@ export async function lockStateDir(dir: string, wait: number): Promise<Lock> {
   }
 }
 
+/** A state file that cannot be read or written ends the verb with exit 3; anything else is not ours to dress up. */
+export function stateFailure(error: unknown, consequence: string): unknown {
+  return error instanceof StateError ? new CliFailure(`${error.message}; ${consequence}`, ExitCode.FAILED) : error;
+}
+
 async function applyOnce(policySet: PolicySet, options: ApplyOptions, io: CliIo): Promise<ExitCode> {
   const dir = policySet.settings.stateDir;
   const log = (line: string): void => io.stderr(`procguard: ${line}\n`);
   const loaded = await loadState(dir, Math.floor(Date.now() / 1000)).catch((error: unknown) => {
-    throw error instanceof StateError ? new CliFailure(`${error.message}; nothing was done`, ExitCode.FAILED) : error;
+    throw stateFailure(error, 'nothing was done');
   });
   for (const warning of loaded.warnings) log(`warning: ${warning}`);
 
   const snapshot = await collectSnapshot(policySet, { env: io.env, self: process.pid });
   const evaluation = evaluate(policySet, snapshot, loaded.state, snapshot.time);
   if (evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned')) {
-    // Written ahead: should this run die between SIGSTOP and the final save, the next run (or
-    // resume --all) still knows what it stopped. A process listed but never stopped only gets a harmless SIGCONT.
-    await saveState(dir, evaluation.state).catch((error: unknown) => {
-      throw new CliFailure(`${error instanceof Error ? error.message : String(error)}; nothing was done`, ExitCode.FAILED);
+    // Should this run die between a SIGSTOP and the final save, the next run (or resume --all) still knows what it stopped.
+    await saveState(dir, writeAheadState(evaluation.state, loaded.state)).catch((error: unknown) => {
+      throw stateFailure(error, 'nothing was done');
     });
   }
   const execution = await carryOut(evaluation, loaded.state, policySet, liveDeps(policySet.supervisors, io.env, log));

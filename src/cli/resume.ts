@@ -8,8 +8,8 @@ import { resumeTree } from '../actions/signal/signal.js';
 import type { PausedTree } from '../engine/types.js';
 import { DEFAULTS } from '../policy/model.js';
 import { appendAudit, type AuditEntry } from '../state/audit-log.js';
-import { loadState, saveState, StateError } from '../state/state-file.js';
-import { DEFAULT_LOCK_WAIT, lockStateDir } from './apply.js';
+import { loadState, saveState } from '../state/state-file.js';
+import { DEFAULT_LOCK_WAIT, lockStateDir, stateFailure } from './apply.js';
 import { CliFailure, loadConfiguration } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -25,8 +25,8 @@ export async function runResume(options: ResumeOptions, io: CliIo): Promise<Exit
   if (!options.all) throw new CliFailure('say --all: resume every process procguard has paused', ExitCode.INVALID);
   const log = (line: string): void => io.stderr(`procguard: ${line}\n`);
   const policySet = await loadConfiguration(options.config, io).catch((error: unknown) => {
-    if (!(error instanceof CliFailure) || options.stateDir !== undefined) return undefined;
-    log(`warning: the configuration is invalid; resuming from the default state directory ${DEFAULTS.stateDir} (give --state-dir to choose another)`);
+    if (!(error instanceof CliFailure)) throw error;
+    if (options.stateDir === undefined) log(`warning: the configuration is invalid; resuming from the default state directory ${DEFAULTS.stateDir} (give --state-dir to choose another)`);
     return undefined;
   });
   const dir = options.stateDir ?? policySet?.settings.stateDir ?? DEFAULTS.stateDir;
@@ -34,7 +34,7 @@ export async function runResume(options: ResumeOptions, io: CliIo): Promise<Exit
   const lock = await lockStateDir(dir, options.wait ?? DEFAULT_LOCK_WAIT);
   try {
     const loaded = await loadState(dir, deps.now()).catch((error: unknown) => {
-      throw error instanceof StateError ? new CliFailure(error.message, ExitCode.FAILED) : error;
+      throw stateFailure(error, 'nothing was resumed');
     });
     for (const warning of loaded.warnings) log(`warning: ${warning}`);
     const { state } = loaded;
@@ -64,7 +64,7 @@ export async function runResume(options: ResumeOptions, io: CliIo): Promise<Exit
     }
     state.paused = kept;
     await saveState(dir, state).catch((error: unknown) => {
-      throw new CliFailure(error instanceof Error ? error.message : String(error), ExitCode.FAILED);
+      throw stateFailure(error, 'the processes above were resumed, but the state still lists them');
     });
     await appendAudit(dir, audit).catch((error: NodeJS.ErrnoException) => log(`cannot append to the audit log in ${dir}: ${error.code ?? String(error)}`));
     return kept.length > 0 ? ExitCode.FAILED : ExitCode.OK;

@@ -52,7 +52,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
   for (;;) {
     if (await tryCreate(path, me)) return { path, release: () => releaseLock(path, me) };
     const owner = await readOwner(path);
-    if (owner !== 'gone' && !isAlive(owner)) {
+    if (owner !== 'gone' && (await isStale(path, owner))) {
       await breakStaleLock(path, owner);
       continue;
     }
@@ -87,39 +87,38 @@ async function readOwner(path: string): Promise<LockOwner | undefined | 'gone'> 
   }
 }
 
-/** An unreadable lock file is being written by its owner; after 10 s it is abandoned. */
+/** An unreadable lock file is being written by its owner; one this old was left by a run that died between creating and writing it. */
 const UNREADABLE_LOCK_AGE_MS = 10_000;
 
-function isAlive(owner: LockOwner | undefined): boolean {
-  if (owner === undefined) return true;
+async function ageMs(path: string): Promise<number> {
+  return stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+}
+
+/** The owner has exited, or its pid now belongs to another process; an unreadable lock is stale once old. */
+async function isStale(path: string, owner: LockOwner | undefined): Promise<boolean> {
+  if (owner === undefined) return (await ageMs(path)) > UNREADABLE_LOCK_AGE_MS;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
   }
-  if (owner.start_time === undefined) return true;
+  if (owner.start_time === undefined) return false;
   const start = readStartTime(owner.pid);
-  return start === undefined || start === owner.start_time;
+  return start !== undefined && start !== owner.start_time;
 }
 
+/** Removes the lock if it still names the same stale owner; under lock.break, so two waiters cannot both break it (and the second remove a fresh lock). */
 async function breakStaleLock(path: string, owner: LockOwner | undefined): Promise<void> {
   const breaker = `${path}.break`;
-  const me: LockOwner = { pid: process.pid, since: Math.floor(Date.now() / 1000) };
-  if (!(await tryCreate(breaker, me))) {
+  if (!(await tryCreate(breaker, { pid: process.pid, since: Math.floor(Date.now() / 1000) }))) {
     // Someone else is breaking it; a breaker that died leaves its file, which ages out.
-    const age = await stat(breaker).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > UNREADABLE_LOCK_AGE_MS) await unlink(breaker).catch(() => undefined);
+    if ((await ageMs(breaker)) > UNREADABLE_LOCK_AGE_MS) await unlink(breaker).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
     return;
   }
   try {
     const current = await readOwner(path);
-    const same = current !== 'gone' && current?.pid === owner?.pid && current?.since === owner?.since;
-    if (same && owner === undefined) {
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age < UNREADABLE_LOCK_AGE_MS) return;
-    }
-    if (same) await unlink(path).catch(() => undefined);
+    if (current !== 'gone' && current?.pid === owner?.pid && current?.since === owner?.since) await unlink(path).catch(() => undefined);
   } finally {
     await unlink(breaker).catch(() => undefined);
   }

@@ -73,6 +73,17 @@ function salvagePaused(data: unknown): PausedTree[] {
   return paused.filter((tree): tree is PausedTree => validTree({ version: 1, targets: {}, paused: [tree] }));
 }
 
+/**
+ * The state to write ahead of a cycle that pauses: the new state's paused trees plus every tree
+ * the previous state had, so that a run dying before its SIGSTOP or its SIGCONT still leaves a
+ * record of each stopped process (an extra SIGCONT to a running process is harmless).
+ */
+export function writeAheadState(next: EngineState, previous: EngineState): EngineState {
+  const key = (tree: PausedTree): string => `${tree.policy}\0${tree.root.pid}\0${tree.root.start_time}`;
+  const known = new Set(next.paused.map(key));
+  return { ...next, paused: [...next.paused, ...previous.paused.filter((tree) => !known.has(key(tree)))] };
+}
+
 /** Write the state so that a crash at any moment leaves either the old file or the new one. */
 export async function saveState(dir: string, state: EngineState): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

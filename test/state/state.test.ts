@@ -3,13 +3,13 @@
 // and the audit log bounded by rotation.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyState, type EngineState } from '../../src/engine/types.js';
 import { appendAudit, type AuditEntry } from '../../src/state/audit-log.js';
 import { acquireLock, LockBusyError } from '../../src/state/lock.js';
-import { loadState, saveState, StateError } from '../../src/state/state-file.js';
+import { loadState, saveState, StateError, writeAheadState } from '../../src/state/state-file.js';
 
 const NOW = 1795266602;
 const paused: EngineState['paused'] = [{ policy: 'rsync-backoff', root: { pid: 4242, start_time: 1795266000, name: 'rsync' }, processes: [{ pid: 4242, start_time: 1795266000 }], since: 1795266100 }];
@@ -67,10 +67,20 @@ describe('state file', () => {
   it('a failed write keeps the previous state', async () => {
     await saveState(dir, { ...emptyState(), paused });
     // A directory where the temporary file must go makes the write fail as a full disk would.
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, `state.json.tmp-${process.pid}`));
     await assert.rejects(saveState(dir, emptyState()), (error: Error) => error instanceof StateError && /the previous state is kept$/.test(error.message));
     assert.deepEqual((await loadState(dir, NOW)).state.paused, paused);
+  });
+});
+
+describe('state written ahead of a pause', () => {
+  const tree = (policy: string, pid: number): EngineState['paused'][number] => ({ policy, root: { pid, start_time: 100, name: 'rsync' }, processes: [{ pid, start_time: 100 }], since: 200 });
+
+  it('names the trees about to be paused and those about to be resumed, each once', () => {
+    const previous: EngineState = { ...emptyState(), paused: [tree('backoff', 10), tree('other', 20)] };
+    // The engine's next state: tree 10 resumed this cycle, tree 20 held, tree 30 paused.
+    const next: EngineState = { ...emptyState(), targets: { backoff: { 'pid:30:100': { over: 1 } } }, paused: [tree('other', 20), tree('backoff', 30)] };
+    assert.deepEqual(writeAheadState(next, previous), { ...next, paused: [tree('other', 20), tree('backoff', 30), tree('backoff', 10)] });
   });
 });
 
@@ -109,6 +119,16 @@ describe('lock', function () {
     const dead = spawn('true');
     await new Promise((resolve) => dead.once('exit', resolve));
     await writeFile(join(dir, 'lock'), JSON.stringify({ pid: dead.pid, since: NOW }));
+    const lock = await acquireLock(dir, { wait: 0 });
+    assert.equal(JSON.parse(await readFile(join(dir, 'lock'), 'utf8')).pid, process.pid);
+    await lock.release();
+  });
+
+  it('an unreadable lock (a run killed between creating and writing it) is waited for while young and broken once old', async () => {
+    await writeFile(join(dir, 'lock'), '');
+    await assert.rejects(acquireLock(dir, { wait: 0.2 }), (error: Error) => error instanceof LockBusyError && / is held by another procguard; waited 0.2s/.test(error.message));
+    const old = new Date(Date.now() - 60_000);
+    await utimes(join(dir, 'lock'), old, old);
     const lock = await acquireLock(dir, { wait: 0 });
     assert.equal(JSON.parse(await readFile(join(dir, 'lock'), 'utf8')).pid, process.pid);
     await lock.release();
