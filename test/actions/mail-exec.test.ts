@@ -1,7 +1,7 @@
 // The mail adapter against a real SMTP server and a sendmail capture script, and the exec
 // notifier against real commands: headers, argv without a shell, failures and timeouts.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adapter as exec } from '../../src/actions/exec/exec.js';
@@ -105,6 +105,20 @@ describe('mail adapter', function () {
     const [captured] = await readCaptured(dir);
     assert.deepEqual(captured?.args, ['-i', '-oi', '$(touch pwned);', 'ops@example.com', 'dev@example.com']);
     await assert.rejects(readFile(join(dir, 'pwned')), /ENOENT/);
+  });
+
+  it('-t is read as a flag only: -ti reads the headers, -fmonitor@… and -oi pass the recipients', async () => {
+    const cases: Array<[string[], string[]]> = [
+      [['-ti'], ['-i', '-ti']],
+      [['-fmonitor@example.com', '-oi'], ['-i', '-fmonitor@example.com', '-oi', 'ops@example.com', 'dev@example.com']],
+    ];
+    for (const [index, [args, expected]] of cases.entries()) {
+      const own = join(dir, String(index));
+      await mkdir(own);
+      const script = await writeCaptureScript(own);
+      assert.equal((await send(mailer({ type: 'sendmail', command: [script, ...args].join(' '), argv: [script, ...args] }))).status, 'done');
+      assert.deepEqual((await readCaptured(own)).map((m) => m.args), [expected]);
+    }
   });
 
   it('a sendmail that exits non-zero, is missing, or hangs is a failure that says which', async () => {

@@ -74,13 +74,19 @@ async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps)
 }
 
 /**
+ * -t alone or in a cluster of sendmail's flags that take no value (-ti, -it, -tv); not the t
+ * inside a value such as -fmonitor@example.com or -oi.
+ */
+const HEADER_RECIPIENTS_FLAG = /^-[imnvUG]*t[imnvUGt]*$/;
+
+/**
  * `sendmail -t` reads the recipients from the To: header; sendmail proper would drop any also
  * given as arguments, so with -t none are added (as memmon). Without it they are passed in argv.
  */
 async function sendWithSendmail(nodemailer: typeof import('nodemailer').default, argv: readonly string[], message: Message, timeoutSeconds: number, deps: AdapterDeps): Promise<void> {
   const [path, ...args] = argv;
   if (!path) throw new Error('the sendmail command is empty');
-  const readsHeaders = args.some((arg) => /^-[a-zA-Z]*t/.test(arg) && !arg.startsWith('--'));
+  const readsHeaders = args.some((arg) => HEADER_RECIPIENTS_FLAG.test(arg));
   const mailer = nodemailer.createTransport({ sendmail: true, path, args });
   let child: ChildProcess | undefined;
   // The transport spawns with piped stdio; it is wrapped to drain sendmail's output and to kill it on timeout.
