@@ -4,7 +4,7 @@
 // what really happened, and the audit entries. A dry run never gets here.
 
 import { renderNotification } from '../engine/notify.js';
-import type { EngineState, Evaluation, PausedTree, PendingNotification, PlannedAction, PlannedNotification } from '../engine/types.js';
+import type { EngineState, Evaluation, NotificationMessage, PausedTree, PendingNotification, PlannedAction, PlannedNotification } from '../engine/types.js';
 import type { PolicySet } from '../policy/model.js';
 import { formatDuration } from '../policy/units.js';
 import type { AuditEntry } from '../state/audit-log.js';
@@ -167,7 +167,7 @@ async function retryPending(queue: readonly PendingNotification[], policySet: Po
   return kept;
 }
 
-function messageOf(notification: PlannedNotification): PendingNotification['notification'] {
+function messageOf(notification: PlannedNotification): NotificationMessage {
   const { policy, to, action, target, subject, body } = notification;
   return { policy, to, ...(action !== undefined ? { action } : {}), ...(target !== undefined ? { target } : {}), subject, body };
 }
@@ -176,18 +176,18 @@ function auditTarget(target: PlannedAction['target']): AuditEntry['target'] {
   return { pid: target.pid, name: target.name, ...(target.namespec !== undefined ? { namespec: target.namespec, supervisor: target.supervisor } : {}) };
 }
 
-function actionAudit(action: PlannedAction, time: number): AuditEntry {
+/** What became of an action or notification, as the audit log records it. */
+function outcomeFields(entry: { status: string; reason?: string; error?: string; result?: string }): Pick<AuditEntry, 'status' | 'reason' | 'error' | 'detail'> {
   return {
-    time,
-    type: 'action',
-    policy: action.policy,
-    action: action.action,
-    target: auditTarget(action.target),
-    status: action.status as AuditEntry['status'],
-    reason: action.reason,
-    ...(action.error !== undefined ? { error: action.error } : {}),
-    ...(action.result !== undefined ? { detail: action.result } : {}),
+    status: entry.status as AuditEntry['status'],
+    ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+    ...(entry.error !== undefined ? { error: entry.error } : {}),
+    ...(entry.result !== undefined ? { detail: entry.result } : {}),
   };
+}
+
+function actionAudit(action: PlannedAction, time: number): AuditEntry {
+  return { time, type: 'action', policy: action.policy, action: action.action, target: auditTarget(action.target), ...outcomeFields(action) };
 }
 
 function notificationAudit(notification: PlannedNotification, time: number): AuditEntry {
@@ -199,10 +199,7 @@ function notificationAudit(notification: PlannedNotification, time: number): Aud
     subject: notification.subject,
     ...(notification.action !== undefined ? { action: notification.action } : {}),
     ...(notification.target !== undefined ? { target: auditTarget(notification.target) } : {}),
-    status: notification.status as AuditEntry['status'],
-    ...(notification.reason !== undefined ? { reason: notification.reason } : {}),
-    ...(notification.error !== undefined ? { error: notification.error } : {}),
-    ...(notification.result !== undefined ? { detail: notification.result } : {}),
+    ...outcomeFields(notification),
   };
 }
 

@@ -4,7 +4,6 @@
 
 import { spawnSync } from 'node:child_process';
 import { parseElapsed } from '../collectors/ps/ps.js';
-import type { ProcessRef } from '../engine/types.js';
 import type { AdapterDeps } from './types.js';
 
 export type Identity = { same: true } | { same: false; why: string };
@@ -15,10 +14,6 @@ export function checkIdentity(ref: { pid: number; start_time?: number | undefine
   if (ref.start_time === undefined) return { same: false, why: `pid ${ref.pid} has no start time in the snapshot to check it against` };
   if (Math.abs(now - ref.start_time) > (deps.startTimeSlack ?? 0)) return { same: false, why: `pid ${ref.pid} is now another process (started ${now}, not ${ref.start_time}); it was not signalled` };
   return { same: true };
-}
-
-export function refOf(target: { pid: number; start_time?: number }): ProcessRef | undefined {
-  return target.start_time === undefined ? undefined : { pid: target.pid, start_time: target.start_time };
 }
 
 /** Where there is no /proc: the start time as the ps collector computes it (now − etime). */

@@ -3,14 +3,14 @@
 // supervisord clients), so that tests can drive them against real processes and servers.
 
 import type { SupervisorClient } from '../collectors/supervisor/client.js';
-import type { PlannedAction, PlannedNotification, ProcessRef } from '../engine/types.js';
+import type { NotificationMessage, PlannedAction, ProcessRef } from '../engine/types.js';
 import type { NotifierConfig } from '../policy/model.js';
 
 export type Work =
   | { type: 'action'; action: PlannedAction }
   | {
       type: 'notification';
-      notification: Pick<PlannedNotification, 'policy' | 'to' | 'action' | 'target' | 'subject' | 'body'>;
+      notification: NotificationMessage;
       notifier: NotifierConfig;
       /** The event an exec notifier receives as JSON on stdin. */
       event: Record<string, unknown>;

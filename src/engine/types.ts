@@ -42,9 +42,12 @@ export interface TargetState {
   released?: boolean;
 }
 
+/** A rendered notification without its status: what an adapter sends and what waits in state. */
+export type NotificationMessage = Pick<import('./plan.generated.js').PlannedNotification, 'policy' | 'to' | 'action' | 'target' | 'subject' | 'body'>;
+
 /** A notification that could not be delivered: kept in state and sent again on later cycles (never by the engine). */
 export interface PendingNotification {
-  notification: Pick<import('./plan.generated.js').PlannedNotification, 'policy' | 'to' | 'action' | 'target' | 'subject' | 'body'>;
+  notification: NotificationMessage;
   /** What an exec notifier receives on stdin. */
   event?: Record<string, unknown>;
   attempts: number;

@@ -29,8 +29,8 @@ describe('signal adapter: real processes', function () {
 
   it('pauses a whole process tree (every process in state T) and resumes it', async () => {
     const parent = await spawnChild('sh', ['-c', 'sleep 300 & sleep 301 & wait']);
-    await eventually(async () => (await childPids(parent.pid)).length === 2, 5000, 'the two children');
-    const kids = await childPids(parent.pid);
+    await eventually(() => childPids(parent.pid).length === 2, 5000, 'the two children');
+    const kids = childPids(parent.pid);
     const tree = [parent, ...kids.map((pid) => ({ pid, start_time: readStartTime(pid)! }))];
     const paused = await run(action('pause', parent, { processes: tree.map(({ pid, start_time }) => ({ pid, start_time })) }));
     assert.equal(paused.status, 'done');

@@ -2,6 +2,7 @@
 // a stopped one never stops the test runner), looked at through /proc, and always cleaned up.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readProcessState, readStartTime } from '../../src/collectors/procfs/procfs.js';
 
 export interface Child {
@@ -46,8 +47,7 @@ export async function spawnChild(command: string, args: readonly string[] = []):
 }
 
 /** The pids of a process' children, from /proc. */
-export async function childPids(pid: number): Promise<number[]> {
-  const { readFileSync } = await import('node:fs');
+export function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {

@@ -2,16 +2,20 @@
 // with a program that really holds more memory than its cap, a real SMTP server, a sendmail
 // capture script and real child processes paused by a load the test writes to a file.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { liveDeps } from '../../src/actions/deps.js';
+import { adapter as supervisorAdapter } from '../../src/actions/supervisor/supervisor.js';
 import type { Plan } from '../../src/engine/types.js';
 import { dataValidator } from '../../src/policy/schema.js';
 import type { AuditEntry } from '../../src/state/audit-log.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild } from '../helpers/processes.js';
-import { runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
+import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
+import { policySetOf } from '../helpers/snapshots.js';
 import { PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
 
 const HOG = `node -e "globalThis.b = Buffer.alloc(60 * 1024 * 1024, 1); setInterval(() => {}, 1e6)"`;
@@ -223,13 +227,10 @@ policies:
   });
 
   it('a program supervisord restarted since the snapshot is not restarted again', async () => {
-    const { liveDeps } = await import('../../src/actions/deps.js');
-    const { adapter } = await import('../../src/actions/supervisor/supervisor.js');
-    const { policySetOf } = await import('../helpers/snapshots.js');
     const set = policySetOf(`supervisors:\n  main: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }\n`);
     const now = await info('hog');
     const stalePid = now.pid + 100000;
-    const outcome = await adapter.execute(
+    const outcome = await supervisorAdapter.execute(
       { type: 'action', action: { policy: 'hog-memory', kind: 'memory', action: 'restart', mode: 'enforce', target: { pid: stalePid, name: 'node', supervisor: 'main', namespec: 'hog:hog' }, reason: 'r', status: 'planned' } },
       liveDeps(set.supervisors, { SV_PASSWORD: PASSWORD }, () => undefined),
     );
@@ -315,8 +316,6 @@ policies:
   - { name: sleeper-backoff, kind: load, match: { cmdline: "^sleep 4247" }, pause_above: 4.0, notify: [ { to: slow } ] }
 `);
     await setLoad(5);
-    const { spawn } = await import('node:child_process');
-    const { BIN } = await import('../helpers/run-cli.js');
     const applying = spawn(process.execPath, [BIN, 'apply', '-c', file], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', SV_PASSWORD: PASSWORD, PROCGUARD_LOADAVG: loadFile } });
     await eventually(async () => readFile(join(work, 'notifying')).then(() => true, () => false), 10000, 'apply to reach its notifications');
     assert.equal(child.state(), 'T');
@@ -351,7 +350,6 @@ policies:
   - { name: sleeper-backoff, kind: load, match: { cmdline: "^sleep 4245" }, pause_above: 4.0 }
 `);
     const stale = { pid: child.pid, start_time: child.start_time - 3600 };
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(work, 'state'));
     await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: child.start_time - 3000 }] }));
     const { plan } = await apply(file);

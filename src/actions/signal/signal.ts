@@ -116,7 +116,6 @@ async function killProcess(target: { pid: number; start_time?: number }, graceSe
   if (problem !== undefined) return problem.endsWith('has exited') ? { status: 'skipped', reason: problem } : { status: 'failed', error: problem };
   send(target.pid, 'SIGCONT', deps);
   if (await exited(target, graceSeconds * 1000, deps)) return { status: 'done', detail: `pid ${target.pid} exited after SIGTERM` };
-  if (!checkIdentity(target, deps).same) return { status: 'done', detail: `pid ${target.pid} exited after SIGTERM` };
   const killProblem = send(target.pid, 'SIGKILL', deps);
   if (killProblem !== undefined && !killProblem.endsWith('has exited')) return { status: 'failed', error: `still running ${graceSeconds}s after SIGTERM, and ${killProblem}` };
   if (await exited(target, KILL_WAIT_MS, deps)) return { status: 'done', detail: `pid ${target.pid} ignored SIGTERM for ${graceSeconds}s; killed with SIGKILL` };
