@@ -1,0 +1,180 @@
+// One acting cycle, shared by apply, the daemon, the event listener and the memmon drop-in:
+// hold the state, collect a snapshot, evaluate, carry out the plan, keep the state and the
+// audit entries. Where the state lives is a StateStore: STATE_DIR on disk (locked for the
+// cycle) or, for the memmon drop-in, which has nothing to remember across restarts, memory.
+
+import { liveDeps } from '../actions/deps.js';
+import { carryOut, type Execution } from '../actions/execute.js';
+import { resumeTree } from '../actions/signal/signal.js';
+import type { AdapterDeps } from '../actions/types.js';
+import { collectSnapshot } from '../collectors/collect.js';
+import { evaluate } from '../engine/evaluate.js';
+import { emptyState, type EngineState, type Evaluation, type PausedTree, type Snapshot } from '../engine/types.js';
+import type { PolicySet } from '../policy/model.js';
+import { appendAudit, type AuditEntry } from '../state/audit-log.js';
+import { acquireLock, LockBusyError } from '../state/lock.js';
+import { loadState, saveState, StateError, writeAheadState, type LoadedState } from '../state/state-file.js';
+
+/** The cycle could not start (the lock stayed busy, the state is unreadable): nothing was done. */
+export class CycleAborted extends Error {}
+
+export interface StateStore {
+  /** Where the state lives, for messages. */
+  readonly where: string;
+  /** Holds the state for one cycle; resolves to the release. Throws CycleAborted. */
+  hold(): Promise<() => Promise<void>>;
+  /** Throws CycleAborted. */
+  load(now: number): Promise<LoadedState>;
+  /** Throws StateError; the previous state is kept. */
+  save(state: EngineState): Promise<void>;
+  audit(entries: readonly AuditEntry[]): Promise<void>;
+}
+
+/** STATE_DIR: state.json, the lock (waited for `lockWait` seconds) and audit.log. */
+export function diskStore(dir: string, lockWait: number): StateStore {
+  return {
+    where: dir,
+    async hold() {
+      try {
+        const lock = await acquireLock(dir, { wait: lockWait });
+        return () => lock.release();
+      } catch (error) {
+        if (error instanceof LockBusyError) throw new CycleAborted(error.message);
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' ? 'permission denied (EACCES)' : code ?? String(error);
+        throw new CycleAborted(`cannot take the lock in the state directory ${dir}: ${why}; nothing was done`);
+      }
+    },
+    async load(now) {
+      try {
+        return await loadState(dir, now);
+      } catch (error) {
+        if (error instanceof StateError) throw new CycleAborted(`${error.message}; nothing was done`);
+        throw error;
+      }
+    },
+    save: (state) => saveState(dir, state),
+    async audit(entries) {
+      try {
+        await appendAudit(dir, entries);
+      } catch (error) {
+        throw new StateError(`cannot append to the audit log in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+    },
+  };
+}
+
+/** The state in this process only: lost on exit, which is all memmon ever had. */
+export function memoryStore(): StateStore {
+  let state = emptyState();
+  return {
+    where: 'memory',
+    hold: async () => async () => undefined,
+    load: async () => ({ state: structuredClone(state), warnings: [] }),
+    save: async (next) => {
+      state = structuredClone(next);
+    },
+    audit: async () => undefined,
+  };
+}
+
+export interface CycleOptions {
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  /** Policies whose counters start afresh: they changed since the state was written. */
+  forget?: ReadonlySet<string>;
+  /** The adapters' dependencies; default: the live host. */
+  deps?: AdapterDeps;
+}
+
+export interface CycleResult {
+  snapshot: Snapshot;
+  evaluation: Evaluation;
+  execution: Execution;
+  /** The state or the audit entries could not be written: why. */
+  storeProblems: string[];
+}
+
+/** Throws CycleAborted when the state cannot be held or read; everything after that is reported, not thrown. */
+export async function runCycle(policySet: PolicySet, store: StateStore, options: CycleOptions): Promise<CycleResult> {
+  const release = await store.hold();
+  try {
+    const loaded = await store.load(Math.floor(Date.now() / 1000));
+    for (const warning of loaded.warnings) options.log(`warning: ${warning}`);
+    const previous = loaded.state;
+    for (const name of options.forget ?? []) delete previous.targets[name];
+
+    const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid });
+    const evaluation = evaluate(policySet, snapshot, previous, snapshot.time);
+    if (evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned')) {
+      // Should this cycle die between a SIGSTOP and the final save, the next one (or resume --all) still knows what it stopped.
+      try {
+        await store.save(writeAheadState(evaluation.state, previous));
+      } catch (error) {
+        throw new CycleAborted(`${error instanceof Error ? error.message : String(error)}; nothing was done`);
+      }
+    }
+    const deps = options.deps ?? liveDeps(policySet.supervisors, options.env, options.log);
+    const execution = await carryOut(evaluation, previous, policySet, deps);
+    const storeProblems: string[] = [];
+    await store.save(execution.state).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
+    await store.audit(execution.audit).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
+    return { snapshot, evaluation, execution, storeProblems };
+  } finally {
+    await release();
+  }
+}
+
+export interface ResumeReport {
+  tree: PausedTree;
+  status: 'done' | 'failed' | 'skipped';
+  /** What happened, e.g. "resumed 3 processes" or why not. */
+  text: string;
+}
+
+/**
+ * SIGCONT every tree the state lists (each pid checked against its start time), then keep only
+ * those that could not be resumed. For `resume --all`, and for the daemon and the event
+ * listener when they stop and when they start after a crash.
+ */
+export async function resumeAllPaused(store: StateStore, deps: AdapterDeps, reason: string): Promise<{ reports: ResumeReport[]; storeProblems: string[] }> {
+  const release = await store.hold();
+  try {
+    const loaded = await store.load(deps.now());
+    for (const warning of loaded.warnings) deps.log(`warning: ${warning}`);
+    const { state } = loaded;
+    if (state.paused.length === 0) return { reports: [], storeProblems: [] };
+    const kept: PausedTree[] = [];
+    const reports: ResumeReport[] = [];
+    const audit: AuditEntry[] = [];
+    for (const tree of state.paused) {
+      const outcome = await resumeTree(tree.processes, deps);
+      const text = outcome.status === 'done' ? outcome.detail ?? 'resumed' : outcome.status === 'failed' ? outcome.error : outcome.reason;
+      reports.push({ tree, status: outcome.status, text });
+      if (outcome.status === 'failed' && outcome.processes?.length) kept.push({ ...tree, processes: outcome.processes });
+      audit.push({
+        time: deps.now(),
+        type: 'action',
+        policy: tree.policy,
+        action: 'resume',
+        target: { pid: tree.root.pid, name: tree.root.name },
+        status: outcome.status,
+        reason,
+        ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
+        ...(outcome.status === 'done' && outcome.detail ? { detail: outcome.detail } : {}),
+      });
+    }
+    state.paused = kept;
+    const storeProblems: string[] = [];
+    await store.save(state).catch((error: unknown) => storeProblems.push(`${error instanceof Error ? error.message : String(error)}; the processes were resumed, but the state still lists them`));
+    await store.audit(audit).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
+    return { reports, storeProblems };
+  } finally {
+    await release();
+  }
+}
+
+/** "rsync (pid 4242, paused by rsync-backoff)". */
+export function describePaused(tree: PausedTree): string {
+  return `${tree.root.name} (pid ${tree.root.pid}, paused by ${tree.policy})`;
+}
