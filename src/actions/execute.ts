@@ -44,6 +44,14 @@ export async function carryOut(evaluation: Evaluation, previous: EngineState, po
       }),
   );
 
+  // uptime_at_most spares the notifier a routine restart, never a failed one (memmon mails every failure).
+  for (const notice of evaluation.ifFailed.filter((n) => n.action.status === 'failed')) {
+    const { action } = notice;
+    const notification: PlannedNotification = { policy: action.policy, to: notice.to, action: action.action, target: action.target, subject: '', body: '', status: 'planned' };
+    plan.notifications.push(notification);
+    evaluation.events.set(notification, { action, event: notice.event });
+  }
+
   const pending: PendingNotification[] = [];
   await Promise.all(
     plan.notifications

@@ -9,7 +9,7 @@ import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type Oo
 import { matchProcesses } from './match.js';
 import { asctime, renderNotification, type NotificationEvent } from './notify.js';
 import { DISRUPTIVE, type KindResult, type PolicyTargets, type Proposal } from './proposal.js';
-import type { EngineState, Evaluation, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
+import type { EngineState, Evaluation, FailureNotice, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
 
 /** The collectors that read the process table (src/collectors: procfs, ps). */
 const PROCESS_TABLE_SOURCES = new Set(['procfs', 'ps']);
@@ -98,7 +98,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   }
 
   if (warnings.length > 0) plan.warnings = [...new Set(warnings)];
-  return { plan, state: next, observations, events: cycle.events };
+  return { plan, state: next, observations, events: cycle.events, ifFailed: cycle.ifFailed };
 }
 
 /** One cycle's shared decisions: audit mode, supervisord-only actions, one disruptive action per process, the flapping guard. */
@@ -106,6 +106,7 @@ class Cycle {
   private readonly disrupted = new Map<number, PlannedAction>();
   /** Each notification's action and template fields, to render it again with the action's final status. */
   readonly events = new Map<PlannedNotification, NotificationContext>();
+  readonly ifFailed: FailureNotice[] = [];
 
   constructor(
     private readonly policySet: PolicySet,
@@ -178,10 +179,13 @@ class Cycle {
     const { policy, process } = proposal;
     const uptime = uptimeOf(process, this.host.snapshot.time);
     for (const rule of rules) {
-      if (rule.uptimeAtMost !== undefined && uptime > rule.uptimeAtMost) continue;
       const notifier = this.policySet.notifiers.find((n) => n.name === rule.to);
       if (!notifier) continue;
       const event = notificationEvent(this.host.snapshot.host, this.policySet, policy, action, proposal, uptime, this.now);
+      if (rule.uptimeAtMost !== undefined && uptime > rule.uptimeAtMost) {
+        if (action.status === 'planned') this.ifFailed.push({ to: rule.to, action, event });
+        continue;
+      }
       const message = renderNotification(notifier, event);
       const notification: PlannedNotification = {
         policy: policy.name,

@@ -90,4 +90,11 @@ export interface Evaluation {
   observations: Observation[];
   /** The context of every planned notification, keyed by the plan's own entries. */
   events: Map<import('./plan.generated.js').PlannedNotification, NotificationContext>;
+  /** Notifications held back by uptime_at_most: sent only if their action fails, as a failure is always worth a mail. */
+  ifFailed: FailureNotice[];
+}
+
+/** A notifier to tell should the action fail, though uptime_at_most kept it from hearing of a success. */
+export interface FailureNotice extends NotificationContext {
+  to: string;
 }

@@ -72,6 +72,29 @@ describe('carrying out a plan', function () {
     assert.match(notification?.body ?? '', /\(failed\)\.\n\npolicy: {2}sleeper-oom \(oom, enforce\)\nreason: {2}oom_score_adj 0, wants 400; failed: cannot write/);
   });
 
+  it('uptime_at_most holds back the notice of a done action, never of a failed one', async () => {
+    const set = policySetOf(yaml`
+      notifiers:
+        pager: { exec: ["${notifyScript}"] }
+      policies:
+        - { name: sleeper-oom, kind: oom, match: { name: sleep }, oom_score_adj: 400, notify: [ { to: pager, uptime_at_most: 10s } ] }
+    `);
+    // up 100 s: over the 10 s gate
+    const later = (): ReturnType<typeof snapshot> => ({ ...hostWithChild(), time: child.start_time + 100 });
+    const planned = evaluate(set, later(), emptyState(), T0);
+    assert.deepEqual(planned.plan.notifications, []);
+    const done = await carryOut(planned, emptyState(), set, deps);
+    assert.deepEqual(done.plan.notifications, []);
+    await assert.rejects(readFile(join(dir, 'delivered')), /ENOENT/);
+
+    const brokenProc = join(dir, 'proc');
+    await mkdir(join(brokenProc, String(child.pid), 'oom_score_adj'), { recursive: true });
+    const failed = await carryOut(evaluate(set, later(), emptyState(), T0), emptyState(), set, { ...deps, procRoot: brokenProc });
+    assert.deepEqual(failed.plan.notifications.map((n) => [n.to, n.status, n.subject]), [['pager', 'done', `procguard: set_oom_score_adj sleep (pid ${child.pid}) FAILED (sleeper-oom on web1)`]]);
+    const event = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
+    assert.equal(event.status, 'failed');
+  });
+
   it('an action skipped when carried out (pid reuse): its notification is not sent', async () => {
     const set = policies();
     const reused = snapshot([proc(child.pid, 'sleep', { start_time: child.start_time - 50, oom_score_adj: 0 })]);
