@@ -17,6 +17,7 @@ import {
   stringItems,
   type Entry,
 } from './walk.js';
+import { isLocalMailName } from './schema.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
@@ -203,6 +204,17 @@ function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
     const mail = notifier.value.mail;
     if (!isRecord(mail)) continue;
     const mailPath = [...notifier.path, 'mail'];
+    if (typeof mail.smtp === 'string') {
+      const recipients = Array.isArray(mail.to) ? mail.to : [mail.to];
+      recipients.forEach((to, index) => {
+        if (typeof to !== 'string' || !isLocalMailName(to)) return;
+        const path = Array.isArray(mail.to) ? [...mailPath, 'to', index] : [...mailPath, 'to'];
+        report.add(notifier.file, path, 'error', 'invalid-value', `Mail address "${to}" of notifier "${notifier.name}" has no domain: an SMTP server needs user@host (a local name such as root works with sendmail)`);
+      });
+      if (typeof mail.from === 'string' && isLocalMailName(mail.from)) {
+        report.add(notifier.file, [...mailPath, 'from'], 'error', 'invalid-value', `"from" of notifier "${notifier.name}" has no domain: an SMTP server needs user@host`);
+      }
+    }
     for (const key of ['subject', 'body'] as const) {
       const template = mail[key];
       if (typeof template !== 'string') continue;

@@ -280,7 +280,7 @@ function formatMessage(format: string, subject: string, value: unknown): string 
     case 'duration':
       return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
     case 'email':
-      return `Invalid mail address ${show(value)} in ${subject}: use user@host or "Name <user@host>"`;
+      return `Invalid mail address ${show(value)} in ${subject}: use user@host, "Name <user@host>" or a local name for sendmail (root)`;
     case 'smtp-url':
       return `Invalid SMTP URL ${show(value)} in ${subject}: use smtp://host[:port] or smtps://host[:port], with credentials in username and password_env`;
     default:

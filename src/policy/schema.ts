@@ -17,10 +17,16 @@ export const policySchema: JsonSchema = JSON.parse(
 ) as JsonSchema;
 
 const MAIL_ADDRESS = /^(?:[^\s@<>]+@[^\s@<>]+|[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>)$/;
+/** A local name ("root", "ops") as sendmail delivers it (memmon -m root); an SMTP server needs user@host. */
+const LOCAL_NAME = /^[A-Za-z0-9._%+-]+$/;
 const SMTP_URL = /^smtps?:\/\/(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\/?$/;
 
 export function isMailAddress(text: string): boolean {
-  return MAIL_ADDRESS.test(text);
+  return MAIL_ADDRESS.test(text) || LOCAL_NAME.test(text);
+}
+
+export function isLocalMailName(text: string): boolean {
+  return LOCAL_NAME.test(text);
 }
 
 let compiled: ValidateFunction | undefined;

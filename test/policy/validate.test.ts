@@ -240,11 +240,24 @@ const invalid: Case[] = [
   {
     name: 'sendmail together with smtp, and a bad address',
     files: {
-      'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: [ops@example.com, ops], sendmail: /usr/sbin/sendmail, smtp: "smtp://mail:25" }\n`,
+      'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: [ops@example.com, "ops team"], sendmail: /usr/sbin/sendmail, smtp: "smtp://mail:25" }\n`,
     },
     expected: [
       'a.yaml:9:11: error: "mail" of notifier "ops" sets both "sendmail" and "smtp"; use only one',
-      'a.yaml:9:35: error: Invalid mail address "ops" in "mail.to[1]" in notifier "ops": use user@host or "Name <user@host>"',
+      'a.yaml:9:35: error: Invalid mail address "ops team" in "mail.to[1]" in notifier "ops": use user@host, "Name <user@host>" or a local name for sendmail (root)',
+    ],
+  },
+  {
+    name: 'a local name (memmon -m root) is an address for sendmail',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: root }\n` },
+    expected: [],
+  },
+  {
+    name: 'a local name is refused with SMTP, which needs user@host',
+    files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    mail: { to: [ops@example.com, root], from: monitor, smtp: "smtp://mail:25" }\n` },
+    expected: [
+      'a.yaml:9:35: error: Mail address "root" of notifier "ops" has no domain: an SMTP server needs user@host (a local name such as root works with sendmail)',
+      'a.yaml:9:48: error: "from" of notifier "ops" has no domain: an SMTP server needs user@host',
     ],
   },
   {
