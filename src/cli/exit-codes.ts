@@ -10,6 +10,8 @@ export const ExitCode = {
   FAILED: 3,
   /** A bug in procguard itself (EX_SOFTWARE). */
   INTERNAL_ERROR: 70,
+  /** procguard memmon: a bad command line, as memmon's usage() exits. */
+  MEMMON_USAGE: 255,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -14,10 +14,16 @@ import { runImportMemmon, runImportOomAdjust } from './import.js';
 import { runSnapshot } from './snapshot.js';
 import { runTest } from './test.js';
 import { runValidate } from './validate.js';
+import { runDaemon } from '../modes/daemon.js';
+import { runEventListenerVerb, type ListenerStreams } from '../modes/eventlistener.js';
+import { runMemmon } from '../modes/memmon.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const CONFIG_HELP = 'policy file or conf.d directory (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
+
+/** The event listener's protocol streams: supervisord's pipes to this process. */
+const listenerStreams: ListenerStreams = { input: process.stdin, output: process.stdout };
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   let exitCode: ExitCode = ExitCode.OK;
@@ -99,6 +105,48 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     });
 
   program
+    .command('run')
+    .summary('the daemon: a cycle every interval, policy files reloaded when they change')
+    .description(
+      'Run a cycle (as apply) every interval, never two at once. The policy files are watched and reloaded when they change\n' +
+        'and on SIGHUP: a valid set is swapped in whole (counters of unchanged policies are kept); an invalid one is reported\n' +
+        'with FILE:LINE:COL and the last good set stays in force. SIGTERM or SIGINT: finish the cycle under way, resume every\n' +
+        'process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed.\n' +
+        'Logs go to stderr. Exit status: 0 stopped cleanly, 2 invalid configuration at start, 3 the state directory is unusable.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('--interval <duration>', 'time between cycle starts (default settings.interval, 60s)').argParser(positiveDurationArgument))
+    .action(async (options: { config: string[]; interval?: number }) => {
+      exitCode = await runDaemon(options, io);
+    });
+
+  program
+    .command('eventlistener')
+    .summary('run as a supervisord [eventlistener]: one cycle per TICK_* event')
+    .description(
+      'Speak supervisord\'s event-listener protocol on stdin and stdout: one cycle (as apply) per TICK_5/TICK_60/TICK_3600 event,\n' +
+        'every other event acknowledged untouched. stdout carries only the protocol; logs go to stderr. A failed action or mail\n' +
+        'is logged and the event acknowledged. SIGHUP reloads the policy files; SIGTERM resumes what procguard paused and exits.\n' +
+        'With no supervisors configured, SUPERVISOR_SERVER_URL, SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD name the supervisord.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .action(async (options: { config: string[] }) => {
+      exitCode = await runEventListenerVerb(options, io, listenerStreams);
+    });
+
+  program
+    .command('memmon')
+    .summary('a drop-in for superlance memmon: procguard memmon -a 200MB -m ops@example.com')
+    .description("superlance memmon's options (-c -p -g -a -s -m -u -n, long forms and aliases), run as a supervisord event listener.")
+    .argument('[options...]', "memmon's options; -h for memmon's help")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .action(async (args: string[]) => {
+      exitCode = await runMemmon(args, io, listenerStreams);
+    });
+
+  program
     .command('snapshot')
     .summary('print what the collectors see on this host now')
     .description('Print the live snapshot: every process, the load averages and the supervisord programs.\nExit status: 0, or 3 when a collector failed.')
@@ -152,6 +200,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     return asked ? ExitCode.OK : ExitCode.INVALID;
   }
   return exitCode;
+}
+
+function positiveDurationArgument(value: string): number {
+  const seconds = durationArgument(value);
+  if (seconds <= 0) throw new InvalidArgumentError(`"${value}" must be longer than 0s`);
+  return seconds;
 }
 
 function durationArgument(value: string): number {

@@ -79,7 +79,7 @@ export async function startSmtpSink(options: { onAuth?: (username: string, passw
   return { port, url: `smtp://127.0.0.1:${port}`, messages, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** A sendmail stand-in: saves "$@" and stdin in `dir`, and prints to its stdout as a chatty sendmail might. */
+/** A sendmail stand-in: saves "$@" and stdin in `dir` (a message appears whole, by rename), and prints to its stdout as a chatty sendmail might. */
 export async function writeCaptureScript(dir: string, options: { exitCode?: number } = {}): Promise<string> {
   const path = join(dir, `sendmail-capture-${options.exitCode ?? 0}.sh`);
   await writeFile(
@@ -87,7 +87,7 @@ export async function writeCaptureScript(dir: string, options: { exitCode?: numb
     `#!/bin/sh
 out="${dir}/captured-$$-$(date +%s%N)"
 printf '%s\\n' "$@" > "$out.args"
-cat > "$out.eml"
+cat > "$out.part" && mv "$out.part" "$out.eml"
 echo "capture: message accepted"
 exit ${options.exitCode ?? 0}
 `,

@@ -19,6 +19,8 @@ export interface Supervisord {
   httpUrl: string;
   client: SupervisorClient;
   stop(): Promise<void>;
+  /** supervisord's own log file. */
+  log: string;
 }
 
 /** The integration tests always run against a real supervisord: without one they fail, saying how to install it. */
@@ -37,8 +39,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `programs` is the [program:x]/[group:x] part of supervisord.conf. */
-export async function startSupervisord(programs: string): Promise<Supervisord> {
+/** `programs` is the [program:x]/[group:x]/[eventlistener:x] part of supervisord.conf; debug logs every listener state change. */
+export async function startSupervisord(programs: string, options: { loglevel?: 'info' | 'debug' } = {}): Promise<Supervisord> {
   const dir = await mkdtemp(join(tmpdir(), 'pg-sv-'));
   const socket = join(dir, 'supervisor.sock');
   const port = await freePort();
@@ -60,7 +62,7 @@ logfile=${dir}/supervisord.log
 pidfile=${dir}/supervisord.pid
 childlogdir=${dir}
 nodaemon=true
-loglevel=info
+loglevel=${options.loglevel ?? 'info'}
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
@@ -81,6 +83,7 @@ ${programs}
     await rm(dir, { recursive: true, force: true });
   };
   // Ready when every autostarted program has left STARTING.
+  const log = join(dir, 'supervisord.log');
   const deadline = Date.now() + 20000;
   for (;;) {
     try {
@@ -95,5 +98,19 @@ ${programs}
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop };
+  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop, log };
+}
+
+/** A program that really holds 60 MiB of memory from the moment it starts. */
+export const HOG_COMMAND = `node -e "globalThis.b = Buffer.alloc(60 * 1024 * 1024, 1); setInterval(() => {}, 1e6)"`;
+
+/**
+ * A program that runs like the hog until `broken` is set; from then on it dies at start, so a
+ * restart's startProcess fails (supervisord reports SPAWN_ERROR).
+ */
+export async function writeFlakyProgram(dir: string): Promise<{ script: string; broken(on: boolean): Promise<void> }> {
+  const marker = join(dir, 'flaky-broken');
+  const script = join(dir, 'flaky.sh');
+  await writeFile(script, `#!/bin/sh\nif [ -e ${marker} ]; then echo broken >&2; exit 1; fi\nexec ${HOG_COMMAND}\n`, { mode: 0o755 });
+  return { script, broken: (on) => (on ? writeFile(marker, '') : rm(marker, { force: true })) };
 }

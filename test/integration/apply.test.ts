@@ -16,15 +16,12 @@ import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '
 import { eventually, killAllChildren, spawnChild } from '../helpers/processes.js';
 import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
 import { policySetOf } from '../helpers/snapshots.js';
-import { PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
+import { HOG_COMMAND, PASSWORD, requireSupervisord, startSupervisord, USERNAME, writeFlakyProgram, type Supervisord } from '../helpers/supervisord.js';
 
-const HOG = `node -e "globalThis.b = Buffer.alloc(60 * 1024 * 1024, 1); setInterval(() => {}, 1e6)"`;
-/** Runs like the hog until the marker file exists; from then on it dies at start. */
-const FLAKY_MARKER = join(tmpdir(), `pg-flaky-${process.pid}`);
-const FLAKY_SCRIPT = `${FLAKY_MARKER}.sh`;
+const FLAKY_DIR = join(tmpdir(), `pg-flaky-${process.pid}`);
 const PROGRAMS = `
 [program:hog]
-command=${HOG}
+command=${HOG_COMMAND}
 startsecs=1
 autorestart=true
 
@@ -34,7 +31,7 @@ startsecs=1
 stopwaitsecs=3
 
 [program:flaky]
-command=${FLAKY_SCRIPT}
+command=${FLAKY_DIR}/flaky.sh
 startsecs=1
 startretries=0
 autorestart=false
@@ -56,19 +53,20 @@ describe('integration: apply and resume against a real supervisord', function ()
   let smtp: SmtpSink;
   let work: string;
   let loadFile: string;
+  let flaky: Awaited<ReturnType<typeof writeFlakyProgram>>;
   const validPlan = dataValidator('plan.schema.json');
 
   before(async () => {
     requireSupervisord();
-    await writeFile(FLAKY_SCRIPT, `#!/bin/sh\nif [ -e ${FLAKY_MARKER} ]; then echo broken >&2; exit 1; fi\nexec ${HOG}\n`, { mode: 0o755 });
+    await mkdir(FLAKY_DIR, { recursive: true });
+    flaky = await writeFlakyProgram(FLAKY_DIR);
     sv = await startSupervisord(PROGRAMS);
     smtp = await startSmtpSink();
   });
   after(async () => {
     await sv?.stop();
     await smtp?.close();
-    await rm(FLAKY_MARKER, { force: true });
-    await rm(FLAKY_SCRIPT, { force: true });
+    await rm(FLAKY_DIR, { recursive: true, force: true });
   });
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), 'pg-apply-'));
@@ -189,7 +187,7 @@ notifiers:
 policies:
   - { name: flaky-memory, kind: memory, match: { program: flaky }, max_rss: 50MB, notify: [ { to: ops } ] }
 `);
-    await writeFile(FLAKY_MARKER, '');
+    await flaky.broken(true);
     try {
       const { run, plan } = await apply(file);
       assert.equal(run.code, 3);
@@ -200,7 +198,7 @@ policies:
       assert.equal(mail?.headers.get('subject'), `procguard: restart flaky:flaky FAILED (flaky-memory on ${plan.host})`);
       assert.match(mail?.body ?? '', /could not start it again: supervisor "main": supervisor.startProcess failed: SPAWN_ERROR/);
     } finally {
-      await rm(FLAKY_MARKER, { force: true });
+      await flaky.broken(false);
       await sv.client.call('supervisor.startProcess', ['flaky', true]).catch(() => undefined);
     }
   });

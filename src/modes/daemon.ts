@@ -1,0 +1,73 @@
+// `procguard run`: the daemon. One cycle per interval, never two at once (a slow cycle delays
+// the next); the policy files watched and reloaded on change and on SIGHUP; SIGTERM or SIGINT
+// ends it after the cycle under way, resuming every process it paused. At start it resumes
+// what a crashed run left paused.
+
+import { ExitCode } from '../cli/exit-codes.js';
+import type { CliIo } from '../cli/io.js';
+import { plural } from '../cli/text.js';
+import { formatDuration } from '../policy/units.js';
+import { ConfigWatcher } from './config.js';
+import { handleSignals, startService } from './service.js';
+
+export interface DaemonOptions {
+  config: string[];
+  /** Seconds between cycle starts; default settings.interval. */
+  interval?: number;
+  /** Milliseconds, overriding both: for tests and benchmarks of many short ticks. */
+  intervalMs?: number;
+  /** Stop after this many cycles (tests, benchmarks). */
+  maxCycles?: number;
+}
+
+export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<ExitCode> {
+  const service = await startService(options.config, io, 'daemon');
+  if (!service) return ExitCode.FAILED;
+  const { log, store, paths } = service;
+  const config = service.config;
+  const intervalMs = (): number => options.intervalMs ?? 1000 * (options.interval ?? service.config.policySet.settings.interval);
+
+  let stopping: string | undefined;
+  let wake: (() => void) | undefined;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log(`${signal}: already stopping; waiting for the cycle under way to finish`);
+      return;
+    }
+    stopping = signal;
+    log(`${signal}: stopping after the cycle under way`);
+    wake?.();
+  };
+  const watcher = new ConfigWatcher(options.config, io.env, (path) => void service.reload(`${path} changed`).then(() => watcher.follow(service.config.files)), log);
+  watcher.follow(config.files);
+  const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: (signal) => void service.reload(signal).then(() => watcher.follow(service.config.files)) });
+
+  const { policySet } = config;
+  log(
+    `running: ${plural(policySet.policies.length, 'policy', 'policies')} from ${plural(policySet.files.length, 'file')} (${paths.join(', ')}), ` +
+      `a cycle every ${options.intervalMs !== undefined ? `${options.intervalMs}ms` : formatDuration(intervalMs() / 1000)}, state in ${store.where}`,
+  );
+  try {
+    while (!stopping) {
+      const started = Date.now();
+      await service.cycle();
+      if (options.maxCycles !== undefined && service.cycles >= options.maxCycles) break;
+      const wait = started + intervalMs() - Date.now();
+      if (stopping || wait <= 0) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    releaseSignals();
+    await watcher.close();
+  }
+  const resumed = (await service.resumePaused('stop')) === 'ok';
+  log(`stopped after ${plural(service.cycles, 'cycle')}${resumed ? '' : '; some paused processes could not be resumed (see above; procguard resume --all)'}`);
+  return resumed ? ExitCode.OK : ExitCode.FAILED;
+}

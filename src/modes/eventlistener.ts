@@ -1,0 +1,89 @@
+// `procguard eventlistener`: run as a supervisord [eventlistener] subscribed to TICK_*. One
+// cycle per tick; every other event is acknowledged untouched; a tick that was queued while
+// a cycle ran is acknowledged without another cycle. stdout carries the protocol and nothing
+// else: logs go to stderr, children get pipes, console output is sent to stderr. Whatever a
+// cycle meets (a failed restart, a mail that cannot go) is logged and the event acknowledged,
+// so the listener never dies or stalls on it.
+
+import { format } from 'node:util';
+import type { Readable, Writable } from 'node:stream';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { CliIo } from '../cli/io.js';
+import { plural } from '../cli/text.js';
+import { ListenerProtocol, ProtocolError } from './listener-protocol.js';
+import { handleSignals, startService, type Service } from './service.js';
+
+export interface ListenerStreams {
+  input: Readable;
+  output: Writable;
+}
+
+export async function runEventListenerVerb(options: { config: string[] }, io: CliIo, streams: ListenerStreams): Promise<ExitCode> {
+  const service = await startService(options.config, io, 'event listener');
+  if (!service) return ExitCode.FAILED;
+  const { log, store, paths, config } = service;
+  log(`listening for supervisord events: ${plural(config.policySet.policies.length, 'policy', 'policies')} from ${paths.join(', ')}, state in ${store.where}`);
+  return serveEvents(service, streams);
+}
+
+/** The protocol loop, until stdin closes or SIGTERM/SIGINT; then paused processes are resumed. */
+export async function serveEvents(service: Service, { input, output }: ListenerStreams): Promise<ExitCode> {
+  const { log } = service;
+  const protocol = new ListenerProtocol(input, output);
+  const restoreConsole = output === process.stdout ? consoleToStderr() : () => undefined;
+  let stopping: string | undefined;
+  let wake: (() => void) | undefined;
+  const stop = (signal: string): void => {
+    if (!stopping) log(`${signal}: stopping${wake ? '' : ' after the event under way'}`);
+    stopping ??= signal;
+    wake?.();
+  };
+  const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: (signal) => void service.reload(signal) });
+  const outputFailed = (error: Error): void => stop(`stdout: ${error.message}`);
+  output.on('error', outputFailed);
+  if ((input as { isTTY?: boolean }).isTTY) log('waiting for supervisord events on stdin: this command runs as a supervisord [eventlistener] (see examples/supervisord)');
+
+  let exitCode: ExitCode = ExitCode.OK;
+  try {
+    while (!stopping) {
+      await protocol.ready();
+      const stopped = new Promise<undefined>((resolve) => (wake = () => resolve(undefined)));
+      if (stopping) break;
+      const event = await Promise.race([protocol.next(), stopped]);
+      wake = undefined;
+      if (!event) {
+        if (!stopping) log('stdin closed: supervisord has gone; stopping');
+        break;
+      }
+      if (event.eventName.startsWith('TICK_')) {
+        const when = Number(event.payload.when);
+        // A tick from before the last cycle began was queued while it ran: that cycle has already seen the host.
+        if (Number.isFinite(when) && when * 1000 <= service.lastCycleStart) log(`${event.eventName} of ${when} acknowledged without a cycle: one began after it`);
+        else await service.cycle();
+      }
+      await protocol.ok();
+    }
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    log(`${error.message}; stopping`);
+    exitCode = ExitCode.FAILED;
+  } finally {
+    releaseSignals();
+    output.off('error', outputFailed);
+    protocol.close();
+    restoreConsole();
+  }
+  const resumed = await service.resumePaused('stop');
+  log(`stopped after ${plural(service.cycles, 'cycle')}`);
+  return resumed === 'ok' ? exitCode : ExitCode.FAILED;
+}
+
+/** A stray console.log from any library would break the protocol: while it runs, console output goes to stderr. */
+function consoleToStderr(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug, warn: console.warn, dir: console.dir };
+  const toStderr = (...args: unknown[]): void => {
+    process.stderr.write(`${format(...args)}\n`);
+  };
+  Object.assign(console, { log: toStderr, info: toStderr, debug: toStderr, warn: toStderr, dir: toStderr });
+  return () => Object.assign(console, saved);
+}
