@@ -18,6 +18,8 @@ export interface DaemonOptions {
   intervalMs?: number;
   /** Stop after this many cycles (tests, benchmarks). */
   maxCycles?: number;
+  /** Called after each cycle with the count so far: for benchmarks and tests that watch a long run. */
+  onCycle?: (cycles: number) => void;
 }
 
 export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<ExitCode> {
@@ -51,6 +53,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
     while (!stopping) {
       const started = Date.now();
       await service.cycle();
+      options.onCycle?.(service.cycles);
       if (options.maxCycles !== undefined && service.cycles >= options.maxCycles) break;
       const wait = started + intervalMs() - Date.now();
       if (stopping || wait <= 0) continue;

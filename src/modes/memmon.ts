@@ -3,7 +3,7 @@
 // state kept in memory (memmon had none). Like memmon: usage and exit 255 on a bad command
 // line; supervisord found through SUPERVISOR_SERVER_URL; `-s` run by /bin/sh when it has
 // shell syntax. Unlike memmon: a failed stop or start is logged and mailed, and the listener
-// keeps serving (see docs/memmon.md for every difference).
+// keeps serving (examples/migration.md lists every difference).
 
 import { ExitCode } from '../cli/exit-codes.js';
 import type { CliIo } from '../cli/io.js';

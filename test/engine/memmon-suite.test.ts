@@ -1,6 +1,7 @@
 // superlance's own memmon test suite (superlance/tests/memmon_test.py), re-expressed: the
-// same command lines go through `import memmon`, the same supervisord view becomes a
-// snapshot, and the engine must make the same restart and mail decisions.
+// same command lines become policies as the memmon drop-in builds them (the YAML `import
+// memmon` prints), the same supervisord view becomes a snapshot, and the engine must make
+// the same restart and mail decisions.
 //
 // memmon's fixture (tests/dummy.py) lists foo (pid 11), bar (pid 12) and baz:baz_01 (pid 12
 // again, while STOPPED); its fake ps reports 22<pid> KiB. A real supervisord reports pid 0
@@ -9,10 +10,10 @@
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { emptyState, type Plan } from '../../src/engine/types.js';
-import { memmonPolicies } from '../../src/import/import.js';
 import { MEMMON_DEFAULT_SENDMAIL, parseMemmonArgs } from '../../src/import/memmon-options.js';
+import { memmonPolicySet } from '../../src/modes/memmon.js';
 import { parseMemmonUptime } from '../../src/policy/units.js';
-import { policySetOf, proc, snapshot, T0 } from '../helpers/snapshots.js';
+import { proc, snapshot, T0 } from '../helpers/snapshots.js';
 
 const programs = [
   { pid: 11, group: 'foo', name: 'foo', rss: 2264064 },
@@ -28,8 +29,9 @@ const dummySnapshot = snapshot(
 const populated = ['-s', 'cat - > /dev/null', '-m', 'chrism@plope.com', '-u', '2000'];
 
 function memmonPlan(args: string[], snap = dummySnapshot): Plan {
-  const set = policySetOf(memmonPolicies(parseMemmonArgs(args), args));
-  return evaluate(set, snap, emptyState(), snap.time).plan;
+  const built = memmonPolicySet(parseMemmonArgs(args), args);
+  assert.ok('policySet' in built, JSON.stringify(built));
+  return evaluate(built.policySet, snap, emptyState(), snap.time).plan;
 }
 
 const restarted = (plan: Plan): string[] => plan.actions.filter((a) => a.status === 'planned' && a.action === 'restart').map((a) => a.target.namespec ?? '');

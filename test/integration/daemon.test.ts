@@ -69,8 +69,9 @@ describe('integration: procguard run, the daemon', function () {
 
   /** A real child paused by a daemon at load 5 (pause_above 4, resume_below 2). */
   async function pausedChild(): Promise<{ child: Child; daemon: Daemon }> {
-    const child = await spawnChild('sleep', ['300']);
-    await writeFile(join(confDir, 'load.yaml'), `${settings()}policies:\n  - { name: sleep-backoff, kind: load, match: { name: sleep }, pause_above: 4.0, resume_below: 2.0 }\n`);
+    // A duration no other process on this host sleeps for: the policy must pause this child only.
+    const child = await spawnChild('sleep', ['307']);
+    await writeFile(join(confDir, 'load.yaml'), `${settings()}policies:\n  - { name: sleep-backoff, kind: load, match: { cmdline: "^sleep 307$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
     await setLoad(5);
     const daemon = startDaemon();
     await eventually(() => child.state() === 'T', 10000, 'the child paused');
@@ -132,7 +133,7 @@ policies:
     await eventually(() => daemon.log().includes('running: 1 policy'), 10000, 'the daemon running');
     daemon.process.kill('SIGHUP');
     await eventually(() => daemon.log().includes('SIGHUP: reloaded; 1 policy in force; no policy changed'), 5000, 'the SIGHUP reload');
-    await writeFile(join(confDir, '20-oom.yaml'), 'policies:\n  - { name: oom-sleepers, kind: oom, match: { name: sleep }, oom_score_adj: 100 }\n');
+    await writeFile(join(confDir, '20-oom.yaml'), 'policies:\n  - { name: oom-sleepers, kind: oom, match: { cmdline: "^sleep 308$" }, oom_score_adj: 100 }\n');
     await eventually(() => daemon.log().includes('20-oom.yaml changed: reloaded; 2 policies in force; added: oom-sleepers'), 5000, 'the new file');
     await writeFile(join(confDir, 'notes.txt'), 'not a policy file');
     await new Promise((resolve) => setTimeout(resolve, 800));

@@ -1,0 +1,84 @@
+// The set-ups shipped in examples/ work as written: the supervisord snippets load into a real
+// supervisord and their listeners come up and stay up, the systemd unit passes
+// `systemd-analyze verify`, and the cron line's command runs a cycle.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually, sleep } from './helpers/processes.js';
+import { BIN, runProcguard } from './helpers/run-cli.js';
+import { PASSWORD, requireSupervisord, startSupervisord, type Supervisord } from './helpers/supervisord.js';
+
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+
+describe('examples/', function () {
+  this.timeout(60000);
+  let work: string;
+  let sv: Supervisord | undefined;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-examples-'));
+    await writeFile(join(work, 'policies.yaml'), `settings:\n  state_dir: ${join(work, 'state')}\npolicies:\n  - { name: oom-nothing, kind: oom, match: { name: no-such-process-here }, oom_score_adj: 5 }\n`);
+  });
+  afterEach(async () => {
+    await sv?.stop();
+    sv = undefined;
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** The snippet as an operator installs it, with this checkout's procguard, a temporary policy directory and log directory. */
+  async function installed(snippet: string): Promise<{ text: string; listener: string; log: string }> {
+    const text = (await readFile(join(EXAMPLES, 'supervisord', snippet), 'utf8'))
+      .replaceAll('/usr/bin/procguard', `${process.execPath} ${BIN}`)
+      .replaceAll('/etc/procguard', join(work, 'policies.yaml'))
+      .replaceAll('/var/log/supervisor/', `${work}/`)
+      .replaceAll('change-me', PASSWORD);
+    const listener = /^\[eventlistener:(\w+)\]/m.exec(text)?.[1] ?? '';
+    const log = /^stderr_logfile=(.+)$/m.exec(text)?.[1] ?? '';
+    return { text, listener, log };
+  }
+
+  for (const [snippet, started] of [
+    ['procguard-eventlistener.conf', /listening for supervisord events: 1 policy from .*policies\.yaml/],
+    ['memmon-dropin.conf', /procguard memmon: watching 2 rules \(-p web=209715200 -g workers=524288000\) on unix:\/\/.*, mail to ops@example\.com/],
+  ] as const) {
+    it(`supervisord/${snippet}: loads into a real supervisord, and the listener starts and stays RUNNING`, async () => {
+      requireSupervisord();
+      const { text, listener, log } = await installed(snippet);
+      assert.ok(listener && log, 'an [eventlistener] with a stderr_logfile');
+      assert.match(text, /^events=TICK_60$/m);
+      sv = await startSupervisord(text);
+      const state = async (): Promise<{ statename: string; pid: number }> => (await sv!.client.call('supervisor.getProcessInfo', [listener])) as { statename: string; pid: number };
+      await eventually(async () => (await state()).statename === 'RUNNING', 10000, `${listener} RUNNING`);
+      const { pid } = await state();
+      await sleep(2000);
+      assert.deepEqual(await state().then((s) => [s.statename, s.pid]), ['RUNNING', pid]);
+      assert.match(await readFile(log, 'utf8'), started);
+    });
+  }
+
+  it('systemd/procguard.service: systemd-analyze verify finds nothing to say', async () => {
+    const found = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
+    if (!found) throw new Error('systemd-analyze is not installed: apt-get install -y systemd (this test checks the shipped unit with it)');
+    const unit = (await readFile(join(EXAMPLES, 'systemd', 'procguard.service'), 'utf8')).replace('/usr/bin/procguard', process.execPath);
+    const path = join(work, 'procguard.service');
+    await writeFile(path, unit);
+    const result = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr.trim(), '');
+    assert.match(unit, /^ExecStart=\S+ run -c \/etc\/procguard$/m);
+    assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+  });
+
+  it('cron/procguard: the cron line runs one quiet cycle', async () => {
+    const crontab = await readFile(join(EXAMPLES, 'cron', 'procguard'), 'utf8');
+    const line = crontab.split('\n').find((l) => /^\*/.test(l)) ?? '';
+    const args = line.split(/\s+/).slice(6); // minute hour day month weekday user command…
+    assert.deepEqual(args.slice(0, 2), ['procguard', 'apply']);
+    const run = await runProcguard([...args.slice(1).map((a) => (a === '/etc/procguard' ? join(work, 'policies.yaml') : a))]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, '', '--quiet: nothing to mail when nothing happened');
+  });
+});

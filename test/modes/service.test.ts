@@ -1,0 +1,109 @@
+// What the long-running modes share: a reload swaps the set whole and resets only the
+// counters of the policies it changed; a broken reload keeps the set in force; the log says
+// each action once and each lasting condition when it begins and when it ends.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Execution } from '../../src/actions/execute.js';
+import type { Plan } from '../../src/engine/types.js';
+import { loadConfig } from '../../src/modes/config.js';
+import { memoryStore } from '../../src/modes/cycle.js';
+import { CycleReporter, Service } from '../../src/modes/service.js';
+import { killAllChildren, spawnChild } from '../helpers/processes.js';
+
+describe('Service: reloads and counters', function () {
+  this.timeout(20000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-service-'));
+  });
+  afterEach(async () => {
+    killAllChildren();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Two audit policies that count a real child over a 1KB limit for three cycles before they would act. */
+  const policies = (secondLimit: string): string => `policies:
+  - { name: first, kind: memory, mode: audit, match: { cmdline: "^sleep 321$" }, max_rss: 1KB, for: 3, action: kill }
+  - { name: second, kind: memory, mode: audit, match: { cmdline: "^sleep 321$" }, max_rss: ${secondLimit}, for: 3, action: kill }
+`;
+
+  it('a changed policy starts counting afresh, an unchanged one keeps its count; a broken file changes nothing', async () => {
+    await spawnChild('sleep', ['321']);
+    const file = join(dir, 'policies.yaml');
+    await writeFile(file, policies('1KB'));
+    const { config } = await loadConfig([file]);
+    assert.ok(config);
+    const logs: string[] = [];
+    const service = new Service({ env: {}, log: (line) => logs.push(line), config, store: memoryStore(), reloadFrom: [file] });
+    await service.cycle();
+    await service.cycle();
+    assert.equal(logs.length, 0, logs.join('\n'));
+
+    await writeFile(file, policies('1KB\n  - { name: broken'));
+    await service.reload('test');
+    assert.ok(logs.includes('test: the new configuration is invalid; the last good one stays in force (2 policies)'), logs.join('\n'));
+    assert.ok(logs.some((line) => new RegExp(`^${file}:\\d+:\\d+: error: `).test(line)));
+
+    await writeFile(file, policies('2KB'));
+    await service.reload('test');
+    assert.ok(logs.includes('test: reloaded; 2 policies in force; changed (counters start afresh): second'));
+    logs.length = 0;
+    await service.cycle();
+    // first: cycle 3 of 3, so it would act (audit mode: skipped); second: cycle 1 of 3 again.
+    assert.equal(logs.length, 1, logs.join('\n'));
+    assert.match(logs[0] ?? '', /^kill sleep \(pid \d+\) by first: skipped: audit mode \(rss [\d.]+ MiB > 1\.0 KiB \(cycle 3 of 3\)\)$/);
+  });
+});
+
+describe('CycleReporter: what the daemon logs', () => {
+  const lines: string[] = [];
+  const reporter = new CycleReporter((line) => lines.push(line));
+  const target = { pid: 42, name: 'python', namespec: 'web:w1', supervisor: 'main' };
+  const plan = (fields: Partial<Plan>): { execution: Execution; storeProblems: string[] } => ({
+    execution: { plan: { version: 1, time: 0, host: 'web1', actions: [], notifications: [], errors: [], ...fields }, state: { version: 1, targets: {}, paused: [] }, audit: [], failed: false },
+    storeProblems: [],
+  });
+  const supervisorDown = { source: 'supervisor:main', message: 'connect ENOENT /run/supervisor.sock' };
+  const audited = { policy: 'web-memory', kind: 'memory' as const, action: 'restart' as const, mode: 'audit' as const, target, reason: 'audit mode', observed: 'rss 2.0 MiB > 1.0 MiB (cycle 1 of 1)', status: 'skipped' as const };
+  const restarted = { ...audited, observed: undefined, mode: 'enforce' as const, reason: 'rss 2.0 MiB > 1.0 MiB (cycle 1 of 1)', status: 'done' as const, result: 'was pid 42, now pid 43, RUNNING' };
+
+  const steps: Array<{ name: string; cycle: Partial<Plan>; logged: string[] }> = [
+    {
+      name: 'a collector error and a skipped action: logged when they begin',
+      cycle: { errors: [supervisorDown], actions: [audited] },
+      logged: ['restart web:w1 (pid 42) by web-memory: skipped: audit mode (rss 2.0 MiB > 1.0 MiB (cycle 1 of 1))', 'error: supervisor:main: connect ENOENT /run/supervisor.sock'],
+    },
+    { name: 'the same again: nothing new to say', cycle: { errors: [supervisorDown], actions: [audited] }, logged: [] },
+    {
+      name: 'the error ends; an action done is always logged, with its notification',
+      cycle: { actions: [restarted], notifications: [{ policy: 'web-memory', to: 'ops', subject: 'memmon: process web:w1 restarted', body: '', status: 'done' }] },
+      logged: [
+        'restart web:w1 (pid 42) by web-memory: done: rss 2.0 MiB > 1.0 MiB (cycle 1 of 1) → was pid 42, now pid 43, RUNNING',
+        'notify ops for web-memory: done: memmon: process web:w1 restarted',
+        'cleared: error: supervisor:main: connect ENOENT /run/supervisor.sock',
+      ],
+    },
+    {
+      name: 'a failed action, a failed notification and a warning; a process name with a newline stays on one line',
+      cycle: {
+        actions: [{ ...restarted, target: { ...target, namespec: undefined, name: 'evil\nname' }, status: 'failed', result: undefined, error: 'SPAWN_ERROR: web:w1' }],
+        notifications: [{ policy: 'web-memory', to: 'ops', subject: 'x', body: '', status: 'failed', error: 'sendmail exited 75' }],
+        warnings: ['two oom policies want different values for pid 7'],
+      },
+      logged: [
+        'restart evil\\nname (pid 42) by web-memory: failed: rss 2.0 MiB > 1.0 MiB (cycle 1 of 1) → SPAWN_ERROR: web:w1',
+        'notify ops for web-memory: failed: x → sendmail exited 75',
+        'warning: two oom policies want different values for pid 7',
+      ],
+    },
+  ];
+  for (const step of steps) {
+    it(step.name, () => {
+      lines.length = 0;
+      reporter.report(plan(step.cycle));
+      assert.deepEqual(lines, step.logged);
+    });
+  }
+});
