@@ -110,7 +110,8 @@ export class ListenerProtocol {
 
   private write(text: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.output.write(text, (error) => (error ? reject(error) : resolve()));
+      // supervisord gone (EPIPE) is the end of the protocol, not a crash.
+      this.output.write(text, (error) => (error ? reject(new ProtocolError(`cannot write to stdout: ${error.message}`)) : resolve()));
     });
   }
 }

@@ -1,7 +1,7 @@
 // supervisord's event-listener protocol: headers and payloads however stdin splits them, the
 // exact bytes written back, and serveEvents answering a scripted supervisord in-process.
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { memoryStore } from '../../src/modes/cycle.js';
 import { serveEvents } from '../../src/modes/eventlistener.js';
 import { ListenerProtocol, ProtocolError, type ListenerEvent } from '../../src/modes/listener-protocol.js';
@@ -124,6 +124,13 @@ describe('serveEvents: a listener answering a scripted supervisord', function ()
     assert.equal(await served, 3);
     assert.equal(stdout.read().toString(), 'READY\n');
     assert.ok(logs.some((line) => line.startsWith('not a supervisord event header: "this is not supervisord"')));
+  });
+
+  it('stdout closed under it (supervisord gone): logged, the listener stops cleanly with exit 3, no crash', async () => {
+    const { service, stdin, logs } = listener();
+    const stdout = new Writable({ write: (_chunk, _encoding, callback) => callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    assert.equal(await serveEvents(service, { input: stdin, output: stdout }), 3);
+    assert.ok(logs.some((line) => line.startsWith('cannot write to stdout: write EPIPE; stopping')), logs.join('\n'));
   });
 
   it('SIGTERM while waiting for an event: stops at once and exits 0', async () => {
