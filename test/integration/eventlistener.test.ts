@@ -124,6 +124,18 @@ environment=SUPERVISOR_USERNAME="${USERNAME}",SUPERVISOR_PASSWORD="${PASSWORD}",
     assert.equal((await info('flaky')).pid, 0, 'the stopped flaky program is left alone, not acted on with pid 0');
   });
 
+  it('memmon: a mail that cannot go (sendmail exits 75) is logged each time, and the listener keeps serving', async () => {
+    const failing = await writeCaptureScript(work, { exitCode: 75 });
+    const { listenerPid } = await start(`memmon -p hog=50MB -m ops@example.com -s ${failing}`);
+    await eventually(async () => (await listenerLog()).includes('notify memmon-mail for memmon-program-hog: failed: memmon: process hog:hog restarted'), TWO_TICKS_MS, 'the failed mail logged');
+    assert.match(await listenerLog(), /failed: memmon: process hog:hog restarted → mail to ops@example.com failed: Sendmail exited with code 75/);
+    // The next tick restarts the hog again; its mail fails too and is logged too.
+    const failedMails = async (): Promise<number> => (await listenerLog()).split('\n').filter((line) => line.includes('failed: memmon: process hog:hog restarted')).length;
+    await eventually(async () => (await failedMails()) >= 2, TWO_TICKS_MS, 'a second failed mail on a later tick');
+    assert.ok((await restartsLogged('hog:hog')) >= 2);
+    await assertStillServing(listenerPid, 2);
+  });
+
   it('eventlistener -c with a YAML policy: the same restart and mail, with its own subject template', async () => {
     const policies = join(work, 'policies.yaml');
     await writeFile(
