@@ -83,8 +83,6 @@ export interface CycleOptions {
   log: (line: string) => void;
   /** Policies whose counters start afresh: they changed since the state was written. */
   forget?: ReadonlySet<string>;
-  /** The adapters' dependencies; default: the live host. */
-  deps?: AdapterDeps;
 }
 
 export interface CycleResult {
@@ -114,7 +112,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
         throw new CycleAborted(`${error instanceof Error ? error.message : String(error)}; nothing was done`);
       }
     }
-    const deps = options.deps ?? liveDeps(policySet.supervisors, options.env, options.log);
+    const deps = liveDeps(policySet.supervisors, options.env, options.log);
     const execution = await carryOut(evaluation, previous, policySet, deps);
     const storeProblems: string[] = [];
     await store.save(execution.state).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));

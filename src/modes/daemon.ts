@@ -30,6 +30,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
   const intervalMs = (): number => options.intervalMs ?? 1000 * (options.interval ?? service.config.policySet.settings.interval);
 
   let stopping: string | undefined;
+  let failure: ExitCode | undefined;
   let wake: (() => void) | undefined;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -40,9 +41,11 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
     log(`${signal}: stopping after the cycle under way`);
     wake?.();
   };
-  const watcher = new ConfigWatcher(options.config, io.env, (path) => void service.reload(`${path} changed`).then(() => watcher.follow(service.config.files)), log);
+  // After a reload, the templates the new set names are watched too.
+  const reload = (trigger: string): void => void service.reload(trigger).then(() => watcher.follow(service.config.files));
+  const watcher = new ConfigWatcher(options.config, io.env, (path) => reload(`${path} changed`), log);
   watcher.follow(config.files);
-  const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: (signal) => void service.reload(signal).then(() => watcher.follow(service.config.files)) });
+  const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: reload });
 
   const { policySet } = config;
   log(
@@ -66,11 +69,15 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
       });
       wake = undefined;
     }
+  } catch (error) {
+    // A cycle logs its own failures; this is a bug. What procguard paused is still resumed below.
+    log(`internal error: ${error instanceof Error ? error.message : String(error)}; stopping`);
+    failure = ExitCode.INTERNAL_ERROR;
   } finally {
     releaseSignals();
-    await watcher.close();
+    await watcher.close().catch(() => undefined);
   }
   const resumed = (await service.resumePaused('stop')) === 'ok';
   log(`stopped after ${plural(service.cycles, 'cycle')}${resumed ? '' : '; some paused processes could not be resumed (see above; procguard resume --all)'}`);
-  return resumed ? ExitCode.OK : ExitCode.FAILED;
+  return failure ?? (resumed ? ExitCode.OK : ExitCode.FAILED);
 }

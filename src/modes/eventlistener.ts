@@ -64,9 +64,10 @@ export async function serveEvents(service: Service, { input, output }: ListenerS
       await protocol.ok();
     }
   } catch (error) {
-    if (!(error instanceof ProtocolError)) throw error;
-    log(`${error.message}; stopping`);
-    exitCode = ExitCode.FAILED;
+    // Whatever ends the loop, what procguard paused is resumed below before it exits.
+    const message = error instanceof Error ? error.message : String(error);
+    log(error instanceof ProtocolError ? `${message}; stopping` : `internal error: ${message}; stopping`);
+    exitCode = error instanceof ProtocolError ? ExitCode.FAILED : ExitCode.INTERNAL_ERROR;
   } finally {
     releaseSignals();
     output.off('error', outputFailed);

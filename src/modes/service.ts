@@ -73,7 +73,12 @@ export class Service {
    * one has an error. Reloads run one after the other; a cycle keeps the set it started with.
    */
   reload(trigger: string): Promise<void> {
-    this.reloads = this.reloads.then(() => this.reloadNow(trigger));
+    // Never rejects: a reload that breaks must not end the daemon with processes still paused.
+    this.reloads = this.reloads.then(() =>
+      this.reloadNow(trigger).catch((error: unknown) => {
+        this.log(`${trigger}: reload failed: ${error instanceof Error ? error.message : String(error)}; the configuration in force is kept`);
+      }),
+    );
     return this.reloads;
   }
 
