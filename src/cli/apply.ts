@@ -9,9 +9,9 @@ import { CliFailure, loadConfiguration } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { formatPlanText } from './plan-output.js';
+import { DEFAULTS } from '../policy/model.js';
 
 /** An overlapping cron run waits this long for the lock by default. */
-export const DEFAULT_LOCK_WAIT = 30;
 
 export interface ApplyOptions {
   config: string[];
@@ -28,7 +28,7 @@ export async function runApply(options: ApplyOptions, io: CliIo): Promise<ExitCo
   if (options.dryRun) return runCheck({ config: options.config, ...(options.json ? { json: true } : {}), ...(options.verbose ? { verbose: true } : {}) }, io);
   const policySet = await loadConfiguration(options.config, io);
   const log = (line: string): void => io.stderr(`procguard: ${line}\n`);
-  const store = diskStore(policySet.settings.stateDir, options.wait ?? DEFAULT_LOCK_WAIT);
+  const store = diskStore(policySet.settings.stateDir, options.wait ?? DEFAULTS.lockWait);
   let cycle;
   try {
     cycle = await runCycle(policySet, store, { env: io.env, log });

@@ -6,19 +6,14 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { InvalidArgumentError } from 'commander';
 import { DURATION_UNITS_HELP, parseDuration } from '../policy/units.js';
-import { DEFAULT_LOCK_WAIT, runApply } from './apply.js';
-import { runCheck } from './check.js';
-import { runResume } from './resume.js';
 import { CliFailure } from './context.js';
-import { runImportMemmon, runImportOomAdjust } from './import.js';
-import { runSnapshot } from './snapshot.js';
-import { runTest } from './test.js';
-import { runValidate } from './validate.js';
-import { runDaemon } from '../modes/daemon.js';
-import { runEventListenerVerb, type ListenerStreams } from '../modes/eventlistener.js';
-import { runMemmon } from '../modes/memmon.js';
+import { DEFAULTS } from '../policy/model.js';
+import type { ListenerStreams } from '../modes/eventlistener.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+// Each verb's module is loaded when the verb runs: `validate` never loads the daemon's file
+// watcher, nor `check` the mail library, which keeps every start short.
 
 const CONFIG_HELP = 'policy file or conf.d directory (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
 
@@ -48,7 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .option('--json', 'print the diagnostics as a JSON array')
     .action(async (paths: string[], options: { config: string[]; json?: boolean }) => {
-      exitCode = await runValidate(paths, options, io);
+      exitCode = await (await import('./validate.js')).runValidate(paths, options, io);
     });
 
   program
@@ -66,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--json', 'print the plan as JSON (schemas/plan.schema.json)')
     .option('--verbose', 'list every matched process with its value against the limit')
     .action(async (options: { config: string[]; snapshot?: string; state?: string; json?: boolean; verbose?: boolean }) => {
-      exitCode = await runCheck(options, io);
+      exitCode = await (await import('./check.js')).runCheck(options, io);
     });
 
   program
@@ -83,9 +78,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--json', 'print the plan with final statuses as JSON (schemas/plan.schema.json)')
     .option('--verbose', 'list every matched process with its value against the limit')
     .option('-q, --quiet', 'print nothing when there was nothing to do (for cron, which mails any output)')
-    .addOption(new Option('--wait <duration>', `how long an overlapping run waits for the lock (default ${DEFAULT_LOCK_WAIT}s)`).argParser(durationArgument))
+    .addOption(new Option('--wait <duration>', `how long an overlapping run waits for the lock (default ${DEFAULTS.lockWait}s)`).argParser(durationArgument))
     .action(async (options: { config: string[]; dryRun?: boolean; json?: boolean; verbose?: boolean; quiet?: boolean; wait?: number }) => {
-      exitCode = await runApply(options, io);
+      exitCode = await (await import('./apply.js')).runApply(options, io);
     });
 
   program
@@ -99,9 +94,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .option('--all', 'every paused process (required)')
     .option('--state-dir <dir>', 'the state directory (default: settings.state_dir)')
-    .addOption(new Option('--wait <duration>', `how long to wait for the lock (default ${DEFAULT_LOCK_WAIT}s)`).argParser(durationArgument))
+    .addOption(new Option('--wait <duration>', `how long to wait for the lock (default ${DEFAULTS.lockWait}s)`).argParser(durationArgument))
     .action(async (options: { config: string[]; all?: boolean; stateDir?: string; wait?: number }) => {
-      exitCode = await runResume(options, io);
+      exitCode = await (await import('./resume.js')).runResume(options, io);
     });
 
   program
@@ -117,7 +112,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .addOption(new Option('--interval <duration>', 'time between cycle starts (default settings.interval, 60s)').argParser(positiveDurationArgument))
     .action(async (options: { config: string[]; interval?: number }) => {
-      exitCode = await runDaemon(options, io);
+      exitCode = await (await import('../modes/daemon.js')).runDaemon(options, io);
     });
 
   program
@@ -131,7 +126,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .action(async (options: { config: string[] }) => {
-      exitCode = await runEventListenerVerb(options, io, listenerStreams);
+      exitCode = await (await import('../modes/eventlistener.js')).runEventListenerVerb(options, io, listenerStreams);
     });
 
   program
@@ -143,7 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .allowExcessArguments()
     .helpOption(false)
     .action(async (args: string[]) => {
-      exitCode = await runMemmon(args, io, listenerStreams);
+      exitCode = await (await import('../modes/memmon.js')).runMemmon(args, io, listenerStreams);
     });
 
   program
@@ -153,7 +148,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .option('--json', 'print JSON (schemas/snapshot.schema.json), as check --snapshot reads it')
     .action(async (options: { config: string[]; json?: boolean }) => {
-      exitCode = await runSnapshot(options, io);
+      exitCode = await (await import('./snapshot.js')).runSnapshot(options, io);
     });
 
   program
@@ -166,7 +161,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     )
     .argument('[files...]', 'test files or directories')
     .action(async (files: string[]) => {
-      exitCode = await runTest(files, io);
+      exitCode = await (await import('./test.js')).runTest(files, io);
     });
 
   const importCommand = program.command('import').summary('print policies equivalent to a memmon command line or an oom_adjust.conf');
@@ -177,15 +172,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .argument('[args...]', "memmon's options, after --")
     .allowUnknownOption()
     .helpOption(false)
-    .action((args: string[]) => {
-      exitCode = runImportMemmon(args, io);
+    .action(async (args: string[]) => {
+      exitCode = (await import('./import.js')).runImportMemmon(args, io);
     });
   importCommand
     .command('oom-adjust')
     .summary('translate an oom_adjust.conf (NAME ADJ per line)')
     .argument('<file>', 'the oom_adjust.conf file')
     .action(async (file: string) => {
-      exitCode = await runImportOomAdjust(file, io);
+      exitCode = await (await import('./import.js')).runImportOomAdjust(file, io);
     });
 
   try {

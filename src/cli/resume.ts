@@ -6,7 +6,6 @@
 import { liveDeps } from '../actions/deps.js';
 import { CycleAborted, describePaused, diskStore, resumeAllPaused } from '../modes/cycle.js';
 import { DEFAULTS } from '../policy/model.js';
-import { DEFAULT_LOCK_WAIT } from './apply.js';
 import { CliFailure, loadConfiguration } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -30,7 +29,7 @@ export async function runResume(options: ResumeOptions, io: CliIo): Promise<Exit
   const deps = liveDeps(policySet?.supervisors ?? [], io.env, log);
   let result;
   try {
-    result = await resumeAllPaused(diskStore(dir, options.wait ?? DEFAULT_LOCK_WAIT), deps, 'procguard resume --all');
+    result = await resumeAllPaused(diskStore(dir, options.wait ?? DEFAULTS.lockWait), deps, 'procguard resume --all');
   } catch (error) {
     if (error instanceof CycleAborted) throw new CliFailure(error.message.replace(/nothing was done$/, 'nothing was resumed'), ExitCode.FAILED);
     throw error;

@@ -11,6 +11,8 @@ import { ProcfsCollector } from './procfs/procfs.js';
 import { PsCollector } from './ps/ps.js';
 import { connect, readPrograms, supervisorsToAsk, type SupervisedProgram } from './supervisor/supervisor.js';
 import type { ProcessFields, ProcessTableCollector } from './types.js';
+import { indexSnapshot } from '../engine/host.js';
+import { matchProcesses } from '../engine/match.js';
 
 export interface CollectOptions {
   env: NodeJS.ProcessEnv;
@@ -37,7 +39,7 @@ function defaultLoadavgPath(env: NodeJS.ProcessEnv): string | null {
   return process.platform === 'linux' ? '/proc/loadavg' : null;
 }
 
-/** Read cmdline, oom_score_adj and users only when a policy needs them. */
+/** Read cmdline, oom_score_adj and users only when a policy needs them: everything in one pass, for a collector without a second. */
 export function fieldsFor(policySet: PolicySet): ProcessFields {
   const matchers = policySet.policies.flatMap((p) => withExcludes(p.match));
   return {
@@ -48,17 +50,75 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
   };
 }
 
+/**
+ * The first of two passes: command lines for every process only when a policy matches on the
+ * command line alone; otherwise the second pass reads them for the processes its other keys
+ * select, and oom_score_adj for the processes an oom policy matches.
+ */
+export function firstPassFields(policySet: PolicySet): ProcessFields {
+  const all = fieldsFor(policySet);
+  return { ...all, cmdline: policySet.policies.some((p) => needsCommandLine(p.match) && narrowing(p.match) === undefined), oomScoreAdj: false };
+}
+
 function withExcludes(matcher: Matcher): Matcher[] {
   return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
+}
+
+function needsCommandLine(matcher: Matcher): boolean {
+  return withExcludes(matcher).some((m) => m.cmdline !== undefined);
+}
+
+const narrowings = new WeakMap<Matcher, Matcher | null>();
+
+/**
+ * A matcher without its command line and exclusions: every process the full matcher can
+ * select passes it, so only those need their command line read. undefined when nothing is left.
+ */
+function narrowing(matcher: Matcher): Matcher | undefined {
+  let narrowed = narrowings.get(matcher);
+  if (narrowed === undefined) {
+    const { cmdline: _cmdline, exclude: _exclude, ...rest } = matcher;
+    narrowed = Object.keys(rest).length > 0 ? rest : null;
+    narrowings.set(matcher, narrowed);
+  }
+  return narrowed ?? undefined;
+}
+
+/** The second pass: command lines where a policy's other keys leave a process in question, then oom_score_adj where an oom policy matches. */
+function completeForPolicies(policySet: PolicySet, snapshot: Snapshot, table: ProcessTableCollector & Required<Pick<ProcessTableCollector, 'complete'>>): void {
+  const host = indexSnapshot(snapshot);
+  const needCmdline = new Set<ProcessEntry>();
+  for (const policy of policySet.policies) {
+    const narrowed = needsCommandLine(policy.match) ? narrowing(policy.match) : undefined;
+    if (narrowed) for (const process of matchProcesses(narrowed, host)) if (process.cmdline === undefined) needCmdline.add(process);
+  }
+  if (needCmdline.size > 0) table.complete([...needCmdline], { cmdline: true });
+  const needOom = new Set<ProcessEntry>();
+  for (const policy of policySet.policies) {
+    if (policy.kind === 'oom') for (const process of matchProcesses(policy.match, host)) needOom.add(process);
+  }
+  if (needOom.size > 0) table.complete([...needOom], { oomScoreAdj: true });
 }
 
 export async function collectSnapshot(policySet: PolicySet, options: CollectOptions): Promise<Snapshot> {
   const errors: CollectorError[] = [];
   const table = options.processTable ?? defaultProcessTable();
   const loadPath = options.loadavgPath === undefined ? defaultLoadavgPath(options.env) : options.loadavgPath;
+  const twoPass = options.fields === undefined && table.complete !== undefined;
 
+  // The supervisors are asked first: they answer while the process table is read.
+  const supervisedReplies = Promise.all(
+    supervisorsToAsk(policySet.supervisors, options.env).map(async (config) => {
+      try {
+        return await readPrograms(await connect(config, options.env));
+      } catch (error) {
+        errors.push({ source: `supervisor:${config.name}`, message: messageOf(error) });
+        return [] as SupervisedProgram[];
+      }
+    }),
+  );
   const [processes, load, supervised, pidfiles] = await Promise.all([
-    table.collect(options.fields ?? fieldsFor(policySet)).catch((error: unknown) => {
+    table.collect(options.fields ?? (twoPass ? firstPassFields(policySet) : fieldsFor(policySet))).catch((error: unknown) => {
       errors.push({ source: table.name, message: messageOf(error) });
       return [] as ProcessEntry[];
     }),
@@ -66,16 +126,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
       errors.push({ source: 'loadavg', message: messageOf(error) });
       return undefined;
     }),
-    Promise.all(
-      supervisorsToAsk(policySet.supervisors, options.env).map(async (config) => {
-        try {
-          return await readPrograms(await connect(config, options.env));
-        } catch (error) {
-          errors.push({ source: `supervisor:${config.name}`, message: messageOf(error) });
-          return [] as SupervisedProgram[];
-        }
-      }),
-    ),
+    supervisedReplies,
     readPidfiles(policySet, errors),
   ]);
 
@@ -89,6 +140,13 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
     processes: joinSupervised(processes, supervised.flat()),
   };
+  if (twoPass && processes.length > 0) {
+    try {
+      completeForPolicies(policySet, snapshot, table as Parameters<typeof completeForPolicies>[2]);
+    } catch (error) {
+      errors.push({ source: table.name, message: messageOf(error) });
+    }
+  }
   if (errors.length > 0) snapshot.errors = errors.sort((a, b) => a.source.localeCompare(b.source));
   return snapshot;
 }

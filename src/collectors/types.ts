@@ -16,10 +16,21 @@ export interface ProcessFields {
 
 export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true };
 
+/** What a second pass can read for the processes that need it. */
+export interface LaterFields {
+  cmdline?: boolean;
+  oomScoreAdj?: boolean;
+}
+
 export interface ProcessTableCollector {
   /** procfs or ps: the source named in a collector error. */
   readonly name: string;
   collect(fields: ProcessFields): Promise<ProcessEntry[]>;
+  /**
+   * Reads `fields` for these processes only, once the policies have narrowed down which need
+   * them. A collector without it reads everything the policies may need in `collect`.
+   */
+  complete?(processes: readonly ProcessEntry[], fields: LaterFields): void;
 }
 
 /** uid → user name from a passwd file; an unreadable file gives an empty map (names are optional). */

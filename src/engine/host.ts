@@ -19,7 +19,23 @@ export interface HostIndex {
   children: Map<number, LiveProcess[]>;
   /** Never matched by any policy, with why. */
   untouchable: Map<number, string>;
+  /** Built on first use: the processes by the keys a matcher can look up instead of scanning. */
+  lookup?: ProcessLookup;
 }
+
+/** Running processes by namespec, program name, group and process name; each list in snapshot order. */
+export interface ProcessLookup {
+  byNamespec: Map<string, LiveProcess[]>;
+  byProgram: Map<string, LiveProcess[]>;
+  byGroup: Map<string, LiveProcess[]>;
+  /** comm, and for a name the kernel cut short, also the base name of argv[0]. */
+  byName: Map<string, LiveProcess[]>;
+  /** Each process' place in the snapshot, to merge lists back into snapshot order. */
+  order: Map<LiveProcess, number>;
+}
+
+/** comm is cut at TASK_COMM_LEN - 1 characters. */
+export const COMM_LENGTH = 15;
 
 export function indexSnapshot(snapshot: Snapshot): HostIndex {
   const processes = snapshot.processes.filter(isLive);
@@ -48,6 +64,40 @@ export function indexSnapshot(snapshot: Snapshot): HostIndex {
     }
   }
   return { snapshot, processes, byPid, children, untouchable };
+}
+
+export function processLookup(host: HostIndex): ProcessLookup {
+  if (host.lookup) return host.lookup;
+  const lookup: ProcessLookup = { byNamespec: new Map(), byProgram: new Map(), byGroup: new Map(), byName: new Map(), order: new Map() };
+  host.processes.forEach((process, index) => {
+    lookup.order.set(process, index);
+    if (process.supervisor) {
+      add(lookup.byNamespec, `${process.supervisor.group}:${process.supervisor.name}`, process);
+      add(lookup.byProgram, process.supervisor.name, process);
+      add(lookup.byGroup, process.supervisor.group, process);
+    }
+    add(lookup.byName, process.name, process);
+    const base = argv0Base(process);
+    if (base !== undefined && base !== process.name) add(lookup.byName, base, process);
+  });
+  host.lookup = lookup;
+  return lookup;
+}
+
+function add(map: Map<string, LiveProcess[]>, key: string, process: LiveProcess): void {
+  const list = map.get(key);
+  if (list) list.push(process);
+  else map.set(key, [process]);
+}
+
+/**
+ * The base name of argv[0], consulted only when the kernel cut the process name at 15
+ * characters (pidof's fallback), so a name matches the same whatever else was collected.
+ */
+export function argv0Base(process: ProcessEntry): string | undefined {
+  if (process.name === undefined || process.name.length !== COMM_LENGTH || process.cmdline === undefined) return undefined;
+  const argv0 = process.cmdline.split(' ', 1)[0]!;
+  return argv0.slice(argv0.lastIndexOf('/') + 1) || undefined;
 }
 
 function isLive(process: ProcessEntry): process is LiveProcess {

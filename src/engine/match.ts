@@ -2,19 +2,31 @@
 // of its items, `exclude` subtracts. Matchers are compiled once per policy set.
 
 import type { Matcher, NamePattern } from '../policy/model.js';
-import type { HostIndex, LiveProcess } from './host.js';
+import { argv0Base, processLookup, type HostIndex, type LiveProcess, type ProcessLookup } from './host.js';
 
 type Test = (process: LiveProcess, host: HostIndex) => boolean;
 
-const compiled = new WeakMap<Matcher, Test>();
+/** The processes that can possibly match: looked up by a literal key, or all of them. */
+type Candidates = (host: HostIndex) => readonly LiveProcess[];
+
+interface CompiledMatcher {
+  test: Test;
+  candidates: Candidates;
+}
+
+const compiled = new WeakMap<Matcher, CompiledMatcher>();
 
 /** The running processes a matcher selects, in snapshot order, never an untouchable one. */
 export function matchProcesses(matcher: Matcher, host: HostIndex): LiveProcess[] {
-  const test = compileMatcher(matcher);
-  return host.processes.filter((process) => !host.untouchable.has(process.pid) && test(process, host));
+  const { test, candidates } = compile(matcher);
+  return candidates(host).filter((process) => !host.untouchable.has(process.pid) && test(process, host));
 }
 
 export function compileMatcher(matcher: Matcher): Test {
+  return compile(matcher).test;
+}
+
+function compile(matcher: Matcher): CompiledMatcher {
   const cached = compiled.get(matcher);
   if (cached) return cached;
   const tests: Test[] = [];
@@ -52,17 +64,49 @@ export function compileMatcher(matcher: Matcher): Test {
   }
   const exclude = matcher.exclude ? compileMatcher(matcher.exclude) : undefined;
   const test: Test = (process, host) => tests.every((t) => t(process, host)) && !(exclude && exclude(process, host));
-  compiled.set(matcher, test);
-  return test;
+  const result = { test, candidates: candidatesOf(matcher) };
+  compiled.set(matcher, result);
+  return result;
 }
 
 /**
- * pidof semantics: the name is the process name (comm, which the kernel cuts at 15
- * characters) or the base name of the command's first word.
+ * Where a matcher's literal keys let it look its processes up instead of testing every one:
+ * literal namespecs or program names, literal groups, exact process names. The first such key
+ * wins; the full test still runs on each candidate.
+ */
+function candidatesOf(matcher: Matcher): Candidates {
+  const lookups: ((lookup: ProcessLookup) => readonly LiveProcess[][])[] = [];
+  if (matcher.program?.every(isLiteralGlob)) {
+    const programs = matcher.program;
+    lookups.push((lookup) => programs.map((p) => (p.includes(':') ? lookup.byNamespec.get(p) : lookup.byProgram.get(p)) ?? []));
+  } else if (matcher.group?.every(isLiteralGlob)) {
+    const groups = matcher.group;
+    lookups.push((lookup) => groups.map((g) => lookup.byGroup.get(g) ?? []));
+  } else if (matcher.name?.every((pattern) => 'exact' in pattern)) {
+    const names = matcher.name.map((pattern) => (pattern as { exact: string }).exact);
+    lookups.push((lookup) => names.map((n) => lookup.byName.get(n) ?? []));
+  }
+  const [find] = lookups;
+  if (!find) return (host) => host.processes;
+  return (host) => {
+    const lookup = processLookup(host);
+    const lists = find(lookup).filter((list) => list.length > 0);
+    if (lists.length <= 1) return lists[0] ?? [];
+    const merged = [...new Set(lists.flat())];
+    return merged.sort((a, b) => lookup.order.get(a)! - lookup.order.get(b)!);
+  };
+}
+
+function isLiteralGlob(glob: string): boolean {
+  return !/[*?[]/.test(glob);
+}
+
+/**
+ * pidof semantics: the process name (comm); for a name the kernel cut at 15 characters, also
+ * the base name of the command's first word.
  */
 function nameMatches(pattern: NamePattern, process: LiveProcess): boolean {
-  const argv0 = process.cmdline?.split(' ', 1)[0];
-  const base = argv0 ? argv0.slice(argv0.lastIndexOf('/') + 1) : undefined;
+  const base = argv0Base(process);
   if ('exact' in pattern) return process.name === pattern.exact || base === pattern.exact;
   return pattern.regex.test(process.name) || (base !== undefined && base !== process.name && pattern.regex.test(base));
 }

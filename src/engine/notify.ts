@@ -2,7 +2,8 @@
 // of TEMPLATE_FIELDS (src/policy/templates.ts), plain text, header fields on one line.
 // A memory restart's default subject and body are memmon's, word for word.
 
-import Handlebars from 'handlebars';
+import type HandlebarsModule from 'handlebars';
+import { handlebars as loadHandlebars } from '../policy/handlebars.js';
 import type { NotifierConfig } from '../policy/model.js';
 import type { Target } from './types.js';
 
@@ -30,15 +31,21 @@ export interface RenderedMessage {
   body: string;
 }
 
-const handlebars = Handlebars.create();
-// `log` would write to stdout, which belongs to the supervisord event-listener protocol.
-handlebars.registerHelper('log', () => '');
+let environment: typeof HandlebarsModule | undefined;
 const cache = new Map<string, HandlebarsTemplateDelegate>();
+
+function templateEnvironment(): typeof HandlebarsModule {
+  if (environment) return environment;
+  environment = loadHandlebars().create();
+  // `log` would write to stdout, which belongs to the supervisord event-listener protocol.
+  environment.registerHelper('log', () => '');
+  return environment;
+}
 
 function render(source: string, event: NotificationEvent): string {
   let template = cache.get(source);
   if (!template) {
-    template = handlebars.compile(source, { noEscape: true });
+    template = templateEnvironment().compile(source, { noEscape: true });
     cache.set(source, template);
   }
   return template(event);

@@ -8,11 +8,11 @@ import { describeTarget } from '../engine/host.js';
 import type { Plan } from '../engine/types.js';
 import { printable } from '../policy/diagnostics.js';
 import { plural } from '../cli/text.js';
-import { DEFAULT_LOCK_WAIT } from '../cli/apply.js';
 import { CliFailure } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { CliIo } from '../cli/io.js';
 import { configPaths } from '../policy/load.js';
+import { DEFAULTS } from '../policy/model.js';
 import { loadConfig, policyChanges, type LoadedConfig } from './config.js';
 import { CycleAborted, describePaused, diskStore, resumeAllPaused, runCycle, type CycleResult, type StateStore } from './cycle.js';
 
@@ -139,7 +139,7 @@ export async function startService(cliPaths: readonly string[], io: CliIo, what:
   const { config, messages } = await loadConfig(paths);
   for (const message of messages) io.stderr(`${message}\n`);
   if (!config) throw new CliFailure(`the configuration is invalid; the ${what} did not start (see \`procguard validate\`)`, ExitCode.INVALID);
-  const store = diskStore(config.policySet.settings.stateDir, DEFAULT_LOCK_WAIT);
+  const store = diskStore(config.policySet.settings.stateDir, DEFAULTS.lockWait);
   const service = new Service({ env: io.env, log, config, store, reloadFrom: paths });
   if ((await service.resumePaused('start')) === 'unusable') {
     log(`the state directory cannot be used; the ${what} did not start`);

@@ -15,6 +15,8 @@ export const DEFAULTS = {
   action: 'restart',
   grace: 10,
   average: '1m',
+  /** Seconds an apply, resume or daemon cycle waits for another's state lock. */
+  lockWait: 30,
 } as const;
 
 export interface SourceRef extends Position {

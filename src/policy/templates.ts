@@ -1,7 +1,7 @@
 // Mail subjects and bodies are handlebars templates. They are checked when the policy
 // files are validated, against the allow-list below, which is also their documentation.
 
-import Handlebars from 'handlebars';
+import { handlebars } from './handlebars.js';
 
 /** Every field a notification template may use, with what it holds. */
 export const TEMPLATE_FIELDS: Readonly<Record<string, string>> = {
@@ -41,7 +41,7 @@ export interface TemplateProblem {
 export function checkTemplate(source: string): TemplateProblem[] {
   let program: hbs.AST.Program;
   try {
-    program = Handlebars.parse(source);
+    program = handlebars().parse(source);
   } catch (error) {
     return [parseProblem(error)];
   }

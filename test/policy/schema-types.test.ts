@@ -1,5 +1,6 @@
-// The TypeScript types of the file formats are generated from their schemas; this fails when
-// someone changes one without the other (fix: npm run gen:types).
+// The TypeScript types and the compiled validators of the file formats are generated from
+// their schemas; this fails when someone changes one without the other (fix: npm run gen:types,
+// npm run gen:validators).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { policySchema } from '../../src/policy/schema.js';
@@ -17,7 +18,20 @@ const { TARGETS, generateTypes } = (await import('../../scripts/generate-types.m
   generateTypes: (target: TypeTarget) => Promise<string>;
 };
 
+// @ts-expect-error: a plain ESM script without type declarations
+const { VALIDATOR_TARGETS, generateValidators } = (await import('../../scripts/generate-validators.mjs')) as {
+  VALIDATOR_TARGETS: { output: string; outputUrl: URL }[];
+  generateValidators: (target: { output: string; outputUrl: URL }) => Promise<string>;
+};
+
 describe('schema and types', () => {
+  for (const target of VALIDATOR_TARGETS) {
+    it(`${target.output} is compiled from the current schemas`, async () => {
+      const committed = await readFile(target.outputUrl, 'utf8');
+      assert.equal(committed, await generateValidators(target), 'run `npm run gen:validators` and commit the result');
+    });
+  }
+
   for (const target of TARGETS) {
     it(`${target.output} is generated from schemas/${target.schema}`, async function () {
       this.timeout(60000);

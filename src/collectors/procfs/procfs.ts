@@ -2,9 +2,10 @@
 // oom_score_adj only when a policy needs them. A process that exits mid-read is skipped.
 // `root` points it at a generated tree for tests and benchmarks.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { COMM_LENGTH } from '../../engine/host.js';
 import type { ProcessEntry } from '../../engine/types.js';
-import { readUsers, type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { readUsers, type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
 
 export interface ProcfsOptions {
   /** Default /proc. */
@@ -17,10 +18,15 @@ export interface ProcfsOptions {
   pageSize?: number;
 }
 
+/** Processes read between two turns of the event loop. */
+const YIELD_EVERY = 256;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** PF_KTHREAD in stat's flags. */
 const KERNEL_THREAD_FLAG = 0x00200000;
-/** comm is cut at TASK_COMM_LEN - 1 characters. */
-const COMM_LENGTH = 15;
 
 export class ProcfsCollector implements ProcessTableCollector {
   readonly name = 'procfs';
@@ -40,11 +46,17 @@ export class ProcfsCollector implements ProcessTableCollector {
     const bootTime = readBootTime(this.root);
     const users = fields.user ? readUsers(this.passwdPath) : undefined;
     const processes: ProcessEntry[] = [];
+    let sinceYield = 0;
     for (const entry of readdirSync(this.root)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a pid directory
       const process = this.readProcess(entry, bootTime, fields, users);
       if (process) processes.push(process);
+      // Let the supervisors' requests go out and their replies in, and a status page answer.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
     return processes;
   }
@@ -79,13 +91,29 @@ export class ProcfsCollector implements ProcessTableCollector {
         if (user !== undefined) process.user = user;
       }
     }
-    if (fields.oomScoreAdj) {
-      const text = readIfAlive(`${dir}/oom_score_adj`);
-      if (text === GONE) return undefined;
-      const value = text === undefined ? NaN : Number.parseInt(text, 10);
-      if (Number.isInteger(value)) process.oom_score_adj = value;
-    }
+    if (fields.oomScoreAdj && this.readOomScoreAdj(process) === GONE) return undefined;
     return process;
+  }
+
+  /** The second pass: what only some processes need. A process that has exited since keeps what it had. */
+  complete(processes: readonly ProcessEntry[], fields: LaterFields): void {
+    for (const process of processes) {
+      const dir = `${this.root}/${process.pid}`;
+      if (fields.cmdline && process.cmdline === undefined) {
+        const cmdline = readIfAlive(`${dir}/cmdline`);
+        if (cmdline === GONE) continue;
+        if (cmdline !== undefined) process.cmdline = cmdlineText(cmdline);
+      }
+      if (fields.oomScoreAdj && process.oom_score_adj === undefined) this.readOomScoreAdj(process);
+    }
+  }
+
+  private readOomScoreAdj(process: ProcessEntry): typeof GONE | undefined {
+    const text = readIfAlive(`${this.root}/${process.pid}/oom_score_adj`);
+    if (text === GONE) return GONE;
+    const value = text === undefined ? NaN : Number.parseInt(text, 10);
+    if (Number.isInteger(value)) process.oom_score_adj = value;
+    return undefined;
   }
 }
 
@@ -99,17 +127,29 @@ export interface ProcStat {
   rssPages: number;
 }
 
-/** /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses. */
+/**
+ * /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses.
+ * Read once per process per cycle, so it picks out its four numbers without splitting the line.
+ */
 export function parseProcStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  if (open < 1 || close < open) return undefined;
-  const rest = text.slice(close + 2).split(' ');
+  if (open < 1 || close < open || text.charCodeAt(close + 1) !== 32) return undefined;
   const pid = Number(text.slice(0, open - 1));
-  const numbers = [rest[1], rest[6], rest[19], rest[21]].map(Number);
-  if (!Number.isInteger(pid) || rest.length < 22 || numbers.some((n) => !Number.isFinite(n))) return undefined;
-  const [ppid = 0, flags = 0, startTicks = 0, rssPages = 0] = numbers;
-  return { pid, name: text.slice(open + 1, close), state: rest[0] ?? '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
+  // The fields after ") ", counted from the state at 0: ppid is 1, flags 6, starttime 19, rss 21.
+  const values: string[] = [];
+  for (let at = close + 2, field = 0; field <= 21; field += 1) {
+    let end = text.indexOf(' ', at);
+    if (end === -1) {
+      if (field < 21) return undefined;
+      end = text.length;
+    }
+    if (field === 0 || field === 1 || field === 6 || field === 19 || field === 21) values.push(text.slice(at, end));
+    at = end + 1;
+  }
+  const [state = '?', ppid, flags, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number];
+  if (!Number.isInteger(pid) || ![ppid, flags, startTicks, rssPages].every(Number.isFinite)) return undefined;
+  return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
 }
 
 function cmdlineText(raw: string): string {
@@ -124,10 +164,34 @@ function effectiveUid(status: string): number | undefined {
 /** A process that exited while it was being read. */
 const GONE = Symbol('gone');
 
+/** One buffer for every read: procfs files are small, and their reported size is 0. */
+let buffer = Buffer.allocUnsafe(16 * 1024);
+
+/** A whole procfs file by open, read, close: no fstat, no buffer per file. */
+function readProcFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, length);
+        buffer = bigger;
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The file's text; GONE when the process has exited (ENOENT, ESRCH); undefined when it hides the file. */
 function readIfAlive(path: string): string | typeof GONE | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readProcFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') return GONE;

@@ -3,10 +3,19 @@
 // bounded reply and errors that say what happened (401, ENOENT, faults by name).
 
 import http from 'node:http';
-import { Readable } from 'node:stream';
-import Deserializer from 'xmlrpc/lib/deserializer.js';
-import serializer from 'xmlrpc/lib/serializer.js';
+import { createRequire } from 'node:module';
+import type serializer from 'xmlrpc/lib/serializer.js';
+import { decodeMethodResponse, type XmlRpcResponse } from './xmlrpc-response.js';
 import type { SupervisorEndpoint } from '../../policy/model.js';
+
+const require = createRequire(import.meta.url);
+let loadedSerializer: typeof serializer | undefined;
+
+/** xmlrpc's serializer, loaded on the first call: a host without supervisord never pays for it. */
+function requestSerializer(): typeof serializer {
+  loadedSerializer ??= require('xmlrpc/lib/serializer.js') as typeof serializer;
+  return loadedSerializer;
+}
 
 /** supervisord's fault codes (supervisor/xmlrpc.py). */
 export const FAULT_NAMES: Readonly<Record<number, string>> = {
@@ -66,7 +75,7 @@ export class SupervisorClient {
   call(method: string, params: unknown[] = [], options: { timeout?: number } = {}): Promise<unknown> {
     const { name, url, endpoint, username, password } = this.options;
     const timeout = options.timeout ?? this.options.timeout;
-    const body = serializer.serializeMethodCall(method, params);
+    const body = requestSerializer().serializeMethodCall(method, params);
     const where = `supervisor "${name}" at ${url}`;
     const target: http.RequestOptions =
       endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url);
@@ -109,19 +118,23 @@ export class SupervisorClient {
           response.on('error', (error) => fail(new SupervisorError(`${where}: ${error.message}`, 'unreachable')));
           response.on('end', () => {
             if (settled) return;
-            new Deserializer().deserializeMethodResponse(Readable.from([Buffer.concat(chunks)]), (error, result) => {
-              if (settled) return;
-              if (error && typeof error.faultCode === 'number') {
-                const faultName = FAULT_NAMES[error.faultCode] ?? `fault ${error.faultCode}`;
-                const detail = String(error.faultString ?? '').replace(new RegExp(`^${faultName}:?\\s*`), '');
-                fail(new SupervisorError(`supervisor "${name}": ${method} failed: ${faultName}${detail ? `: ${detail}` : ''}`, 'fault', faultName));
-              } else if (error) {
-                fail(new SupervisorError(`${where} sent a reply that is not XML-RPC (${firstLine(error.message)}); is the URL right?`, 'protocol'));
-              } else {
-                settled = true;
-                resolve(result);
-              }
-            });
+            let reply: XmlRpcResponse;
+            try {
+              reply = decodeMethodResponse(Buffer.concat(chunks).toString('utf8'));
+            } catch (error) {
+              const message = error instanceof Error ? error.message : String(error);
+              fail(new SupervisorError(`${where} sent a reply that is not XML-RPC (${firstLine(message)}); is the URL right?`, 'protocol'));
+              return;
+            }
+            if ('fault' in reply) {
+              const { faultCode, faultString } = reply.fault;
+              const faultName = FAULT_NAMES[faultCode] ?? `fault ${faultCode}`;
+              const detail = faultString.replace(new RegExp(`^${faultName}:?\\s*`), '');
+              fail(new SupervisorError(`supervisor "${name}": ${method} failed: ${faultName}${detail ? `: ${detail}` : ''}`, 'fault', faultName));
+              return;
+            }
+            settled = true;
+            resolve(reply.value);
           });
         },
       );

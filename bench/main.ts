@@ -1,0 +1,294 @@
+// `npm run bench`: what one procguard cycle costs, beside what it replaces, in one table.
+// Generated procfs trees give the scaling (processes × policies); the live host, raised to
+// 1,000 processes under a real supervisord with 100 programs, gives the comparisons with
+// ps, a bare /proc/*/stat loop, memmon's way and monit; then cold starts and a daemon run.
+// Figures are medians. PROCGUARD_BENCH_QUICK=1 runs fewer repetitions.
+
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, release, totalmem } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { collectSnapshot, joinSupervised } from '../src/collectors/collect.js';
+import { ProcfsCollector } from '../src/collectors/procfs/procfs.js';
+import { evaluate } from '../src/engine/evaluate.js';
+import { emptyState, type EngineState, type Snapshot } from '../src/engine/types.js';
+import { parseMemmonArgs } from '../src/import/memmon-options.js';
+import { loadConfig } from '../src/modes/config.js';
+import { memmonPolicySet } from '../src/modes/memmon.js';
+import type { PolicySet } from '../src/policy/model.js';
+import { PASSWORD, USERNAME, startSupervisord, type Supervisord } from '../test/helpers/supervisord.js';
+import { generateHost, generatePolicies, writeHost, writePolicies, type GeneratedHost } from './fixtures.js';
+import { cpuMsOf, median, medianMs, MIB } from './measure.js';
+
+const QUICK = process.env.PROCGUARD_BENCH_QUICK === '1';
+const RUNS = QUICK ? 5 : 15;
+const PROCESS_COUNTS = [100, 1000, 10000];
+const POLICY_COUNTS = [10, 100, 1000];
+const LIVE_PROCESSES = 1000;
+const PROGRAMS = 100;
+const DAEMON_TICKS = QUICK ? 200 : 1000;
+const DAEMON_INTERVAL_MS = 20;
+const MONIT_SECONDS = QUICK ? 6 : 15;
+const BIN = new URL('../bin/procguard.js', import.meta.url).pathname;
+/** Generated trees' clock: three hours after their boot, so nothing is over its runtime. */
+const NOW = 1795000000 + 3 * 3600;
+
+const rows: string[][] = [];
+const verdicts: string[] = [];
+const line = (...cells: (string | number)[]): void => void rows.push(cells.map(String));
+const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+const ratio = (value: number): string => `${value < 10 ? value.toFixed(2) : value.toFixed(0)}×`;
+function target(what: string, ok: boolean, detail: string): void {
+  verdicts.push(`${ok ? 'met   ' : 'MISSED'}  ${what}: ${detail}`);
+}
+
+/** Every pid directory's stat read with readFileSync: the floor for a Node process. */
+function bareStatLoop(root = '/proc'): number {
+  let bytes = 0;
+  for (const entry of readdirSync(root)) {
+    const first = entry.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    try {
+      bytes += readFileSync(`${root}/${entry}/stat`, 'utf8').length;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return bytes;
+}
+
+/** collect + evaluate with the state carried over, as the daemon runs them. */
+function cycleRunner(policySet: PolicySet, options: { root?: string; programs?: GeneratedHost['programs']; env?: NodeJS.ProcessEnv; now?: () => number }) {
+  const table = new ProcfsCollector(options.root ? { root: options.root } : {});
+  let state: EngineState = emptyState();
+  let last: Snapshot | undefined;
+  return async (): Promise<Snapshot> => {
+    const snapshot = await collectSnapshot(policySet, {
+      env: options.env ?? {},
+      processTable: table,
+      ...(options.root ? { loadavgPath: `${options.root}/loadavg`, now: options.now ?? (() => NOW) } : {}),
+      self: process.pid,
+    });
+    if (options.programs) snapshot.processes = joinSupervised(snapshot.processes, options.programs);
+    const result = evaluate(policySet, snapshot, state, snapshot.time);
+    state = result.state;
+    last = snapshot;
+    return last;
+  };
+}
+
+async function policySetOf(dir: string): Promise<PolicySet> {
+  const { config, messages } = await loadConfig([dir]);
+  if (!config) throw new Error(`the generated policies do not load: ${messages.join('; ')}`);
+  return config.policySet;
+}
+
+function liveProcessCount(): number {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).length;
+}
+
+async function generatedTrees(base: string): Promise<Map<string, number>> {
+  const figures = new Map<string, number>();
+  line('Cycle (collect + evaluate) on a generated procfs tree, ms', '', '', '', '', '');
+  line('processes', 'bare stat loop', '10 policies', '100 policies', '1,000 policies', '100 policies ÷ bare');
+  for (const count of PROCESS_COUNTS) {
+    const host = generateHost(count);
+    const root = await writeHost(host, join(base, `host-${count}`));
+    const bare = await medianMs(() => bareStatLoop(root), { runs: RUNS });
+    const cells: string[] = [];
+    for (const policies of POLICY_COUNTS) {
+      const policySet = await policySetOf(await writePolicies(join(base, `policies-${count}-${policies}`), generatePolicies(policies, count)));
+      const cycle = await medianMs(cycleRunner(policySet, { root, programs: host.programs }), { runs: count >= 10000 ? Math.max(5, RUNS / 3) : RUNS });
+      figures.set(`${count}/${policies}`, cycle);
+      cells.push(ms(cycle));
+    }
+    figures.set(`${count}/bare`, bare);
+    line(count.toLocaleString('en'), ms(bare), ...cells, ratio(figures.get(`${count}/100`)! / bare));
+  }
+  for (const policies of POLICY_COUNTS) {
+    const growth = figures.get(`10000/${policies}`)! / figures.get(`1000/${policies}`)!;
+    line(`10,000 ÷ 1,000 at ${policies} policies`, ratio(growth), '', '', '', '');
+    target(`10,000 processes cost ≤ 10× 1,000 (${policies} policies)`, growth <= 10, ratio(growth));
+  }
+  const generatedRatio = figures.get('1000/100')! / figures.get('1000/bare')!;
+  target('generated 1,000 processes × 100 policies ≤ 1.5× the bare stat loop', generatedRatio <= 1.5, ratio(generatedRatio));
+  return figures;
+}
+
+/** Sleeping processes until the host has `total`; killed at the end. */
+function fillHost(total: number): ChildProcess[] {
+  const fillers: ChildProcess[] = [];
+  for (let i = liveProcessCount(); i < total; i += 1) {
+    fillers.push(spawn('sleep', [String(100000 + i)], { stdio: 'ignore' }));
+  }
+  return fillers;
+}
+
+function programsConf(): string {
+  const groups: string[] = [];
+  for (let g = 0; g < PROGRAMS / 10; g += 1) {
+    const names = Array.from({ length: 10 }, (_, p) => `g${g}_p${p}`);
+    groups.push(`[group:g${g}]\nprograms=${names.join(',')}\n`);
+    for (const name of names) groups.push(`[program:${name}]\ncommand=sleep ${700000 + g * 10 + Number(name.split('_p')[1])}\nstartsecs=0\nautorestart=false\n`);
+  }
+  return groups.join('\n');
+}
+
+/** memmon's tick: getAllProcessInfo, then one `ps -orss= -p PID` per running program. */
+async function memmonTick(sv: Supervisord): Promise<void> {
+  const infos = (await sv.client.call('supervisor.getAllProcessInfo')) as { pid: number }[];
+  for (const info of infos) if (info.pid > 0) execFileSync('ps', ['-orss=', '-p', String(info.pid)]);
+}
+
+async function monitCpuPerCycle(base: string): Promise<number | undefined> {
+  if (spawnSync('sh', ['-c', 'command -v monit']).status !== 0) return undefined;
+  const rc = join(base, 'monitrc');
+  const checks = Array.from({ length: PROGRAMS }, (_, i) => `check process p${i} matching "^sleep ${700000 + i}$"\n  if totalmem > 200 MB for 2 cycles then alert\n`);
+  await writeFile(rc, `set daemon 1\nset log ${join(base, 'monit.log')}\nset idfile ${join(base, 'monit.id')}\nset statefile ${join(base, 'monit.state')}\nset pidfile ${join(base, 'monit.pid')}\n${checks.join('')}`, { mode: 0o600 });
+  const monit = spawn('monit', ['-c', rc, '-I'], { stdio: 'ignore' });
+  try {
+    await sleepMs(3000);
+    const before = cpuMsOf(monit.pid!);
+    const started = performance.now();
+    await sleepMs(MONIT_SECONDS * 1000);
+    const cpu = cpuMsOf(monit.pid!) - before;
+    return cpu / ((performance.now() - started) / 1000);
+  } finally {
+    monit.kill('SIGTERM');
+  }
+}
+
+interface DaemonFigures {
+  rss: Map<number, number>;
+  cpuPerTick: number;
+}
+
+async function daemonRun(configDir: string, env: NodeJS.ProcessEnv): Promise<DaemonFigures> {
+  const child = spawnSync(process.execPath, [new URL('./daemon-child.mjs', import.meta.url).pathname, configDir, String(DAEMON_TICKS), String(DAEMON_INTERVAL_MS)], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new Error(`the daemon run failed (exit ${child.status}): ${child.stderr}`);
+  const points = child.stdout.trim().split('\n').map((text) => JSON.parse(text) as { cycles: number; rss: number; cpuMs: number });
+  const first = points.find((p) => p.cycles === 100) ?? points[0]!;
+  const last = points.at(-1)!;
+  return { rss: new Map(points.map((p) => [p.cycles, p.rss])), cpuPerTick: (last.cpuMs - first.cpuMs) / (last.cycles - first.cycles) };
+}
+
+function coldStart(args: string[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < (QUICK ? 5 : 11); i += 1) {
+    const started = performance.now();
+    const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+    times.push(performance.now() - started);
+    if (run.status === null || run.status > 1) throw new Error(`procguard ${args.join(' ')} failed (exit ${run.status}): ${run.stderr}`);
+  }
+  return median(times);
+}
+
+function sleepMs(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`;
+}
+
+function printTable(): void {
+  const isHeading = (row: string[]): boolean => row.slice(1).every((cell) => cell === '');
+  const widths = rows[1]!.map((_, column) => Math.max(...rows.filter((r) => !isHeading(r)).map((r) => (r[column] ?? '').length)));
+  for (const row of rows) {
+    if (isHeading(row)) {
+      process.stdout.write(`\n${row[0]}\n`);
+      continue;
+    }
+    process.stdout.write(`${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join('  ')}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const base = await mkdtemp(join(tmpdir(), 'procguard-bench-'));
+  process.stderr.write(`bench: working in ${base}\n`);
+  const fillers: ChildProcess[] = [];
+  let sv: Supervisord | undefined;
+  try {
+    const generated = await generatedTrees(base);
+
+    process.stderr.write('bench: starting supervisord with 100 programs and filling the host to 1,000 processes\n');
+    sv = await startSupervisord(programsConf());
+    fillers.push(...fillHost(LIVE_PROCESSES));
+    await sleepMs(1000);
+    const liveCount = liveProcessCount();
+    const env = { SUPERVISOR_SERVER_URL: sv.unixUrl, SUPERVISOR_USERNAME: USERNAME, SUPERVISOR_PASSWORD: PASSWORD };
+    const liveDir = join(base, 'live-policies');
+    await writePolicies(liveDir, generatePolicies(100, LIVE_PROCESSES));
+    await writeFile(
+      join(liveDir, 'supervisors.yaml'),
+      `supervisors:\n  default: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }\n`,
+    );
+    const livePolicies = await policySetOf(liveDir);
+    const liveEnv = { SV_PASSWORD: PASSWORD };
+    const cycle = await medianMs(cycleRunner(livePolicies, { env: liveEnv }), { runs: RUNS });
+    const supervised = (await cycleRunner(livePolicies, { env: liveEnv })()).processes.filter((p) => p.supervisor && p.pid > 0).length;
+    const bare = await medianMs(() => bareStatLoop(), { runs: RUNS });
+    const ps = await medianMs(() => execFileSync('ps', ['-eo', 'pid,ppid,rss,etimes,comm'], { maxBuffer: 16 << 20 }), { runs: RUNS });
+    const memmonOptions = parseMemmonArgs(['-a', '200MB']);
+    const memmonSet = memmonPolicySet(memmonOptions, ['-a', '200MB']);
+    if (!('policySet' in memmonSet)) throw new Error(memmonSet.errors.join('; '));
+    const dropIn = await medianMs(cycleRunner(memmonSet.policySet, { env }), { runs: RUNS });
+    const memmon = await medianMs(() => memmonTick(sv!), { runs: QUICK ? 3 : 5, warmup: 1 });
+
+    line(`Live host: ${liveCount.toLocaleString('en')} processes, ${supervised} programs under supervisord (unix socket), 100 policies, ms`, '', '', '', '', '');
+    line('', 'ms', 'procguard ÷ it', '', '', '');
+    line('procguard cycle (XML-RPC + /proc + evaluate)', ms(cycle), '1.00×', '', '', '');
+    line('ps -eo pid,ppid,rss,etimes,comm', ms(ps), ratio(cycle / ps), '', '', '');
+    line('bare /proc/*/stat loop', ms(bare), ratio(cycle / bare), '', '', '');
+    line('procguard memmon -a 200MB tick', ms(dropIn), '', '', '', '');
+    line("memmon's way (ps -orss= -p PID × 100)", ms(memmon), ratio(dropIn / memmon), '', '', '');
+    target('live cycle ≤ ½ ps -eo', cycle <= ps / 2, `${ms(cycle)} vs ${ms(ps)} ms (${ratio(cycle / ps)})`);
+    target('live cycle ≤ 1.5× the bare stat loop', cycle <= bare * 1.5, `${ms(cycle)} vs ${ms(bare)} ms (${ratio(cycle / bare)})`);
+    target("memmon drop-in tick ≥ 50× faster than memmon's way", memmon / dropIn >= 50, `${ratio(memmon / dropIn)} faster`);
+
+    process.stderr.write(`bench: ${DAEMON_TICKS} daemon ticks at ${DAEMON_INTERVAL_MS} ms\n`);
+    const daemon = await daemonRun(liveDir, { ...process.env, ...liveEnv });
+    const monit = await monitCpuPerCycle(base);
+    line('Daemon (procguard run, 100 policies, live host)', '', '', '', '', '');
+    line('CPU per tick, ms', ms(daemon.cpuPerTick), monit === undefined ? 'monit not installed' : `monit ${ms(monit)} (${ratio(daemon.cpuPerTick / monit)})`, '', '', '');
+    const rssAt = (ticks: number): string => `${((daemon.rss.get(ticks) ?? NaN) / MIB).toFixed(1)} MiB`;
+    line('RSS after 1 / 100 / last tick', rssAt(1), rssAt(100), rssAt(DAEMON_TICKS), '', '');
+    const growth = ((daemon.rss.get(DAEMON_TICKS) ?? 0) - (daemon.rss.get(100) ?? 0)) / MIB;
+    if (monit !== undefined) target('daemon CPU per cycle ≤ ½ monit', daemon.cpuPerTick <= monit / 2, `${ms(daemon.cpuPerTick)} vs ${ms(monit)} ms`);
+    const peak = Math.max(...daemon.rss.values()) / MIB;
+    target('daemon RSS ≤ 60 MB and flat', peak * MIB <= 60e6 && growth < 2, `peak ${peak.toFixed(1)} MiB, ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB from tick 100 to ${DAEMON_TICKS}`);
+
+    // Cold starts: a 100-policy set and a snapshot of the generated 1,000-process host.
+    const coldDir = join(base, 'policies-1000-100');
+    const snapshotFile = join(base, 'snapshot.json');
+    const host = generateHost(1000);
+    const snapshot = await cycleRunner(await policySetOf(coldDir), { root: join(base, 'host-1000'), programs: host.programs })();
+    await writeFile(snapshotFile, JSON.stringify(snapshot));
+    const validate = coldStart(['validate', '-c', coldDir]);
+    const check = coldStart(['check', '--snapshot', snapshotFile, '-c', coldDir]);
+    const node = coldStart(['--version']);
+    line('Cold start, whole process, ms', '', '', '', '', '');
+    line('procguard --version', ms(node), '', '', '', '');
+    line('procguard validate (100 policies)', ms(validate), '', '', '', '');
+    line('procguard check --snapshot (100 policies, 1,000 processes)', ms(check), '', '', '', '');
+    target('cold check --snapshot ≤ 250 ms', check <= 250, `${ms(check)} ms`);
+
+    process.stdout.write(`procguard benchmark — ${machine()}\n`);
+    printTable();
+    process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
+    void generated;
+  } finally {
+    for (const filler of fillers) filler.kill('SIGKILL');
+    await sv?.stop();
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+await main();

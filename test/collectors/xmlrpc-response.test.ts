@@ -1,0 +1,118 @@
+// The XML-RPC response decoder: whatever xmlrpc's own serializer writes decodes to the same
+// value (a property over arbitrary values), supervisord's layout and Python's escaping, faults,
+// and malformed replies refused with a message that says where.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import serializer from 'xmlrpc/lib/serializer.js';
+import { decodeMethodResponse, XmlRpcFormatError } from '../../src/collectors/supervisor/xmlrpc-response.js';
+
+/** Values XML-RPC can carry, as xmlrpc serializes them: integers as <int>, other numbers as <double>. */
+const xmlrpcValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string({ unit: 'binary' }).filter((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/.test(s)),
+    fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(fc.string({ minLength: 1 }).filter((k) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/.test(k) && k.trim() === k), tie('value'), { maxKeys: 5, noNullPrototype: true }),
+  ),
+})).value;
+
+const SUPERVISORD_REPLY = `<?xml version='1.0'?>
+<methodResponse>
+<params>
+<param>
+<value><array><data>
+<value><struct>
+<member>
+<name>name</name>
+<value><string>w1</string></value>
+</member>
+<member>
+<name>description</name>
+<value><string>pid 7, uptime 0:00:05 &lt;&amp;&gt; "quoted"</string></value>
+</member>
+<member>
+<name>pid</name>
+<value><int>7</int></value>
+</member>
+<member>
+<name>spawnerr</name>
+<value><string></string></value>
+</member>
+</struct></value>
+</data></array></value>
+</param>
+</params>
+</methodResponse>
+`;
+
+describe('XML-RPC response decoder', () => {
+  it('decodes to the value xmlrpc serialized, for any value', () => {
+    fc.assert(
+      fc.property(xmlrpcValue, (value) => {
+        assert.deepEqual(decodeMethodResponse(serializer.serializeMethodResponse(value)), { value });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("reads supervisord's layout: newlines between elements, Python's escapes, an empty string", () => {
+    assert.deepEqual(decodeMethodResponse(SUPERVISORD_REPLY), {
+      value: [{ name: 'w1', description: 'pid 7, uptime 0:00:05 <&> "quoted"', pid: 7, spawnerr: '' }],
+    });
+  });
+
+  it('reads a fault with its code and string', () => {
+    assert.deepEqual(decodeMethodResponse(serializer.serializeFault({ faultCode: 70, faultString: 'NOT_RUNNING: web:w1' })), {
+      fault: { faultCode: 70, faultString: 'NOT_RUNNING: web:w1' },
+    });
+  });
+
+  it('reads the other spellings: bare text, i4, i8, nil, base64, dateTime, CDATA, character references', () => {
+    const reply = (value: string) => `<methodResponse><params><param><value>${value}</value></param></params></methodResponse>`;
+    const cases: [string, unknown][] = [
+      [' spaced text ', ' spaced text '],
+      ['', ''],
+      ['<i4>-3</i4>', -3],
+      ['<i8>9007199254740991</i8>', 9007199254740991],
+      ['<nil/>', null],
+      ['<string/>', ''],
+      ['<base64>aGk=</base64>', Buffer.from('hi')],
+      ['<dateTime.iso8601>20261121T10:00:00</dateTime.iso8601>', '20261121T10:00:00'],
+      ['<string><![CDATA[<raw> & text]]></string>', '<raw> & text'],
+      ['<string>&#233;&#x1F600;</string>', 'é😀'],
+      ['<struct></struct>', {}],
+      ['<array><data></data></array>', []],
+    ];
+    for (const [xml, value] of cases) assert.deepEqual(decodeMethodResponse(reply(xml)), { value }, xml);
+  });
+
+  it('a member called __proto__ is an ordinary key', () => {
+    const decoded = decodeMethodResponse('<methodResponse><params><param><value><struct><member><name>__proto__</name><value><int>1</int></value></member></struct></value></param></params></methodResponse>') as { value: Record<string, unknown> };
+    assert.equal(Object.getPrototypeOf(decoded.value), Object.prototype);
+    assert.deepEqual(Object.keys(decoded.value), ['__proto__']);
+  });
+
+  const BROKEN: [string, string, RegExp][] = [
+    ['an HTML page', '<html><body>Not Found</body></html>', /<html> at offset 0 where <methodResponse> was expected/],
+    ['an empty body', '', /ends where <methodResponse> was expected/],
+    ['a cut-off reply', SUPERVISORD_REPLY.slice(0, 200), /ends where|a stray "<" at offset 199/],
+    ['an integer that is not', '<methodResponse><params><param><value><int>12a</int></value></param></params></methodResponse>', /<int> holds "12a", not an integer/],
+    ['a boolean that is not', '<methodResponse><params><param><value><boolean>yes</boolean></value></param></params></methodResponse>', /not 0 or 1/],
+    ['an unknown type', '<methodResponse><params><param><value><float>1</float></value></param></params></methodResponse>', /<float> at offset \d+ where a value type was expected/],
+    ['an unknown entity', '<methodResponse><params><param><value>&nbsp;</value></param></params></methodResponse>', /unknown entity &nbsp;/],
+    ['a bare ampersand', '<methodResponse><params><param><value>a & b</value></param></params></methodResponse>', /a bare "&"/],
+    ['a stray <', '<methodResponse><params><param><value>a < b</value></param></params></methodResponse>', /a stray "<"/],
+    ['trailing elements', '<methodResponse><params><param><value>x</value></param></params></methodResponse><extra/>', /<extra> .* where the end of the reply was expected/],
+    ['a fault without a code', '<methodResponse><fault><value><struct></struct></value></fault></methodResponse>', /a fault without an integer faultCode/],
+    ['values nested too deep', `<methodResponse><params><param>${'<value><array><data>'.repeat(70)}${'</data></array></value>'.repeat(70)}</param></params></methodResponse>`, /nested more than 64 deep/],
+  ];
+  for (const [what, xml, message] of BROKEN) {
+    it(`refuses ${what}, saying where`, () => {
+      assert.throws(() => decodeMethodResponse(xml), (error: unknown) => error instanceof XmlRpcFormatError && message.test(error.message));
+    });
+  }
+});
