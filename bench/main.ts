@@ -63,7 +63,6 @@ function bareStatLoop(root = '/proc'): number {
 function cycleRunner(policySet: PolicySet, options: { root?: string; programs?: GeneratedHost['programs']; env?: NodeJS.ProcessEnv; now?: () => number }) {
   const table = new ProcfsCollector(options.root ? { root: options.root } : {});
   let state: EngineState = emptyState();
-  let last: Snapshot | undefined;
   return async (): Promise<Snapshot> => {
     const snapshot = await collectSnapshot(policySet, {
       env: options.env ?? {},
@@ -74,8 +73,7 @@ function cycleRunner(policySet: PolicySet, options: { root?: string; programs?: 
     if (options.programs) snapshot.processes = joinSupervised(snapshot.processes, options.programs);
     const result = evaluate(policySet, snapshot, state, snapshot.time);
     state = result.state;
-    last = snapshot;
-    return last;
+    return snapshot;
   };
 }
 
@@ -89,7 +87,7 @@ function liveProcessCount(): number {
   return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).length;
 }
 
-async function generatedTrees(base: string): Promise<Map<string, number>> {
+async function generatedTrees(base: string): Promise<void> {
   const figures = new Map<string, number>();
   line('Cycle (collect + evaluate) on a generated procfs tree, ms', '', '', '', '', '');
   line('processes', 'bare stat loop', '10 policies', '100 policies', '1,000 policies', '100 policies ÷ bare');
@@ -114,7 +112,6 @@ async function generatedTrees(base: string): Promise<Map<string, number>> {
   }
   const generatedRatio = figures.get('1000/100')! / figures.get('1000/bare')!;
   target('generated 1,000 processes × 100 policies ≤ 1.5× the bare stat loop', generatedRatio <= 1.5, ratio(generatedRatio));
-  return figures;
 }
 
 /** Sleeping processes until the host has `total`; killed at the end. */
@@ -216,7 +213,7 @@ async function main(): Promise<void> {
   const fillers: ChildProcess[] = [];
   let sv: Supervisord | undefined;
   try {
-    const generated = await generatedTrees(base);
+    await generatedTrees(base);
 
     process.stderr.write('bench: starting supervisord with 100 programs and filling the host to 1,000 processes\n');
     sv = await startSupervisord(programsConf());
@@ -283,7 +280,6 @@ async function main(): Promise<void> {
     process.stdout.write(`procguard benchmark — ${machine()}\n`);
     printTable();
     process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
-    void generated;
   } finally {
     for (const filler of fillers) filler.kill('SIGKILL');
     await sv?.stop();

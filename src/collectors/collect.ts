@@ -85,26 +85,26 @@ function narrowing(matcher: Matcher): Matcher | undefined {
 }
 
 /** The second pass: command lines where a policy's other keys leave a process in question, then oom_score_adj where an oom policy matches. */
-function completeForPolicies(policySet: PolicySet, snapshot: Snapshot, table: ProcessTableCollector & Required<Pick<ProcessTableCollector, 'complete'>>): void {
+function completeForPolicies(policySet: PolicySet, snapshot: Snapshot, complete: NonNullable<ProcessTableCollector['complete']>): void {
   const host = indexSnapshot(snapshot);
   const needCmdline = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
     const narrowed = needsCommandLine(policy.match) ? narrowing(policy.match) : undefined;
     if (narrowed) for (const process of matchProcesses(narrowed, host)) if (process.cmdline === undefined) needCmdline.add(process);
   }
-  if (needCmdline.size > 0) table.complete([...needCmdline], { cmdline: true });
+  if (needCmdline.size > 0) complete([...needCmdline], { cmdline: true });
   const needOom = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
     if (policy.kind === 'oom') for (const process of matchProcesses(policy.match, host)) needOom.add(process);
   }
-  if (needOom.size > 0) table.complete([...needOom], { oomScoreAdj: true });
+  if (needOom.size > 0) complete([...needOom], { oomScoreAdj: true });
 }
 
 export async function collectSnapshot(policySet: PolicySet, options: CollectOptions): Promise<Snapshot> {
   const errors: CollectorError[] = [];
   const table = options.processTable ?? defaultProcessTable();
   const loadPath = options.loadavgPath === undefined ? defaultLoadavgPath(options.env) : options.loadavgPath;
-  const twoPass = options.fields === undefined && table.complete !== undefined;
+  const complete = options.fields === undefined ? table.complete?.bind(table) : undefined;
 
   // The supervisors are asked first: they answer while the process table is read.
   const supervisedReplies = Promise.all(
@@ -118,7 +118,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     }),
   );
   const [processes, load, supervised, pidfiles] = await Promise.all([
-    table.collect(options.fields ?? (twoPass ? firstPassFields(policySet) : fieldsFor(policySet))).catch((error: unknown) => {
+    table.collect(options.fields ?? (complete ? firstPassFields(policySet) : fieldsFor(policySet))).catch((error: unknown) => {
       errors.push({ source: table.name, message: messageOf(error) });
       return [] as ProcessEntry[];
     }),
@@ -140,9 +140,9 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
     processes: joinSupervised(processes, supervised.flat()),
   };
-  if (twoPass && processes.length > 0) {
+  if (complete && processes.length > 0) {
     try {
-      completeForPolicies(policySet, snapshot, table as Parameters<typeof completeForPolicies>[2]);
+      completeForPolicies(policySet, snapshot, complete);
     } catch (error) {
       errors.push({ source: table.name, message: messageOf(error) });
     }

@@ -47,6 +47,18 @@ const memoryCases: Case[] = [
     actions: [[], ['web restart web:w1 planned: rss 20.0 MiB > 10.0 MiB (cycle 2 of 2)']],
   },
   {
+    name: 'name is the process name; argv[0] counts only for a name the kernel cut at 15 characters',
+    policies: 'policies: [{ name: big, kind: memory, match: { name: [python3, systemd-journald] }, max_rss: 10MB, action: kill }]',
+    snapshots: [
+      snapshot([
+        proc(40, 'python3', { rss: 20 * MiB, cmdline: '/usr/bin/python3 app.py' }),
+        proc(41, 'supervisord', { rss: 20 * MiB, cmdline: '/usr/bin/python3 /usr/bin/supervisord' }),
+        proc(42, 'systemd-journal', { rss: 20 * MiB, cmdline: '/lib/systemd/systemd-journald' }),
+      ]),
+    ],
+    actions: [['big kill python3/40 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)', 'big kill systemd-journal/42 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)']],
+  },
+  {
     name: 'a process that vanished is forgotten: its counter does not carry to a new one with its pid',
     policies: 'policies: [{ name: big, kind: memory, match: { name: worker }, max_rss: 10MB, for: 2, action: kill }]',
     snapshots: [
