@@ -85,6 +85,14 @@ function candidatesOf(matcher: Matcher): Candidates {
   } else if (matcher.name?.every((pattern) => 'exact' in pattern)) {
     const names = matcher.name.map((pattern) => (pattern as { exact: string }).exact);
     lookups.push((lookup) => names.map((n) => lookup.byName.get(n) ?? []));
+  } else if (matcher.name) {
+    // A regex is tried once per distinct name (comm, or argv[0]'s base for a cut one), not once per process.
+    const patterns = matcher.name;
+    lookups.push((lookup) => {
+      const lists: LiveProcess[][] = [];
+      for (const [name, processes] of lookup.byName) if (patterns.some((pattern) => ('exact' in pattern ? pattern.exact === name : pattern.regex.test(name)))) lists.push(processes);
+      return lists;
+    });
   }
   const [find] = lookups;
   if (!find) return (host) => host.processes;

@@ -59,6 +59,27 @@ const memoryCases: Case[] = [
     actions: [['big kill python3/40 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)', 'big kill systemd-journal/42 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)']],
   },
   {
+    name: 'a regex name and an exact one together: each process once, in snapshot order, argv[0] only for a cut name',
+    policies: 'policies: [{ name: big, kind: memory, match: { name: ["/^php-fpm/", "/journald$/", rsync] }, max_rss: 10MB, action: kill }]',
+    snapshots: [
+      snapshot([
+        proc(40, 'php-fpm8.2', { rss: 20 * MiB, cmdline: 'php-fpm: pool www' }),
+        proc(41, 'rsync', { rss: 20 * MiB, cmdline: 'rsync -a /srv/ backup:/srv/' }),
+        proc(42, 'systemd-journal', { rss: 20 * MiB, cmdline: '/lib/systemd/systemd-journald' }),
+        proc(43, 'bash', { rss: 20 * MiB, cmdline: '/usr/sbin/php-fpm-wrapper' }),
+        proc(44, 'php-fpm8.2', { rss: 20 * MiB, cmdline: 'php-fpm: pool api' }),
+      ]),
+    ],
+    actions: [
+      [
+        'big kill php-fpm8.2/40 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)',
+        'big kill rsync/41 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)',
+        'big kill systemd-journal/42 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)',
+        'big kill php-fpm8.2/44 planned: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)',
+      ],
+    ],
+  },
+  {
     name: 'a process that vanished is forgotten: its counter does not carry to a new one with its pid',
     policies: 'policies: [{ name: big, kind: memory, match: { name: worker }, max_rss: 10MB, for: 2, action: kill }]',
     snapshots: [

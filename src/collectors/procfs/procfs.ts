@@ -47,6 +47,8 @@ export class ProcfsCollector implements ProcessTableCollector {
     const users = fields.user ? readUsers(this.passwdPath) : undefined;
     const processes: ProcessEntry[] = [];
     let sinceYield = 0;
+    // A turn first, so the supervisors' requests are on their way while /proc is read.
+    await yieldToEventLoop();
     for (const entry of readdirSync(this.root)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a pid directory
