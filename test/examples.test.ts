@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, sleep } from './helpers/processes.js';
+import { logEvents } from './helpers/log-events.js';
 import { BIN, runProcguard } from './helpers/run-cli.js';
 import { PASSWORD, requireSupervisord, startSupervisord, type Supervisord } from './helpers/supervisord.js';
 
@@ -40,9 +41,9 @@ describe('examples/', function () {
     return { text, listener, log };
   }
 
-  for (const [snippet, started] of [
-    ['procguard-eventlistener.conf', /listening for supervisord events: 1 policy from .*policies\.yaml/],
-    ['memmon-dropin.conf', /procguard memmon: watching 2 rules \(-p web=209715200 -g workers=524288000\) on unix:\/\/.*, mail to ops@example\.com/],
+  for (const [snippet, name, started] of [
+    ['procguard-eventlistener.conf', 'procguard', /^listening for supervisord events: 1 policy from .*policies\.yaml/],
+    ['memmon-dropin.conf', 'procguard memmon', /^watching 2 rules \(-p web=209715200 -g workers=524288000\) on unix:\/\/.*, mail to ops@example\.com$/],
   ] as const) {
     it(`supervisord/${snippet}: loads into a real supervisord, and the listener starts and stays RUNNING`, async () => {
       requireSupervisord();
@@ -55,7 +56,9 @@ describe('examples/', function () {
       const { pid } = await state();
       await sleep(2000);
       assert.deepEqual(await state().then((s) => [s.statename, s.pid]), ['RUNNING', pid]);
-      assert.match(await readFile(log, 'utf8'), started);
+      const [first] = logEvents(await readFile(log, 'utf8'));
+      assert.equal(first?.name, name);
+      assert.match(first?.msg ?? '', started);
     });
   }
 

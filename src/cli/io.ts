@@ -7,6 +7,8 @@ export interface CliIo {
   cwd: string;
   /** Colour only on a terminal, and never with NO_COLOR. */
   color?: boolean;
+  /** The long-running modes log readable lines on a terminal, JSON lines elsewhere. */
+  stderrIsTTY?: boolean;
 }
 
 export const processIo: CliIo = {
@@ -15,4 +17,5 @@ export const processIo: CliIo = {
   env: process.env,
   cwd: process.cwd(),
   color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  stderrIsTTY: process.stderr.isTTY === true,
 };

@@ -111,7 +111,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .addOption(new Option('--interval <duration>', 'time between cycle starts (default settings.interval, 60s)').argParser(positiveDurationArgument))
-    .action(async (options: { config: string[]; interval?: number }) => {
+    .option(
+      '--listen <address>',
+      'serve a read-only status page (/), its JSON (/api/status), Prometheus metrics (/metrics) and /healthz on PORT or HOST:PORT ' +
+        '(a bare port is 127.0.0.1); basic auth with PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD',
+    )
+    .action(async (options: { config: string[]; interval?: number; listen?: string }) => {
       exitCode = await (await import('../modes/daemon.js')).runDaemon(options, io);
     });
 

@@ -12,19 +12,20 @@ export function evaluateMemoryPolicy(policy: MemoryPolicy, matched: LiveProcess[
     seen.add(key);
     const entry = (targets[key] ??= {});
     const target = targetOf(process);
+    const measured = { value, limit: policy.maxRss, unit: 'bytes' } as const;
     if (value <= policy.maxRss) {
       delete entry.over;
-      result.observations.push({ policy: policy.name, target, detail: `${what} ${formatBytes(value)} ≤ ${limit}`, verdict: 'ok' });
+      result.observations.push({ policy: policy.name, target, detail: `${what} ${formatBytes(value)} ≤ ${limit}`, verdict: 'ok', measure: measured });
       return;
     }
     const cycle = Math.min((entry.over ?? 0) + 1, policy.for);
     const reason = `${what} ${formatBytes(value)} > ${limit} (cycle ${cycle} of ${policy.for})`;
     entry.over = cycle;
     if (cycle < policy.for) {
-      result.observations.push({ policy: policy.name, target, detail: reason, verdict: 'over' });
+      result.observations.push({ policy: policy.name, target, detail: reason, verdict: 'over', measure: measured });
       return;
     }
-    result.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act' });
+    result.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act', measure: measured });
     result.proposals.push({ ...actionFields(policy.action, policy.grace), policy, process, reason, rss: value, limit: policy.maxRss, key });
   };
 
@@ -56,12 +57,13 @@ export function evaluateRuntimePolicy(policy: RuntimePolicy, matched: LiveProces
     seen.add(key);
     const uptime = uptimeOf(process, time);
     const target = targetOf(process);
+    const measured = { value: uptime, limit: policy.maxRuntime, unit: 'seconds' } as const;
     if (uptime <= policy.maxRuntime) {
-      result.observations.push({ policy: policy.name, target, detail: `uptime ${formatDuration(uptime)} ≤ ${limit}`, verdict: 'ok' });
+      result.observations.push({ policy: policy.name, target, detail: `uptime ${formatDuration(uptime)} ≤ ${limit}`, verdict: 'ok', measure: measured });
       continue;
     }
     const reason = `uptime ${formatDuration(uptime)} > max_runtime ${limit}`;
-    result.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act' });
+    result.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act', measure: measured });
     result.proposals.push({ ...actionFields(policy.action, policy.grace), policy, process, reason, limit: policy.maxRuntime, key });
   }
   return result;

@@ -76,6 +76,8 @@ export interface Observation {
   /** What was measured against what, e.g. "rss 120.0 MiB ≤ 200.0 MiB". */
   detail: string;
   verdict: 'ok' | 'over' | 'act' | 'hold';
+  /** The number measured and its limit, for headroom: bytes of RSS or seconds of uptime. */
+  measure?: { value: number; limit: number; unit: 'bytes' | 'seconds' };
 }
 
 /** What a notification reports: its action (whose status changes when it is carried out) and the template fields. */

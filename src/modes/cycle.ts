@@ -14,6 +14,7 @@ import type { PolicySet } from '../policy/model.js';
 import { appendAudit, type AuditEntry } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
 import { loadState, saveState, StateError, writeAheadState, type LoadedState } from '../state/state-file.js';
+import type { Log } from './log.js';
 
 /** The cycle could not start (the lock stayed busy, the state is unreadable): nothing was done. */
 export class CycleAborted extends Error {}
@@ -80,7 +81,7 @@ export function memoryStore(): StateStore {
 
 export interface CycleOptions {
   env: NodeJS.ProcessEnv;
-  log: (line: string) => void;
+  log: Log;
   /** Policies whose counters start afresh: they changed since the state was written. */
   forget?: ReadonlySet<string>;
 }

@@ -8,6 +8,11 @@ import type { CliIo } from '../cli/io.js';
 import { plural } from '../cli/text.js';
 import { formatDuration } from '../policy/units.js';
 import { ConfigWatcher } from './config.js';
+import { hostname } from 'node:os';
+import { CliFailure } from '../cli/context.js';
+import { StatusBoard } from '../status/board.js';
+import { Metrics } from '../status/metrics.js';
+import { isLoopback, listenCredentials, parseListenAddress, startStatusServer, type StatusServer } from '../status/server.js';
 import { handleSignals, startService } from './service.js';
 
 export interface DaemonOptions {
@@ -20,11 +25,19 @@ export interface DaemonOptions {
   maxCycles?: number;
   /** Called after each cycle with the count so far: for benchmarks and tests that watch a long run. */
   onCycle?: (cycles: number) => void;
+  /** Serve the status page, its JSON, metrics and a health check here (HOST:PORT or PORT). */
+  listen?: string;
 }
 
 export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<ExitCode> {
+  // A bad address or half a login is refused before anything starts.
+  const address = options.listen === undefined ? undefined : parseListenAddress(options.listen);
+  if (typeof address === 'string') throw new CliFailure(`--listen ${address}`, ExitCode.INVALID);
+  const credentials = address === undefined ? undefined : listenCredentials(io.env);
+  if (typeof credentials === 'string') throw new CliFailure(`--listen: ${credentials}`, ExitCode.INVALID);
+
   const service = await startService(options.config, io, 'daemon');
-  if (!service) return ExitCode.FAILED;
+  if (typeof service === 'number') return service;
   const { log, store, paths } = service;
   const config = service.config;
   const intervalMs = (): number => options.intervalMs ?? 1000 * (options.interval ?? service.config.policySet.settings.interval);
@@ -46,6 +59,24 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
   const watcher = new ConfigWatcher(options.config, io.env, (path) => reload(`${path} changed`), log);
   watcher.follow(config.files);
   const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: reload });
+
+  let status: StatusServer | undefined;
+  if (address) {
+    const board = new StatusBoard(service, io.env, hostname());
+    const metrics = new Metrics();
+    service.observers.push(board, metrics);
+    try {
+      status = await startStatusServer({ address, ...(credentials ? { credentials } : {}), board, metrics, intervalMs, log });
+    } catch (error) {
+      releaseSignals();
+      await watcher.close().catch(() => undefined);
+      log(`cannot listen on ${options.listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the daemon did not start`, { event: 'start', level: 'error' });
+      await service.resumePaused('stop');
+      return ExitCode.FAILED;
+    }
+    const open = isLoopback(address.host) ? '' : credentials ? ' (reachable from other hosts, with basic auth)' : ' (reachable from other hosts without a login: set PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD)';
+    log(`status page on ${status.url}/ (also /api/status, /metrics, /healthz)${open}`, { event: 'listen', level: open && !credentials ? 'warn' : 'info', url: status.url });
+  }
 
   const { policySet } = config;
   log(
@@ -76,6 +107,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
   } finally {
     releaseSignals();
     await watcher.close().catch(() => undefined);
+    await status?.close();
   }
   const resumed = (await service.resumePaused('stop')) === 'ok';
   log(`stopped after ${plural(service.cycles, 'cycle')}${resumed ? '' : '; some paused processes could not be resumed (see above; procguard resume --all)'}`);

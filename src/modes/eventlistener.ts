@@ -20,7 +20,7 @@ export interface ListenerStreams {
 
 export async function runEventListenerVerb(options: { config: string[] }, io: CliIo, streams: ListenerStreams): Promise<ExitCode> {
   const service = await startService(options.config, io, 'event listener');
-  if (!service) return ExitCode.FAILED;
+  if (typeof service === 'number') return service;
   const { log, store, paths, config } = service;
   log(`listening for supervisord events: ${plural(config.policySet.policies.length, 'policy', 'policies')} from ${paths.join(', ')}, state in ${store.where}`);
   return serveEvents(service, streams);

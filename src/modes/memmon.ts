@@ -14,6 +14,7 @@ import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
 import { parseYamlFile } from '../policy/yaml-source.js';
+import { createLog } from './log.js';
 import { memoryStore } from './cycle.js';
 import { serveEvents, type ListenerStreams } from './eventlistener.js';
 import { Service } from './service.js';
@@ -60,7 +61,7 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
     io.stderr(MEMMON_USAGE);
     return ExitCode.OK;
   }
-  const log = (line: string): void => io.stderr(`procguard memmon: ${line}\n`);
+  const log = createLog(io, 'procguard memmon');
   const built = memmonPolicySet(options, argv);
   if ('errors' in built) {
     for (const error of built.errors) log(error);

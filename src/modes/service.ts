@@ -9,22 +9,30 @@ import { describeTarget } from '../engine/host.js';
 import type { Plan } from '../engine/types.js';
 import { printable } from '../policy/diagnostics.js';
 import { plural } from '../cli/text.js';
-import { CliFailure } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { CliIo } from '../cli/io.js';
 import { configPaths } from '../policy/load.js';
 import { DEFAULTS } from '../policy/model.js';
 import { loadConfig, policyChanges, type LoadedConfig } from './config.js';
+import { createLog, type Log, type LogFields } from './log.js';
 import { CycleAborted, describePaused, diskStore, resumeAllPaused, runCycle, type CycleResult, type StateStore } from './cycle.js';
 
 export interface ServiceSetup {
   env: NodeJS.ProcessEnv;
-  /** One line, without a newline; goes to stderr. */
-  log: (line: string) => void;
+  /** One event; goes to stderr. */
+  log: Log;
   config: LoadedConfig;
   store: StateStore;
   /** The -c paths a reload reads again; none for the memmon drop-in. */
   reloadFrom?: readonly string[];
+}
+
+/** Told of every cycle and reload: the status page and the metrics. */
+export interface ServiceObserver {
+  cycleDone?(result: CycleResult, durationMs: number): void;
+  cycleFailed?(message: string, durationMs: number): void;
+  /** ok false: the new files were refused (messages say why) and the set in force stays. */
+  reloaded?(trigger: string, ok: boolean, messages: readonly string[]): void;
 }
 
 /**
@@ -45,6 +53,7 @@ export class Service {
   private readonly forget = new Set<string>();
   private readonly reporter: CycleReporter;
   private reloads: Promise<void> = Promise.resolve();
+  readonly observers: ServiceObserver[] = [];
 
   constructor(private readonly setup: ServiceSetup) {
     keepHeapTight();
@@ -52,7 +61,7 @@ export class Service {
     this.reporter = new CycleReporter(setup.log);
   }
 
-  get log(): (line: string) => void {
+  get log(): Log {
     return this.setup.log;
   }
 
@@ -70,13 +79,19 @@ export class Service {
     this.lastCycleStart = Date.now();
     this.cycles += 1;
     const forget = new Set(this.forget);
+    const started = performance.now();
     try {
       const result = await runCycle(this.config.policySet, this.setup.store, { env: this.setup.env, log: this.setup.log, forget });
       for (const name of forget) this.forget.delete(name);
       this.reporter.report(result);
+      for (const observer of this.observers) observer.cycleDone?.(result, performance.now() - started);
     } catch (error) {
-      if (error instanceof CycleAborted) this.log(`cycle skipped: ${error.message}`);
-      else this.log(`cycle failed: ${error instanceof Error ? error.message : String(error)}; the next cycle runs as planned`);
+      const message =
+        error instanceof CycleAborted
+          ? `cycle skipped: ${error.message}`
+          : `cycle failed: ${error instanceof Error ? error.message : String(error)}; the next cycle runs as planned`;
+      this.log(message, { event: 'cycle', level: 'error' });
+      for (const observer of this.observers) observer.cycleFailed?.(message, performance.now() - started);
     }
   }
 
@@ -88,7 +103,9 @@ export class Service {
     // Never rejects: a reload that breaks must not end the daemon with processes still paused.
     this.reloads = this.reloads.then(() =>
       this.reloadNow(trigger).catch((error: unknown) => {
-        this.log(`${trigger}: reload failed: ${error instanceof Error ? error.message : String(error)}; the configuration in force is kept`);
+        const message = `${trigger}: reload failed: ${error instanceof Error ? error.message : String(error)}; the configuration in force is kept`;
+        this.log(message, { event: 'reload', level: 'error', ok: false });
+        this.tellReloaded(trigger, false, [message]);
       }),
     );
     return this.reloads;
@@ -101,9 +118,14 @@ export class Service {
       return;
     }
     const { config, messages } = await loadConfig(paths);
-    for (const message of messages) this.log(message);
+    for (const message of messages) this.log(message, { event: 'config', level: config ? 'warn' : 'error' });
     if (!config) {
-      this.log(`${trigger}: the new configuration is invalid; the last good one stays in force (${plural(this.config.policySet.policies.length, 'policy', 'policies')})`);
+      this.log(`${trigger}: the new configuration is invalid; the last good one stays in force (${plural(this.config.policySet.policies.length, 'policy', 'policies')})`, {
+        event: 'reload',
+        level: 'error',
+        ok: false,
+      });
+      this.tellReloaded(trigger, false, messages);
       return;
     }
     const before = this.config.policySet;
@@ -119,7 +141,12 @@ export class Service {
     if (changes.changed.length > 0) parts.push(`changed (counters start afresh): ${changes.changed.join(', ')}`);
     if (changes.removed.length > 0) parts.push(`removed: ${changes.removed.join(', ')}`);
     if (parts.length === 1) parts.push('no policy changed');
-    this.log(`${trigger}: reloaded; ${parts.join('; ')}`);
+    this.log(`${trigger}: reloaded; ${parts.join('; ')}`, { event: 'reload', ok: true, ...changes });
+    this.tellReloaded(trigger, true, messages);
+  }
+
+  private tellReloaded(trigger: string, ok: boolean, messages: readonly string[]): void {
+    for (const observer of this.observers) observer.reloaded?.(trigger, ok, messages);
   }
 
   /**
@@ -130,8 +157,15 @@ export class Service {
     const deps = liveDeps(this.config.policySet.supervisors, this.setup.env, this.setup.log);
     try {
       const { reports, storeProblems } = await resumeAllPaused(this.setup.store, deps, why);
-      for (const report of reports) this.log(`${why}: ${report.status === 'done' ? 'resumed' : report.status}: ${describePaused(report.tree)}: ${report.text}`);
-      for (const problem of storeProblems) this.log(problem);
+      for (const report of reports) {
+        this.log(`${why}: ${report.status === 'done' ? 'resumed' : report.status}: ${describePaused(report.tree)}: ${report.text}`, {
+          event: 'resume',
+          level: report.status === 'failed' ? 'error' : 'info',
+          policy: report.tree.policy,
+          status: report.status,
+        });
+      }
+      for (const problem of storeProblems) this.log(problem, { event: 'state', level: 'error' });
       return storeProblems.length === 0 && reports.every((r) => r.status !== 'failed') ? 'ok' : 'failed';
     } catch (error) {
       this.log(`${why}: ${error instanceof Error ? error.message : String(error)}`);
@@ -145,17 +179,20 @@ export class Service {
  * state in settings.state_dir, and what a crashed run left paused resumed. Undefined when
  * the state directory cannot be used (logged).
  */
-export async function startService(cliPaths: readonly string[], io: CliIo, what: string): Promise<Service | undefined> {
-  const log = (line: string): void => io.stderr(`procguard: ${line}\n`);
+export async function startService(cliPaths: readonly string[], io: CliIo, what: string): Promise<Service | ExitCode> {
+  const log = createLog(io, 'procguard');
   const paths = configPaths(cliPaths, io.env);
   const { config, messages } = await loadConfig(paths);
-  for (const message of messages) io.stderr(`${message}\n`);
-  if (!config) throw new CliFailure(`the configuration is invalid; the ${what} did not start (see \`procguard validate\`)`, ExitCode.INVALID);
+  for (const message of messages) log(message, { event: 'config', level: config ? 'warn' : 'error' });
+  if (!config) {
+    log(`the configuration is invalid; the ${what} did not start (see \`procguard validate\`)`, { event: 'start', level: 'error' });
+    return ExitCode.INVALID;
+  }
   const store = diskStore(config.policySet.settings.stateDir, DEFAULTS.lockWait);
   const service = new Service({ env: io.env, log, config, store, reloadFrom: paths });
   if ((await service.resumePaused('start')) === 'unusable') {
-    log(`the state directory cannot be used; the ${what} did not start`);
-    return undefined;
+    log(`the state directory cannot be used; the ${what} did not start`, { event: 'start', level: 'error' });
+    return ExitCode.FAILED;
   }
   return service;
 }
@@ -178,30 +215,55 @@ export function handleSignals(handlers: Partial<Record<NodeJS.Signals, (signal: 
  * cycle after cycle) when it begins, and when it ends.
  */
 export class CycleReporter {
-  private standing = new Map<string, string>();
+  private standing = new Map<string, { line: string; fields: LogFields }>();
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(private readonly log: Log) {}
 
   report({ execution, storeProblems }: Pick<CycleResult, 'execution' | 'storeProblems'>): void {
     const plan: Plan = execution.plan;
-    const now = new Map<string, string>();
+    const now = new Map<string, { line: string; fields: LogFields }>();
     for (const a of plan.actions) {
       const what = a.action + (a.value !== undefined ? ` ${a.value}` : a.signal !== undefined ? ` ${a.signal}` : '');
       const outcome = a.error !== undefined ? ` → ${a.error}` : a.result !== undefined ? ` → ${a.result}` : '';
       const observed = a.observed !== undefined ? ` (${a.observed})` : '';
       const line = printable(`${what} ${describeTarget(a.target)} by ${a.policy}: ${a.status}: ${a.reason}${observed}${outcome}`);
-      if (a.status === 'skipped') now.set(`skipped\0${a.policy}\0${a.target.pid}\0${a.reason}`, line);
-      else this.log(line);
+      const fields: LogFields = {
+        event: 'action',
+        level: a.status === 'failed' ? 'error' : 'info',
+        policy: a.policy,
+        action: a.action,
+        target: a.target,
+        status: a.status,
+        reason: a.reason,
+        ...(a.observed !== undefined ? { observed: a.observed } : {}),
+        ...(a.error !== undefined ? { error: a.error } : {}),
+        ...(a.result !== undefined ? { result: a.result } : {}),
+      };
+      if (a.status === 'skipped') now.set(`skipped\0${a.policy}\0${a.target.pid}\0${a.reason}`, { line, fields });
+      else this.log(line, fields);
     }
     for (const n of plan.notifications) {
       const outcome = n.error !== undefined ? ` → ${n.error}` : n.reason !== undefined ? ` (${n.reason})` : '';
-      this.log(printable(`notify ${n.to} for ${n.policy}: ${n.status}: ${n.subject}${outcome}`));
+      this.log(printable(`notify ${n.to} for ${n.policy}: ${n.status}: ${n.subject}${outcome}`), {
+        event: 'notification',
+        level: n.status === 'failed' ? 'error' : 'info',
+        policy: n.policy,
+        to: n.to,
+        status: n.status,
+        subject: n.subject,
+        ...(n.target ? { target: n.target } : {}),
+        ...(n.reason !== undefined ? { reason: n.reason } : {}),
+        ...(n.error !== undefined ? { error: n.error } : {}),
+      });
     }
-    for (const warning of plan.warnings ?? []) now.set(`warning\0${warning}`, printable(`warning: ${warning}`));
-    for (const error of plan.errors) now.set(`error\0${error.source}\0${error.message}`, printable(`error: ${error.source}: ${error.message}`));
-    for (const [key, line] of now) if (!this.standing.has(key)) this.log(line);
-    for (const [key, line] of this.standing) if (!now.has(key) && !key.startsWith('skipped')) this.log(`cleared: ${line}`);
+    for (const warning of plan.warnings ?? []) now.set(`warning\0${warning}`, { line: printable(`warning: ${warning}`), fields: { event: 'warning', level: 'warn' } });
+    for (const error of plan.errors) {
+      const fields: LogFields = { event: 'collector_error', level: 'warn', source: error.source };
+      now.set(`error\0${error.source}\0${error.message}`, { line: printable(`error: ${error.source}: ${error.message}`), fields });
+    }
+    for (const [key, { line, fields }] of now) if (!this.standing.has(key)) this.log(line, fields);
+    for (const [key, { line, fields }] of this.standing) if (!now.has(key) && !key.startsWith('skipped')) this.log(`cleared: ${line}`, { ...fields, level: 'info', cleared: true });
     this.standing = now;
-    for (const problem of storeProblems) this.log(problem);
+    for (const problem of storeProblems) this.log(problem, { event: 'state', level: 'error' });
   }
 }

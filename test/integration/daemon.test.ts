@@ -7,13 +7,16 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
+import { logEvents, logText } from '../helpers/log-events.js';
 import { BIN, STACK_TRACE } from '../helpers/run-cli.js';
 import { HOG_COMMAND, PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
 
 interface Daemon {
   process: ChildProcess;
-  /** Everything it logged on stderr so far. */
+  /** The messages it logged on stderr so far, one per line. */
   log(): string;
+  /** Everything on its stderr so far, as written. */
+  stderr(): string;
   stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -60,7 +63,7 @@ describe('integration: procguard run, the daemon', function () {
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    const daemon = { process: child, log: () => stderr, stdout: () => stdout, exited };
+    const daemon = { process: child, log: () => logText(stderr), stderr: () => stderr, stdout: () => stdout, exited };
     daemons.push(daemon);
     return daemon;
   }
@@ -125,6 +128,18 @@ policies:
     await eventually(() => daemon.log().includes('changed: reloaded; 1 policy in force; no policy changed'), 5000, 'the fixed file reloaded');
     assert.equal(await stop(daemon), 0);
     assert.equal(daemon.stdout(), '', 'the daemon logs on stderr only');
+
+    // Not on a terminal, every line is a JSON event; the restart carries its policy, target and reason.
+    const events = logEvents(daemon.stderr());
+    const restart = events.find((e) => e.event === 'action' && e.status === 'done');
+    assert.deepEqual(
+      { policy: restart?.policy, action: restart?.action, namespec: (restart?.target as { namespec?: string } | undefined)?.namespec, level: restart?.level },
+      { policy: 'hog-memory', action: 'restart', namespec: 'hog:hog', level: 'info' },
+    );
+    assert.match(String(restart?.reason), /^rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\)$/);
+    const refused = events.find((e) => e.event === 'reload' && e.ok === false);
+    assert.equal(refused?.level, 'error');
+    assert.ok(events.every((e) => e.name === 'procguard' && typeof e.time === 'string' && e.pid === daemon.process.pid));
   });
 
   it('SIGHUP reloads; a new file in the directory is picked up', async () => {
@@ -179,5 +194,6 @@ policies:
     assert.equal(code, 2);
     assert.match(daemon.log(), /bad\.yaml:4:\d+: error: .*max_rss/);
     assert.match(daemon.log(), /the configuration is invalid; the daemon did not start/);
+    assert.ok(logEvents(daemon.stderr()).some((e) => e.level === 'error' && e.event === 'config'), 'the file problem is an error event');
   });
 });

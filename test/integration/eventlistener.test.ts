@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptured, writeCaptureScript } from '../helpers/mail.js';
 import { eventually } from '../helpers/processes.js';
+import { logEvents, logText } from '../helpers/log-events.js';
 import { BIN, STACK_TRACE } from '../helpers/run-cli.js';
 import { HOG_COMMAND, PASSWORD, requireSupervisord, startSupervisord, USERNAME, writeFlakyProgram, type Supervisord } from '../helpers/supervisord.js';
 
@@ -38,7 +39,8 @@ describe('integration: procguard as a supervisord event listener', function () {
   });
 
   const info = async (name: string): Promise<ProcessInfo> => (await sv!.client.call('supervisor.getProcessInfo', [name])) as ProcessInfo;
-  const listenerLog = (): Promise<string> => readFile(join(work, 'listener.err'), 'utf8').catch(() => '');
+  const listenerStderr = (): Promise<string> => readFile(join(work, 'listener.err'), 'utf8').catch(() => '');
+  const listenerLog = async (): Promise<string> => logText(await listenerStderr());
   const supervisordLog = (): Promise<string> => readFile(sv!.log, 'utf8');
 
   /** supervisord with the hog, a flaky program and procguard as the listener `procguard` on TICK_5. */
@@ -112,6 +114,15 @@ environment=SUPERVISOR_USERNAME="${USERNAME}",SUPERVISOR_PASSWORD="${PASSWORD}",
     await eventually(async () => (await listenerLog()).includes('restart flaky:flaky'), TWO_TICKS_MS, 'the flaky restart');
     const log = await listenerLog();
     assert.match(log, /restart flaky:flaky \(pid \d+\) by memmon-program-flaky: failed: rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\) → stopped flaky:flaky \(was pid \d+\) but could not start it again: supervisor "default": supervisor.startProcess failed: SPAWN_ERROR: flaky:flaky/);
+    // supervisord's log file gets JSON lines: one event per action, with its policy, target and reason.
+    const failed = logEvents(await listenerStderr()).find((e) => e.event === 'action' && e.policy === 'memmon-program-flaky');
+    assert.equal(failed?.level, 'error');
+    assert.equal(failed?.name, 'procguard memmon');
+    assert.equal(failed?.action, 'restart');
+    assert.equal(failed?.status, 'failed');
+    assert.match(String(failed?.reason), /^rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\)$/);
+    assert.match(String(failed?.error), /SPAWN_ERROR: flaky:flaky$/);
+    assert.deepEqual({ ...(failed?.target as object), pid: 0, start_time: 0 }, { pid: 0, start_time: 0, name: 'node', supervisor: 'default', namespec: 'flaky:flaky' });
     await eventually(async () => (await readCaptured(work)).some((m) => m.headers.get('subject')?.includes('flaky:flaky FAILED')), 5000, 'the failure mail');
     const failure = (await readCaptured(work)).find((m) => m.headers.get('subject')?.includes('flaky:flaky FAILED'));
     assert.match(failure?.headers.get('subject') ?? '', /^procguard: restart flaky:flaky FAILED \(memmon-program-flaky on .+\)$/);

@@ -1,0 +1,60 @@
+// The long-running modes' log: pino events on stderr, JSON lines for journald, supervisord's
+// log files and log shippers, readable lines on a terminal. Every event has a message that
+// reads on its own; actions and notifications also carry their policy, target and reason as
+// fields. PROCGUARD_LOG_FORMAT=json|pretty overrides the choice.
+
+import { createRequire } from 'node:module';
+import pino from 'pino';
+import type { CliIo } from '../cli/io.js';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface LogFields {
+  /** Default info. */
+  level?: LogLevel;
+  /** What happened: action, notification, reload, cycle, collector, resume, … */
+  event?: string;
+  [field: string]: unknown;
+}
+
+/** One event: a message that reads on its own, and fields for machines. */
+export type Log = (message: string, fields?: LogFields) => void;
+
+export type LogFormat = 'json' | 'pretty';
+
+export function logFormat(io: CliIo): LogFormat {
+  const wanted = io.env.PROCGUARD_LOG_FORMAT;
+  if (wanted === 'json' || wanted === 'pretty') return wanted;
+  return io.stderrIsTTY === true ? 'pretty' : 'json';
+}
+
+/** A log on io.stderr; `component` names the mode in every event (procguard, procguard memmon). */
+export function createLog(io: CliIo, component: string, format: LogFormat = logFormat(io)): Log {
+  const write = format === 'json' ? (line: string) => io.stderr(line) : prettyWriter(io);
+  const logger = pino(
+    {
+      name: component,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    { write },
+  );
+  return (message, fields = {}) => {
+    const { level = 'info', ...rest } = fields;
+    logger[level](rest, message);
+  };
+}
+
+/** pino-pretty's formatter, loaded only for a terminal, one line per event. */
+function prettyWriter(io: CliIo): (line: string) => void {
+  const require = createRequire(import.meta.url);
+  const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
+  const prettify = prettyFactory({
+    colorize: io.stderrIsTTY === true && !io.env.NO_COLOR,
+    singleLine: true,
+    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
+    ignore: 'pid,hostname',
+  });
+  return (line) => io.stderr(prettify(line));
+}

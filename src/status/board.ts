@@ -1,0 +1,226 @@
+// What the daemon knows, for people and machines: the last cycle's view of every supervisor
+// and of each process a policy matched (with its headroom to the limit), what is paused and
+// since when, the recent actions and notifications with their reasons, and the config load
+// errors. Fed by the service after every cycle and reload; read by the status page and the API.
+
+import { supervisorsToAsk } from '../collectors/supervisor/supervisor.js';
+import type { Observation, ProcessEntry } from '../engine/types.js';
+import type { PlannedAction, PlannedNotification, Target } from '../engine/plan.generated.js';
+import type { CycleResult } from '../modes/cycle.js';
+import type { Service, ServiceObserver } from '../modes/service.js';
+
+/** How many recent actions and notifications the page keeps. */
+const RECENT = 50;
+
+export interface PolicyView {
+  policy: string;
+  verdict: Observation['verdict'];
+  detail: string;
+  /** Room left before the limit (negative: over it), for memory and runtime policies. */
+  headroom?: { value: number; limit: number; left: number; unit: 'bytes' | 'seconds'; used_percent: number };
+}
+
+export interface ProcessView {
+  pid: number;
+  name: string;
+  namespec?: string;
+  /** supervisord's state name for its programs; the kernel's state letter otherwise. */
+  state?: string;
+  uptime?: number;
+  rss?: number;
+  cmdline?: string;
+  policies: PolicyView[];
+}
+
+export interface SupervisorView {
+  name: string;
+  url: string;
+  /** Why the last cycle could not read it. */
+  error?: string;
+  processes: ProcessView[];
+}
+
+export interface RecentEntry {
+  /** Epoch seconds of the cycle. */
+  time: number;
+  type: 'action' | 'notification';
+  policy: string;
+  /** restart, stop, pause, …; for a notification, the notifier. */
+  what: string;
+  target?: Target;
+  status: PlannedAction['status'];
+  reason?: string;
+  error?: string;
+  result?: string;
+}
+
+export interface StatusDocument {
+  version: 1;
+  host: string;
+  /** Epoch seconds. */
+  now: number;
+  started: number;
+  cycles: number;
+  last_cycle?: { time: number; duration_ms: number; processes: number; errors: { source: string; message: string }[] };
+  last_failure?: { time: number; message: string };
+  config: { files: string[]; policies: number; errors: string[]; last_reload?: { time: number; trigger: string; ok: boolean } };
+  supervisors: SupervisorView[];
+  /** Matched by a policy and not supervised. */
+  processes: ProcessView[];
+  paused: { policy: string; pid: number; name: string; processes: number; since: number }[];
+  recent: RecentEntry[];
+}
+
+export class StatusBoard implements ServiceObserver {
+  private readonly started = nowSeconds();
+  private last?: { result: CycleResult; durationMs: number };
+  private lastFailure?: { time: number; message: string };
+  private lastReload?: { time: number; trigger: string; ok: boolean };
+  private configErrors: string[] = [];
+  private recent: RecentEntry[] = [];
+
+  constructor(
+    private readonly service: Service,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly host: string,
+  ) {}
+
+  cycleDone(result: CycleResult, durationMs: number): void {
+    this.last = { result, durationMs };
+    const { plan } = result.execution;
+    const entries: RecentEntry[] = [
+      ...plan.actions.filter((a) => a.status !== 'skipped' || a.mode === 'audit').map((a) => actionEntry(plan.time, a)),
+      ...plan.notifications.map((n) => notificationEntry(plan.time, n)),
+    ];
+    this.recent = [...entries.reverse(), ...this.recent].slice(0, RECENT);
+  }
+
+  cycleFailed(message: string): void {
+    this.lastFailure = { time: nowSeconds(), message };
+  }
+
+  reloaded(trigger: string, ok: boolean, messages: readonly string[]): void {
+    this.lastReload = { time: nowSeconds(), trigger, ok };
+    this.configErrors = ok ? [] : [...messages];
+  }
+
+  status(): StatusDocument {
+    const { policySet, files } = this.service.config;
+    const snapshot = this.last?.result.snapshot;
+    const observations = this.last?.result.evaluation.observations ?? [];
+    const byPid = new Map<number, PolicyView[]>();
+    for (const observation of observations) {
+      const views = byPid.get(observation.target.pid) ?? [];
+      views.push(policyView(observation));
+      byPid.set(observation.target.pid, views);
+    }
+    const time = snapshot?.time ?? nowSeconds();
+    const processes = snapshot?.processes ?? [];
+    const supervisors = supervisorsToAsk(policySet.supervisors, this.env).map((config): SupervisorView => {
+      const error = snapshot?.errors?.find((e) => e.source === `supervisor:${config.name}`)?.message;
+      return {
+        name: config.name,
+        url: config.url,
+        ...(error !== undefined ? { error } : {}),
+        processes: processes.filter((p) => p.supervisor?.server === config.name).map((p) => processView(p, time, byPid)),
+      };
+    });
+    const unsupervised = processes.filter((p) => !p.supervisor && byPid.has(p.pid)).map((p) => processView(p, time, byPid));
+    const paused = this.last?.result.execution.state.paused ?? [];
+    return {
+      version: 1,
+      host: snapshot?.host ?? this.host,
+      now: nowSeconds(),
+      started: this.started,
+      cycles: this.service.cycles,
+      ...(this.last && snapshot
+        ? {
+            last_cycle: {
+              time: snapshot.time,
+              duration_ms: Math.round(this.last.durationMs * 10) / 10,
+              processes: processes.filter((p) => p.pid > 0).length,
+              errors: snapshot.errors ?? [],
+            },
+          }
+        : {}),
+      ...(this.lastFailure ? { last_failure: this.lastFailure } : {}),
+      config: {
+        files: [...files],
+        policies: policySet.policies.length,
+        errors: this.configErrors,
+        ...(this.lastReload ? { last_reload: this.lastReload } : {}),
+      },
+      supervisors,
+      processes: unsupervised,
+      paused: paused.map((tree) => ({ policy: tree.policy, pid: tree.root.pid, name: tree.root.name, processes: tree.processes.length, since: tree.since })),
+      recent: this.recent,
+    };
+  }
+}
+
+function processView(process: ProcessEntry, time: number, byPid: Map<number, PolicyView[]>): ProcessView {
+  const sv = process.supervisor;
+  const started = sv?.start !== undefined && sv.start > 0 ? sv.start : process.start_time;
+  return {
+    pid: process.pid,
+    name: sv?.name ?? process.name ?? '?',
+    ...(sv ? { namespec: `${sv.group}:${sv.name}` } : {}),
+    ...(sv ? { state: sv.statename } : process.state !== undefined ? { state: process.state } : {}),
+    ...(process.pid > 0 && started !== undefined ? { uptime: Math.max(0, time - started) } : {}),
+    ...(process.rss !== undefined ? { rss: process.rss } : {}),
+    ...(process.cmdline !== undefined ? { cmdline: process.cmdline } : {}),
+    policies: process.pid > 0 ? (byPid.get(process.pid) ?? []) : [],
+  };
+}
+
+function policyView(observation: Observation): PolicyView {
+  const { measure } = observation;
+  return {
+    policy: observation.policy,
+    verdict: observation.verdict,
+    detail: observation.detail,
+    ...(measure
+      ? {
+          headroom: {
+            value: measure.value,
+            limit: measure.limit,
+            left: measure.limit - measure.value,
+            unit: measure.unit,
+            used_percent: measure.limit > 0 ? Math.round((measure.value / measure.limit) * 1000) / 10 : 100,
+          },
+        }
+      : {}),
+  };
+}
+
+function actionEntry(time: number, a: PlannedAction): RecentEntry {
+  return {
+    time,
+    type: 'action',
+    policy: a.policy,
+    what: a.action + (a.value !== undefined ? ` ${a.value}` : a.signal !== undefined ? ` ${a.signal}` : ''),
+    target: a.target,
+    status: a.status,
+    reason: a.reason,
+    ...(a.error !== undefined ? { error: a.error } : {}),
+    ...(a.result !== undefined ? { result: a.result } : {}),
+  };
+}
+
+function notificationEntry(time: number, n: PlannedNotification): RecentEntry {
+  return {
+    time,
+    type: 'notification',
+    policy: n.policy,
+    what: `notify ${n.to}`,
+    ...(n.target ? { target: n.target } : {}),
+    status: n.status,
+    reason: n.subject,
+    ...(n.error !== undefined ? { error: n.error } : {}),
+    ...(n.result !== undefined ? { result: n.result } : {}),
+  };
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,164 @@
+// `procguard run --listen ADDR`: the status page, its JSON, Prometheus metrics and a health
+// check over HTTP. Read-only: GET and HEAD only, nothing can be changed. Loopback unless an
+// address says otherwise; basic auth when PROCGUARD_LISTEN_USERNAME and _PASSWORD are set.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { isIP } from 'node:net';
+import type { Log } from '../modes/log.js';
+import type { StatusBoard } from './board.js';
+import type { Metrics } from './metrics.js';
+import { renderPage } from './page.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** "9120" (loopback), "127.0.0.1:9120", "[::1]:9120", "0.0.0.0:9120"; port 0 takes a free one. A message when it is none of them. */
+export function parseListenAddress(text: string): ListenAddress | string {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):)?(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) return `"${text}" is not an address to listen on: give PORT or HOST:PORT, e.g. 127.0.0.1:9120`;
+  const host = match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1';
+  if (host !== 'localhost' && isIP(host) === 0) return `"${text}": ${host} is not an IP address`;
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** From the environment: both or neither; a message when only one is set. */
+export function listenCredentials(env: NodeJS.ProcessEnv): Credentials | undefined | string {
+  const username = env.PROCGUARD_LISTEN_USERNAME;
+  const password = env.PROCGUARD_LISTEN_PASSWORD;
+  if (username === undefined && password === undefined) return undefined;
+  if (!username || password === undefined) return 'basic auth needs both PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD';
+  return { username, password };
+}
+
+export interface StatusServerOptions {
+  address: ListenAddress;
+  credentials?: Credentials;
+  board: StatusBoard;
+  metrics: Metrics;
+  /** The daemon's interval: the page reloads at it (between 5 s and 60 s), and /healthz fails after three missed. */
+  intervalMs: () => number;
+  log: Log;
+}
+
+export interface StatusServer {
+  /** host:port as bound (the port is the real one when 0 was asked). */
+  url: string;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
+  const { address, credentials, board, metrics, log } = options;
+  const expected = credentials ? digest(`${credentials.username}:${credentials.password}`) : undefined;
+
+  const server = http.createServer((request, response) => {
+    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}): void => {
+      response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    };
+    const path = (request.url ?? '/').split('?', 1)[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      send(405, 'text/plain; charset=utf-8', 'procguard serves its status read-only: GET and HEAD only\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (path === '/healthz') {
+      const health = healthOf(board, options.intervalMs());
+      send(health.ok ? 200 : 503, 'text/plain; charset=utf-8', `${health.text}\n`);
+      return;
+    }
+    if (expected && !authorized(request.headers.authorization, expected)) {
+      send(401, 'text/plain; charset=utf-8', 'authentication required\n', { 'WWW-Authenticate': 'Basic realm="procguard", charset="UTF-8"' });
+      return;
+    }
+    try {
+      if (path === '/') {
+        send(200, 'text/html; charset=utf-8', renderPage(board.status(), refreshSeconds(options.intervalMs())));
+      } else if (path === '/api/status') {
+        send(200, 'application/json; charset=utf-8', `${JSON.stringify(board.status(), null, 2)}\n`);
+      } else if (path === '/metrics') {
+        metrics.text().then(
+          (text) => send(200, metrics.contentType, text),
+          (error: unknown) => fail(error),
+        );
+      } else {
+        send(404, 'text/plain; charset=utf-8', `no such page: ${path}; there are /, /api/status, /metrics and /healthz\n`);
+      }
+    } catch (error) {
+      fail(error);
+    }
+
+    function fail(error: unknown): void {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`status page: ${path}: ${message}`, { event: 'listen', level: 'error' });
+      if (!response.headersSent) send(500, 'text/plain; charset=utf-8', 'the status could not be rendered; see the log\n');
+    }
+  });
+  // A slow or idle client cannot hold a socket for long.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => log(`status page: ${error.message}`, { event: 'listen', level: 'error' }));
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : address.port;
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function refreshSeconds(intervalMs: number): number {
+  return Math.min(60, Math.max(5, Math.round(intervalMs / 1000)));
+}
+
+/** Healthy once a cycle has ended within three intervals (or the first is still due), and the last cycle did not fail. */
+function healthOf(board: StatusBoard, intervalMs: number): { ok: boolean; text: string } {
+  const status = board.status();
+  const allowed = Math.max(3 * intervalMs, 30_000) / 1000;
+  const last = status.last_cycle?.time;
+  if (status.last_failure && (last === undefined || status.last_failure.time >= last)) return { ok: false, text: `failing: ${status.last_failure.message}` };
+  if (last === undefined) return status.now - status.started <= allowed ? { ok: true, text: 'starting' } : { ok: false, text: 'no cycle has completed' };
+  if (status.now - last > allowed) return { ok: false, text: `stalled: the last cycle ended ${status.now - last}s ago` };
+  return { ok: true, text: 'ok' };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!match) return false;
+  return timingSafeEqual(digest(Buffer.from(match[1]!, 'base64').toString('utf8')), expected);
+}

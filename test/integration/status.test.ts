@@ -1,0 +1,216 @@
+// `procguard run --listen`: the status page, its JSON, the metrics and the health check,
+// over real HTTP from a real daemon evaluating a real supervisord; then the page in Debian's
+// chromium (playwright-core), with a screenshot kept in test-artifacts/.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { logEvents, logText } from '../helpers/log-events.js';
+import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
+import { BIN, STACK_TRACE } from '../helpers/run-cli.js';
+import { HOG_COMMAND, PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
+const LOGIN = { username: 'viewer', password: 'l00k-only' };
+
+describe('integration: the status page, /api/status, /metrics and /healthz', function () {
+  this.timeout(120000);
+  let sv: Supervisord;
+  let work: string;
+  let daemon: ChildProcess;
+  let stderr = '';
+  let base = '';
+  let sleeper: Child;
+  const auth = `Basic ${Buffer.from(`${LOGIN.username}:${LOGIN.password}`).toString('base64')}`;
+  const get = (path: string, init: RequestInit = {}): Promise<Response> => fetch(`${base}${path}`, { ...init, headers: { authorization: auth, ...(init.headers ?? {}) } });
+  const status = async (): Promise<any> => (await get('/api/status')).json();
+
+  before(async () => {
+    requireSupervisord();
+    sv = await startSupervisord(
+      `[program:hog]\ncommand=${HOG_COMMAND}\nstartsecs=1\nautorestart=true\n\n[program:calm]\ncommand=sleep 100000\nstartsecs=0\nautorestart=true\n`,
+    );
+    work = await mkdtemp(join(tmpdir(), 'pg-status-'));
+    const conf = join(work, 'procguard');
+    await mkdir(conf);
+    await writeFile(join(work, 'loadavg'), '6.00 1.00 1.00 1/200 4242\n');
+    sleeper = await spawnChild('sleep', ['100001']);
+    await writeFile(
+      join(conf, 'policies.yaml'),
+      `settings:
+  state_dir: ${join(work, 'state')}
+supervisors:
+  default: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }
+policies:
+  - name: hog-memory
+    kind: memory
+    match: { program: hog }
+    max_rss: 50MB
+    max_actions: { count: 1, within: 1h }
+  - name: calm-memory
+    kind: memory
+    match: { program: calm }
+    max_rss: 500MB
+  - name: sleeper-backoff
+    kind: load
+    match: { name: sleep, cmdline: "^sleep 100001$" }
+    pause_above: 4
+    resume_below: 2
+`,
+    );
+    daemon = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
+      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', SV_PASSWORD: PASSWORD, PROCGUARD_LOADAVG: join(work, 'loadavg'), PROCGUARD_LISTEN_USERNAME: LOGIN.username, PROCGUARD_LISTEN_PASSWORD: LOGIN.password },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    await eventually(() => logEvents(stderr).some((e) => e.event === 'listen' && typeof e.url === 'string'), 15000, 'the status page listening');
+    base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
+    // The hog is restarted once (then the flapping guard holds), and the sleeper paused.
+    await eventually(async () => (await status()).recent.some((r: any) => r.what === 'restart' && r.status === 'done'), 20000, 'the hog restarted');
+    await eventually(async () => (await status()).paused.length === 1, 10000, 'the sleeper paused');
+  });
+
+  after(async () => {
+    if (daemon && daemon.exitCode === null) {
+      const exited = new Promise((resolve) => daemon.once('exit', resolve));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    killAllChildren();
+    await sv?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('listens on loopback, where it was told, and logs where', () => {
+    assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(logText(stderr), /status page on http:\/\/127\.0\.0\.1:\d+\/ \(also \/api\/status, \/metrics, \/healthz\)/);
+  });
+
+  it('/api/status: the supervisor, each program with its state, pid, uptime, RSS, policies and headroom', async () => {
+    const doc = await status();
+    const [supervisor] = doc.supervisors;
+    assert.equal(supervisor.name, 'default');
+    assert.equal(supervisor.url, sv.unixUrl);
+    const byName = new Map<string, any>(supervisor.processes.map((p: any) => [p.namespec, p]));
+    const calm = byName.get('calm:calm');
+    const calmInfo = (await sv.client.call('supervisor.getProcessInfo', ['calm'])) as { pid: number };
+    assert.equal(calm.state, 'RUNNING');
+    assert.equal(calm.pid, calmInfo.pid);
+    assert.ok(calm.uptime >= 0 && calm.rss > 0);
+    assert.equal(calm.policies.length, 1);
+    const [calmPolicy] = calm.policies;
+    assert.equal(calmPolicy.policy, 'calm-memory');
+    assert.equal(calmPolicy.verdict, 'ok');
+    assert.equal(calmPolicy.headroom.limit, 500 * 1024 * 1024);
+    assert.equal(calmPolicy.headroom.left, calmPolicy.headroom.limit - calm.rss);
+    assert.equal(calmPolicy.headroom.unit, 'bytes');
+    const hog = byName.get('hog:hog');
+    assert.ok(hog, 'the hog is listed');
+    assert.equal(hog.policies[0].policy, 'hog-memory');
+    // Not supervised, matched by a policy: listed apart.
+    assert.ok(doc.processes.some((p: any) => p.pid === sleeper.pid && p.policies[0].policy === 'sleeper-backoff'));
+    assert.deepEqual(doc.config, { files: [join(work, 'procguard', 'policies.yaml')], policies: 3, errors: [] });
+    assert.ok(doc.cycles >= 1 && doc.last_cycle.processes > 0 && doc.last_cycle.duration_ms > 0);
+  });
+
+  it('/api/status: the paused process since when, and the recent actions with their reasons', async () => {
+    const doc = await status();
+    const [paused] = doc.paused;
+    assert.deepEqual({ policy: paused.policy, pid: paused.pid, name: paused.name }, { policy: 'sleeper-backoff', pid: sleeper.pid, name: 'sleep' });
+    assert.ok(Math.abs(paused.since - Date.now() / 1000) < 60);
+    const restart = doc.recent.find((r: any) => r.what === 'restart');
+    assert.equal(restart.policy, 'hog-memory');
+    assert.equal(restart.target.namespec, 'hog:hog');
+    assert.equal(restart.status, 'done');
+    assert.match(restart.reason, /^rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\)$/);
+    assert.match(restart.result, /^restarted hog:hog: was pid \d+, now pid \d+, RUNNING$/);
+    const pause = doc.recent.find((r: any) => r.what === 'pause');
+    assert.equal(pause.target.pid, sleeper.pid);
+    assert.match(pause.reason, /load 6\.00/);
+  });
+
+  it('/metrics: Prometheus text with the cycle, processes, actions, notifications, errors, paused and reloads', async () => {
+    const response = await get('/metrics');
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}".=]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    assert.equal(value('procguard_actions_total{policy="hog-memory",action="restart",status="done"}'), 1);
+    assert.ok(value('procguard_actions_total{policy="sleeper-backoff",action="pause",status="done"}') >= 1);
+    assert.ok(value('procguard_cycle_duration_seconds_count') >= 2);
+    assert.ok(value('procguard_cycles_total{result="ok"}') >= 2);
+    assert.ok(value('procguard_processes_seen') > 3);
+    assert.equal(value('procguard_paused_processes'), 1);
+    assert.equal(value('procguard_notifications_total{status="failed"}'), 0);
+    assert.equal(value('procguard_config_reloads_total{result="failed"}'), 0);
+    assert.match(text, /^# TYPE procguard_collector_errors_total counter$/m);
+  });
+
+  it('/healthz answers without a login; everything else wants one, and nothing can be changed', async () => {
+    const health = await fetch(`${base}/healthz`);
+    assert.deepEqual([health.status, await health.text()], [200, 'ok\n']);
+    for (const path of ['/', '/api/status', '/metrics']) {
+      const anonymous = await fetch(`${base}${path}`);
+      assert.equal(anonymous.status, 401, path);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm="procguard"/);
+      const wrong = await fetch(`${base}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${LOGIN.username}:nope`).toString('base64')}` } });
+      assert.equal(wrong.status, 401, path);
+    }
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const response = await get('/api/status', { method });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get('allow'), 'GET, HEAD');
+    }
+    assert.equal((await get('/nope')).status, 404);
+    const page = await get('/');
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  });
+
+  it('a refused reload shows on the page, in the JSON and in the metrics; the set in force keeps working', async () => {
+    const bad = join(work, 'procguard', 'zz-bad.yaml');
+    await writeFile(bad, 'policies:\n  - { name: broken, kind: memory, match: { program: calm }, max_rss: lots }\n');
+    await eventually(async () => (await status()).config.errors.length > 0, 10000, 'the refused reload');
+    const doc = await status();
+    assert.match(doc.config.errors.join('\n'), /zz-bad\.yaml:2:\d+: error: .*max_rss/);
+    assert.equal(doc.config.last_reload.ok, false);
+    assert.equal(doc.config.policies, 3);
+    assert.match(await (await get('/')).text(), /The last reload \(.*zz-bad\.yaml changed, .*\) was refused/);
+    assert.match(await (await get('/metrics')).text(), /^procguard_config_reloads_total\{result="failed"\} 1$/m);
+    await rm(bad);
+    await eventually(async () => (await status()).config.errors.length === 0, 10000, 'the fixed reload');
+  });
+
+  it('the page in chromium: the supervised programs, the pause and the recent restart; a screenshot is kept', async () => {
+    if (spawnSync('test', ['-x', CHROMIUM]).status !== 0) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (the browser test needs it)`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const context = await browser.newContext({ httpCredentials: LOGIN, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const response = await page.goto(`${base}/`);
+      assert.equal(response?.status(), 200);
+      assert.equal(await page.title(), `procguard on ${(await status()).host}`);
+      const programs = await page.locator('h2.supervisor + table tr.process td:first-child').allTextContents();
+      assert.deepEqual(programs.sort(), ['calm:calm', 'hog:hog']);
+      const calmRow = page.locator('tr.process', { hasText: 'calm:calm' });
+      assert.match(await calmRow.innerText(), /RUNNING/);
+      assert.match(await calmRow.innerText(), /calm-memory:\s*[\d.]+ MiB of 500\.0 MiB, [\d.]+ MiB left/);
+      const restart = page.locator('tr.recent.action', { hasText: 'restart' });
+      assert.match(await restart.innerText(), /hog-memory\s+restart\s+hog:hog \(pid \d+\)\s+done\s+rss [\d.]+ MiB > 50\.0 MiB/);
+      assert.match(await page.locator('#paused + table').innerText(), new RegExp(`sleep \\(pid ${sleeper.pid}\\)\\s+sleeper-backoff`));
+      // Nothing but the page itself is loaded.
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.reload();
+      assert.deepEqual(requests, [`${base}/`]);
+      assert.equal(await page.locator('meta[http-equiv="refresh"]').getAttribute('content'), '5');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    assert.doesNotMatch(logText(stderr), STACK_TRACE);
+  });
+});
