@@ -10,9 +10,7 @@ import { formatDuration } from '../policy/units.js';
 import { ConfigWatcher } from './config.js';
 import { hostname } from 'node:os';
 import { CliFailure } from '../cli/context.js';
-import { StatusBoard } from '../status/board.js';
-import { Metrics } from '../status/metrics.js';
-import { isLoopback, listenCredentials, parseListenAddress, startStatusServer, type StatusServer } from '../status/server.js';
+import type { StatusServer } from '../status/server.js';
 import { handleSignals, startService } from './service.js';
 
 export interface DaemonOptions {
@@ -30,10 +28,12 @@ export interface DaemonOptions {
 }
 
 export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<ExitCode> {
+  // The status page's modules (prom-client, the HTTP server, the page) load only when it is asked for.
+  const web = options.listen === undefined ? undefined : await loadStatusModules();
   // A bad address or half a login is refused before anything starts.
-  const address = options.listen === undefined ? undefined : parseListenAddress(options.listen);
+  const address = options.listen === undefined || !web ? undefined : web.parseListenAddress(options.listen);
   if (typeof address === 'string') throw new CliFailure(`--listen ${address}`, ExitCode.INVALID);
-  const credentials = address === undefined ? undefined : listenCredentials(io.env);
+  const credentials = address === undefined || !web ? undefined : web.listenCredentials(io.env);
   if (typeof credentials === 'string') throw new CliFailure(`--listen: ${credentials}`, ExitCode.INVALID);
 
   const service = await startService(options.config, io, 'daemon');
@@ -61,12 +61,12 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
   const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: reload });
 
   let status: StatusServer | undefined;
-  if (address) {
-    const board = new StatusBoard(service, io.env, hostname());
-    const metrics = new Metrics();
+  if (address && web) {
+    const board = new web.StatusBoard(service, io.env, hostname());
+    const metrics = new web.Metrics();
     service.observers.push(board, metrics);
     try {
-      status = await startStatusServer({ address, ...(credentials ? { credentials } : {}), board, metrics, intervalMs, log });
+      status = await web.startStatusServer({ address, ...(credentials ? { credentials } : {}), board, metrics, intervalMs, log });
     } catch (error) {
       releaseSignals();
       await watcher.close().catch(() => undefined);
@@ -74,7 +74,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
       await service.resumePaused('stop');
       return ExitCode.FAILED;
     }
-    const open = isLoopback(address.host) ? '' : credentials ? ' (reachable from other hosts, with basic auth)' : ' (reachable from other hosts without a login: set PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD)';
+    const open = web.isLoopback(address.host) ? '' : credentials ? ' (reachable from other hosts, with basic auth)' : ' (reachable from other hosts without a login: set PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD)';
     log(`status page on ${status.url}/ (also /api/status, /metrics, /healthz)${open}`, { event: 'listen', level: open && !credentials ? 'warn' : 'info', url: status.url });
   }
 
@@ -112,4 +112,9 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
   const resumed = (await service.resumePaused('stop')) === 'ok';
   log(`stopped after ${plural(service.cycles, 'cycle')}${resumed ? '' : '; some paused processes could not be resumed (see above; procguard resume --all)'}`);
   return failure ?? (resumed ? ExitCode.OK : ExitCode.FAILED);
+}
+
+async function loadStatusModules() {
+  const [board, metrics, server] = await Promise.all([import('../status/board.js'), import('../status/metrics.js'), import('../status/server.js')]);
+  return { StatusBoard: board.StatusBoard, Metrics: metrics.Metrics, ...server };
 }
