@@ -10,6 +10,7 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { formatPlanText } from './plan-output.js';
 import { DEFAULTS } from '../policy/model.js';
+import { jsonText } from '../policy/diagnostics.js';
 
 /** An overlapping cron run waits this long for the lock by default. */
 
@@ -44,7 +45,7 @@ export async function runApply(options: ApplyOptions, io: CliIo): Promise<ExitCo
   const { plan } = execution;
   const eventful = plan.actions.length + plan.notifications.length + plan.errors.length + (plan.warnings?.length ?? 0) > 0;
   if (options.quiet && !eventful) return exitCode;
-  if (options.json) io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
+  if (options.json) io.stdout(`${jsonText(plan)}\n`);
   else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '' }));
   return exitCode;
 }

@@ -9,6 +9,7 @@ import { ExitCode } from './exit-codes.js';
 import { loadConfiguration, readSnapshotFile, readStateFile } from './context.js';
 import type { CliIo } from './io.js';
 import { formatPlanText } from './plan-output.js';
+import { jsonText } from '../policy/diagnostics.js';
 
 export interface CheckOptions {
   config: string[];
@@ -23,7 +24,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<ExitCo
   const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid });
   const state = options.snapshot !== undefined && options.state === undefined ? undefined : await readStateFile(options.state, policySet, io);
   const evaluation = evaluate(policySet, snapshot, state ?? emptyState(), snapshot.time);
-  if (options.json) io.stdout(`${JSON.stringify(evaluation.plan, null, 2)}\n`);
+  if (options.json) io.stdout(`${jsonText(evaluation.plan)}\n`);
   else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: 'dry run: nothing was done' }));
   return checkExitCode(evaluation.plan);
 }

@@ -2,12 +2,12 @@
 // invalid) and reading snapshot and state files, validated with FILE:LINE:COL errors.
 
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type Snapshot } from '../engine/types.js';
 import { parseDataFile } from '../policy/data-file.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
-import { configPaths, describeIoError, loadPolicyFiles } from '../policy/load.js';
+import { readTextFile } from '../policy/bounded-read.js';
+import { configPaths, loadPolicyFiles } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -43,19 +43,9 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo):
 }
 
 async function readDataText(path: string, what: string): Promise<string> {
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new CliFailure(`${path}: the ${what} is a directory, not a file`, ExitCode.INVALID);
-    if (info.size > MAX_DATA_FILE_BYTES) throw new CliFailure(`${path}: the ${what} is larger than ${MAX_DATA_FILE_BYTES / 1024 / 1024} MiB`, ExitCode.INVALID);
-    const bytes = await readFile(path);
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    if (text.includes('\0')) throw new CliFailure(`${path}: the ${what} is a binary file, not JSON`, ExitCode.INVALID);
-    return text;
-  } catch (error) {
-    if (error instanceof CliFailure) throw error;
-    if (error instanceof TypeError) throw new CliFailure(`${path}: the ${what} is not valid UTF-8`, ExitCode.INVALID);
-    throw new CliFailure(`${path}: cannot read the ${what}: ${describeIoError(error)}`, ExitCode.INVALID);
-  }
+  const text = await readTextFile(path, MAX_DATA_FILE_BYTES, what);
+  if (typeof text !== 'string') throw new CliFailure(text.message, ExitCode.INVALID);
+  return text;
 }
 
 export async function readSnapshotFile(path: string, io: CliIo): Promise<Snapshot> {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { collectSnapshot } from '../collectors/collect.js';
 import { ALL_FIELDS } from '../collectors/types.js';
-import { printable } from '../policy/diagnostics.js';
+import { jsonText, printable } from '../policy/diagnostics.js';
 import { configPaths } from '../policy/load.js';
 import { DEFAULTS, type PolicySet } from '../policy/model.js';
 import { formatBytes, formatDuration } from '../policy/units.js';
@@ -27,7 +27,7 @@ export async function runSnapshot(options: SnapshotOptions, io: CliIo): Promise<
   const policySet = configured ? await loadConfiguration(options.config, io) : NO_POLICIES;
   const snapshot = await collectSnapshot(policySet, { env: io.env, fields: ALL_FIELDS, self: process.pid });
   if (options.json) {
-    io.stdout(`${JSON.stringify(snapshot, null, 2)}\n`);
+    io.stdout(`${jsonText(snapshot)}\n`);
   } else {
     const rows = [['PID', 'PPID', 'USER', 'RSS', 'UPTIME', 'S', 'PROGRAM', 'NAME', 'COMMAND']];
     const sorted = [...snapshot.processes].sort((a, b) => a.pid - b.pid);

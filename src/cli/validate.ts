@@ -1,7 +1,7 @@
 // `procguard validate [-c PATH]… [PATH…] [--json]`: parse, schema-check and cross-check
 // policy files; one line per problem as FILE:LINE:COL, a summary, exit 0 or 2.
 
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
+import { formatDiagnostic, hasErrors, jsonText, type Diagnostic } from '../policy/diagnostics.js';
 import { configPaths, discoverPolicySets, loadPolicyFiles, type LoadOptions } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -41,7 +41,7 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
 
   const all = reports.flatMap((r) => r.diagnostics);
   if (options.json) {
-    io.stdout(`${JSON.stringify(all, null, 2)}\n`);
+    io.stdout(`${jsonText(all)}\n`);
   } else {
     for (const d of all) io.stdout(`${formatDiagnostic(d)}\n`);
     for (const report of reports) io.stdout(`${summaryLine(report)}\n`);

@@ -2,9 +2,9 @@
 // load averages, every supervisor's programs joined by pid, and the pidfiles policies name.
 // A collector that fails becomes an entry in `errors`; the others still count.
 
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { CollectorError, ProcessEntry, Snapshot } from '../engine/types.js';
+import { readSmallTextFile } from '../policy/bounded-read.js';
 import type { Matcher, PolicySet } from '../policy/model.js';
 import { readLoadAverages, type LoadAverages } from './loadavg/loadavg.js';
 import { ProcfsCollector } from './procfs/procfs.js';
@@ -166,20 +166,25 @@ export function joinSupervised(processes: ProcessEntry[], programs: SupervisedPr
   return [...processes, ...stopped];
 }
 
+/** A pidfile holds a number and a newline; anything larger is not one. */
+const MAX_PIDFILE_BYTES = 64;
+
 async function readPidfiles(policySet: PolicySet, errors: CollectorError[]): Promise<Record<string, number | null>> {
   const paths = new Set(policySet.policies.flatMap((p) => withExcludes(p.match)).flatMap((m) => m.pidfile ?? []));
   const result: Record<string, number | null> = {};
   await Promise.all(
     [...paths].map(async (path) => {
-      try {
-        const text = (await readFile(path, 'utf8')).trim();
-        const pid = /^\d+$/.test(text) ? Number(text) : NaN;
-        result[path] = Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-        if (result[path] === null) errors.push({ source: 'pidfile', message: `${path} does not hold a pid` });
-      } catch (error) {
+      const read = await readSmallTextFile(path, MAX_PIDFILE_BYTES);
+      if (typeof read !== 'string') {
         result[path] = null;
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ source: 'pidfile', message: `${path}: ${messageOf(error)}` });
+        // A missing pidfile is a stopped service, not an error.
+        if (read.errno !== 'ENOENT') errors.push({ source: 'pidfile', message: read.message });
+        return;
       }
+      const text = read.trim();
+      const pid = /^\d+$/.test(text) ? Number(text) : NaN;
+      result[path] = Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+      if (result[path] === null) errors.push({ source: 'pidfile', message: `${path} does not hold a pid` });
     }),
   );
   return result;

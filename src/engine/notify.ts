@@ -4,6 +4,7 @@
 
 import type HandlebarsModule from 'handlebars';
 import { handlebars as loadHandlebars } from '../policy/handlebars.js';
+import { printable, UNPRINTABLE } from '../policy/diagnostics.js';
 import type { NotifierConfig } from '../policy/model.js';
 import type { Target } from './types.js';
 
@@ -51,16 +52,36 @@ function render(source: string, event: NotificationEvent): string {
   return template(event);
 }
 
-/** Carriage returns, line feeds and other control characters would let a value forge mail headers. */
+/**
+ * Carriage returns, line feeds and other control characters would let a value forge mail
+ * headers; bidirectional overrides and zero-width characters would let a subject read as
+ * another. Each run of them becomes one space.
+ */
 export function headerSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  return text.replace(new RegExp(`(?:${UNPRINTABLE.source})+`, 'g'), ' ').trim();
 }
 
-export function renderNotification(notifier: NotifierConfig, event: NotificationEvent): RenderedMessage {
+export function renderNotification(notifier: NotifierConfig, raw: NotificationEvent): RenderedMessage {
+  const event = shownEvent(raw);
   const custom = notifier.type === 'mail' ? notifier : undefined;
   const subject = custom?.subject !== undefined ? render(custom.subject, event) : defaultSubject(event);
   const body = custom?.body !== undefined ? render(custom.body, event) : defaultBody(event);
   return { subject: headerSafe(subject), body };
+}
+
+/**
+ * The event with every string from the host (process names, command lines, reasons quoting
+ * them) made printable, so a name holding a newline or an escape sequence cannot add lines
+ * to the body or drive the reader's terminal.
+ */
+function shownEvent(event: NotificationEvent): NotificationEvent {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return printable(value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+    return value;
+  };
+  return clean(event) as NotificationEvent;
 }
 
 function isMemmonRestart(event: NotificationEvent): boolean {

@@ -6,6 +6,7 @@ import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from 
 import { show } from './schema-diagnostics.js';
 import { didYouMean, nearest } from './suggest.js';
 import { compilePattern, nameRegexSource } from './model.js';
+import { NonLinearPatternError } from './pattern.js';
 import { checkTemplate } from './templates.js';
 import { parseDuration, parseSize } from './units.js';
 import {
@@ -184,18 +185,19 @@ function checkRegexes(block: Entry, label: string, report: Reporter): void {
   for (const [pattern, path] of patterns) {
     const problem = regexProblem(pattern);
     if (problem === undefined) continue;
-    report.add(block.file, path, 'error', 'invalid-regex', `Invalid regular expression ${show(pattern)} in ${label}: ${problem}`);
+    const message = problem.refused ? `Regular expression ${show(pattern)} in ${label} is refused: ${problem.reason}` : `Invalid regular expression ${show(pattern)} in ${label}: ${problem.reason}`;
+    report.add(block.file, path, 'error', 'invalid-regex', message);
   }
 }
 
-/** Why a pattern does not compile as the engine compiles it, or undefined. */
-export function regexProblem(pattern: string): string | undefined {
+/** Why a pattern does not compile as the engine compiles it (refused: valid, but not boundable in time), or undefined. */
+export function regexProblem(pattern: string): { reason: string; refused: boolean } | undefined {
   try {
     compilePattern(pattern);
     return undefined;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    return { reason: message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''), refused: error instanceof NonLinearPatternError };
   }
 }
 

@@ -2,10 +2,12 @@
 // have written them (refused when unsafe and running as root), their text, and the
 // template files they name. Everything after this is pure.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
+import { describeIoError, notRegular, readTextFile, type ReadProblem } from './bounded-read.js';
+export { describeIoError } from './bounded-read.js';
 import { isRecord } from './walk.js';
 import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
 
@@ -100,13 +102,41 @@ async function listPolicyFiles(path: string, uid: number, diagnostics: Diagnosti
     diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'permission', refusal));
     return undefined;
   }
+  let names: string[];
   try {
-    const names = await readdir(path);
-    return names.filter(isPolicyFileName).sort().map((name) => join(path, name));
+    names = (await readdir(path)).filter(isPolicyFileName).sort();
   } catch (error) {
     diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', `Cannot list ${path}: ${describeIoError(error)}`));
     return undefined;
   }
+  const files: string[] = [];
+  for (const name of names) {
+    const file = join(path, name);
+    const escape = await outsideOf(file, path);
+    if (escape === undefined) files.push(file);
+    else {
+      diagnostics.push(
+        diagnostic(file, START_OF_FILE, 'error', 'permission', `Refused: policy file ${file} is a symbolic link to ${escape}, outside the policy directory ${path}; copy the file into the directory, or name it with its own -c`),
+      );
+    }
+  }
+  return files;
+}
+
+/**
+ * Where `path` really is when that is outside `directory` (a symbolic link leaving it), else
+ * undefined. A path that cannot be resolved is left for the read to report.
+ */
+async function outsideOf(path: string, directory: string): Promise<string | undefined> {
+  let real: string;
+  let root: string;
+  try {
+    [real, root] = await Promise.all([realpath(path), realpath(directory)]);
+  } catch {
+    return undefined;
+  }
+  const inside = relative(root, real);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? undefined : real;
 }
 
 async function loadPolicyFile(path: string, uid: number, diagnostics: Diagnostic[]): Promise<ParsedFile | undefined> {
@@ -118,47 +148,33 @@ async function loadPolicyFile(path: string, uid: number, diagnostics: Diagnostic
   const { file, diagnostics: parseDiagnostics } = parseYamlFile(path, text);
   diagnostics.push(...parseDiagnostics);
   for (const bodyFile of bodyFilesNamed(file.data)) {
-    file.templates.set(bodyFile, await loadTemplate(resolve(dirname(path), bodyFile), join(dirname(path), bodyFile), uid));
+    file.templates.set(bodyFile, await loadTemplate(bodyFile, dirname(path), uid));
   }
   return file;
 }
 
-async function loadTemplate(absolute: string, shown: string, uid: number): Promise<TemplateFile> {
-  const text = await readCheckedText(absolute, uid, 'template file');
+/** A body_file, read relative to its policy file's directory and only from in or below it. */
+async function loadTemplate(bodyFile: string, directory: string, uid: number): Promise<TemplateFile> {
+  const shown = join(directory, bodyFile);
+  const escape = await outsideOf(resolve(directory, bodyFile), directory);
+  if (escape !== undefined) {
+    return { path: shown, error: `Refused: ${bodyFile} is ${escape}, outside ${directory}; keep templates in or below the directory of the policy file that names them` };
+  }
+  const text = await readCheckedText(resolve(directory, bodyFile), uid, 'template file');
   return typeof text === 'string' ? { path: shown, text } : { path: shown, error: text.message };
 }
 
-type ReadProblem = { code: 'io' | 'permission'; message: string };
 
+/**
+ * The text of a policy or template file. It is opened without blocking (a FIFO named *.yaml
+ * must not hang a cycle) and checked through the open handle, so what is checked is what is read.
+ */
 async function readCheckedText(path: string, uid: number, what: string): Promise<string | ReadProblem> {
-  let stats: Stats;
-  try {
-    stats = await stat(path);
-  } catch (error) {
-    return { code: 'io', message: `Cannot read ${path}: ${describeIoError(error)}` };
-  }
-  if (!stats.isFile()) return { code: 'io', message: `${path} is not a regular file` };
-  const refusal = permissionProblem(path, stats, uid, what);
-  if (refusal) return { code: 'permission', message: refusal };
-  if (stats.size > MAX_POLICY_FILE_BYTES) {
-    return { code: 'io', message: `${capitalize(what)} is too large (${stats.size} bytes; at most ${MAX_POLICY_FILE_BYTES})` };
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    return { code: 'io', message: `Cannot read ${path}: ${describeIoError(error)}` };
-  }
-  if (bytes.length > MAX_POLICY_FILE_BYTES) {
-    return { code: 'io', message: `${capitalize(what)} is too large (at most ${MAX_POLICY_FILE_BYTES} bytes)` };
-  }
-  const nul = bytes.indexOf(0);
-  if (nul !== -1) return { code: 'io', message: `${capitalize(what)} is binary, not text (a NUL byte at offset ${nul})` };
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { code: 'io', message: `${capitalize(what)} is not valid UTF-8 text` };
-  }
+  return readTextFile(path, MAX_POLICY_FILE_BYTES, what, (stats) => {
+    if (!stats.isFile()) return notRegular(path);
+    const refusal = permissionProblem(path, stats, uid, what);
+    return refusal ? { code: 'permission', message: refusal, reason: refusal } : undefined;
+  });
 }
 
 /**
@@ -185,27 +201,4 @@ function bodyFilesNamed(data: unknown): string[] {
     const mail = isRecord(notifier) ? notifier.mail : undefined;
     return isRecord(mail) && typeof mail.body_file === 'string' && mail.body_file !== '' ? [mail.body_file] : [];
   });
-}
-
-export function describeIoError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

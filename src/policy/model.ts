@@ -2,6 +2,7 @@
 // every policy with its file order and source position. The engine sees only this.
 
 import type { Position } from './diagnostics.js';
+import { compileBoundedPattern, type Pattern } from './pattern.js';
 
 export const DEFAULTS = {
   interval: 60,
@@ -73,14 +74,14 @@ export interface ExecNotifier {
 
 export type NotifierConfig = MailNotifier | ExecNotifier;
 
-export type NamePattern = { exact: string } | { regex: RegExp };
+export type NamePattern = { exact: string } | { regex: Pattern };
 
 export interface Matcher {
   program?: string[];
   group?: string[];
   supervisor?: string[];
   name?: NamePattern[];
-  cmdline?: RegExp[];
+  cmdline?: Pattern[];
   user?: Array<string | number>;
   pidfile?: string[];
   exclude?: Matcher;
@@ -178,7 +179,7 @@ export function nameRegexSource(text: string): string | undefined {
   return text.length > 2 && text.startsWith('/') && text.endsWith('/') ? text.slice(1, -1) : undefined;
 }
 
-/** How match.name /regex/ and match.cmdline patterns are compiled: JavaScript syntax, case-sensitive. */
-export function compilePattern(pattern: string): RegExp {
-  return new RegExp(pattern);
+/** How match.name /regex/ and match.cmdline patterns are compiled: JavaScript syntax, case-sensitive, bounded in time (pattern.ts). */
+export function compilePattern(pattern: string): Pattern {
+  return compileBoundedPattern(pattern);
 }

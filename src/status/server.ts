@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { isIP } from 'node:net';
 import type { Log } from '../modes/log.js';
+import { jsonText } from '../policy/diagnostics.js';
 import type { StatusBoard } from './board.js';
 import type { Metrics } from './metrics.js';
 import { renderPage } from './page.js';
@@ -93,7 +94,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       if (path === '/') {
         send(200, 'text/html; charset=utf-8', renderPage(board.status(), refreshSeconds(options.intervalMs())));
       } else if (path === '/api/status') {
-        send(200, 'application/json; charset=utf-8', `${JSON.stringify(board.status(), null, 2)}\n`);
+        send(200, 'application/json; charset=utf-8', `${jsonText(board.status())}\n`);
       } else if (path === '/metrics') {
         metrics.text().then(
           (text) => send(200, metrics.contentType, text),

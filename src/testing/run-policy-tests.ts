@@ -1,7 +1,6 @@
 // Runs policy test files (*.test.yaml): loads their policies (files or inline), evaluates each
 // cycle's snapshot with the state carried over, and checks the plan by subset.
 
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { evaluate } from '../engine/evaluate.js';
@@ -9,12 +8,16 @@ import { describeTarget } from '../engine/host.js';
 import { emptyState, type EngineState, type Plan, type Snapshot } from '../engine/types.js';
 import { checkData, parseDataFile } from '../policy/data-file.js';
 import { diagnostic, START_OF_FILE, type Diagnostic } from '../policy/diagnostics.js';
-import { describeIoError, loadPolicyFiles } from '../policy/load.js';
+import { readTextFile } from '../policy/bounded-read.js';
+import { loadPolicyFiles } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { validatePolicyFiles } from '../policy/validate.js';
 import { locate, type ParsedFile } from '../policy/yaml-source.js';
 import { differences, matchesSubset, show } from './subset.js';
+
+/** Test files and the snapshots they name; far above any real fixture. */
+const MAX_TEST_FILE_BYTES = 64 * 1024 * 1024;
 
 interface Expectations {
   actions?: Record<string, unknown>[];
@@ -42,11 +45,9 @@ export interface TestFileResult {
 
 export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
   const result: TestFileResult = { path, diagnostics: [], tests: [] };
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    result.diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', `Cannot read the test file: ${describeIoError(error)}`));
+  const text = await readTextFile(path, MAX_TEST_FILE_BYTES, 'test file');
+  if (typeof text !== 'string') {
+    result.diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', text.message));
     return result;
   }
   const parsed = parseDataFile<TestFileData>(path, text, dataValidator('policy-test.schema.json'), 'policy test');
@@ -122,11 +123,9 @@ async function snapshotOf(value: string | Record<string, unknown>, file: ParsedF
   }
   // Named as the test file is named (relative to where procguard runs), so FILE:LINE:COL opens the right file.
   const shown = join(dirname(file.path), value);
-  let text: string;
-  try {
-    text = await readFile(resolve(base, value), 'utf8');
-  } catch (error) {
-    diagnostics.push(diagnostic(file.path, locate(file, at), 'error', 'io', `Cannot read snapshot ${value}: ${describeIoError(error)}`));
+  const text = await readTextFile(resolve(base, value), MAX_TEST_FILE_BYTES, 'snapshot');
+  if (typeof text !== 'string') {
+    diagnostics.push(diagnostic(file.path, locate(file, at), 'error', 'io', `Cannot read snapshot ${value}: ${text.errno !== undefined ? text.reason : text.message}`));
     return undefined;
   }
   const parsed = parseDataFile<Snapshot>(shown, text, dataValidator('snapshot.schema.json'), 'snapshot');

@@ -52,7 +52,7 @@ describe('engine: notifications', () => {
     assert.equal(plan.notifications[0]?.subject, 'memmon [thinko]: process baz:baz_01 restarted');
   });
 
-  it('renders templates from the allow-listed fields and keeps header fields on one line', () => {
+  it('renders templates from the allow-listed fields; a name with CR/LF shows them escaped and forges no header', () => {
     const set = policySetOf(yaml`
       settings: { name: edge }
       notifiers:
@@ -66,12 +66,24 @@ describe('engine: notifications', () => {
     `);
     const evil = proc(66, 'evil\r\nBcc: x@y', { rss: 2 * MiB, cmdline: 'evil <b>&', user: 'www' });
     const { plan } = evaluate(set, snapshot([evil]), emptyState(), T0);
-    assert.equal(plan.notifications[0]?.subject, 'edge/web1: kill evil Bcc: x@y (big, memory, enforce, planned)');
+    assert.equal(plan.notifications[0]?.subject, 'edge/web1: kill evil\\r\\nBcc: x@y (big, memory, enforce, planned)');
     assert.equal(plan.notifications[0]?.body, 'rss 2.0 MiB > 1.0 MiB (cycle 1 of 1) rss=2097152 limit=1048576 uptime=100 cmd=evil <b>& user=www');
   });
 
-  it('headerSafe removes every control character', () => {
-    assert.equal(headerSafe('a\r\nb\u0000c\u2028d\te'), 'a b c d e');
+  it('headerSafe removes every control character, bidirectional override and zero-width character', () => {
+    assert.equal(headerSafe('a\r\nb\u0000c\u2028d\te\u0085f\u202eg\u200bh\u2066i\ufeff'), 'a b c d e f g h i');
+  });
+
+  it('host text in a body is shown escaped: a name cannot add lines or send escape sequences', () => {
+    const set = policySetOf(yaml`
+      notifiers:
+        ops: { mail: { to: ops@example.com, body: "name={{target.name}} cmd={{target.cmdline}} end" } }
+      policies:
+        - { name: big, kind: memory, match: { name: "/^w/" }, max_rss: 1MB, action: kill, notify: [{ to: ops }] }
+    `);
+    const odd = proc(66, 'w\nSubject: x', { rss: 2 * MiB, cmdline: 'w \u001b[2J\u202eexe.txt' });
+    const { plan } = evaluate(set, snapshot([odd]), emptyState(), T0);
+    assert.equal(plan.notifications[0]?.body, 'name=w\\nSubject: x cmd=w \\u001b[2J\\u202eexe.txt end');
   });
 
   it('the flapping guard notifies once when it starts skipping, ignoring the uptime gate', () => {

@@ -112,21 +112,21 @@ describe('loading policy files', () => {
     const huge = await write('huge.yaml', `# ${'x'.repeat(MAX_POLICY_FILE_BYTES)}\n`);
     const result = await loadAndValidate([binary, latin1, huge]);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
-      `${binary}:1:1: error: Policy file is binary, not text (a NUL byte at offset 2)`,
-      `${huge}:1:1: error: Policy file is too large (${MAX_POLICY_FILE_BYTES + 3} bytes; at most ${MAX_POLICY_FILE_BYTES})`,
-      `${latin1}:1:1: error: Policy file is not valid UTF-8 text`,
+      `${binary}:1:1: error: Policy file ${binary} is binary, not text (a NUL byte at offset 2)`,
+      `${huge}:1:1: error: Policy file ${huge} is larger than ${MAX_POLICY_FILE_BYTES / 1024 / 1024} MiB`,
+      `${latin1}:1:1: error: Policy file ${latin1} is not valid UTF-8 text`,
     ]);
   });
 
   it('body_file is read relative to the policy file and checked as a template at its own lines', async () => {
-    await write('templates/body.hbs', 'Restarted {{target.namespec}}\nat {{time}} on {{hots}}\n');
+    await write('policies/templates/body.hbs', 'Restarted {{target.namespec}}\nat {{time}} on {{hots}}\n');
     const file = await write(
       'policies/a.yaml',
-      'notifiers:\n  ops:\n    mail: { to: ops@example.com, body_file: ../templates/body.hbs }\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\n',
+      'notifiers:\n  ops:\n    mail: { to: ops@example.com, body_file: templates/body.hbs }\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\n',
     );
     const result = await loadAndValidate([file]);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
-      `${dir}/templates/body.hbs:2:18: warning: body_file of notifier "ops": unknown field "hots"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, uptime, time`,
+      `${dir}/policies/templates/body.hbs:2:18: warning: body_file of notifier "ops": unknown field "hots"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, uptime, time`,
     ]);
     const notifier = result.policySet?.notifiers[0];
     assert.equal(notifier?.type === 'mail' && notifier.body, 'Restarted {{target.namespec}}\nat {{time}} on {{hots}}\n');

@@ -11,6 +11,7 @@ import { parseYamlFile } from '../../src/policy/yaml-source.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/gitops/policies/', import.meta.url));
 const VALID_FILES = readdirSync(EXAMPLES)
+  .filter((name) => name.endsWith('.yaml'))
   .sort()
   .map((name) => readFileSync(`${EXAMPLES}${name}`, 'utf8'));
 

@@ -83,9 +83,13 @@ export class SupervisorClient {
 
     return new Promise((resolve, reject) => {
       let settled = false;
+      // The whole call has `timeout` seconds: a server that trickles a byte at a time never lets
+      // the socket go idle, so an idle timeout alone would wait for ever.
+      const deadline = setTimeout(() => fail(new SupervisorError(`${where} did not answer ${method} within ${timeout}s`, 'timeout')), timeout * 1000);
       const fail = (error: SupervisorError): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         request.destroy();
         reject(error);
       };
@@ -134,11 +138,11 @@ export class SupervisorClient {
               return;
             }
             settled = true;
+            clearTimeout(deadline);
             resolve(reply.value);
           });
         },
       );
-      request.setTimeout(timeout * 1000, () => fail(new SupervisorError(`${where} did not answer ${method} within ${timeout}s`, 'timeout')));
       request.on('error', (error: NodeJS.ErrnoException) =>
         fail(new SupervisorError(`cannot reach ${where}: ${error.code ?? error.message}`, 'unreachable')),
       );

@@ -1,8 +1,8 @@
 // supervisord's programs through getAllProcessInfo, for each configured supervisor, or the
 // one named by SUPERVISOR_SERVER_URL/_USERNAME/_PASSWORD when none is configured (as memmon).
 
-import { readFile } from 'node:fs/promises';
 import type { SupervisorEntry } from '../../engine/types.js';
+import { MAX_SECRET_FILE_BYTES, readSmallTextFile } from '../../policy/bounded-read.js';
 import type { SupervisorConfig } from '../../policy/model.js';
 import { DEFAULTS } from '../../policy/model.js';
 import { supervisorEndpoint } from '../../policy/normalize.js';
@@ -43,11 +43,9 @@ export async function connect(config: SupervisorConfig, env: NodeJS.ProcessEnv):
     password = env[config.password.env];
     if (password === undefined) throw new SupervisorError(`supervisor "${config.name}": password_env ${config.password.env} is not set`, 'auth');
   } else if (config.password) {
-    try {
-      password = (await readFile(config.password.file, 'utf8')).replace(/\r?\n$/, '');
-    } catch (error) {
-      throw new SupervisorError(`supervisor "${config.name}": cannot read password_file ${config.password.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'auth');
-    }
+    const text = await readSmallTextFile(config.password.file, MAX_SECRET_FILE_BYTES);
+    if (typeof text !== 'string') throw new SupervisorError(`supervisor "${config.name}": password_file: ${text.message}`, 'auth');
+    password = text.replace(/\r?\n$/, '');
   }
   return new SupervisorClient({
     name: config.name,

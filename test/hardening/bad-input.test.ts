@@ -1,0 +1,306 @@
+// Adversarial input fed to the built procguard as an operator (or an attacker who can create
+// files or processes) would: policy files, snapshots and templates that are bombs, binary,
+// FIFOs or symbolic links out of the policy directory, and regexes that backtrack for ever.
+// Each gets one clear message naming the place, no stack trace, and a running process and
+// the state file are left exactly as they were.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Plan } from '../../src/engine/types.js';
+import { readCaptured, writeCaptureScript } from '../helpers/mail.js';
+import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
+import { runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
+
+const STATE = { version: 1, targets: { 'kill-marker': { 'pid:1:1': { over: 1 } } }, paused: [] };
+
+interface BadPolicyCase {
+  name: string;
+  /** Creates the bad file (or link) in the policy directory `dir`; `outside` is a directory beside it. */
+  make(dir: string, outside: string): Promise<void>;
+  message: RegExp;
+}
+
+const BILLION_LAUGHS = [
+  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ...['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((name, i) => `${name}: &${name} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+].join('\n');
+
+const BAD_POLICIES: BadPolicyCase[] = [
+  { name: 'a YAML alias bomb (billion laughs)', make: (dir) => writeFile(join(dir, 'evil.yaml'), `${BILLION_LAUGHS}\n`), message: /evil\.yaml:1:1: error: YAML aliases expand too far/ },
+  { name: 'flow sequences nested 100,000 deep', make: (dir) => writeFile(join(dir, 'evil.yaml'), `${'['.repeat(100000)}${']'.repeat(100000)}\n`), message: /evil\.yaml:\d+:\d+: error: .*nests too deeply/i },
+  {
+    name: 'block mappings nested 300 deep',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n'),
+    message: /evil\.yaml:1:1: error: The file nests too deeply \(more than 64 levels/,
+  },
+  { name: 'a 5 MiB file', make: (dir) => writeFile(join(dir, 'evil.yaml'), `# ${'x'.repeat(5 * 1024 * 1024)}\n`), message: /evil\.yaml:1:1: error: Policy file \S+evil\.yaml is larger than 1 MiB/ },
+  { name: 'a binary file', make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00])), message: /evil\.yaml:1:1: error: Policy file \S+ is binary, not text \(a NUL byte at offset 7\)/ },
+  { name: 'a Latin-1 file', make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from('settings: { name: caf\xe9 }\n', 'latin1')), message: /evil\.yaml:1:1: error: Policy file \S+ is not valid UTF-8 text/ },
+  { name: 'a UTF-16 file', make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from('\ufeffsettings: {}\n', 'utf16le')), message: /evil\.yaml:1:1: error: Policy file \S+ is binary/ },
+  { name: 'a FIFO named *.yaml (nobody writes to it)', make: async (dir) => void execFileSync('mkfifo', [join(dir, 'evil.yaml')]), message: /evil\.yaml:1:1: error: \S+evil\.yaml is not a regular file/ },
+  {
+    name: 'a symbolic link to a valid policy file outside the directory',
+    make: async (dir, outside) => {
+      await writeFile(join(outside, 'planted.yaml'), 'policies:\n  - { name: planted, kind: runtime, match: { name: sleep }, max_runtime: 1s, action: kill }\n');
+      await symlink(join(outside, 'planted.yaml'), join(dir, 'evil.yaml'));
+    },
+    message: /evil\.yaml:1:1: error: Refused: policy file \S+evil\.yaml is a symbolic link to \S+planted\.yaml, outside the policy directory/,
+  },
+  { name: 'a symbolic link to /dev/zero', make: (dir) => symlink('/dev/zero', join(dir, 'evil.yaml')), message: /evil\.yaml:1:1: error: Refused: policy file \S+ is a symbolic link to \/dev\/zero, outside the policy directory/ },
+  {
+    name: 'a body_file that climbs out with ../',
+    make: async (dir, outside) => {
+      await writeFile(join(outside, 'body.hbs'), 'hello\n');
+      await writeFile(join(dir, 'evil.yaml'), `notifiers:\n  ops: { mail: { to: ops@example.com, body_file: ../${outside.split('/').pop()}/body.hbs } }\n`);
+    },
+    message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: \.\.\/\S+body\.hbs is \S+body\.hbs, outside /,
+  },
+  { name: 'an absolute body_file', make: (dir) => writeFile(join(dir, 'evil.yaml'), 'notifiers:\n  ops: { mail: { to: ops@example.com, body_file: /etc/passwd } }\n'), message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: \/etc\/passwd is \/etc\/passwd, outside / },
+  {
+    name: 'a body_file inside the directory that is a symbolic link to /etc/shadow',
+    make: async (dir) => {
+      await mkdir(join(dir, 'templates'));
+      await symlink('/etc/shadow', join(dir, 'templates', 'body.hbs'));
+      await writeFile(join(dir, 'evil.yaml'), 'notifiers:\n  ops: { mail: { to: ops@example.com, body_file: templates/body.hbs } }\n');
+    },
+    message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: templates\/body\.hbs is \/etc\/shadow, outside /,
+  },
+  {
+    name: 'a cmdline pattern with a backreference',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), 'policies:\n  - { name: evil, kind: runtime, match: { cmdline: "^(\\\\w+) \\\\1" }, max_runtime: 1h }\n'),
+    message: /evil\.yaml:2:\d+: error: Regular expression "\^\(\\\\w\+\) \\\\1" in policy "evil" is refused: it cannot be matched in linear time/,
+  },
+  {
+    name: 'a name pattern with a lookahead',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), 'policies:\n  - { name: evil, kind: runtime, match: { name: "/^(?!sshd).*$/" }, max_runtime: 1h }\n'),
+    message: /evil\.yaml:2:\d+: error: Regular expression .* is refused: .*exclude: for a condition that must not hold/,
+  },
+];
+
+describe('hardening: adversarial policy files change nothing', function () {
+  this.timeout(60000);
+  let work: string;
+  let dir: string;
+  let outside: string;
+  let stateDir: string;
+  let victim: Child;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-bad-'));
+    dir = join(work, 'policies');
+    outside = join(work, 'elsewhere');
+    stateDir = join(work, 'state');
+    await Promise.all([mkdir(dir), mkdir(outside), mkdir(stateDir)]);
+    // Valid on its own: it would kill the victim at once. A bad neighbour must stop everything.
+    victim = await spawnChild('sleep', ['4242']);
+    await writeFile(
+      join(dir, 'good.yaml'),
+      `settings: { state_dir: ${stateDir} }\npolicies:\n  - { name: kill-marker, kind: memory, match: { cmdline: "^sleep 4242$" }, max_rss: 1KB, action: kill }\n`,
+    );
+    await writeFile(join(stateDir, 'state.json'), `${JSON.stringify(STATE)}\n`);
+  });
+  afterEach(async () => {
+    killAllChildren();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('the directory without the bad file really would act on the victim (check plans a kill)', async () => {
+    const run = await runProcguard(['check', '-c', dir, '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const plan = JSON.parse(run.stdout) as Plan;
+    assert.deepEqual(plan.actions.map((a) => [a.policy, a.action, a.target.pid]), [['kill-marker', 'kill', victim.pid]]);
+  });
+
+  for (const testCase of BAD_POLICIES) {
+    it(`${testCase.name}: validate, check and apply exit 2 saying where; nothing is killed and the state is untouched`, async () => {
+      await testCase.make(dir, outside);
+      const before = await readFile(join(stateDir, 'state.json'), 'utf8');
+      for (const verb of [['validate'], ['check'], ['apply']]) {
+        const run: CliRun = await runProcguard([...verb, '-c', dir]);
+        assert.equal(run.code, 2, `${verb[0]}: ${run.stdout}${run.stderr}`);
+        const output = run.stdout + run.stderr;
+        assert.match(output, testCase.message, `${verb[0]}:\n${output}`);
+        assert.doesNotMatch(output, STACK_TRACE);
+        assert.ok(output.length < 20000, `${verb[0]} printed ${output.length} characters`);
+      }
+      assert.equal(victim.state() !== undefined && victim.state() !== 'Z', true, 'the victim is still running');
+      assert.equal(await readFile(join(stateDir, 'state.json'), 'utf8'), before);
+      assert.equal(existsSync(join(stateDir, 'audit.log')), false);
+    });
+  }
+
+  it('-c naming a FIFO, a directory of FIFOs only, or /dev/zero: exit 2 at once', async () => {
+    execFileSync('mkfifo', [join(outside, 'pipe.yaml')]);
+    for (const path of [join(outside, 'pipe.yaml'), '/dev/zero']) {
+      const run = await runProcguard(['validate', '-c', path]);
+      assert.equal(run.code, 2);
+      assert.match(run.stdout + run.stderr, new RegExp(`${path.replace(/[./]/g, '\\$&')} is not a regular file`));
+    }
+  });
+
+  it('a symbolic link inside the directory to a file inside it is followed', async () => {
+    await writeFile(join(dir, 'real.yml.txt'), 'policies:\n  - { name: linked, kind: oom, match: { name: nothing-here }, oom_score_adj: 0 }\n');
+    await symlink('real.yml.txt', join(dir, 'linked.yaml'));
+    const run = await runProcguard(['validate', '-c', dir]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+  });
+});
+
+interface BadSnapshotCase {
+  name: string;
+  make(path: string): Promise<void>;
+  message: RegExp;
+}
+
+const BAD_SNAPSHOTS: BadSnapshotCase[] = [
+  { name: 'not JSON', make: (p) => writeFile(p, '{"version": 1, "time": '), message: /snap\.json:1:\d+: error: YAML/ },
+  { name: 'an empty file', make: (p) => writeFile(p, ''), message: /snap\.json:1:1: error: The snapshot must be a mapping/ },
+  { name: 'a list', make: (p) => writeFile(p, '[1, 2, 3]'), message: /snap\.json:1:1: error: The snapshot must be a mapping, not a list/ },
+  { name: 'a newer version', make: (p) => writeFile(p, '{"version": 2, "time": 1, "host": "h", "processes": []}'), message: /snap\.json:1:13: error: "version" in the snapshot must be 1, not 2/ },
+  { name: 'processes that is a string', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": "all"}'), message: /"processes" in the snapshot must be a list, not "all"/ },
+  { name: 'a pid that is a string', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": "1", "ppid": 0, "name": "x", "rss": 1, "start_time": 1}]}'), message: /"processes\[0\]\.pid" in the snapshot must be an integer, not "1"/ },
+  { name: 'a negative rss', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": 5, "ppid": 1, "name": "x", "rss": -5, "start_time": 1}]}'), message: /"processes\[0\]\.rss" in the snapshot must be >= 0, not -5/ },
+  { name: 'an unknown key', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [], "rm -rf": true}'), message: /The snapshot has an unexpected key "rm -rf"/ },
+  { name: 'arrays nested 200,000 deep', make: (p) => writeFile(p, `{"version": 1, "time": 1, "host": "h", "processes": ${'['.repeat(200000)}${']'.repeat(200000)}}`), message: /snap\.json:\d+:\d+: error: .*nests too deeply|"processes\[0\]" in the snapshot must be a mapping/ },
+  { name: 'binary', make: (p) => writeFile(p, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00])), message: /Snapshot \S+snap\.json is binary, not text/ },
+  { name: 'not UTF-8', make: (p) => writeFile(p, Buffer.from('{"host": "caf\xe9"}', 'latin1')), message: /Snapshot \S+snap\.json is not valid UTF-8 text/ },
+  { name: 'a sparse 100 GiB file', make: async (p) => { await writeFile(p, ''); await truncate(p, 100 * 1024 ** 3); }, message: /Snapshot \S+snap\.json is larger than 64 MiB/ },
+  { name: 'a FIFO', make: async (p) => void execFileSync('mkfifo', [p]), message: /snap\.json is not a regular file/ },
+  { name: 'a directory', make: (p) => mkdir(p), message: /snap\.json is not a regular file/ },
+];
+
+describe('hardening: snapshot files of the wrong shape', function () {
+  this.timeout(60000);
+  let work: string;
+  let config: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-badsnap-'));
+    config = join(work, 'p.yaml');
+    await writeFile(config, `settings: { state_dir: ${join(work, 'state')} }\npolicies:\n  - { name: m, kind: memory, match: { name: x }, max_rss: 1MB, action: kill }\n`);
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  for (const testCase of BAD_SNAPSHOTS) {
+    it(`${testCase.name}: check --snapshot exits 2 saying where`, async () => {
+      const path = join(work, 'snap.json');
+      await rm(path, { recursive: true, force: true });
+      await testCase.make(path);
+      const run = await runProcguard(['check', '-c', config, '--snapshot', path]);
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, testCase.message);
+      assert.doesNotMatch(run.stderr, STACK_TRACE);
+      assert.equal(run.stdout, '');
+    });
+  }
+});
+
+describe('hardening: patterns that would backtrack for ever are bounded', function () {
+  // Without the bound, each of these runs for hours; with it, the whole check takes well under a second.
+  this.timeout(30000);
+  let work: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-redos-'));
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  const CASES: Array<{ pattern: string; cmdline: string; matches: boolean }> = [
+    { pattern: '^(\\w+\\s?)*$', cmdline: `${'aaaa '.repeat(10)}${'a'.repeat(40)}!`, matches: false },
+    { pattern: '(a|a)*b', cmdline: 'a'.repeat(60), matches: false },
+    { pattern: '^(a+)+$', cmdline: `${'a'.repeat(5000)}!`, matches: false },
+    { pattern: 'python .*app\\.py', cmdline: 'python '.repeat(300000), matches: false },
+    { pattern: 'python .*app\\.py', cmdline: `${'python '.repeat(300000)}app.py`, matches: true },
+    { pattern: '\\s*#\\s*$', cmdline: `${' '.repeat(500000)}#!`, matches: false },
+  ];
+
+  it('check --snapshot against crafted command lines of up to 2 MiB gives the right answer', async () => {
+    const config = join(work, 'p.yaml');
+    await writeFile(
+      config,
+      `policies:\n${CASES.map((c, i) => `  - { name: p${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`,
+    );
+    const processes = CASES.map((c, i) => ({ pid: 100 + i, ppid: 1, name: 'x', cmdline: c.cmdline, rss: 4096, start_time: 1, user: 'u', uid: 1000 }));
+    const snap = join(work, 'snap.json');
+    await writeFile(snap, JSON.stringify({ version: 1, time: 1000, host: 'h', processes }));
+    const run = await runProcguard(['check', '-c', config, '--snapshot', snap, '--json']);
+    assert.doesNotMatch(run.stderr, STACK_TRACE);
+    assert.equal(run.code, 1, run.stderr);
+    const plan = JSON.parse(run.stdout) as Plan;
+    const actedOn = new Set(plan.actions.map((a) => `${a.policy}:${a.target.pid}`));
+    const expected = new Set(CASES.flatMap((c, i) => (c.matches ? [`p${i}:${100 + i}`] : [])));
+    // A pattern may also match another case's line; only each case's own line is the question here.
+    for (const [i, c] of CASES.entries()) assert.equal(actedOn.has(`p${i}:${100 + i}`), expected.has(`p${i}:${100 + i}`), `${c.pattern} on case ${i}`);
+  });
+});
+
+describe('hardening: host text with newlines, escapes and odd Unicode', function () {
+  this.timeout(60000);
+  const ODD_NAME = 'w\nBcc: x@y\u202e';
+  const ODD_ARG = '\u001b[2J\u202egnp.exe\nSubject: forged\u0085\ud800';
+  let work: string;
+  let config: string;
+  let odd: Child;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-odd-'));
+    const sendmail = await writeCaptureScript(work);
+    config = join(work, 'p.yaml');
+    await writeFile(
+      config,
+      `settings: { state_dir: ${join(work, 'state')} }
+notifiers:
+  ops: { mail: { to: ops@example.com, sendmail: ${sendmail} -t -i, subject: "procguard: {{action}} {{target.name}} {{target.cmdline}}" } }
+policies:
+  - { name: odd, kind: memory, match: { cmdline: pg-odd-marker }, max_rss: 1KB, action: kill, notify: [{ to: ops }] }
+`,
+    );
+    const script = `require('fs').writeFileSync('/proc/self/comm', ${JSON.stringify(ODD_NAME)}); setInterval(() => {}, 1e9)`;
+    odd = await spawnChild(process.execPath, ['-e', script, 'pg-odd-marker', ODD_ARG]);
+    await eventually(async () => (await readFile(`/proc/${odd.pid}/comm`, 'utf8')).startsWith('w\n'), 5000, 'the odd name');
+  });
+  afterEach(async () => {
+    killAllChildren();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('the table keeps each row on one line and shows the hidden characters escaped', async () => {
+    const run = await runProcguard(['check', '-c', config]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.doesNotMatch(run.stdout, /[\u0000-\u0009\u000b-\u001f\u0085\u202e]/);
+    const row = run.stdout.split('\n').find((line) => line.startsWith('kill'));
+    assert.ok(row, run.stdout);
+    assert.match(row, new RegExp(`w\\\\nBcc: x@y\\\\u202e \\(pid ${odd.pid}\\)`));
+  });
+
+  it('the JSON plan carries the name exactly, escaped as JSON', async () => {
+    const run = await runProcguard(['check', '-c', config, '--json']);
+    const plan = JSON.parse(run.stdout) as Plan;
+    assert.equal(plan.actions[0]?.target.name, (await readFile(`/proc/${odd.pid}/comm`, 'utf8')).replace(/\n$/, ''));
+    assert.doesNotMatch(run.stdout, /[\u0000-\u0009\u000b-\u001f\u0085\u202e]/);
+  });
+
+  it('apply mails with one Subject line and no forged header', async () => {
+    const run = await runProcguard(['apply', '-c', config]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const [mail, ...more] = await readCaptured(work);
+    assert.equal(more.length, 0);
+    assert.ok(mail);
+    assert.equal(mail.headers.has('bcc'), false);
+    assert.equal(mail.headers.has('subject'), true);
+    const subject = decodeMimeWords(mail.headers.get('subject') ?? '');
+    assert.doesNotMatch(subject, /[\r\n\u001b\u202e]/);
+    assert.match(subject, /procguard: kill w\\nBcc: x@y\\u202e /);
+    assert.doesNotMatch(mail.body, /\u001b|\u202e/);
+  });
+});
+
+/** RFC 2047 Q-encoded words (nodemailer's choice for a subject that is not ASCII), decoded. */
+function decodeMimeWords(header: string): string {
+  return header.replace(/=\?UTF-8\?Q\?([^?]*)\?=\s*/gi, (_, text: string) =>
+    Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+  );
+}
