@@ -63,6 +63,21 @@ export interface EngineState {
   paused: PausedTree[];
   /** Failed notifications waiting to be sent again; the engine carries them through untouched. */
   pending?: PendingNotification[];
+  /** Restarts under way, written ahead of the stop; finished by the next cycle if the run dies mid-way. */
+  restarting?: RestartUnderWay[];
+}
+
+/** A restart begun (stopProcess sent) but not known to be finished (startProcess answered). */
+export interface RestartUnderWay {
+  policy: string;
+  supervisor: string;
+  namespec: string;
+  /** The process name, for messages. */
+  name: string;
+  /** The pid it was restarted from. */
+  pid: number;
+  /** Epoch seconds when it began. */
+  since: number;
 }
 
 export function emptyState(): EngineState {

@@ -6,10 +6,11 @@
 import { liveDeps } from '../actions/deps.js';
 import { carryOut, type Execution } from '../actions/execute.js';
 import { resumeTree } from '../actions/signal/signal.js';
+import { finishRestart } from '../actions/supervisor/supervisor.js';
 import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
-import { emptyState, type EngineState, type Evaluation, type PausedTree, type Snapshot } from '../engine/types.js';
+import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../engine/types.js';
 import type { PolicySet } from '../policy/model.js';
 import { appendAudit, type AuditEntry } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
@@ -103,18 +104,28 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const previous = loaded.state;
     for (const name of options.forget ?? []) delete previous.targets[name];
 
+    const deps = liveDeps(policySet.supervisors, options.env, options.log);
+    const interrupted = await finishInterruptedRestarts(previous.restarting ?? [], deps);
+    delete previous.restarting;
+
     const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid });
     const evaluation = evaluate(policySet, snapshot, previous, snapshot.time);
-    if (evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned')) {
-      // Should this cycle die between a SIGSTOP and the final save, the next one (or resume --all) still knows what it stopped.
+    const restarts = restartsAhead(evaluation, snapshot.time);
+    if (restarts.length > 0 || interrupted.kept.length > 0 || evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned')) {
+      // Should this cycle die between a SIGSTOP and the final save, the next one (or resume --all)
+      // still knows what it stopped; between a stopProcess and its startProcess, the next one starts it.
       try {
-        await store.save(writeAheadState(evaluation.state, previous));
+        await store.save(withRestarts(writeAheadState(evaluation.state, previous), [...interrupted.kept, ...restarts]));
       } catch (error) {
         throw new CycleAborted(`${error instanceof Error ? error.message : String(error)}; nothing was done`);
       }
     }
-    const deps = liveDeps(policySet.supervisors, options.env, options.log);
     const execution = await carryOut(evaluation, previous, policySet, deps);
+    execution.audit.unshift(...interrupted.audit);
+    // A restart that failed may have stopped the program and not started it (supervisord died
+    // between the two): it is finished like an interrupted one.
+    const failed = restarts.filter((r) => execution.plan.actions.some((a) => a.action === 'restart' && a.status === 'failed' && a.target.namespec === r.namespec && a.target.supervisor === r.supervisor));
+    withRestarts(execution.state, [...interrupted.kept, ...failed]);
     const storeProblems: string[] = [];
     await store.save(execution.state).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
     await store.audit(execution.audit).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
@@ -122,6 +133,51 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
   } finally {
     await release();
   }
+}
+
+/** How long after it began a restart left half-done is still finished: past that, a stopped program is taken as the operator's choice. */
+export const INTERRUPTED_RESTART_WINDOW = 3600;
+
+function restartsAhead(evaluation: Evaluation, now: number): RestartUnderWay[] {
+  return evaluation.plan.actions
+    .filter((a) => a.action === 'restart' && a.status === 'planned' && a.target.supervisor !== undefined && a.target.namespec !== undefined)
+    .map((a) => ({ policy: a.policy, supervisor: a.target.supervisor!, namespec: a.target.namespec!, name: a.target.name, pid: a.target.pid, since: now }));
+}
+
+function withRestarts(state: EngineState, restarts: readonly RestartUnderWay[]): EngineState {
+  if (restarts.length > 0) state.restarting = [...restarts];
+  else delete state.restarting;
+  return state;
+}
+
+/**
+ * Starts the programs a killed run stopped and did not start again. Those that cannot be
+ * reached now are kept for the next cycle, within INTERRUPTED_RESTART_WINDOW.
+ */
+async function finishInterruptedRestarts(entries: readonly RestartUnderWay[], deps: AdapterDeps): Promise<{ kept: RestartUnderWay[]; audit: AuditEntry[] }> {
+  const kept: RestartUnderWay[] = [];
+  const audit: AuditEntry[] = [];
+  const reason = 'finishing a restart that an earlier run began and did not finish';
+  for (const entry of entries) {
+    const now = deps.now();
+    const target = { pid: entry.pid, name: entry.name, supervisor: entry.supervisor, namespec: entry.namespec };
+    if (now - entry.since > INTERRUPTED_RESTART_WINDOW) {
+      deps.log(`warning: the restart of ${entry.namespec} by ${entry.policy} began more than an hour ago and never finished; it is left as it is`);
+      continue;
+    }
+    try {
+      const detail = await finishRestart(await deps.supervisor(entry.supervisor), entry.namespec);
+      if (detail === undefined) continue;
+      deps.log(`restart ${entry.namespec} by ${entry.policy}: done: ${reason} → ${detail}`);
+      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'done', reason, detail });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      deps.log(`restart ${entry.namespec} by ${entry.policy}: failed: ${reason}: ${message}; tried again next cycle`);
+      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'failed', reason, error: message });
+      kept.push(entry);
+    }
+  }
+  return { kept, audit };
 }
 
 export interface ResumeReport {

@@ -66,9 +66,13 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
     const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
       await file.writeFile(`${JSON.stringify(owner)}\n`);
-    } finally {
+    } catch (error) {
+      // A full disk: an empty lock would hold every later run off for UNREADABLE_LOCK_AGE_MS.
       await file.close();
+      await unlink(path).catch(() => undefined);
+      throw error;
     }
+    await file.close();
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -40,8 +40,8 @@ function decodeQuotedPrintable(text: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
-/** With `onAuth`, the server requires a login (over plain SMTP, as a test may) and reports each one. */
-export async function startSmtpSink(options: { onAuth?: (username: string, password: string) => void } = {}): Promise<SmtpSink> {
+/** With `onAuth`, the server requires a login (over plain SMTP, as a test may) and reports each one; `port` 0 picks a free one. */
+export async function startSmtpSink(options: { onAuth?: (username: string, password: string) => void; port?: number } = {}): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   const { onAuth } = options;
   const server = new SMTPServer({
@@ -71,7 +71,7 @@ export async function startSmtpSink(options: { onAuth?: (username: string, passw
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       const address = server.server.address();
       resolve(typeof address === 'object' && address ? address.port : 0);
     });

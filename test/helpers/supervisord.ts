@@ -19,6 +19,10 @@ export interface Supervisord {
   httpUrl: string;
   client: SupervisorClient;
   stop(): Promise<void>;
+  /** SIGKILL to supervisord alone, as a crash would: its children live on, orphaned. */
+  kill9(): Promise<void>;
+  /** Starts supervisord again on the same configuration, socket and port. */
+  restart(): Promise<void>;
   /** supervisord's own log file. */
   log: string;
 }
@@ -70,35 +74,46 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 ${programs}
 `,
   );
-  const child: ChildProcess = spawn('supervisord', ['-c', conf], { stdio: 'ignore', detached: false });
+  let child: ChildProcess = spawn('supervisord', ['-c', conf], { stdio: 'ignore', detached: false });
   const unixUrl = `unix://${socket}`;
   const client = new SupervisorClient({ name: 'main', url: unixUrl, endpoint: { transport: 'unix', socketPath: socket }, username: USERNAME, password: PASSWORD, timeout: 5 });
+  const exit = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await exit('SIGTERM');
     await rm(dir, { recursive: true, force: true });
   };
   // Ready when every autostarted program has left STARTING.
   const log = join(dir, 'supervisord.log');
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    try {
-      const infos = (await client.call('supervisor.getAllProcessInfo')) as Array<{ statename: string }>;
-      if (infos.every((i) => i.statename !== 'STARTING')) break;
-    } catch {
-      // not listening yet
+  const ready = async (): Promise<void> => {
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      try {
+        const infos = (await client.call('supervisor.getAllProcessInfo')) as Array<{ statename: string }>;
+        if (infos.every((i) => i.statename !== 'STARTING')) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline || child.exitCode !== null) {
+        await stop();
+        throw new Error(`supervisord did not come up (exit ${child.exitCode})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await stop();
-      throw new Error(`supervisord did not come up (exit ${child.exitCode})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop, log };
+  };
+  await ready();
+  const kill9 = (): Promise<void> => exit('SIGKILL');
+  const restart = async (): Promise<void> => {
+    await rm(socket, { force: true });
+    child = spawn('supervisord', ['-c', conf], { stdio: 'ignore', detached: false });
+    await ready();
+  };
+  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop, kill9, restart, log };
 }
 
 /** A program that really holds 60 MiB of memory from the moment it starts. */

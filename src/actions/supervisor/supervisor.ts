@@ -87,3 +87,20 @@ async function restart(client: SupervisorClient, namespec: string, oldPid: numbe
   const now = after ? `now pid ${after.pid}, ${after.statename}` : 'started';
   return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now}` };
 }
+
+/**
+ * Finishes a restart a killed run began: starts the program if it is still STOPPED (the state
+ * our stopProcess left it in). Any other state means supervisord or an operator has moved it
+ * on since, and it is left alone. Returns what was done, or undefined when nothing was needed.
+ */
+export async function finishRestart(client: SupervisorClient, namespec: string): Promise<string | undefined> {
+  const info = await processInfo(client, namespec);
+  if (info.statename !== 'STOPPED') return undefined;
+  try {
+    await client.call('supervisor.startProcess', [namespec, true], { timeout: STATE_CHANGE_TIMEOUT });
+  } catch (error) {
+    if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) throw error;
+  }
+  const after = await processInfo(client, namespec).catch(() => undefined);
+  return `started ${namespec} again${after ? `: now pid ${after.pid}, ${after.statename}` : ''}`;
+}
