@@ -4,8 +4,8 @@
 // Each gets one clear message naming the place, no stack trace, and a running process and
 // the state file are left exactly as they were.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -304,3 +304,70 @@ function decodeMimeWords(header: string): string {
     Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
   );
 }
+
+describe('hardening: pidfiles others can write', function () {
+  this.timeout(30000);
+  const NOBODY = 65534;
+  let work: string;
+  let rootVictim: Child;
+  let nobodys: ChildProcess | undefined;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-pidfile-'));
+    await chmod(work, 0o755);
+    rootVictim = await spawnChild('sleep', ['4747']);
+  });
+  afterEach(async () => {
+    killAllChildren();
+    nobodys?.kill('SIGKILL');
+    nobodys = undefined;
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function checkWith(pidfile: string): Promise<Plan & { code: number | null; stderr: string }> {
+    const config = join(work, 'p.yaml');
+    await writeFile(config, `settings: { state_dir: ${join(work, 'state')} }\npolicies:\n  - { name: by-pidfile, kind: memory, match: { pidfile: ${pidfile} }, max_rss: 1KB, action: kill }\n`);
+    const run = await runProcguard(['check', '-c', config, '--json']);
+    assert.doesNotMatch(run.stderr, STACK_TRACE);
+    return { ...(JSON.parse(run.stdout) as Plan), code: run.code, stderr: run.stderr };
+  }
+
+  it("a pidfile owned by another user naming root's process is ignored, saying why", async () => {
+    const pidfile = join(work, 'app.pid');
+    await writeFile(pidfile, `${rootVictim.pid}\n`);
+    await chown(pidfile, NOBODY, NOBODY);
+    const plan = await checkWith(pidfile);
+    assert.equal(plan.code, 3);
+    assert.deepEqual(plan.actions, []);
+    assert.deepEqual(plan.errors.map((e) => e.message), [
+      `pidfile ${pidfile} belongs to uid ${NOBODY} but names pid ${rootVictim.pid}, which runs as uid 0; ignored (a pidfile not owned by root may only name its owner's processes)`,
+    ]);
+  });
+
+  it("a pidfile owned by another user naming that user's own process is used", async () => {
+    nobodys = spawn('sleep', ['4848'], { uid: NOBODY, gid: NOBODY, stdio: 'ignore' });
+    await eventually(() => existsSync(`/proc/${nobodys!.pid}`), 5000, 'the process of nobody');
+    const pidfile = join(work, 'app.pid');
+    await writeFile(pidfile, `${nobodys.pid}\n`);
+    await chown(pidfile, NOBODY, NOBODY);
+    const plan = await checkWith(pidfile);
+    assert.equal(plan.code, 1, plan.stderr);
+    assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid]), [['kill', nobodys.pid]]);
+  });
+
+  it('a pidfile anyone can write is ignored; a FIFO is not waited for', async () => {
+    const writable = join(work, 'open.pid');
+    await writeFile(writable, `${rootVictim.pid}\n`);
+    await chmod(writable, 0o666);
+    const plan = await checkWith(writable);
+    assert.equal(plan.code, 3);
+    assert.deepEqual(plan.actions, []);
+    assert.match(plan.errors[0]?.message ?? '', /pidfile \S+open\.pid is writable by group or others \(mode 0666\), so anyone could choose the process procguard acts on; ignored/);
+
+    const fifo = join(work, 'fifo.pid');
+    execFileSync('mkfifo', [fifo]);
+    const fromFifo = await checkWith(fifo);
+    assert.equal(fromFifo.code, 3);
+    assert.deepEqual(fromFifo.errors.map((e) => e.message), [`${fifo} is not a regular file`]);
+  });
+});

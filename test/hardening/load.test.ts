@@ -68,14 +68,14 @@ function expectedActions(processes: readonly ProcessEntry[]): string[] {
   };
   for (let g = 0; g < GROUPS; g += 1) {
     const limit = ((g % 10) * 10 + 5) * MiB;
-    for (const p of processes) if (p.supervisor?.group === `g${g}` && p.rss > limit) disrupt(`mem-prog-${g}`, 'restart', p.pid);
+    for (const p of processes) if (p.supervisor?.group === `g${g}` && (p.rss ?? 0) > limit) disrupt(`mem-prog-${g}`, 'restart', p.pid);
   }
   for (let g = 150; g < 250; g += 1) for (const p of processes) if (p.supervisor?.group === `g${g}`) disrupt(`mem-group-${g}`, 'stop', p.pid);
   for (let k = 0; k < SERVICE_NAMES; k += 1) {
     for (const p of processes) if (p.name === `svc${k}` && p.oom_score_adj !== -500) expected.push(`oom-svc-${k} set_oom_score_adj ${p.pid} planned`);
   }
   for (let k = 0; k < JOB_KINDS; k += 1) {
-    for (const p of processes) if (p.cmdline?.startsWith(`/opt/job${k} `) && T0 - p.start_time > 3600) disrupt(`rt-job-${k}`, 'kill', p.pid);
+    for (const p of processes) if (p.cmdline?.startsWith(`/opt/job${k} `) && T0 - (p.start_time ?? T0) > 3600) disrupt(`rt-job-${k}`, 'kill', p.pid);
   }
   for (let k = 0; k < 100; k += 1) for (const p of processes) if (p.cmdline?.endsWith(`--id ${k}`)) disrupt(`audit-${k}`, 'kill', p.pid, true);
   return expected.sort();
