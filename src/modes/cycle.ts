@@ -111,13 +111,17 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid });
     const evaluation = evaluate(policySet, snapshot, previous, snapshot.time);
     const restarts = restartsAhead(evaluation, snapshot.time);
-    if (restarts.length > 0 || interrupted.kept.length > 0 || evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned')) {
+    const pausing = evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned');
+    if (pausing || restarts.length > 0 || interrupted.kept.length > 0) {
       // Should this cycle die between a SIGSTOP and the final save, the next one (or resume --all)
       // still knows what it stopped; between a stopProcess and its startProcess, the next one starts it.
       try {
         await store.save(withRestarts(writeAheadState(evaluation.state, previous), [...interrupted.kept, ...restarts]));
       } catch (error) {
-        throw new CycleAborted(`${error instanceof Error ? error.message : String(error)}; nothing was done`);
+        const message = error instanceof Error ? error.message : String(error);
+        // A process must never be stopped without a record; a restart (memmon's job) still goes ahead.
+        if (pausing) throw new CycleAborted(`${message}; nothing was done`);
+        options.log(`warning: ${message}; restarting without a record, so a crash between stop and start would leave the program stopped`);
       }
     }
     const execution = await carryOut(evaluation, previous, policySet, deps);

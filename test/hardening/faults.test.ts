@@ -25,6 +25,22 @@ startsecs=1
 stopwaitsecs=4
 `;
 
+/** Fills the file system under `dir`, then frees `pages` 4 KiB pages. */
+async function fill(dir: string, pages: number): Promise<void> {
+  const filler = join(dir, 'filler');
+  const handle = await open(filler, 'w');
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (;;) await handle.write(chunk);
+  } catch (error) {
+    assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    await handle.close();
+  }
+  const { size } = await stat(filler);
+  await truncate(filler, size - (size % 4096) - pages * 4096);
+}
+
 interface ProcessInfo {
   pid: number;
   statename: string;
@@ -140,6 +156,27 @@ policies:
     assert.match(late.stderr, /the restart of stubborn:stubborn by stubborn-memory began more than an hour ago and never finished; it is left as it is/);
     assert.equal((await info()).statename, 'STOPPED');
     assert.equal((await state()).restarting, undefined);
+  });
+
+  it('a full disk does not hold a restart back: it goes ahead with a warning that it has no record', async () => {
+    const stateDir = join(work, 'state');
+    await mkdir(stateDir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', stateDir]);
+    try {
+      const { pid: oldPid } = await info();
+      assert.equal((await runProcguard(['apply', '-c', await policies('500MB')], { env })).code, 0);
+      await fill(stateDir, 1);
+      const full = await runProcguard(['apply', '-c', await policies('50MB'), '--json'], { env });
+      assert.equal(full.code, 3, full.stderr);
+      assert.match(full.stderr, /warning: cannot write the state file .*: ENOSPC; the previous state is kept; restarting without a record/);
+      const plan = JSON.parse(full.stdout) as Plan;
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['restart', 'done']]);
+      const after = await info();
+      assert.equal(after.statename, 'RUNNING');
+      assert.notEqual(after.pid, oldPid);
+    } finally {
+      execFileSync('umount', [stateDir]);
+    }
   });
 
   it('supervisord killed with -9 mid-restart: apply fails naming it, keeps the restart, and finishes it once supervisord is back', async () => {
@@ -259,22 +296,6 @@ describe('hardening: the state file system is full', function () {
     await rm(work, { recursive: true, force: true });
   });
 
-  /** Fills the file system, then frees `pages` 4 KiB pages. */
-  async function fill(pages: number): Promise<void> {
-    const filler = join(work, 'state', 'filler');
-    const handle = await open(filler, 'w');
-    const chunk = Buffer.alloc(4096, 1);
-    try {
-      for (;;) await handle.write(chunk);
-    } catch (error) {
-      assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
-    } finally {
-      await handle.close();
-    }
-    const { size } = await stat(filler);
-    await truncate(filler, size - (size % 4096) - pages * 4096);
-  }
-
   it('apply keeps the previous state whole, says why, leaves no temporary file and no lock; the next run with space goes on from it', async () => {
     const sleeper = await spawnChild('sleep', ['4646']);
     const file = join(work, 'p.yaml');
@@ -292,7 +313,7 @@ policies:
     assert.match(before, /"over":1/);
 
     // One page left: enough for the lock, not for the new state or the audit log.
-    await fill(1);
+    await fill(join(work, 'state'), 1);
     const full = await runProcguard(['apply', '-c', file]);
     assert.equal(full.code, 3, full.stdout + full.stderr);
     assert.doesNotMatch(full.stderr, STACK_TRACE);
@@ -301,7 +322,7 @@ policies:
     assert.deepEqual((await readdir(join(work, 'state'))).sort(), ['filler', 'state.json']);
 
     // No space at all: the lock cannot be written, nothing is done, and no empty lock is left to block the next run.
-    await fill(0);
+    await fill(join(work, 'state'), 0);
     const none = await runProcguard(['apply', '-c', file]);
     assert.equal(none.code, 3);
     assert.match(none.stderr, /cannot take the lock in the state directory .*: ENOSPC; nothing was done/);
