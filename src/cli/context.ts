@@ -8,6 +8,7 @@ import { parseDataFile } from '../policy/data-file.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
 import { readTextFile } from '../policy/bounded-read.js';
 import { configPaths, loadPolicyFiles } from '../policy/load.js';
+import { parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -50,7 +51,7 @@ async function readDataText(path: string, what: string): Promise<string> {
 
 export async function readSnapshotFile(path: string, io: CliIo): Promise<Snapshot> {
   const text = await readDataText(path, 'snapshot');
-  const result = parseDataFile<Snapshot>(path, text, dataValidator('snapshot.schema.json'), 'snapshot');
+  const result = parseSnapshotFile(path, text);
   if (!result.data) {
     printDiagnostics(result.diagnostics, io);
     throw new CliFailure(`${path} is not a valid snapshot (schemas/snapshot.schema.json)`, ExitCode.INVALID);

@@ -6,6 +6,8 @@
  */
 export type Pid = number;
 /**
+ * Up to the end of year 9999.
+ *
  * This interface was referenced by `Snapshot`'s JSON-Schema
  * via the `definition` "epochSeconds".
  */
@@ -103,7 +105,7 @@ export interface SupervisorEntry {
   name: string;
   statename: 'STOPPED' | 'STARTING' | 'RUNNING' | 'BACKOFF' | 'STOPPING' | 'EXITED' | 'FATAL' | 'UNKNOWN';
   /**
-   * When supervisord last started it; 0 = never.
+   * Up to the end of year 9999.
    */
   start?: number;
 }

@@ -233,7 +233,7 @@ function kindOwningKey(key: string, ownKind: string): string | undefined {
   for (const name of POLICY_DEFINITIONS) {
     const properties = definition(name).properties ?? {};
     const kind = String((properties.kind as JsonSchema | undefined)?.const);
-    if (kind !== ownKind && key in properties) return kind;
+    if (kind !== ownKind && Object.hasOwn(properties, key)) return kind;
   }
   return undefined;
 }
@@ -264,7 +264,7 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
   else if (parent === SCHEMA.user) expected = 'a user name, a uid or a list of them';
   else if (parent === SCHEMA.exec) expected = 'a list: the program and its arguments, e.g. [/usr/local/bin/page-oncall, --json]';
   else {
-    const types = ([] as unknown[]).concat(error.params.type).map((t) => TYPE_WORDS[String(t)] ?? String(t));
+    const types = ([] as unknown[]).concat(error.params.type).map((t) => (Object.hasOwn(TYPE_WORDS, String(t)) ? TYPE_WORDS[String(t)] : undefined) ?? String(t));
     expected = types.join(' or ');
   }
   const hint = typeof value === 'string' && (parent === SCHEMA.notify || parent === SCHEMA.notifyRule)

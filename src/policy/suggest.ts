@@ -73,12 +73,13 @@ export function nearest(word: string, candidates: readonly string[]): string | u
 
 /** What to suggest for an unexpected key at a place: a hint for a known word, or the nearest allowed key. */
 export function suggestKey(place: string, key: string, allowed: readonly string[]): string | undefined {
-  const hints = KEY_HINTS[place] ?? {};
-  const hinted = hints[key.toLowerCase()];
+  // Own keys only: a key such as "constructor" must not find Object.prototype's.
+  const hints = new Map(Object.entries(Object.hasOwn(KEY_HINTS, place) ? KEY_HINTS[place]! : {}));
+  const hinted = hints.get(key.toLowerCase());
   if (hinted !== undefined) return hinted;
-  const candidate = nearest(key, [...allowed, ...Object.keys(hints)]);
+  const candidate = nearest(key, [...allowed, ...hints.keys()]);
   if (candidate === undefined) return undefined;
-  return hints[candidate] ?? candidate;
+  return hints.get(candidate) ?? candidate;
 }
 
 export function didYouMean(suggestion: string | undefined): string {

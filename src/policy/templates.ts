@@ -117,7 +117,7 @@ function checkExpression(node: hbs.AST.Expression, problems: TemplateProblem[], 
 }
 
 function isKnownField(field: string): boolean {
-  return field in TEMPLATE_FIELDS || Object.keys(TEMPLATE_FIELDS).some((known) => known.startsWith(`${field}.`));
+  return Object.hasOwn(TEMPLATE_FIELDS, field) || Object.keys(TEMPLATE_FIELDS).some((known) => known.startsWith(`${field}.`));
 }
 
 function fieldSuggestion(field: string): string {

@@ -10,6 +10,7 @@ import { checkData, parseDataFile } from '../policy/data-file.js';
 import { diagnostic, START_OF_FILE, type Diagnostic } from '../policy/diagnostics.js';
 import { readTextFile } from '../policy/bounded-read.js';
 import { loadPolicyFiles } from '../policy/load.js';
+import { checkSnapshotData, parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -117,7 +118,7 @@ function inlinePolicyFile(file: ParsedFile, data: TestFileData): ParsedFile | un
 
 async function snapshotOf(value: string | Record<string, unknown>, file: ParsedFile, at: Array<string | number>, base: string, diagnostics: Diagnostic[]): Promise<Snapshot | undefined> {
   if (typeof value !== 'string') {
-    const problems = checkData(file, value, at, dataValidator('snapshot.schema.json'), 'snapshot');
+    const problems = checkSnapshotData(file, value, at);
     diagnostics.push(...problems);
     return problems.length > 0 ? undefined : (value as unknown as Snapshot);
   }
@@ -128,7 +129,7 @@ async function snapshotOf(value: string | Record<string, unknown>, file: ParsedF
     diagnostics.push(diagnostic(file.path, locate(file, at), 'error', 'io', `Cannot read snapshot ${value}: ${text.errno !== undefined ? text.reason : text.message}`));
     return undefined;
   }
-  const parsed = parseDataFile<Snapshot>(shown, text, dataValidator('snapshot.schema.json'), 'snapshot');
+  const parsed = parseSnapshotFile(shown, text);
   diagnostics.push(...parsed.diagnostics);
   return parsed.data;
 }

@@ -104,6 +104,7 @@ describe('XML-RPC response decoder', () => {
     ['a boolean that is not', '<methodResponse><params><param><value><boolean>yes</boolean></value></param></params></methodResponse>', /not 0 or 1/],
     ['an unknown type', '<methodResponse><params><param><value><float>1</float></value></param></params></methodResponse>', /<float> at offset \d+ where a value type was expected/],
     ['an unknown entity', '<methodResponse><params><param><value>&nbsp;</value></param></params></methodResponse>', /unknown entity &nbsp;/],
+    ['an entity named after an Object method', '<methodResponse><params><param><value>&constructor;</value></param></params></methodResponse>', /unknown entity &constructor;/],
     ['a bare ampersand', '<methodResponse><params><param><value>a & b</value></param></params></methodResponse>', /a bare "&"/],
     ['a stray <', '<methodResponse><params><param><value>a < b</value></param></params></methodResponse>', /a stray "<"/],
     ['trailing elements', '<methodResponse><params><param><value>x</value></param></params></methodResponse><extra/>', /<extra> .* where the end of the reply was expected/],

@@ -69,6 +69,11 @@ const BAD_POLICIES: BadPolicyCase[] = [
     message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: templates\/body\.hbs is \/etc\/shadow, outside /,
   },
   {
+    name: 'keys named __proto__ and constructor, and YAML tags',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), 'settings: !!js/function "function(){}"\npolicies:\n  - { name: evil, kind: memory, match: { __proto__: { x: 1 }, constructor: x, name: a }, max_rss: 1MB }\n'),
+    message: /evil\.yaml:3:\d+: error: Unexpected key "__proto__" in "match" of policy "evil"\. Allowed keys: program, group, supervisor, name, cmdline, user, pidfile, exclude\n/,
+  },
+  {
     name: 'a cmdline pattern with a backreference',
     make: (dir) => writeFile(join(dir, 'evil.yaml'), 'policies:\n  - { name: evil, kind: runtime, match: { cmdline: "^(\\\\w+) \\\\1" }, max_runtime: 1h }\n'),
     message: /evil\.yaml:2:\d+: error: Regular expression "\^\(\\\\w\+\) \\\\1" in policy "evil" is refused: it cannot be matched in linear time/,
@@ -163,6 +168,12 @@ const BAD_SNAPSHOTS: BadSnapshotCase[] = [
   { name: 'processes that is a string', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": "all"}'), message: /"processes" in the snapshot must be a list, not "all"/ },
   { name: 'a pid that is a string', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": "1", "ppid": 0, "name": "x", "rss": 1, "start_time": 1}]}'), message: /"processes\[0\]\.pid" in the snapshot must be an integer, not "1"/ },
   { name: 'a negative rss', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": 5, "ppid": 1, "name": "x", "rss": -5, "start_time": 1}]}'), message: /"processes\[0\]\.rss" in the snapshot must be >= 0, not -5/ },
+  {
+    name: 'two processes with one pid',
+    make: (p) => writeFile(p, '{"version": 1, "time": 9, "host": "h", "processes": [{"pid": 7, "ppid": 1, "name": "a", "rss": 1, "start_time": 1}, {"pid": 7, "ppid": 1, "name": "b", "rss": 1, "start_time": 1}]}'),
+    message: /snap\.json:1:\d+: error: "processes\[1\]\.pid" in the snapshot is 7, already the pid of processes\[0\]; two processes never share a pid/,
+  },
+  { name: 'sizes and times beyond any machine', make: (p) => writeFile(p, '{"version": 1, "time": 1e300, "host": "h", "processes": [{"pid": 1e20, "ppid": 1, "name": "a", "rss": 1e300, "start_time": 1}]}'), message: /"time" in the snapshot must be <= 253402300799, not 1e\+300/ },
   { name: 'an unknown key', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [], "rm -rf": true}'), message: /The snapshot has an unexpected key "rm -rf"/ },
   { name: 'arrays nested 200,000 deep', make: (p) => writeFile(p, `{"version": 1, "time": 1, "host": "h", "processes": ${'['.repeat(200000)}${']'.repeat(200000)}}`), message: /snap\.json:\d+:\d+: error: .*nests too deeply|"processes\[0\]" in the snapshot must be a mapping/ },
   { name: 'binary', make: (p) => writeFile(p, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00])), message: /Snapshot \S+snap\.json is binary, not text/ },

@@ -12,6 +12,7 @@ describe('notification templates', () => {
     ['unknown field', '{{hostname}}', ['warning 1:3 unknown field "hostname"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['unknown nested field with a hint', 'x\n  {{target.namespac}}', ['warning 2:5 unknown field "target.namespac"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['a misplaced field gets a hint', '{{pid}}', ['warning 1:3 unknown field "pid" (did you mean "target.pid"?); fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
+    ['a field named after an Object method', '{{constructor}}', ['warning 1:3 unknown field "constructor"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['unknown field inside if', '{{#if oops}}x{{/if}}', ['warning 1:7 unknown field "oops"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['unknown @root field', '{{#each target}}{{@root.nope}}{{/each}}', ['warning 1:19 unknown field "nope"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['unknown helper', '{{upper host}}', ['warning 1:1 unknown helper "upper"; available: if, unless, each, with, lookup, log']],

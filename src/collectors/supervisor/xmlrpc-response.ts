@@ -117,7 +117,7 @@ function decodeEntities(text: string, at: number): string {
       if (code > 0x10ffff) throw new XmlRpcFormatError(`character reference ${whole} is out of range near offset ${at}`);
       return String.fromCodePoint(code);
     }
-    const known = ENTITIES[entity];
+    const known = Object.hasOwn(ENTITIES, entity) ? ENTITIES[entity] : undefined;
     if (known === undefined) throw new XmlRpcFormatError(`unknown entity ${whole} near offset ${at}`);
     return known;
   });
