@@ -3,6 +3,7 @@
 // audit entries. Where the state lives is a StateStore: STATE_DIR on disk (locked for the
 // cycle) or, for the memmon drop-in, which has nothing to remember across restarts, memory.
 
+import { stat } from 'node:fs/promises';
 import { liveDeps } from '../actions/deps.js';
 import { carryOut, type Execution } from '../actions/execute.js';
 import { resumeTree } from '../actions/signal/signal.js';
@@ -11,6 +12,7 @@ import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
 import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../engine/types.js';
+import { permissionProblem } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { appendAudit, type AuditEntry } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
@@ -37,6 +39,8 @@ export function diskStore(dir: string, lockWait: number): StateStore {
   return {
     where: dir,
     async hold() {
+      const refusal = await stateDirectoryProblem(dir);
+      if (refusal) throw new CycleAborted(refusal);
       try {
         const lock = await acquireLock(dir, { wait: lockWait });
         return () => lock.release();
@@ -64,6 +68,20 @@ export function diskStore(dir: string, lockWait: number): StateStore {
       }
     },
   };
+}
+
+/**
+ * Running as root, the state directory says which processes procguard paused and will resume:
+ * whoever can write there could have it resume (or not resume) anything, or plant links.
+ * So it must be writable only by root or procguard's user. A missing one is created 0700.
+ */
+async function stateDirectoryProblem(dir: string): Promise<string | undefined> {
+  const uid = process.getuid?.() ?? -1;
+  if (uid !== 0) return undefined;
+  const stats = await stat(dir).catch(() => undefined);
+  if (!stats?.isDirectory()) return undefined; // created, or reported, by the lock
+  const refusal = permissionProblem(dir, stats, uid, 'state directory');
+  return refusal ? `${refusal}; nothing was done` : undefined;
 }
 
 /** The state in this process only: lost on exit, which is all memmon ever had. */

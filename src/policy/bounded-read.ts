@@ -25,10 +25,12 @@ export async function readBoundedFile(
   path: string,
   limit: number,
   check: (stats: Stats) => ReadProblem | undefined = (stats) => (stats.isFile() ? undefined : notRegular(path)),
+  /** More open(2) flags, such as O_NOFOLLOW. */
+  flags = 0,
 ): Promise<{ bytes: Buffer } | ReadProblem> {
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | flags);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     const reason = describeIoError(error);

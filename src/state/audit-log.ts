@@ -1,6 +1,7 @@
 // The audit log STATE_DIR/audit.log: one JSON line per executed action and per notification
 // sent or failed, appended; bounded by rotating to audit.log.1 once it passes a size.
 
+import { constants } from 'node:fs';
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from '../engine/types.js';
@@ -33,5 +34,6 @@ export async function appendAudit(dir: string, entries: readonly AuditEntry[], m
   const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size > 0 && size + Buffer.byteLength(text) > maxBytes) await rename(path, `${path}.1`);
-  await appendFile(path, text, { mode: 0o600 });
+  // O_NOFOLLOW: a link planted in the state directory must not make root append elsewhere.
+  await appendFile(path, text, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });
 }

@@ -3,13 +3,16 @@
 // written atomically (temp file, fsync, rename, fsync of the directory).
 
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type PausedTree } from '../engine/types.js';
+import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
 
 export const STATE_FILE = 'state.json';
 export const STATE_VERSION = 1;
+/** Far above any real state: 100 pending notifications and thousands of counters are a few MiB. */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
 
 /** The state cannot be read or written; the cycle must not act on a guess. */
 export class StateError extends Error {}
@@ -26,13 +29,14 @@ export function statePath(dir: string): string {
 
 export async function loadState(dir: string, now: number): Promise<LoadedState> {
   const path = statePath(dir);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState(), warnings: [] };
-    throw new StateError(`cannot read the state file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  // Not followed if a link, not waited on if a FIFO, not read past a bound.
+  const read = await readBoundedFile(path, MAX_STATE_BYTES, (stats) => (stats.isFile() ? undefined : notRegular(path)), constants.O_NOFOLLOW);
+  if ('code' in read) {
+    if (read.errno === 'ENOENT') return { state: emptyState(), warnings: [] };
+    throw new StateError(`cannot read the state file ${path}: ${read.errno === 'ELOOP' ? 'it is a symbolic link' : read.errno ?? read.reason}`);
   }
+  if (read.bytes.length > MAX_STATE_BYTES) throw new StateError(`the state file ${path} is larger than ${MAX_STATE_BYTES / 1024 / 1024} MiB`);
+  const text = read.bytes.toString('utf8');
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -91,7 +95,9 @@ export async function saveState(dir: string, state: EngineState): Promise<void> 
   const temporary = `${path}.tmp-${process.pid}`;
   const text = `${JSON.stringify(state)}\n`;
   try {
-    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    // Created afresh, never through a link someone left under that name.
+    await unlink(temporary).catch(() => undefined);
+    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       await file.writeFile(text);
       await file.sync();

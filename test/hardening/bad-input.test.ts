@@ -5,7 +5,7 @@
 // the state file are left exactly as they were.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -380,5 +380,67 @@ describe('hardening: pidfiles others can write', function () {
     const fromFifo = await checkWith(fifo);
     assert.equal(fromFifo.code, 3);
     assert.deepEqual(fromFifo.errors.map((e) => e.message), [`${fifo} is not a regular file`]);
+  });
+});
+
+describe('hardening: a state directory others could tamper with', function () {
+  this.timeout(30000);
+  let work: string;
+  let stateDir: string;
+  let config: string;
+  let victim: Child;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-statedir-'));
+    stateDir = join(work, 'state');
+    await mkdir(stateDir, { mode: 0o700 });
+    config = join(work, 'p.yaml');
+    victim = await spawnChild('sleep', ['4949']);
+    await writeFile(config, `settings: { state_dir: ${stateDir} }\npolicies:\n  - { name: kill-marker, kind: memory, match: { cmdline: "^sleep 4949$" }, max_rss: 1KB, action: kill }\n`);
+  });
+  afterEach(async () => {
+    killAllChildren();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const alive = (): boolean => victim.state() !== undefined && victim.state() !== 'Z';
+
+  it('a state directory anyone can write (mode 1777): apply and resume refuse it and do nothing', async () => {
+    await chmod(stateDir, 0o1777);
+    for (const args of [['apply', '-c', config], ['resume', '--all', '-c', config]]) {
+      const run = await runProcguard(args);
+      assert.equal(run.code, 3, run.stdout + run.stderr);
+      assert.match(run.stderr, new RegExp(`Refused: state directory ${stateDir.replace(/[./]/g, '\\$&')} is writable by group and others \\(mode 1777\\), and procguard runs as root; fix with: chmod go-w`));
+      assert.doesNotMatch(run.stderr, STACK_TRACE);
+    }
+    assert.ok(alive());
+    assert.deepEqual(await readdir(stateDir), []);
+  });
+
+  it('state.json as a symbolic link or a FIFO: apply stops at once saying so, and the link target is untouched', async () => {
+    const target = join(work, 'precious');
+    await writeFile(target, 'precious\n');
+    await symlink(target, join(stateDir, 'state.json'));
+    const linked = await runProcguard(['apply', '-c', config]);
+    assert.equal(linked.code, 3);
+    assert.match(linked.stderr, /cannot read the state file \S+state\.json: it is a symbolic link; nothing was done/);
+    assert.equal(await readFile(target, 'utf8'), 'precious\n');
+
+    await rm(join(stateDir, 'state.json'));
+    execFileSync('mkfifo', [join(stateDir, 'state.json')]);
+    const fifo = await runProcguard(['apply', '-c', config]);
+    assert.equal(fifo.code, 3);
+    assert.match(fifo.stderr, /cannot read the state file \S+state\.json: is not a regular file; nothing was done/);
+    assert.ok(alive());
+  });
+
+  it('audit.log as a symbolic link: the entry is not written through it, and the failure is reported', async () => {
+    const target = join(work, 'precious');
+    await writeFile(target, 'precious\n');
+    await symlink(target, join(stateDir, 'audit.log'));
+    const run = await runProcguard(['apply', '-c', config]);
+    assert.equal(run.code, 3);
+    assert.match(run.stderr, /cannot append to the audit log in \S+: ELOOP/);
+    assert.equal(await readFile(target, 'utf8'), 'precious\n');
   });
 });

@@ -3,7 +3,7 @@
 // and the audit log bounded by rotation.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyState, type EngineState } from '../../src/engine/types.js';
@@ -69,6 +69,15 @@ describe('state file', () => {
     // A directory where the temporary file must go makes the write fail as a full disk would.
     await mkdir(join(dir, `state.json.tmp-${process.pid}`));
     await assert.rejects(saveState(dir, emptyState()), (error: Error) => error instanceof StateError && /the previous state is kept$/.test(error.message));
+    assert.deepEqual((await loadState(dir, NOW)).state.paused, paused);
+  });
+
+  it('a link planted at the temporary file\'s name is replaced, never written through', async () => {
+    const target = join(dir, 'precious');
+    await writeFile(target, 'precious\n');
+    await symlink(target, join(dir, `state.json.tmp-${process.pid}`));
+    await saveState(dir, { ...emptyState(), paused });
+    assert.equal(await readFile(target, 'utf8'), 'precious\n');
     assert.deepEqual((await loadState(dir, NOW)).state.paused, paused);
   });
 });
