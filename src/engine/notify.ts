@@ -52,13 +52,15 @@ function render(source: string, event: NotificationEvent): string {
   return template(event);
 }
 
+const UNPRINTABLE_RUNS = new RegExp(`(?:${UNPRINTABLE.source})+`, 'g');
+
 /**
  * Carriage returns, line feeds and other control characters would let a value forge mail
  * headers; bidirectional overrides and zero-width characters would let a subject read as
  * another. Each run of them becomes one space.
  */
 export function headerSafe(text: string): string {
-  return text.replace(new RegExp(`(?:${UNPRINTABLE.source})+`, 'g'), ' ').trim();
+  return text.replace(UNPRINTABLE_RUNS, ' ').trim();
 }
 
 export function renderNotification(notifier: NotifierConfig, raw: NotificationEvent): RenderedMessage {

@@ -82,7 +82,6 @@ export function describeIoError(error: unknown): string {
   }
 }
 
-
 /**
  * The UTF-8 text of a file of at most `limit` bytes, or why not: not a regular file, too
  * large, binary, not UTF-8. `what` names it in messages ("policy file", "snapshot").

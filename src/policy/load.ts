@@ -4,12 +4,13 @@
 
 import type { Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
 import { describeIoError, notRegular, readTextFile, type ReadProblem } from './bounded-read.js';
-export { describeIoError } from './bounded-read.js';
 import { isRecord } from './walk.js';
 import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
+
+export { describeIoError } from './bounded-read.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/procguard';
 /** Far above any real policy file; protects the parser from a mistaken path or a hostile file. */
@@ -163,7 +164,6 @@ async function loadTemplate(bodyFile: string, directory: string, uid: number): P
   const text = await readCheckedText(resolve(directory, bodyFile), uid, 'template file');
   return typeof text === 'string' ? { path: shown, text } : { path: shown, error: text.message };
 }
-
 
 /**
  * The text of a policy or template file. It is opened without blocking (a FIFO named *.yaml

@@ -36,15 +36,11 @@ export interface Pattern {
 }
 
 class BoundedPattern implements Pattern {
-  readonly source: string;
-  private readonly fast: RegExp;
-  private readonly linear: RegExp;
-
-  constructor(source: string, flags: string) {
-    this.source = source;
-    this.fast = new RegExp(source, flags);
-    this.linear = new RegExp(source, `${flags}l`);
-  }
+  constructor(
+    readonly source: string,
+    private readonly fast: RegExp,
+    private readonly linear: RegExp,
+  ) {}
 
   test(subject: string): boolean {
     return (subject.length > LINEAR_SUBJECT_LENGTH ? this.linear : this.fast).test(subject);
@@ -61,12 +57,14 @@ export class NonLinearPatternError extends Error {}
  */
 export function compileBoundedPattern(source: string, flags = ''): Pattern {
   if (!enableLinearEngine()) throw new NonLinearPatternError('this Node.js has no linear-time regular expression engine, so patterns cannot be bounded');
-  new RegExp(source, flags); // a syntax error is reported as such
+  const fast = new RegExp(source, flags); // a syntax error is reported as such
+  let linear: RegExp;
   try {
-    return new BoundedPattern(source, flags);
+    linear = new RegExp(source, `${flags}l`);
   } catch {
     throw new NonLinearPatternError(
       'it cannot be matched in linear time: backreferences (\\1), lookahead and lookbehind ((?=, (?!, (?<=, (?<!) and repetition counts above 16 are refused, since a crafted command line could make such a pattern run for hours; use + or * for long repeats and exclude: for a condition that must not hold',
     );
   }
+  return new BoundedPattern(source, fast, linear);
 }

@@ -76,16 +76,23 @@ async function stopProgram(client: SupervisorClient, namespec: string): Promise<
 async function restart(client: SupervisorClient, namespec: string, oldPid: number): Promise<Outcome> {
   await stopProgram(client, namespec);
   try {
+    const now = await startProgram(client, namespec);
+    return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now}` };
+  } catch (error) {
+    return { status: 'failed', error: `stopped ${namespec} (was pid ${oldPid}) but could not start it again: ${errorText(error)}` };
+  }
+}
+
+/** startProcess, waiting for startsecs; "now pid N, RUNNING" (or "started" when it cannot be asked again). */
+async function startProgram(client: SupervisorClient, namespec: string): Promise<string> {
+  try {
     await client.call('supervisor.startProcess', [namespec, true], { timeout: STATE_CHANGE_TIMEOUT });
   } catch (error) {
     // autorestart may have started it between our stop and start: it runs again, which is the point.
-    if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) {
-      return { status: 'failed', error: `stopped ${namespec} (was pid ${oldPid}) but could not start it again: ${errorText(error)}` };
-    }
+    if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) throw error;
   }
   const after = await processInfo(client, namespec).catch(() => undefined);
-  const now = after ? `now pid ${after.pid}, ${after.statename}` : 'started';
-  return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now}` };
+  return after ? `now pid ${after.pid}, ${after.statename}` : 'started';
 }
 
 /**
@@ -96,11 +103,5 @@ async function restart(client: SupervisorClient, namespec: string, oldPid: numbe
 export async function finishRestart(client: SupervisorClient, namespec: string): Promise<string | undefined> {
   const info = await processInfo(client, namespec);
   if (info.statename !== 'STOPPED') return undefined;
-  try {
-    await client.call('supervisor.startProcess', [namespec, true], { timeout: STATE_CHANGE_TIMEOUT });
-  } catch (error) {
-    if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) throw error;
-  }
-  const after = await processInfo(client, namespec).catch(() => undefined);
-  return `started ${namespec} again${after ? `: now pid ${after.pid}, ${after.statename}` : ''}`;
+  return `started ${namespec} again: ${await startProgram(client, namespec)}`;
 }
