@@ -2,7 +2,8 @@
 // Generated procfs trees give the scaling (processes × policies); the live host, raised to
 // 1,000 processes under a real supervisord with 100 programs, gives the comparisons with
 // ps, a bare /proc/*/stat loop, memmon's way and monit; then cold starts and a daemon run.
-// Figures are medians. PROCGUARD_BENCH_QUICK=1 runs fewer repetitions.
+// Figures are medians. PROCGUARD_BENCH_QUICK=1 runs fewer repetitions; PROCGUARD_BENCH_ONLY=generated
+// stops after the generated trees.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,11 +19,15 @@ import { parseMemmonArgs } from '../src/import/memmon-options.js';
 import { loadConfig } from '../src/modes/config.js';
 import { memmonPolicySet } from '../src/modes/memmon.js';
 import type { PolicySet } from '../src/policy/model.js';
+import { CRAFTED_CASES, repeatTo } from '../test/helpers/crafted-command-lines.js';
+import type { FakeProcess } from '../test/helpers/procfs-tree.js';
 import { PASSWORD, USERNAME, startSupervisord, type Supervisord } from '../test/helpers/supervisord.js';
 import { generateHost, generatePolicies, writeHost, writePolicies, type GeneratedHost } from './fixtures.js';
 import { cpuMsOf, median, medianMs, MIB } from './measure.js';
 
 const QUICK = process.env.PROCGUARD_BENCH_QUICK === '1';
+/** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host. */
+const ONLY = process.env.PROCGUARD_BENCH_ONLY;
 const RUNS = QUICK ? 5 : 15;
 const PROCESS_COUNTS = [100, 1000, 10000];
 const POLICY_COUNTS = [10, 100, 1000];
@@ -112,6 +117,30 @@ async function generatedTrees(base: string): Promise<void> {
   }
   const generatedRatio = figures.get('1000/100')! / figures.get('1000/bare')!;
   target('generated 1,000 processes × 100 policies ≤ 1.5× the bare stat loop', generatedRatio <= 1.5, ratio(generatedRatio));
+}
+
+/**
+ * What crafted command lines cost: 100 processes whose command lines are 2 MiB built against
+ * the ten cmdline patterns in force, beside the same cycle over ordinary command lines.
+ */
+async function craftedCommandLines(base: string): Promise<void> {
+  const processes = 100;
+  const length = 2 * MIB;
+  const hostOf = (argv: (i: number) => string[]): FakeProcess[] => [
+    { pid: 1, ppid: 0, comm: 'systemd', rssPages: 3000, startTicks: 100, argv: ['/sbin/init'] },
+    ...Array.from({ length: processes }, (_, i): FakeProcess => ({ pid: 1000 + i, ppid: 1, comm: 'worker', rssPages: 2000, startTicks: 5000 + i, uid: 1000, argv: argv(i) })),
+  ];
+  const crafted = CRAFTED_CASES.map((c) => repeatTo(c.unit, length));
+  const ordinaryRoot = await writeHost({ processes: hostOf((i) => CRAFTED_CASES[i % CRAFTED_CASES.length]!.ordinary.split(' ')), programs: [] }, join(base, 'host-ordinary-lines'));
+  const craftedRoot = await writeHost({ processes: hostOf((i) => [crafted[i % crafted.length]!]), programs: [] }, join(base, 'host-crafted-lines'));
+  const policies = CRAFTED_CASES.map((c, i) => ({ name: `cmdline-${i}`, kind: 'runtime', mode: 'audit', match: { cmdline: c.pattern }, max_runtime: '6h' }));
+  const policySet = await policySetOf(await writePolicies(join(base, 'policies-cmdline'), policies));
+  const ordinary = await medianMs(cycleRunner(policySet, { root: ordinaryRoot }), { runs: RUNS });
+  const craftedCycle = await medianMs(cycleRunner(policySet, { root: craftedRoot }), { runs: QUICK ? 3 : 5 });
+  line(`Cycle with ${CRAFTED_CASES.length} cmdline policies over ${processes} processes, ms`, '', '', '', '', '');
+  line('ordinary command lines', ms(ordinary), '', '', '', '');
+  line('command lines of 2 MiB crafted against the patterns', ms(craftedCycle), `+${ms(craftedCycle - ordinary)}`, '', '', '');
+  target('crafted command lines cost ≤ 1 s more per cycle', craftedCycle - ordinary <= 1000, `+${ms(craftedCycle - ordinary)} ms`);
 }
 
 /** Sleeping processes until the host has `total`; killed at the end. */
@@ -223,6 +252,13 @@ async function main(): Promise<void> {
   let sv: Supervisord | undefined;
   try {
     await generatedTrees(base);
+    await craftedCommandLines(base);
+    if (ONLY === 'generated') {
+      process.stdout.write(`procguard benchmark — ${machine()}\n`);
+      printTable();
+      process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
+      return;
+    }
 
     process.stderr.write('bench: starting supervisord with 100 programs and filling the host to 1,000 processes\n');
     sv = await startSupervisord(programsConf());

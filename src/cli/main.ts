@@ -4,6 +4,13 @@ import { ExitCode } from './exit-codes.js';
 import { processIo } from './io.js';
 import { runCli } from './program.js';
 
+// A reader that goes away (`procguard snapshot --json | head`) ends the output, not in a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') return;
+  process.stderr.write(`procguard: cannot write the output: ${error.message}\n`);
+  process.exitCode = ExitCode.INTERNAL_ERROR;
+});
+
 try {
   process.exitCode = await runCli(process.argv.slice(2), processIo);
 } catch (error) {

@@ -2,6 +2,7 @@
 // socket, child process or clock: the same inputs always give the same plan.
 
 import type { NotifyRule, Policy, PolicySet } from '../policy/model.js';
+import { MATCH_LENGTH } from '../policy/pattern.js';
 import { formatDuration } from '../policy/units.js';
 import { indexSnapshot, targetOf, uptimeOf, type HostIndex } from './host.js';
 import { evaluateLoadPolicy } from './load-pause.js';
@@ -97,8 +98,22 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
     });
   }
 
+  const cut = cutCommandLineWarning(host);
+  if (cut) warnings.push(cut);
   if (warnings.length > 0) plan.warnings = [...new Set(warnings)];
   return { plan, state: next, observations, events: cycle.events, ifFailed: cycle.ifFailed };
+}
+
+/** How many cut command lines a warning names; the rest are counted. */
+const CUT_LINES_NAMED = 5;
+
+/** Says which command lines `cmdline` patterns saw only the start of, so no match or miss on them surprises. */
+function cutCommandLineWarning(host: HostIndex): string | undefined {
+  if (host.cutCommandLines.size === 0) return undefined;
+  const cut = [...host.cutCommandLines];
+  const named = cut.slice(0, CUT_LINES_NAMED).map((p) => `pid ${p.pid} (${p.name}, ${p.cmdline!.length.toLocaleString('en')} characters)`);
+  const more = cut.length > CUT_LINES_NAMED ? ` and ${cut.length - CUT_LINES_NAMED} more` : '';
+  return `cmdline patterns saw only the first ${MATCH_LENGTH.toLocaleString('en')} characters of ${cut.length === 1 ? 'a longer command line' : `${cut.length} longer command lines`}: ${named.join(', ')}${more}`;
 }
 
 /** One cycle's shared decisions: audit mode, supervisord-only actions, one disruptive action per process, the flapping guard. */

@@ -21,6 +21,8 @@ export interface HostIndex {
   untouchable: Map<number, string>;
   /** Built on first use: the processes by the keys a matcher can look up instead of scanning. */
   lookup?: ProcessLookup;
+  /** Processes whose command line a `cmdline` pattern saw only the start of (pattern.ts MATCH_LENGTH). */
+  cutCommandLines: Set<LiveProcess>;
 }
 
 /** Running processes by namespec, program name, group and process name; each list in snapshot order. */
@@ -63,7 +65,7 @@ export function indexSnapshot(snapshot: Snapshot): HostIndex {
       if (!untouchable.has(parent)) untouchable.set(parent, 'an ancestor of procguard');
     }
   }
-  return { snapshot, processes, byPid, children, untouchable };
+  return { snapshot, processes, byPid, children, untouchable, cutCommandLines: new Set() };
 }
 
 export function processLookup(host: HostIndex): ProcessLookup {

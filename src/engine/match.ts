@@ -2,6 +2,7 @@
 // of its items, `exclude` subtracts. Matchers are compiled once per policy set.
 
 import type { Matcher, NamePattern } from '../policy/model.js';
+import { MATCH_LENGTH } from '../policy/pattern.js';
 import { argv0Base, processLookup, type HostIndex, type LiveProcess, type ProcessLookup } from './host.js';
 
 type Test = (process: LiveProcess, host: HostIndex) => boolean;
@@ -52,7 +53,11 @@ function compile(matcher: Matcher): CompiledMatcher {
   }
   if (matcher.cmdline) {
     const patterns = matcher.cmdline;
-    tests.push((p) => p.cmdline !== undefined && patterns.some((re) => re.test(p.cmdline!)));
+    tests.push((p, host) => {
+      if (p.cmdline === undefined) return false;
+      if (p.cmdline.length > MATCH_LENGTH) host.cutCommandLines.add(p);
+      return patterns.some((re) => re.test(p.cmdline!));
+    });
   }
   if (matcher.user) {
     const users = matcher.user;

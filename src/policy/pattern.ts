@@ -7,11 +7,27 @@
 //     (polynomial cases such as `python .*app\.py` on a megabyte of "python python …").
 // The backtracking engine stays the fast path for the short strings nearly every match sees;
 // the linear one is several times slower per character but never worse than linear.
+//
+// Linear is not enough on its own: the linear-time engine spends a quarter to one microsecond
+// per character and pattern, so a user who starts a hundred processes with 2 MiB command lines
+// would still hold every cycle for minutes. A pattern therefore sees at most the first
+// MATCH_LENGTH characters of its subject, as `pgrep -f` sees only the first 4,096 bytes of a
+// command line. The bound is what makes the cost of a cycle independent of what users put in
+// their command lines: at most subjects × patterns × MATCH_LENGTH characters examined.
 
 import v8 from 'node:v8';
 
 /** Longer subjects are matched in linear time; a quadratic pattern on this many characters stays around a millisecond. */
 export const LINEAR_SUBJECT_LENGTH = 1024;
+
+/**
+ * A pattern sees at most this many characters of its subject (the start of a command line).
+ * Chosen so that a hundred crafted command lines against ten patterns cost well under a
+ * second per cycle on a slow machine (about 0.3 µs per character and pattern in the
+ * linear-time engine), while the start of a command line, where the program and its
+ * options are, is always seen whole.
+ */
+export const MATCH_LENGTH = 2048;
 
 let linearEngine: boolean | undefined;
 
@@ -32,7 +48,13 @@ function enableLinearEngine(): boolean {
 /** A compiled policy pattern: `test` is bounded in time whatever the subject. */
 export interface Pattern {
   readonly source: string;
+  /** Whether the pattern matches the subject's first MATCH_LENGTH characters. */
   test(subject: string): boolean;
+}
+
+/** The part of a subject a pattern sees. */
+export function matchedPart(subject: string): string {
+  return subject.length > MATCH_LENGTH ? subject.slice(0, MATCH_LENGTH) : subject;
 }
 
 class BoundedPattern implements Pattern {
@@ -43,7 +65,8 @@ class BoundedPattern implements Pattern {
   ) {}
 
   test(subject: string): boolean {
-    return (subject.length > LINEAR_SUBJECT_LENGTH ? this.linear : this.fast).test(subject);
+    const text = matchedPart(subject);
+    return (text.length > LINEAR_SUBJECT_LENGTH ? this.linear : this.fast).test(text);
   }
 }
 

@@ -1,10 +1,11 @@
 // The procfs collector on a generated tree (known values, odd names, a vanished process)
 // and on the live /proc (this very process).
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProcfsCollector, parseProcStat } from '../../src/collectors/procfs/procfs.js';
+import { COMMAND_LINE_READ_LENGTH, ProcfsCollector, parseProcStat } from '../../src/collectors/procfs/procfs.js';
 import { ALL_FIELDS, type ProcessFields } from '../../src/collectors/types.js';
+import { killAllChildren, spawnChild } from '../helpers/processes.js';
 import { BOOT_TIME, statLine, writeProcfsTree } from '../helpers/procfs-tree.js';
 
 const BASIC: ProcessFields = { cmdline: false, truncatedNames: false, oomScoreAdj: false, user: false };
@@ -82,5 +83,20 @@ describe('collector: procfs', () => {
     assert.equal(self.uid, process.geteuid?.());
     assert.equal(typeof self.oom_score_adj, 'number');
     assert.ok(processes.some((p) => p.pid === 1));
+  });
+
+  it('reads at most the first 64 KiB of a command line, however long a user made it', async () => {
+    // 16 arguments of 100 KiB: 1.6 MiB of command line, within the kernel's limits for one exec.
+    const args = Array.from({ length: 16 }, (_, i) => String.fromCharCode(97 + i).repeat(100 * 1024));
+    const child = await spawnChild(process.execPath, ['-e', 'setInterval(() => {}, 1e9)', ...args]);
+    try {
+      assert.equal((await readFile(`/proc/${child.pid}/cmdline`)).length > 16 * 100 * 1024, true, 'the kernel holds the whole line');
+      const processes = await new ProcfsCollector().collect(ALL_FIELDS);
+      const long = processes.find((p) => p.pid === child.pid);
+      assert.equal(long?.cmdline?.length, COMMAND_LINE_READ_LENGTH);
+      assert.ok(long.cmdline.startsWith(`${process.execPath} -e setInterval(() => {}, 1e9) aaaa`), long.cmdline.slice(0, 100));
+    } finally {
+      killAllChildren();
+    }
   });
 });

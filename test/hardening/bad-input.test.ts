@@ -9,7 +9,11 @@ import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate,
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Plan } from '../../src/engine/types.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { emptyState, type Plan } from '../../src/engine/types.js';
+import { MATCH_LENGTH } from '../../src/policy/pattern.js';
+import { CRAFTED_CASES, repeatTo } from '../helpers/crafted-command-lines.js';
+import { proc, policySetOf, snapshot, T0 } from '../helpers/snapshots.js';
 import { readCaptured, writeCaptureScript } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 import { runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
@@ -210,8 +214,9 @@ describe('hardening: snapshot files of the wrong shape', function () {
 });
 
 describe('hardening: patterns that would backtrack for ever are bounded', function () {
-  // Without the bound, each of these runs for hours; with it, the whole check takes well under a second.
-  this.timeout(30000);
+  // Each of these runs for hours on a backtracking engine, and for seconds on a linear one
+  // over the whole line; matched on the line's first MATCH_LENGTH characters it is instant.
+  this.timeout(60000);
   let work: string;
 
   before(async () => {
@@ -222,13 +227,17 @@ describe('hardening: patterns that would backtrack for ever are bounded', functi
   const CASES: Array<{ pattern: string; cmdline: string; matches: boolean }> = [
     { pattern: '^(\\w+\\s?)*$', cmdline: `${'aaaa '.repeat(10)}${'a'.repeat(40)}!`, matches: false },
     { pattern: '(a|a)*b', cmdline: 'a'.repeat(60), matches: false },
-    { pattern: '^(a+)+$', cmdline: `${'a'.repeat(5000)}!`, matches: false },
+    { pattern: '^(a+)+$', cmdline: `${'a'.repeat(2000)}!`, matches: false },
+    // The end of what a pattern sees counts as the end of the line, as for pgrep -f.
+    { pattern: '^(a+)+$', cmdline: `${'a'.repeat(5000)}!`, matches: true },
     { pattern: 'python .*app\\.py', cmdline: 'python '.repeat(300000), matches: false },
-    { pattern: 'python .*app\\.py', cmdline: `${'python '.repeat(300000)}app.py`, matches: true },
+    // app.py past the first MATCH_LENGTH characters is not seen, as pgrep -f does not see past 4,096 bytes.
+    { pattern: 'python .*app\\.py', cmdline: `${'python '.repeat(300000)}app.py`, matches: false },
+    { pattern: 'python .*app\\.py', cmdline: `${'python '.repeat(200)}app.py ${'python '.repeat(300000)}`, matches: true },
     { pattern: '\\s*#\\s*$', cmdline: `${' '.repeat(500000)}#!`, matches: false },
   ];
 
-  it('check --snapshot against crafted command lines of up to 2 MiB gives the right answer', async () => {
+  it('check --snapshot against crafted command lines of up to 2 MiB gives the right answer and says which lines were cut', async () => {
     const config = join(work, 'p.yaml');
     await writeFile(
       config,
@@ -245,6 +254,78 @@ describe('hardening: patterns that would backtrack for ever are bounded', functi
     const expected = new Set(CASES.flatMap((c, i) => (c.matches ? [`p${i}:${100 + i}`] : [])));
     // A pattern may also match another case's line; only each case's own line is the question here.
     for (const [i, c] of CASES.entries()) assert.equal(actedOn.has(`p${i}:${100 + i}`), expected.has(`p${i}:${100 + i}`), `${c.pattern} on case ${i}`);
+    const cut = CASES.flatMap((c, i) => (c.cmdline.length > MATCH_LENGTH ? [100 + i] : []));
+    const warning = plan.warnings?.find((w) => w.startsWith('cmdline patterns saw only the first 2,048 characters'));
+    assert.ok(warning, JSON.stringify(plan.warnings));
+    assert.match(warning, new RegExp(`^cmdline patterns saw only the first 2,048 characters of ${cut.length} longer command lines: pid ${cut[0]} \\(x, `));
+    assert.match(warning, /pid 104 \(x, 2,100,000 characters\)/);
+  });
+});
+
+describe('hardening: the cost of matching crafted command lines is bounded by count', function () {
+  // 100 processes × 10 cmdline policies, each line 2 MiB built against a pattern in force. What
+  // is counted is the work handed to the regular-expression engines, not the time it took.
+  this.timeout(120000);
+  const PROCESSES = 100;
+  const LENGTH = 2 * 1024 * 1024;
+  const policies = policySetOf(`policies:\n${CRAFTED_CASES.map((c, i) => `  - { name: c${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`);
+  const sources = new Set(CRAFTED_CASES.map((c) => c.pattern));
+
+  /** Runs `fn`, counting the tests of the policies' patterns and the characters they were given. */
+  function counted<T>(fn: () => T): { result: T; tests: number; characters: number } {
+    const original = RegExp.prototype.test;
+    let tests = 0;
+    let characters = 0;
+    RegExp.prototype.test = function (this: RegExp, subject: string) {
+      if (sources.has(this.source)) {
+        tests += 1;
+        characters += String(subject).length;
+      }
+      return original.call(this, subject);
+    };
+    try {
+      return { result: fn(), tests, characters };
+    } finally {
+      RegExp.prototype.test = original;
+    }
+  }
+
+  /** What the documented semantics say: the pattern against the line's first MATCH_LENGTH characters. */
+  function oracle(pattern: string, line: string): boolean {
+    return new RegExp(pattern, 'l').test(line.slice(0, MATCH_LENGTH));
+  }
+
+  const SHAPES: Array<{ name: string; line: (unit: string, i: number) => string }> = [
+    { name: 'the unit that keeps each pattern busiest, repeated', line: (unit) => repeatTo(unit, LENGTH) },
+    { name: 'the pattern satisfied only past the cut', line: (unit, i) => `${repeatTo(unit, LENGTH)} ${CRAFTED_CASES[i % CRAFTED_CASES.length]!.ordinary}` },
+    { name: 'an ordinary line followed by 2 MiB of the unit', line: (unit, i) => `${CRAFTED_CASES[i % CRAFTED_CASES.length]!.ordinary} ${repeatTo(unit, LENGTH)}` },
+    { name: 'two-byte text (é) and a surrogate pair cut in half at the bound', line: (unit) => `${repeatTo(`${unit}é`, MATCH_LENGTH - 1)}😀${repeatTo(unit, LENGTH)}` },
+    { name: 'one long word without spaces', line: () => 'x'.repeat(LENGTH) },
+  ];
+
+  for (const shape of SHAPES) {
+    it(`${shape.name}: each pattern sees at most ${MATCH_LENGTH} characters of each line, and answers as documented`, () => {
+      const lines = Array.from({ length: PROCESSES }, (_, i) => shape.line(CRAFTED_CASES[i % CRAFTED_CASES.length]!.unit, i));
+      const processes = lines.map((cmdline, i) => proc(1000 + i, 'worker', { cmdline, start_time: T0 - 3600 }));
+      const { result, tests, characters } = counted(() => evaluate(policies, snapshot(processes), emptyState(), T0));
+      assert.ok(tests <= PROCESSES * CRAFTED_CASES.length, `${tests} pattern tests`);
+      assert.ok(characters <= PROCESSES * CRAFTED_CASES.length * MATCH_LENGTH, `${characters} characters examined`);
+      const acted = new Set(result.plan.actions.map((a) => `${a.policy}:${a.target.pid}`));
+      for (const [c, craftedCase] of CRAFTED_CASES.entries()) {
+        for (const [i, line] of lines.entries()) {
+          assert.equal(acted.has(`c${c}:${1000 + i}`), oracle(craftedCase.pattern, line), `${craftedCase.pattern} on line ${i}`);
+        }
+      }
+      assert.match(result.plan.warnings?.join('\n') ?? '', new RegExp(`saw only the first 2,048 characters of ${PROCESSES} longer command lines`));
+    });
+  }
+
+  it('ordinary command lines are matched whole, with no warning', () => {
+    const processes = CRAFTED_CASES.map((c, i) => proc(1000 + i, 'worker', { cmdline: c.ordinary, start_time: T0 - 3600 }));
+    const { plan } = evaluate(policies, snapshot(processes), emptyState(), T0);
+    const acted = new Set(plan.actions.map((a) => `${a.policy}:${a.target.pid}`));
+    for (const [i, c] of CRAFTED_CASES.entries()) assert.ok(acted.has(`c${i}:${1000 + i}`), `${c.pattern} on ${c.ordinary}`);
+    assert.equal(plan.warnings, undefined);
   });
 });
 

@@ -79,7 +79,7 @@ export class ProcfsCollector implements ProcessTableCollector {
     };
     if (parsed.flags & KERNEL_THREAD_FLAG) process.kernel_thread = true;
     if (fields.cmdline || (fields.truncatedNames && parsed.name.length === COMM_LENGTH)) {
-      const cmdline = readIfAlive(`${dir}/cmdline`);
+      const cmdline = readIfAlive(`${dir}/cmdline`, COMMAND_LINE_READ_LENGTH);
       if (cmdline === GONE) return undefined;
       if (cmdline !== undefined) process.cmdline = cmdlineText(cmdline);
     }
@@ -102,7 +102,7 @@ export class ProcfsCollector implements ProcessTableCollector {
     for (const process of processes) {
       const dir = `${this.root}/${process.pid}`;
       if (fields.cmdline && process.cmdline === undefined) {
-        const cmdline = readIfAlive(`${dir}/cmdline`);
+        const cmdline = readIfAlive(`${dir}/cmdline`, COMMAND_LINE_READ_LENGTH);
         if (cmdline === GONE) continue;
         if (cmdline !== undefined) process.cmdline = cmdlineText(cmdline);
       }
@@ -169,31 +169,37 @@ const GONE = Symbol('gone');
 /** One buffer for every read: procfs files are small, and their reported size is 0. */
 let buffer = Buffer.allocUnsafe(16 * 1024);
 
-/** A whole procfs file by open, read, close: no fstat, no buffer per file. */
-function readProcFile(path: string): string {
+/**
+ * How much of a command line is read: far more than any pattern sees (pattern.ts MATCH_LENGTH)
+ * or a person reads, and a bound on what a user's 2 MiB command lines cost each cycle.
+ */
+export const COMMAND_LINE_READ_LENGTH = 64 * 1024;
+
+/** A whole procfs file (or its first `limit` bytes) by open, read, close: no fstat, no buffer per file. */
+function readProcFile(path: string, limit = Infinity): string {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
-    for (;;) {
+    while (length < limit) {
       if (length === buffer.length) {
         const bigger = Buffer.allocUnsafe(buffer.length * 2);
         buffer.copy(bigger, 0, 0, length);
         buffer = bigger;
       }
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      const read = readSync(fd, buffer, length, Math.min(buffer.length, limit) - length, null);
       if (read === 0) break;
       length += read;
     }
-    return buffer.toString('utf8', 0, length);
+    return buffer.toString('utf8', 0, Math.min(length, limit));
   } finally {
     closeSync(fd);
   }
 }
 
 /** The file's text; GONE when the process has exited (ENOENT, ESRCH); undefined when it hides the file. */
-function readIfAlive(path: string): string | typeof GONE | undefined {
+function readIfAlive(path: string, limit?: number): string | typeof GONE | undefined {
   try {
-    return readProcFile(path);
+    return readProcFile(path, limit);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') return GONE;
