@@ -36,6 +36,12 @@ export interface ProcessLookup {
   order: Map<LiveProcess, number>;
 }
 
+/**
+ * How much of a command line the collectors read: far more than any pattern sees (pattern.ts
+ * MATCH_LENGTH) or a person reads, and a bound on what a user's 2 MiB command lines cost.
+ */
+export const COMMAND_LINE_READ_LENGTH = 64 * 1024;
+
 /** comm is cut at TASK_COMM_LEN - 1 characters. */
 export const COMM_LENGTH = 15;
 

@@ -3,7 +3,7 @@
 // `root` points it at a generated tree for tests and benchmarks.
 
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
-import { COMM_LENGTH } from '../../engine/host.js';
+import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../engine/host.js';
 import type { ProcessEntry } from '../../engine/types.js';
 import { readUsers, type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
 
@@ -168,12 +168,6 @@ const GONE = Symbol('gone');
 
 /** One buffer for every read: procfs files are small, and their reported size is 0. */
 let buffer = Buffer.allocUnsafe(16 * 1024);
-
-/**
- * How much of a command line is read: far more than any pattern sees (pattern.ts MATCH_LENGTH)
- * or a person reads, and a bound on what a user's 2 MiB command lines cost each cycle.
- */
-export const COMMAND_LINE_READ_LENGTH = 64 * 1024;
 
 /** A whole procfs file (or its first `limit` bytes) by open, read, close: no fstat, no buffer per file. */
 function readProcFile(path: string, limit = Infinity): string {

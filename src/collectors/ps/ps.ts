@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { COMMAND_LINE_READ_LENGTH } from '../../engine/host.js';
 import type { ProcessEntry } from '../../engine/types.js';
 import { readUsers, type ProcessFields, type ProcessTableCollector } from '../types.js';
 
@@ -46,7 +47,7 @@ export function parsePsOutput(text: string, now: number, fields: ProcessFields, 
       start_time: Math.max(0, now - elapsed),
       state: (stat ?? '?').charAt(0),
     };
-    if (fields.cmdline || (fields.truncatedNames && comm.length >= 15)) process.cmdline = args.trim();
+    if (fields.cmdline || (fields.truncatedNames && comm.length >= 15)) process.cmdline = args.trim().slice(0, COMMAND_LINE_READ_LENGTH);
     if (fields.user) {
       process.uid = Number(uid);
       const user = users?.get(process.uid);
