@@ -179,10 +179,8 @@ async function readCheckedText(path: string, uid: number, what: string, accept?:
   const read = await readWalkedFile(path, MAX_POLICY_FILE_BYTES, {
     followLastLink: true,
     accept: (walked) => {
-      const placed = accept?.(walked);
-      if (placed) return placed;
       const [writer] = uid === 0 ? untrustedWriters(walked, [0]) : [];
-      if (!writer) return undefined;
+      if (!writer) return accept?.(walked);
       const reason = `${describeWriter(what, path, writer)}, and procguard runs as root; fix with: ${writer.fix}`;
       return { code: 'permission', message: `Refused: ${reason}`, reason };
     },
