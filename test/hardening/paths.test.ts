@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import type { Plan } from '../../src/engine/types.js';
-import { readCaptured, writeCaptureScript } from '../helpers/mail.js';
+import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 import { unprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
@@ -334,6 +334,75 @@ describe('hardening: a password_file another user could choose', function () {
   }
 });
 
+describe('hardening: an SMTP password_file another user could choose', function () {
+  this.timeout(60000);
+  let work: string;
+  let sink: SmtpSink;
+  let logins: string[];
+  let victim: Child;
+
+  beforeEach(async () => {
+    logins = [];
+    sink = await startSmtpSink({ onAuth: (username, password) => logins.push(`${username}:${password}`) });
+    work = await rootDirectory('pg-paths-smtp-');
+    await mkdir(join(work, 'etc'), { mode: 0o755 });
+    await writeFile(join(work, 'etc/shadow'), `${SECRET}\n`, { mode: 0o600 });
+    await mkdir(join(work, 'home'), { mode: 0o755 });
+    await chown(join(work, 'home'), user.uid, user.gid);
+    victim = await spawnChild('sleep', ['5454']);
+  });
+  afterEach(async () => {
+    killAllChildren();
+    await sink.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const CASES: { name: string; make: () => Promise<string>; login?: string }[] = [
+    {
+      name: "a link, in a directory the user owns, to root's secret: refused, the login never sent",
+      make: async () => (user.run(['ln', '-s', join(work, 'etc/shadow'), join(work, 'home/smtp-password')]), join(work, 'home/smtp-password')),
+    },
+    {
+      name: "a root-owned 0600 file in root's directory: the login is sent",
+      make: async () => (await writeFile(join(work, 'smtp-password'), 'mail-password\n', { mode: 0o600 }), join(work, 'smtp-password')),
+      login: 'procguard:mail-password',
+    },
+  ];
+
+  for (const testCase of CASES) {
+    it(testCase.name, async () => {
+      const passwordFile = await testCase.make();
+      const config = join(work, 'p.yaml');
+      await writeFile(
+        config,
+        `settings: { state_dir: ${join(work, 'state')} }
+notifiers:
+  ops: { mail: { to: ops@example.com, smtp: { url: "${sink.url}", username: procguard, password_file: ${passwordFile} } } }
+policies:
+  - { name: kill-marker, kind: memory, match: { cmdline: "^sleep 5454$" }, max_rss: 1KB, action: kill, notify: [{ to: ops }] }
+`,
+      );
+      const run = await runProcguard(['apply', '-c', config]);
+      assert.doesNotMatch(run.stdout + run.stderr, STACK_TRACE);
+      assert.doesNotMatch(run.stdout + run.stderr, /stand-in-for-etc-shadow/);
+      if (testCase.login === undefined) {
+        assert.deepEqual(logins, []);
+        assert.deepEqual(sink.messages, []);
+        assert.ok(
+          (run.stdout + run.stderr).includes(
+            `the password file: Refused: password file ${passwordFile} is reached through ${work}/home, which is owned by uid ${user.uid}, not by root, so that user could choose what procguard sends as the password; fix with: chown root ${work}/home`,
+          ),
+          run.stdout + run.stderr,
+        );
+      } else {
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        assert.deepEqual(logins, [testCase.login]);
+        assert.equal(sink.messages.length, 1);
+      }
+    });
+  }
+});
+
 describe('hardening: mail templates (body_file) another user could choose', function () {
   this.timeout(60000);
   let work: string;
@@ -425,6 +494,30 @@ policies:
       }
     });
   }
+});
+
+describe('hardening: a policy file in a directory another user controls', function () {
+  this.timeout(30000);
+  let work: string;
+  beforeEach(async () => {
+    work = await rootDirectory('pg-paths-policy-');
+    await mkdir(join(work, 'etc/procguard'), { recursive: true, mode: 0o755 });
+    await writeFile(join(work, 'etc/procguard/a.yaml'), 'policies:\n  - { name: a, kind: oom, match: { name: sshd, user: root }, oom_score_adj: -1000 }\n', { mode: 0o644 });
+  });
+  afterEach(() => rm(work, { recursive: true, force: true }));
+
+  it('a root-owned policy file is refused while a user owns a directory above it, and accepted once root does', async () => {
+    await chown(join(work, 'etc'), user.uid, user.gid);
+    const refused = await runProcguard(['validate', '-c', join(work, 'etc/procguard')]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stdout + refused.stderr,
+      new RegExp(escape(`Refused: policy file ${work}/etc/procguard/a.yaml is reached through ${work}/etc, which is owned by uid ${user.uid}, not by root, and procguard runs as root; fix with: chown root ${work}/etc`)),
+    );
+    await chown(join(work, 'etc'), 0, 0);
+    const accepted = await runProcguard(['validate', '-c', join(work, 'etc/procguard')]);
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+  });
 });
 
 function escape(text: string): string {
