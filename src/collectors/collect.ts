@@ -2,12 +2,10 @@
 // load averages, every supervisor's programs joined by pid, and the pidfiles policies name.
 // A collector that fails becomes an entry in `errors`; the others still count.
 
-import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { CollectorError, ProcessEntry, Snapshot } from '../engine/types.js';
-import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
 import type { Matcher, PolicySet } from '../policy/model.js';
+import { readPidfiles } from './pidfile/pidfile.js';
 import { readLoadAverages, type LoadAverages } from './loadavg/loadavg.js';
 import { ProcfsCollector } from './procfs/procfs.js';
 import { PsCollector } from './ps/ps.js';
@@ -129,7 +127,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
       return undefined;
     }),
     supervisedReplies,
-    readPidfiles(policySet, errors),
+    readPidfiles(policySet.policies.flatMap((p) => withExcludes(p.match)).flatMap((m) => m.pidfile ?? []), errors),
   ]);
 
   const time = options.now?.() ?? Math.floor(Date.now() / 1000);
@@ -166,49 +164,6 @@ export function joinSupervised(processes: ProcessEntry[], programs: SupervisedPr
     if (process) process.supervisor = program.entry; // a pid that has just exited is simply not listed
   }
   return [...processes, ...stopped];
-}
-
-/** A pidfile holds a number and a newline; anything larger is not one. */
-const MAX_PIDFILE_BYTES = 64;
-
-async function readPidfiles(policySet: PolicySet, errors: CollectorError[]): Promise<Record<string, number | null>> {
-  const paths = new Set(policySet.policies.flatMap((p) => withExcludes(p.match)).flatMap((m) => m.pidfile ?? []));
-  const result: Record<string, number | null> = {};
-  await Promise.all(
-    [...paths].map(async (path) => {
-      const read = await readPidfile(path, process.getuid?.() ?? -1);
-      result[path] = typeof read === 'number' ? read : null;
-      if (typeof read === 'string') errors.push({ source: 'pidfile', message: read });
-    }),
-  );
-  return result;
-}
-
-/**
- * The pid a pidfile names, undefined for a missing file (a stopped service), or why it is not
- * used. Running as root, whoever can write a pidfile chooses which process a policy acts on:
- * one writable by group or others is refused, and one owned by another user than root may
- * only name a process of that user.
- */
-async function readPidfile(path: string, uid: number): Promise<number | string | undefined> {
-  let owner: Stats | undefined;
-  const read = await readBoundedFile(path, MAX_PIDFILE_BYTES, (stats) => {
-    owner = stats;
-    return stats.isFile() ? undefined : notRegular(path);
-  });
-  if ('code' in read) return read.errno === 'ENOENT' ? undefined : read.message;
-  const text = read.bytes.toString('utf8').trim();
-  const pid = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(pid) || pid <= 0) return `${path} does not hold a pid`;
-  if (uid !== 0 || owner === undefined) return pid;
-  if (owner.mode & 0o022) {
-    const mode = (owner.mode & 0o7777).toString(8).padStart(4, '0');
-    return `pidfile ${path} is writable by group or others (mode ${mode}), so anyone could choose the process procguard acts on; ignored (fix with: chmod go-w ${path})`;
-  }
-  if (owner.uid === 0) return pid;
-  const runsAs = await stat(`/proc/${pid}`).then((s) => s.uid, () => undefined);
-  if (runsAs === undefined || runsAs === owner.uid) return pid;
-  return `pidfile ${path} belongs to uid ${owner.uid} but names pid ${pid}, which runs as uid ${runsAs}; ignored (a pidfile not owned by root may only name its owner's processes)`;
 }
 
 function messageOf(error: unknown): string {

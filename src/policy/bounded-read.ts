@@ -88,8 +88,11 @@ export function describeIoError(error: unknown): string {
  */
 export async function readTextFile(path: string, limit: number, what: string, check?: (stats: Stats) => ReadProblem | undefined): Promise<string | ReadProblem> {
   const read = await readBoundedFile(path, limit, check);
-  if ('code' in read) return read;
-  const { bytes } = read;
+  return 'code' in read ? read : decodeText(path, read.bytes, limit, what);
+}
+
+/** The UTF-8 text of bytes read from `path` with readBoundedFile, or why they are not text. */
+export function decodeText(path: string, bytes: Buffer, limit: number, what: string): string | ReadProblem {
   const size = limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MiB` : `${limit} bytes`;
   const problem = (reason: string): ReadProblem => ({ code: 'io', message: `${capitalize(what)} ${path} ${reason}`, reason });
   if (bytes.length > limit) return problem(`is larger than ${size}`);
@@ -109,12 +112,4 @@ export function notRegular(path: string): ReadProblem {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** The text of a small file such as a pidfile or a password file, or a ReadProblem. */
-export async function readSmallTextFile(path: string, limit: number): Promise<string | ReadProblem> {
-  const read = await readBoundedFile(path, limit);
-  if ('code' in read) return read;
-  if (read.bytes.length > limit) return { code: 'io', message: `${path} is larger than ${limit} bytes`, reason: `is larger than ${limit} bytes` };
-  return read.bytes.toString('utf8');
 }

@@ -6,7 +6,8 @@ import type { Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
-import { describeIoError, notRegular, readTextFile, type ReadProblem } from './bounded-read.js';
+import { decodeText, describeIoError, type ReadProblem } from './bounded-read.js';
+import { describeWriter, readWalkedFile, untrustedWriters, type WalkedPath } from './path-walk.js';
 import { isRecord } from './walk.js';
 import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
 
@@ -157,24 +158,34 @@ async function loadPolicyFile(path: string, uid: number, diagnostics: Diagnostic
 /** A body_file, read relative to its policy file's directory and only from in or below it. */
 async function loadTemplate(bodyFile: string, directory: string, uid: number): Promise<TemplateFile> {
   const shown = join(directory, bodyFile);
-  const escape = await outsideOf(resolve(directory, bodyFile), directory);
-  if (escape !== undefined) {
-    return { path: shown, error: `Refused: ${bodyFile} is ${escape}, outside ${directory}; keep templates in or below the directory of the policy file that names them` };
-  }
-  const text = await readCheckedText(resolve(directory, bodyFile), uid, 'template file');
+  const root = await realpath(directory).catch(() => resolve(directory));
+  const text = await readCheckedText(resolve(directory, bodyFile), uid, 'template file', (walked) => {
+    const inside = relative(root, walked.resolved);
+    if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return undefined;
+    const reason = `${bodyFile} is ${walked.resolved}, outside ${directory}; keep templates in or below the directory of the policy file that names them`;
+    return { code: 'permission', message: `Refused: ${reason}`, reason };
+  });
   return typeof text === 'string' ? { path: shown, text } : { path: shown, error: text.message };
 }
 
 /**
- * The text of a policy or template file. It is opened without blocking (a FIFO named *.yaml
- * must not hang a cycle) and checked through the open handle, so what is checked is what is read.
+ * The text of a policy or template file. Running as root, every component of its path is
+ * judged first (path-walk.ts): a directory, link or file that a user other than root could
+ * change is refused, since that user could then decide what procguard does or mails. It is
+ * then opened without following links and without blocking (a FIFO named *.yaml must not hang
+ * a cycle), and read through the handle that was checked against the walk.
  */
-async function readCheckedText(path: string, uid: number, what: string): Promise<string | ReadProblem> {
-  return readTextFile(path, MAX_POLICY_FILE_BYTES, what, (stats) => {
-    if (!stats.isFile()) return notRegular(path);
-    const refusal = permissionProblem(path, stats, uid, what);
-    return refusal ? { code: 'permission', message: refusal, reason: refusal } : undefined;
+async function readCheckedText(path: string, uid: number, what: string, accept?: (walked: WalkedPath) => ReadProblem | undefined): Promise<string | ReadProblem> {
+  const read = await readWalkedFile(path, MAX_POLICY_FILE_BYTES, {
+    followLastLink: true,
+    accept: (walked) => {
+      const [writer] = uid === 0 ? untrustedWriters(walked, [0]) : [];
+      if (!writer) return accept?.(walked);
+      const reason = `${describeWriter(what, path, writer)}, and procguard runs as root; fix with: ${writer.fix}`;
+      return { code: 'permission', message: `Refused: ${reason}`, reason };
+    },
   });
+  return 'code' in read ? read : decodeText(path, read.bytes, MAX_POLICY_FILE_BYTES, what);
 }
 
 /**

@@ -432,7 +432,7 @@ describe('hardening: pidfiles others can write', function () {
     assert.equal(plan.code, 3);
     assert.deepEqual(plan.actions, []);
     assert.deepEqual(plan.errors.map((e) => e.message), [
-      `pidfile ${pidfile} belongs to uid ${NOBODY} but names pid ${rootVictim.pid}, which runs as uid 0; ignored (a pidfile not owned by root may only name its owner's processes)`,
+      `pidfile ${pidfile} is owned by uid ${NOBODY}, not by root; it names pid ${rootVictim.pid}, which runs as uid 0, so it is ignored (a pidfile that a user other than root can change may only name that user's processes; fix with: chown root ${pidfile})`,
     ]);
   });
 
@@ -454,7 +454,7 @@ describe('hardening: pidfiles others can write', function () {
     const plan = await checkWith(writable);
     assert.equal(plan.code, 3);
     assert.deepEqual(plan.actions, []);
-    assert.match(plan.errors[0]?.message ?? '', /pidfile \S+open\.pid is writable by group or others \(mode 0666\), so anyone could choose the process procguard acts on; ignored/);
+    assert.match(plan.errors[0]?.message ?? '', /pidfile \S+open\.pid is writable by group and others \(mode 0666\), so anyone could choose the process procguard acts on; ignored \(fix with: chmod go-w \S+open\.pid\)/);
 
     const fifo = join(work, 'fifo.pid');
     execFileSync('mkfifo', [fifo]);

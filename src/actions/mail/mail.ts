@@ -4,7 +4,7 @@
 // here, never inherited, so nothing it prints reaches procguard's stdout.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { MAX_SECRET_FILE_BYTES, readSmallTextFile } from '../../policy/bounded-read.js';
+import { readSecretFile } from '../../policy/secret-file.js';
 import type { MailNotifier, SecretSource } from '../../policy/model.js';
 import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
@@ -134,7 +134,7 @@ export async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): 
     if (value === undefined) throw new Error(`the password variable ${source.env} is not set`);
     return value;
   }
-  const text = await readSmallTextFile(source.file, MAX_SECRET_FILE_BYTES);
+  const text = await readSecretFile(source.file);
   if (typeof text !== 'string') throw new Error(`the password file: ${text.message}`);
-  return text.replace(/\r?\n$/, '');
+  return text;
 }

@@ -2,10 +2,10 @@
 // one named by SUPERVISOR_SERVER_URL/_USERNAME/_PASSWORD when none is configured (as memmon).
 
 import type { SupervisorEntry } from '../../engine/types.js';
-import { MAX_SECRET_FILE_BYTES, readSmallTextFile } from '../../policy/bounded-read.js';
 import type { SupervisorConfig } from '../../policy/model.js';
 import { DEFAULTS } from '../../policy/model.js';
 import { supervisorEndpoint } from '../../policy/normalize.js';
+import { readSecretFile } from '../../policy/secret-file.js';
 import { SupervisorClient, SupervisorError } from './client.js';
 
 /** The name given to the supervisor found in the environment. */
@@ -43,9 +43,9 @@ export async function connect(config: SupervisorConfig, env: NodeJS.ProcessEnv):
     password = env[config.password.env];
     if (password === undefined) throw new SupervisorError(`supervisor "${config.name}": password_env ${config.password.env} is not set`, 'auth');
   } else if (config.password) {
-    const text = await readSmallTextFile(config.password.file, MAX_SECRET_FILE_BYTES);
+    const text = await readSecretFile(config.password.file);
     if (typeof text !== 'string') throw new SupervisorError(`supervisor "${config.name}": password_file: ${text.message}`, 'auth');
-    password = text.replace(/\r?\n$/, '');
+    password = text;
   }
   return new SupervisorClient({
     name: config.name,
