@@ -9,7 +9,9 @@ import { readPidfiles } from './pidfile/pidfile.js';
 import { readLoadAverages, type LoadAverages } from './loadavg/loadavg.js';
 import { ProcfsCollector } from './procfs/procfs.js';
 import { PsCollector } from './ps/ps.js';
-import { connect, readPrograms, supervisorsToAsk, type SupervisedProgram } from './supervisor/supervisor.js';
+import type { SupervisorClientOptions } from './supervisor/client.js';
+import { parentOf } from './supervisor/listener.js';
+import { connect, programsForThisHost, readPrograms, supervisorsToAsk, type SupervisedProgram } from './supervisor/supervisor.js';
 import type { ProcessFields, ProcessTableCollector } from './types.js';
 import { indexSnapshot } from '../engine/host.js';
 import { matchProcesses } from '../engine/match.js';
@@ -110,10 +112,11 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
   const supervisedReplies = Promise.all(
     supervisorsToAsk(policySet.supervisors, options.env).map(async (config) => {
       try {
-        return await readPrograms(await connect(config, options.env));
+        const client = await connect(config, options.env);
+        return { client: client.options, programs: await readPrograms(client) };
       } catch (error) {
         errors.push({ source: `supervisor:${config.name}`, message: messageOf(error) });
-        return [] as SupervisedProgram[];
+        return undefined;
       }
     }),
   );
@@ -138,7 +141,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     ...(load ? { load: load satisfies LoadAverages } : {}),
     ...(options.self !== undefined ? { self: options.self } : {}),
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
-    processes: joinSupervised(processes, supervised.flat()),
+    processes: joinSupervised(processes, trusted(supervised, processes, errors)),
   };
   if (complete && processes.length > 0) {
     try {
@@ -149,6 +152,17 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
   }
   if (errors.length > 0) snapshot.errors = errors.sort((a, b) => a.source.localeCompare(b.source));
   return snapshot;
+}
+
+/** Every supervisor's programs, those whose pid is not its verified supervisord's child (or is another host's) with pid 0. */
+function trusted(replies: readonly ({ client: SupervisorClientOptions; programs: SupervisedProgram[] } | undefined)[], processes: readonly ProcessEntry[], errors: CollectorError[]): SupervisedProgram[] {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const parent = (pid: number): number | undefined => {
+    const process = byPid.get(pid);
+    if (!process) return undefined;
+    return process.ppid ?? parentOf(pid);
+  };
+  return replies.flatMap((reply) => (reply ? programsForThisHost(reply.client, reply.programs, parent, errors) : []));
 }
 
 /** Each running program is attached to its process by pid; a stopped one is listed with pid 0. */

@@ -7,7 +7,7 @@ import { formatDuration } from '../policy/units.js';
 import { COMMAND_LINE_READ_LENGTH, indexSnapshot, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
 import { evaluateLoadPolicy } from './load-pause.js';
 import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type OomClaims } from './limits.js';
-import { matchProcesses } from './match.js';
+import { matchProcesses, remoteProgramsMatched } from './match.js';
 import { asctime, renderNotification, type NotificationEvent } from './notify.js';
 import { DISRUPTIVE, type KindResult, type PolicyTargets, type Proposal } from './proposal.js';
 import type { EngineState, Evaluation, FailureNotice, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
@@ -24,6 +24,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   const cycle = new Cycle(policySet, host, plan, now);
   const oomClaims: OomClaims = new Map();
   const configured = new Set(policySet.policies.map((p) => p.name));
+  const remote = snapshot.processes.flatMap((p) => (p.supervisor?.remote ? [p.supervisor] : []));
   const pausedByAny = new Set(state.paused.flatMap((tree) => tree.processes.map((p) => p.pid)));
   // Without the process table, a paused process would look gone and be forgotten while still stopped.
   const blind = (snapshot.errors ?? []).some((e) => PROCESS_TABLE_SOURCES.has(e.source));
@@ -61,6 +62,9 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
     }
     observations.push(...result.observations);
     warnings.push(...result.warnings);
+    for (const program of remoteProgramsMatched(policy.match, remote)) {
+      warnings.push(`${program.group}:${program.name} of remote supervisor "${program.server}" is not measured or acted on by policy "${policy.name}": it runs on another host, so there is no rss, start time or pid for it here`);
+    }
     for (const proposal of result.proposals) {
       const action = cycle.decide(proposal, targets);
       if (proposal.action === 'pause' && action.status === 'planned') {

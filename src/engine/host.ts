@@ -168,8 +168,10 @@ export function targetKey(process: LiveProcess): string {
   return `pid:${process.pid}:${process.start_time}`;
 }
 
-/** Uptime in seconds: from supervisord's start time for its programs (as memmon), else the process'. */
+/**
+ * Uptime in seconds, from the process' own start time in /proc: never from supervisord's
+ * `start`, which is only what whoever answers on its address says.
+ */
 export function uptimeOf(process: LiveProcess, time: number): number {
-  const started = process.supervisor?.start !== undefined && process.supervisor.start > 0 ? process.supervisor.start : process.start_time;
-  return Math.max(0, time - started);
+  return Math.max(0, time - process.start_time);
 }

@@ -4,6 +4,7 @@
 import type { Matcher, NamePattern } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
 import { argv0Base, processLookup, type HostIndex, type LiveProcess, type ProcessLookup } from './host.js';
+import type { SupervisorEntry } from './types.js';
 
 type Test = (process: LiveProcess, host: HostIndex) => boolean;
 
@@ -21,6 +22,21 @@ const compiled = new WeakMap<Matcher, CompiledMatcher>();
 export function matchProcesses(matcher: Matcher, host: HostIndex): LiveProcess[] {
   const { test, candidates } = compile(matcher);
   return candidates(host).filter((process) => !host.untouchable.has(process.pid) && test(process, host));
+}
+
+/**
+ * The programs of remote supervisors that a matcher's supervisord keys (program, group,
+ * supervisor) select: they run on another host, so nothing here can measure or act on them.
+ */
+export function remoteProgramsMatched(matcher: Matcher, remote: readonly SupervisorEntry[]): SupervisorEntry[] {
+  if (remote.length === 0 || (!matcher.program && !matcher.group && !matcher.supervisor)) return [];
+  const programs = matcher.program?.map(globToRegExp);
+  const groups = matcher.group?.map(globToRegExp);
+  return remote.filter((entry) => {
+    if (programs && !programs.some((re) => re.test(`${entry.group}:${entry.name}`) || re.test(entry.name))) return false;
+    if (groups && !groups.some((re) => re.test(entry.group))) return false;
+    return !matcher.supervisor || matcher.supervisor.includes(entry.server);
+  });
 }
 
 export function compileMatcher(matcher: Matcher): Test {

@@ -53,14 +53,14 @@ export interface Snapshot {
   errors?: CollectorError[];
 }
 /**
- * One process, or (pid 0) a supervisord program that is not running.
+ * One process, or (pid 0) a supervisord program with no process here: not running, on a remote supervisor, or naming a pid that is not its supervisord's child.
  *
  * This interface was referenced by `Snapshot`'s JSON-Schema
  * via the `definition` "process".
  */
 export interface ProcessEntry {
   /**
-   * 0 only for a supervisord program that is not running.
+   * 0 only for a supervisord program with no process here (see the entry's description).
    */
   pid: number;
   ppid?: number;
@@ -108,6 +108,10 @@ export interface SupervisorEntry {
    * Up to the end of year 9999.
    */
   start?: number;
+  /**
+   * The supervisor is at a non-loopback address: the program runs on another host, is listed with pid 0 and is never joined to this host's processes.
+   */
+  remote?: true;
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema

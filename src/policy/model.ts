@@ -39,13 +39,18 @@ export type SecretSource = { env: string } | { file: string };
 
 export interface SupervisorConfig {
   name: string;
-  /** As written, for messages. */
+  /** As written, for messages; never holds a password (one in SUPERVISOR_SERVER_URL is shown as ***). */
   url: string;
   endpoint: SupervisorEndpoint;
   username?: string;
-  password?: SecretSource;
+  /** A secret, or (SUPERVISOR_SERVER_URL) the password part of the URL held in an environment variable. */
+  password?: SecretSource | { urlEnv: string };
+  /** Whom the listening socket may belong to besides root and procguard's own user: a user name or numeric uid. */
+  user?: string;
   timeout: number;
   source: SourceRef;
+  /** Why it cannot be used as given (conflicting credentials): reported instead of connecting. */
+  problem?: string;
 }
 
 export type MailTransport =

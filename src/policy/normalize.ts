@@ -63,6 +63,7 @@ function normalizeSupervisor(name: string, raw: Raw.Supervisor, source: SourceRe
     endpoint: supervisorEndpoint(raw.url),
     ...(raw.username !== undefined ? { username: raw.username } : {}),
     ...(password ? { password } : {}),
+    ...(raw.user !== undefined ? { user: String(raw.user) } : {}),
     timeout: raw.timeout === undefined ? DEFAULTS.supervisorTimeout : seconds(raw.timeout),
     source,
   };

@@ -216,6 +216,10 @@ export interface Supervisor {
   password_env?: EnvName;
   password_file?: Path;
   /**
+   * For a supervisord on this host (unix socket or loopback address): the user it runs as when not root, by name or numeric uid. procguard sends nothing, credentials included, to a socket held by a process of any other user (root and procguard's own user are always accepted).
+   */
+  user?: string | number;
+  /**
    * Per-request timeout.
    */
   timeout?: number | string;

@@ -160,7 +160,8 @@ export class StatusBoard implements ServiceObserver {
 
 function processView(process: ProcessEntry, time: number, byPid: Map<number, PolicyView[]>): ProcessView {
   const sv = process.supervisor;
-  const started = sv?.start !== undefined && sv.start > 0 ? sv.start : process.start_time;
+  // The process' own start time, not supervisord's word for it.
+  const started = process.start_time;
   return {
     pid: process.pid,
     name: sv?.name ?? process.name ?? '?',

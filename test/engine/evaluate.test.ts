@@ -237,6 +237,18 @@ const otherCases: Case[] = [
     snapshots: [snapshot([program(11, 'batch:a', { start_time: T0 - 100, supervisor: { server: 'main', group: 'batch', name: 'a', statename: 'RUNNING', start: T0 - 100 } }), program(12, 'batch:b', { start_time: T0 - 101, supervisor: { server: 'main', group: 'batch', name: 'b', statename: 'RUNNING', start: T0 - 101 } })])],
     actions: [['batch restart batch:b planned: uptime 1m41s > max_runtime 1m40s']],
   },
+  {
+    name: "runtime: uptime is the process' own (start_time), never supervisord's start field",
+    policies: 'policies: [{ name: batch, kind: runtime, match: { group: batch }, max_runtime: 100s }]',
+    snapshots: [snapshot([program(11, 'batch:a', { start_time: T0 - 10, supervisor: { server: 'main', group: 'batch', name: 'a', statename: 'RUNNING', start: T0 - 100000 } }), program(12, 'batch:b', { start_time: T0 - 101, supervisor: { server: 'main', group: 'batch', name: 'b', statename: 'RUNNING', start: T0 } })])],
+    actions: [['batch restart batch:b planned: uptime 1m41s > max_runtime 1m40s']],
+  },
+  {
+    name: "a remote supervisor's program (pid 0, remote) is never measured or acted on, whatever local pid it once named",
+    policies: 'policies: [{ name: web, kind: memory, match: { program: "web:*" }, max_rss: 1, action: kill }, { name: web-oom, kind: oom, match: { program: "web:*" }, oom_score_adj: 1000 }]',
+    snapshots: [snapshot([proc(11, 'sleep'), { pid: 0, supervisor: { server: 'far', group: 'web', name: 'w0', statename: 'RUNNING', start: T0 - 100, remote: true } }])],
+    actions: [[]],
+  },
 ];
 
 const loadPolicy = 'policies: [{ name: backoff, kind: load, match: { cmdline: "^rsync " }, pause_above: 4.0, resume_below: 2.0 }]';
@@ -339,6 +351,14 @@ describe('engine: evaluate', () => {
     `);
     const { plan } = evaluate(set, snapshot([proc(40, 'sshd', { oom_score_adj: 0, user: 'root', uid: 0 })]), emptyState(), T0);
     assert.deepEqual(plan.warnings, ['sshd (pid 40): policies "first" (oom_score_adj -1000) and "second" (500) disagree; "first" wins as the first in file order']);
+  });
+
+  it("a policy whose program matches a remote supervisor's program says in the plan that it is not measured there", () => {
+    const set = policySetOf('policies: [{ name: web, kind: memory, match: { program: "web:*" }, max_rss: 1MB }, { name: other, kind: memory, match: { program: "db:*" }, max_rss: 1MB }]');
+    const { plan, observations } = evaluate(set, snapshot([{ pid: 0, supervisor: { server: 'far', group: 'web', name: 'w0', statename: 'RUNNING', start: T0, remote: true } }]), emptyState(), T0);
+    assert.deepEqual(plan.actions, []);
+    assert.deepEqual(observations, []);
+    assert.deepEqual(plan.warnings, ['web:w0 of remote supervisor "far" is not measured or acted on by policy "web": it runs on another host, so there is no rss, start time or pid for it here']);
   });
 
   it('collector errors are carried into the plan', () => {

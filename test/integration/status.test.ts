@@ -133,6 +133,8 @@ policies:
   });
 
   it('/metrics: Prometheus text with the cycle, processes, actions, notifications, errors, paused and reloads', async () => {
+    // Two cycles, counted rather than assumed from how fast this machine is.
+    await eventually(async () => /^procguard_cycles_total\{result="ok"\} ([2-9]|\d\d+)$/m.test(await (await get('/metrics')).text()), 20000, 'a second cycle');
     const response = await get('/metrics');
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);

@@ -65,7 +65,7 @@ const invalid: Case[] = [
     name: 'a plain password is pointed to password_env/password_file',
     files: { 'a.yaml': 'supervisors:\n  main:\n    url: unix:///run/supervisor.sock\n    password: hunter2\n' },
     expected: [
-      'a.yaml:4:5: error: Unexpected key "password" in supervisor "main"; did you mean "password_env or password_file"? Allowed keys: url, username, password_env, password_file, timeout',
+      'a.yaml:4:5: error: Unexpected key "password" in supervisor "main"; did you mean "password_env or password_file"? Allowed keys: url, username, password_env, password_file, user, timeout',
     ],
   },
   {

@@ -42,7 +42,8 @@ export const FAULT_NAMES: Readonly<Record<number, string>> = {
 /** A reply larger than this is refused: getAllProcessInfo for thousands of programs is a few MiB. */
 export const MAX_REPLY_BYTES = 32 * 1024 * 1024;
 
-export type SupervisorErrorKind = 'auth' | 'unreachable' | 'timeout' | 'http' | 'protocol' | 'fault';
+/** untrusted: the process listening on a local address is not one procguard may talk to. */
+export type SupervisorErrorKind = 'auth' | 'unreachable' | 'untrusted' | 'timeout' | 'http' | 'protocol' | 'fault';
 
 export class SupervisorError extends Error {
   constructor(
@@ -66,6 +67,12 @@ export interface SupervisorClientOptions {
   password?: string;
   /** Seconds. */
   timeout: number;
+  /** The verified loopback address to connect to, instead of resolving the URL's host again. */
+  connectTo?: { host: string; port: number };
+  /** The pid of the verified supervisord on this host: only its children are its programs. */
+  supervisord?: number;
+  /** At a non-loopback address: its pids are another host's. */
+  remote?: boolean;
 }
 
 export class SupervisorClient {
@@ -78,7 +85,7 @@ export class SupervisorClient {
     const body = requestSerializer().serializeMethodCall(method, params);
     const where = `supervisor "${name}" at ${url}`;
     const target: http.RequestOptions =
-      endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url);
+      endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url, this.options.connectTo);
     const auth = username !== undefined ? { auth: `${username}:${password ?? ''}` } : {};
 
     return new Promise((resolve, reject) => {
@@ -151,9 +158,11 @@ export class SupervisorClient {
   }
 }
 
-function httpTarget(url: string): http.RequestOptions {
+function httpTarget(url: string, connectTo: SupervisorClientOptions['connectTo']): http.RequestOptions {
   const parsed = new URL(url);
-  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port || 80, path: parsed.pathname + parsed.search };
+  const path = parsed.pathname + parsed.search;
+  if (connectTo) return { host: connectTo.host, port: connectTo.port, path };
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port || 80, path };
 }
 
 function firstLine(text: string): string {

@@ -1,12 +1,16 @@
 // supervisord's programs through getAllProcessInfo, for each configured supervisor, or the
 // one named by SUPERVISOR_SERVER_URL/_USERNAME/_PASSWORD when none is configured (as memmon).
+// Nothing is sent to a local address before the process listening there has been verified.
 
-import type { SupervisorEntry } from '../../engine/types.js';
+import type { CollectorError, SupervisorEntry } from '../../engine/types.js';
 import type { SupervisorConfig } from '../../policy/model.js';
 import { DEFAULTS } from '../../policy/model.js';
 import { supervisorEndpoint } from '../../policy/normalize.js';
+import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
 import { readSecretFile } from '../../policy/secret-file.js';
-import { SupervisorClient, SupervisorError } from './client.js';
+import { readUsers } from '../types.js';
+import { SupervisorClient, SupervisorError, type SupervisorClientOptions } from './client.js';
+import { findListeners, parentOf, placeOf, socketFileOwners } from './listener.js';
 
 /** The name given to the supervisor found in the environment. */
 export const ENV_SUPERVISOR_NAME = 'default';
@@ -23,23 +27,53 @@ export function supervisorsToAsk(configured: readonly SupervisorConfig[], env: N
   if (configured.length > 0) return [...configured];
   const url = env.SUPERVISOR_SERVER_URL;
   if (!url) return [];
-  return [
-    {
-      name: ENV_SUPERVISOR_NAME,
-      url,
-      endpoint: supervisorEndpoint(url),
-      ...(env.SUPERVISOR_USERNAME ? { username: env.SUPERVISOR_USERNAME } : {}),
-      ...(env.SUPERVISOR_PASSWORD !== undefined ? { password: { env: 'SUPERVISOR_PASSWORD' } } : {}),
-      timeout: DEFAULTS.supervisorTimeout,
-      source: { file: 'environment', line: 0, column: 0 },
-    },
-  ];
+  return [environmentSupervisor(url, env)];
 }
 
-/** A client with its password read from the environment or a file; a missing secret is an error naming where it was looked for. */
+/**
+ * The supervisor of SUPERVISOR_SERVER_URL. Credentials written in the URL (http://user:pass@…)
+ * are used, never shown (the URL is kept with ***); SUPERVISOR_USERNAME or SUPERVISOR_PASSWORD
+ * saying otherwise is a conflict reported instead of connecting, not a silent choice.
+ */
+function environmentSupervisor(url: string, env: NodeJS.ProcessEnv): SupervisorConfig {
+  const base = { name: ENV_SUPERVISOR_NAME, timeout: DEFAULTS.supervisorTimeout, source: { file: 'environment', line: 0, column: 0 } };
+  let parsed: URL | undefined;
+  try {
+    parsed = url.startsWith('unix://') ? undefined : new URL(url);
+  } catch {
+    return { ...base, url: redactUrlPassword(url), endpoint: { transport: 'unix', socketPath: '' }, problem: 'SUPERVISOR_SERVER_URL is not a URL (unix:///path or http://host:port)' };
+  }
+  const inUrl = parsed && parsed.username !== '' ? { username: decodeURIComponent(parsed.username), hasPassword: parsed.password !== '' } : undefined;
+  if (parsed) {
+    parsed.username = '';
+    parsed.password = '';
+  }
+  const config: SupervisorConfig = { ...base, url: redactUrlPassword(url), endpoint: supervisorEndpoint(parsed ? parsed.toString() : url) };
+  const username = inUrl?.username ?? env.SUPERVISOR_USERNAME;
+  if (username) config.username = username;
+  if (inUrl?.hasPassword) config.password = { urlEnv: 'SUPERVISOR_SERVER_URL' };
+  else if (env.SUPERVISOR_PASSWORD !== undefined) config.password = { env: 'SUPERVISOR_PASSWORD' };
+  if (inUrl && env.SUPERVISOR_USERNAME && env.SUPERVISOR_USERNAME !== inUrl.username) {
+    config.problem = `SUPERVISOR_SERVER_URL names user "${inUrl.username}" and SUPERVISOR_USERNAME names "${env.SUPERVISOR_USERNAME}"; give the credentials once (nothing was sent)`;
+  } else if (inUrl?.hasPassword && env.SUPERVISOR_PASSWORD !== undefined && env.SUPERVISOR_PASSWORD !== decodeURIComponent(new URL(url).password)) {
+    config.problem = 'SUPERVISOR_SERVER_URL and SUPERVISOR_PASSWORD hold different passwords; give the credentials once (nothing was sent)';
+  }
+  return config;
+}
+
+/**
+ * A client for a supervisor whose listener has been verified. A local one (unix socket,
+ * loopback address) is used only when the process holding its socket runs as root, as
+ * procguard's own user or as the supervisor's `user:`; otherwise nothing is sent, credentials
+ * included. A remote one is used as it is, and its pids are never taken for this host's.
+ */
 export async function connect(config: SupervisorConfig, env: NodeJS.ProcessEnv): Promise<SupervisorClient> {
+  if (config.problem !== undefined) throw new SupervisorError(`supervisor "${config.name}": ${config.problem}`, 'auth');
+  const verified = await verifyListener(config);
   let password: string | undefined;
-  if (config.password && 'env' in config.password) {
+  if (config.password && 'urlEnv' in config.password) {
+    password = decodeURIComponent(new URL(env[config.password.urlEnv] ?? '').password);
+  } else if (config.password && 'env' in config.password) {
     password = env[config.password.env];
     if (password === undefined) throw new SupervisorError(`supervisor "${config.name}": password_env ${config.password.env} is not set`, 'auth');
   } else if (config.password) {
@@ -54,7 +88,75 @@ export async function connect(config: SupervisorConfig, env: NodeJS.ProcessEnv):
     ...(config.username !== undefined ? { username: config.username } : {}),
     ...(password !== undefined ? { password } : {}),
     timeout: config.timeout,
+    ...verified,
   });
+}
+
+/** Where the client may connect and what it may join: the verified supervisord's pid, or remote. */
+async function verifyListener(config: SupervisorConfig): Promise<Pick<SupervisorClientOptions, 'connectTo' | 'supervisord' | 'remote'>> {
+  const where = `supervisor "${config.name}"`;
+  const place = await placeOf(config.endpoint);
+  if (place.kind === 'remote') return { remote: true };
+  let found: ReturnType<typeof findListeners>;
+  try {
+    found = findListeners(place);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SupervisorError(`${where}: cannot tell who listens on ${place.shown} (${reason}); nothing was sent`, 'untrusted');
+  }
+  if (!Array.isArray(found)) {
+    if (found.code) throw new SupervisorError(`cannot reach ${where} at ${config.url}: ${found.code}`, 'unreachable');
+    throw new SupervisorError(`${where}: ${found.message}; nothing was sent`, 'untrusted');
+  }
+  const allowed = allowedUids(config);
+  if (typeof allowed === 'string') throw new SupervisorError(`${where}: ${allowed}; nothing was sent`, 'untrusted');
+  const trusted = `root or the configured user${config.user !== undefined ? ` (${config.user})` : ''}`;
+  for (const listener of found) {
+    if (listener.uids.length === 4 && listener.uids.every((uid) => allowed.has(uid))) continue;
+    const owner = listener.uids.find((uid) => !allowed.has(uid));
+    const who = owner === undefined ? 'a user that cannot be read' : `user ${userName(owner)}`;
+    throw new SupervisorError(
+      `${where}: the socket ${place.shown} is held by pid ${listener.pid} (${who}), not by ${trusted}; nothing was sent`,
+      'untrusted',
+    );
+  }
+  if (place.kind === 'unix') {
+    // A connection reaches the socket bound to the file at the path: whoever could put it there could answer.
+    const owners = socketFileOwners(place.socketPath);
+    if (!Array.isArray(owners)) {
+      if (owners.code) throw new SupervisorError(`cannot reach ${where} at ${config.url}: ${owners.code}`, 'unreachable');
+      throw new SupervisorError(`${where}: ${owners.message}; nothing was sent`, 'untrusted');
+    }
+    const unsafe = owners.find((o) => !allowed.has(o.uid));
+    if (unsafe) {
+      const why = unsafe.uid === -1 ? `${unsafe.what} ${unsafe.path} lets others replace the socket` : `${unsafe.what} ${unsafe.path} belongs to user ${userName(unsafe.uid)}, not to ${trusted}`;
+      throw new SupervisorError(`${where}: ${why}; nothing was sent`, 'untrusted');
+    }
+  }
+  // Several holders: a process that inherited the socket; supervisord is the one whose parent is not another holder.
+  const pids = new Set(found.map((l) => l.pid));
+  const supervisord = found.find((l) => !pids.has(parentOf(l.pid) ?? 0))?.pid ?? found[0]!.pid;
+  return { supervisord, ...(place.kind === 'loopback' ? { connectTo: { host: place.address, port: place.port } } : {}) };
+}
+
+/** root, procguard's own user, and the supervisor's `user:` (a name from /etc/passwd, or a uid). */
+function allowedUids(config: SupervisorConfig): Set<number> | string {
+  const allowed = new Set<number>([0]);
+  const self = process.geteuid?.();
+  if (self !== undefined) allowed.add(self);
+  if (config.user === undefined) return allowed;
+  if (/^\d+$/.test(config.user)) return allowed.add(Number(config.user));
+  const uid = [...passwd()].find(([, name]) => name === config.user)?.[0];
+  if (uid === undefined) return `user: ${config.user} is not a user of this host (not in /etc/passwd)`;
+  return allowed.add(uid);
+}
+
+function passwd(): Map<number, string> {
+  return readUsers('/etc/passwd');
+}
+
+function userName(uid: number): string {
+  return passwd().get(uid) ?? `uid ${uid}`;
 }
 
 export async function readPrograms(client: SupervisorClient): Promise<SupervisedProgram[]> {
@@ -78,5 +180,30 @@ export async function readPrograms(client: SupervisorClient): Promise<Supervised
         start: typeof start === 'number' && Number.isInteger(start) && start > 0 ? start : 0,
       },
     };
+  });
+}
+
+/**
+ * The programs as this host may take them: a program is joined to a local process only when
+ * that process is a child of the verified supervisord. A remote supervisor's programs, and a
+ * pid that is not such a child (with an error naming both pids), are listed with pid 0 and
+ * never acted on.
+ */
+export function programsForThisHost(
+  client: Pick<SupervisorClientOptions, 'name' | 'supervisord' | 'remote'>,
+  programs: readonly SupervisedProgram[],
+  parentOfPid: (pid: number) => number | undefined,
+  errors: CollectorError[],
+): SupervisedProgram[] {
+  return programs.map((program) => {
+    if (program.pid === 0) return program;
+    if (client.remote) return { pid: 0, entry: { ...program.entry, remote: true } };
+    const parent = parentOfPid(program.pid);
+    if (parent === undefined || parent === client.supervisord) return program; // one that has just exited is simply not listed
+    errors.push({
+      source: `supervisor:${client.name}`,
+      message: `supervisor "${client.name}" names pid ${program.pid} as ${program.entry.group}:${program.entry.name}, but pid ${program.pid} is not a child of supervisord (pid ${client.supervisord ?? '?'}; its parent is pid ${parent}); not joined, never acted on`,
+    });
+    return { pid: 0, entry: program.entry };
   });
 }
