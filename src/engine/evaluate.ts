@@ -4,7 +4,7 @@
 import type { NotifyRule, Policy, PolicySet } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
 import { formatDuration } from '../policy/units.js';
-import { COMMAND_LINE_READ_LENGTH, indexSnapshot, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
+import { indexSnapshot, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
 import { evaluateLoadPolicy } from './load-pause.js';
 import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type OomClaims } from './limits.js';
 import { matchProcesses, remoteProgramsMatched } from './match.js';
@@ -115,7 +115,7 @@ const CUT_LINES_NAMED = 5;
 function cutCommandLineWarning(host: HostIndex): string | undefined {
   if (host.cutCommandLines.size === 0) return undefined;
   const cut = [...host.cutCommandLines];
-  const length = (p: LiveProcess): string => `${p.cmdline!.length.toLocaleString('en')}${p.cmdline!.length === COMMAND_LINE_READ_LENGTH ? ' or more' : ''} characters`;
+  const length = (p: LiveProcess): string => (p.cmdline_truncated ? 'over 64 KiB' : `${p.cmdline!.length.toLocaleString('en')} characters`);
   const named = cut.slice(0, CUT_LINES_NAMED).map((p) => `pid ${p.pid} (${p.name}, ${length(p)})`);
   const more = cut.length > CUT_LINES_NAMED ? ` and ${cut.length - CUT_LINES_NAMED} more` : '';
   return `cmdline patterns saw only the first ${MATCH_LENGTH.toLocaleString('en')} characters of ${cut.length === 1 ? 'a longer command line' : `${cut.length} longer command lines`}: ${named.join(', ')}${more}`;

@@ -104,9 +104,17 @@ function add(map: Map<string, LiveProcess[]>, key: string, process: LiveProcess)
  */
 export function argv0Base(process: ProcessEntry): string | undefined {
   if (process.name === undefined || process.name.length !== COMM_LENGTH || process.cmdline === undefined) return undefined;
-  const argv0 = process.cmdline.split(' ', 1)[0]!;
-  return argv0.slice(argv0.lastIndexOf('/') + 1) || undefined;
+  const space = process.cmdline.indexOf(' ');
+  const argv0 = space === -1 ? process.cmdline : process.cmdline.slice(0, space);
+  const base = argv0.slice(argv0.lastIndexOf('/') + 1);
+  // No file name is longer than NAME_MAX, so a longer base names no program: it is a user's
+  // text, and as a Map key (V8 hashes strings this long by their length alone) it would make
+  // the name lookup quadratic in the number of such processes.
+  return base.length > 0 && base.length <= NAME_MAX ? base : undefined;
 }
+
+/** The longest file name Linux allows (bytes; a name of more characters is longer still). */
+const NAME_MAX = 255;
 
 function isLive(process: ProcessEntry): process is LiveProcess {
   return process.pid > 0 && process.ppid !== undefined && process.name !== undefined && process.rss !== undefined && process.start_time !== undefined;

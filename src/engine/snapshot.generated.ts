@@ -69,9 +69,13 @@ export interface ProcessEntry {
    */
   name?: string;
   /**
-   * The full command line, arguments joined by spaces.
+   * The command line, arguments joined by spaces: the whole line, or its first 64 KiB when cmdline_truncated is true.
    */
   cmdline?: string;
+  /**
+   * The command line went on past the 64 KiB the collector read.
+   */
+  cmdline_truncated?: true;
   user?: string;
   uid?: number;
   /**

@@ -4,7 +4,7 @@
 // every match:
 //   - a pattern that backtracks too much falls back to the linear-time engine (exponential cases);
 //   - a subject longer than LINEAR_SUBJECT_LENGTH goes to the linear-time engine directly
-//     (polynomial cases such as `python .*app\.py` on a megabyte of "python python …").
+//     (polynomial cases such as `python .*app\.py` on a line of "python python …").
 // The backtracking engine stays the fast path for the short strings nearly every match sees;
 // the linear one is several times slower per character but never worse than linear.
 //
@@ -17,8 +17,16 @@
 
 import v8 from 'node:v8';
 
-/** Longer subjects are matched in linear time; a quadratic pattern on this many characters stays around a millisecond. */
-export const LINEAR_SUBJECT_LENGTH = 1024;
+/** Longer subjects are matched in linear time; a quadratic pattern on this many characters stays well under a millisecond. */
+export const LINEAR_SUBJECT_LENGTH = 256;
+
+/**
+ * Backtracks after which a match moves to the linear-time engine. V8's default (50,000) is
+ * counted per attempt at each start position, so a pattern like `.*celery.*worker.*-Q.*` still
+ * took about 90 ms on a crafted 1 KiB line; a thousand keeps such a short subject under a
+ * millisecond and is far above what an ordinary match needs.
+ */
+const BACKTRACKS_BEFORE_FALLBACK = 1000;
 
 /**
  * A pattern sees at most this many characters of its subject (the start of a command line).
@@ -36,6 +44,7 @@ function enableLinearEngine(): boolean {
   if (linearEngine !== undefined) return linearEngine;
   v8.setFlagsFromString('--enable-experimental-regexp-engine');
   v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+  v8.setFlagsFromString(`--regexp-backtracks-before-fallback=${BACKTRACKS_BEFORE_FALLBACK}`);
   try {
     new RegExp('a', 'l');
     linearEngine = true;

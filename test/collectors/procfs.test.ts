@@ -86,6 +86,23 @@ describe('collector: procfs', () => {
     assert.ok(processes.some((p) => p.pid === 1));
   });
 
+  it('a command line of exactly 64 KiB is whole; one byte more is cut and marked', async () => {
+    const exact = 'x'.repeat(COMMAND_LINE_READ_LENGTH - 1); // with its NUL, exactly 64 KiB
+    const tree = await writeProcfsTree([
+      { pid: 1, ppid: 0, comm: 'systemd', rssPages: 1, startTicks: 1, argv: ['/sbin/init'] },
+      { pid: 10, ppid: 1, comm: 'exact', rssPages: 1, startTicks: 1, argv: [exact] },
+      { pid: 11, ppid: 1, comm: 'longer', rssPages: 1, startTicks: 1, argv: [`${exact}y`] },
+    ]);
+    try {
+      const processes = await new ProcfsCollector({ root: tree }).collect({ ...BASIC, cmdline: true });
+      const [whole, cut] = [10, 11].map((pid) => processes.find((p) => p.pid === pid));
+      assert.deepEqual([whole?.cmdline, whole?.cmdline_truncated], [exact, undefined]);
+      assert.deepEqual([cut?.cmdline, cut?.cmdline_truncated], [`${exact}y`, true]);
+    } finally {
+      await rm(tree, { recursive: true, force: true });
+    }
+  });
+
   it('reads at most the first 64 KiB of a command line, however long a user made it', async () => {
     // 16 arguments of 100 KiB: 1.6 MiB of command line, within the kernel's limits for one exec.
     const args = Array.from({ length: 16 }, (_, i) => String.fromCharCode(97 + i).repeat(100 * 1024));
@@ -95,6 +112,8 @@ describe('collector: procfs', () => {
       const processes = await new ProcfsCollector().collect(ALL_FIELDS);
       const long = processes.find((p) => p.pid === child.pid);
       assert.equal(long?.cmdline?.length, COMMAND_LINE_READ_LENGTH);
+      assert.equal(long.cmdline_truncated, true);
+      assert.equal(processes.find((p) => p.pid === process.pid)?.cmdline_truncated, undefined, 'a short line is whole');
       assert.ok(long.cmdline.startsWith(`${process.execPath} -e setInterval(() => {}, 1e9) aaaa`), long.cmdline.slice(0, 100));
     } finally {
       killAllChildren();

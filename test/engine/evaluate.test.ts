@@ -1,6 +1,7 @@
 // The engine's rules as tables: policies + snapshots (+ state) → the plan, exactly.
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
+import { indexSnapshot, processLookup } from '../../src/engine/host.js';
 import { emptyState, type EngineState, type Snapshot } from '../../src/engine/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { actionLines, cycles, MiB, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapshots.js';
@@ -390,5 +391,17 @@ describe('engine: evaluate', () => {
     const { state } = evaluate(set, snapshot([program(11, 'web:w1', { rss: 20 * MiB })]), before, T0);
     assert.deepEqual(before, copy);
     assert.deepEqual(state.targets, { web: { 'supervisor:main:web:w1': { over: 2 } } });
+  });
+
+  it('a base name of argv[0] longer than any file name is no name: it is neither matched nor a lookup key', () => {
+    const set = policySetOf('policies: [{ name: protect, kind: oom, match: { name: sshd }, oom_score_adj: -100 }]');
+    // What a user crafted: comm cut at 15 characters, argv[0] 64 KiB long and different in each process.
+    const crafted = Array.from({ length: 200 }, (_, i) => proc(2000 + i, 'procguard-long-', { cmdline: `${'A'.repeat(65528)}${String(i).padStart(8, '0')} 3600` }));
+    const fine = proc(40, 'a-very-long-nam', { cmdline: '/opt/bin/a-very-long-name-indeed --x' });
+    const host = indexSnapshot(snapshot([...crafted, fine]));
+    const lookup = processLookup(host);
+    assert.ok([...lookup.byName.keys()].every((key) => key.length <= 255), 'no key longer than NAME_MAX');
+    assert.deepEqual(lookup.byName.get('a-very-long-name-indeed')?.map((p) => p.pid), [40]);
+    assert.equal(evaluate(set, snapshot([...crafted, fine]), emptyState(), T0).plan.actions.length, 0);
   });
 });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { emptyState, type Plan } from '../../src/engine/types.js';
-import { MATCH_LENGTH } from '../../src/policy/pattern.js';
+import { LINEAR_SUBJECT_LENGTH, MATCH_LENGTH } from '../../src/policy/pattern.js';
 import { CRAFTED_CASES, repeatTo } from '../helpers/crafted-command-lines.js';
 import { proc, policySetOf, snapshot, T0 } from '../helpers/snapshots.js';
 import { readCaptured, writeCaptureScript } from '../helpers/mail.js';
@@ -271,20 +271,25 @@ describe('hardening: the cost of matching crafted command lines is bounded by co
   const policies = policySetOf(`policies:\n${CRAFTED_CASES.map((c, i) => `  - { name: c${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`);
   const sources = new Set(CRAFTED_CASES.map((c) => c.pattern));
 
-  /** Runs `fn`, counting the tests of the policies' patterns and the characters they were given. */
-  function counted<T>(fn: () => T): { result: T; tests: number; characters: number } {
+  /**
+   * Runs `fn`, counting the tests of the policies' patterns, the characters they were given,
+   * and the subjects longer than LINEAR_SUBJECT_LENGTH that went to a backtracking regexp.
+   */
+  function counted<T>(fn: () => T): { result: T; tests: number; characters: number; longBacktracking: number } {
     const original = RegExp.prototype.test;
     let tests = 0;
     let characters = 0;
+    let longBacktracking = 0;
     RegExp.prototype.test = function (this: RegExp, subject: string) {
       if (sources.has(this.source)) {
         tests += 1;
         characters += String(subject).length;
+        if (String(subject).length > LINEAR_SUBJECT_LENGTH && !this.flags.includes('l')) longBacktracking += 1;
       }
       return original.call(this, subject);
     };
     try {
-      return { result: fn(), tests, characters };
+      return { result: fn(), tests, characters, longBacktracking };
     } finally {
       RegExp.prototype.test = original;
     }
@@ -301,22 +306,26 @@ describe('hardening: the cost of matching crafted command lines is bounded by co
     { name: 'an ordinary line followed by 2 MiB of the unit', line: (unit, i) => `${CRAFTED_CASES[i % CRAFTED_CASES.length]!.ordinary} ${repeatTo(unit, LENGTH)}` },
     { name: 'two-byte text (é) and a surrogate pair cut in half at the bound', line: (unit) => `${repeatTo(`${unit}é`, MATCH_LENGTH - 1)}😀${repeatTo(unit, LENGTH)}` },
     { name: 'one long word without spaces', line: () => 'x'.repeat(LENGTH) },
+    { name: 'lines of 1 KiB, under the cut, that keep a backtracking engine busiest', line: (unit) => repeatTo(unit, 1024) },
   ];
 
   for (const shape of SHAPES) {
     it(`${shape.name}: each pattern sees at most ${MATCH_LENGTH} characters of each line, and answers as documented`, () => {
       const lines = Array.from({ length: PROCESSES }, (_, i) => shape.line(CRAFTED_CASES[i % CRAFTED_CASES.length]!.unit, i));
       const processes = lines.map((cmdline, i) => proc(1000 + i, 'worker', { cmdline, start_time: T0 - 3600 }));
-      const { result, tests, characters } = counted(() => evaluate(policies, snapshot(processes), emptyState(), T0));
+      const { result, tests, characters, longBacktracking } = counted(() => evaluate(policies, snapshot(processes), emptyState(), T0));
       assert.ok(tests <= PROCESSES * CRAFTED_CASES.length, `${tests} pattern tests`);
       assert.ok(characters <= PROCESSES * CRAFTED_CASES.length * MATCH_LENGTH, `${characters} characters examined`);
+      assert.equal(longBacktracking, 0, 'every subject over LINEAR_SUBJECT_LENGTH goes to the linear-time engine');
       const acted = new Set(result.plan.actions.map((a) => `${a.policy}:${a.target.pid}`));
       for (const [c, craftedCase] of CRAFTED_CASES.entries()) {
         for (const [i, line] of lines.entries()) {
           assert.equal(acted.has(`c${c}:${1000 + i}`), oracle(craftedCase.pattern, line), `${craftedCase.pattern} on line ${i}`);
         }
       }
-      assert.match(result.plan.warnings?.join('\n') ?? '', new RegExp(`saw only the first 2,048 characters of ${PROCESSES} longer command lines`));
+      const cut = lines.filter((line) => line.length > MATCH_LENGTH).length;
+      if (cut > 0) assert.match(result.plan.warnings?.join('\n') ?? '', new RegExp(`saw only the first 2,048 characters of ${cut} longer command lines`));
+      else assert.equal(result.plan.warnings, undefined);
     });
   }
 

@@ -79,9 +79,9 @@ export class ProcfsCollector implements ProcessTableCollector {
     };
     if (parsed.flags & KERNEL_THREAD_FLAG) process.kernel_thread = true;
     if (fields.cmdline || (fields.truncatedNames && parsed.name.length === COMM_LENGTH)) {
-      const cmdline = readIfAlive(`${dir}/cmdline`, COMMAND_LINE_READ_LENGTH);
+      const cmdline = readCommandLine(dir);
       if (cmdline === GONE) return undefined;
-      if (cmdline !== undefined) process.cmdline = cmdlineText(cmdline);
+      if (cmdline !== undefined) setCommandLine(process, cmdline);
     }
     if (fields.user) {
       const status = readIfAlive(`${dir}/status`);
@@ -102,9 +102,9 @@ export class ProcfsCollector implements ProcessTableCollector {
     for (const process of processes) {
       const dir = `${this.root}/${process.pid}`;
       if (fields.cmdline && process.cmdline === undefined) {
-        const cmdline = readIfAlive(`${dir}/cmdline`, COMMAND_LINE_READ_LENGTH);
+        const cmdline = readCommandLine(dir);
         if (cmdline === GONE) continue;
-        if (cmdline !== undefined) process.cmdline = cmdlineText(cmdline);
+        if (cmdline !== undefined) setCommandLine(process, cmdline);
       }
       if (fields.oomScoreAdj && process.oom_score_adj === undefined) this.readOomScoreAdj(process);
     }
@@ -154,8 +154,10 @@ export function parseProcStat(text: string): ProcStat | undefined {
   return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
 }
 
-function cmdlineText(raw: string): string {
-  return raw.replace(/\0+$/, '').replaceAll('\0', ' ');
+/** The command line as text (arguments joined by spaces), and whether it went on past what was read. */
+function setCommandLine(process: ProcessEntry, raw: ProcText): void {
+  process.cmdline = raw.text.replace(/\0+$/, '').replaceAll('\0', ' ');
+  if (raw.truncated) process.cmdline_truncated = true;
 }
 
 function effectiveUid(status: string): number | undefined {
@@ -169,29 +171,46 @@ const GONE = Symbol('gone');
 /** One buffer for every read: procfs files are small, and their reported size is 0. */
 let buffer = Buffer.allocUnsafe(16 * 1024);
 
+interface ProcText {
+  text: string;
+  /** The file went on past the bytes read. */
+  truncated: boolean;
+}
+
 /** A whole procfs file (or its first `limit` bytes) by open, read, close: no fstat, no buffer per file. */
-function readProcFile(path: string, limit = Infinity): string {
+function readProcFile(path: string, limit = Infinity): ProcText {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
-    while (length < limit) {
+    // One byte past the limit tells a file of exactly `limit` bytes from a longer one.
+    while (length <= limit) {
       if (length === buffer.length) {
         const bigger = Buffer.allocUnsafe(buffer.length * 2);
         buffer.copy(bigger, 0, 0, length);
         buffer = bigger;
       }
-      const read = readSync(fd, buffer, length, Math.min(buffer.length, limit) - length, null);
+      const read = readSync(fd, buffer, length, Math.min(buffer.length, limit + 1) - length, null);
       if (read === 0) break;
       length += read;
     }
-    return buffer.toString('utf8', 0, Math.min(length, limit));
+    return { text: buffer.toString('utf8', 0, Math.min(length, limit)), truncated: length > limit };
   } finally {
     closeSync(fd);
   }
 }
 
 /** The file's text; GONE when the process has exited (ENOENT, ESRCH); undefined when it hides the file. */
-function readIfAlive(path: string, limit?: number): string | typeof GONE | undefined {
+function readIfAlive(path: string): string | typeof GONE | undefined {
+  const read = readProcTextIfAlive(path);
+  return typeof read === 'object' ? read.text : read;
+}
+
+/** The first COMMAND_LINE_READ_LENGTH bytes of /proc/PID/cmdline, as readIfAlive. */
+function readCommandLine(dir: string): ProcText | typeof GONE | undefined {
+  return readProcTextIfAlive(`${dir}/cmdline`, COMMAND_LINE_READ_LENGTH);
+}
+
+function readProcTextIfAlive(path: string, limit?: number): ProcText | typeof GONE | undefined {
   try {
     return readProcFile(path, limit);
   } catch (error) {

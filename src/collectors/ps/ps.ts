@@ -47,7 +47,11 @@ export function parsePsOutput(text: string, now: number, fields: ProcessFields, 
       start_time: Math.max(0, now - elapsed),
       state: (stat ?? '?').charAt(0),
     };
-    if (fields.cmdline || (fields.truncatedNames && comm.length >= 15)) process.cmdline = args.trim().slice(0, COMMAND_LINE_READ_LENGTH);
+    if (fields.cmdline || (fields.truncatedNames && comm.length >= 15)) {
+      const line = args.trim();
+      process.cmdline = line.slice(0, COMMAND_LINE_READ_LENGTH);
+      if (line.length > COMMAND_LINE_READ_LENGTH) process.cmdline_truncated = true;
+    }
     if (fields.user) {
       process.uid = Number(uid);
       const user = users?.get(process.uid);
