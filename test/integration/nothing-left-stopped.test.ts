@@ -1,0 +1,118 @@
+// Nothing procguard paused is left stopped: real children paused by a real `apply` or `run`
+// cycle at a load the test writes to a file, then the configuration changed under them, the
+// state file broken, or a notification that never finishes.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Plan } from '../../src/engine/types.js';
+import { logText } from '../helpers/log-events.js';
+import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
+import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
+
+interface Daemon {
+  process: ChildProcess;
+  log(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+describe('integration: nothing procguard paused is left stopped', function () {
+  this.timeout(60000);
+  let work: string;
+  let confDir: string;
+  let loadFile: string;
+  const daemons: Daemon[] = [];
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pg-stopped-'));
+    confDir = join(work, 'procguard');
+    await mkdir(confDir);
+    loadFile = join(work, 'loadavg');
+    await setLoad(0.1);
+  });
+  afterEach(async () => {
+    for (const daemon of daemons.splice(0)) daemon.process.kill('SIGKILL');
+    killAllChildren();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const setLoad = (one: number): Promise<void> => writeFile(loadFile, `${one.toFixed(2)} 1.00 1.00 1/200 4242\n`);
+  const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '', TZ: 'UTC', PROCGUARD_LOADAVG: loadFile });
+  const stateFile = (): string => join(work, 'state', 'state.json');
+  const readState = async (): Promise<{ paused: Array<{ policy: string; processes: Array<{ pid: number }> }> }> => JSON.parse(await readFile(stateFile(), 'utf8'));
+
+  async function configure(policies: string, extra = ''): Promise<string> {
+    const file = join(confDir, 'policies.yaml');
+    await writeFile(file, `settings:\n  state_dir: ${join(work, 'state')}\n${extra}policies:\n${policies}`);
+    return file;
+  }
+
+  const procguard = (args: string[]): Promise<CliRun> => runProcguard(args, { env: env() });
+
+  async function apply(): Promise<Plan> {
+    const run = await procguard(['apply', '-c', confDir, '--json']);
+    assert.doesNotMatch(run.stderr, STACK_TRACE);
+    return JSON.parse(run.stdout) as Plan;
+  }
+
+  /** A sleep of a length no other process on the host uses, paused by a real apply at load 5. */
+  async function pausedByApply(seconds: number): Promise<Child> {
+    const child = await spawnChild('sh', ['-c', `exec sleep ${seconds}`]);
+    await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${seconds}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
+    await setLoad(5);
+    const plan = await apply();
+    assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+    await eventually(() => child.state() === 'T', 3000, 'the child stopped');
+    return child;
+  }
+
+  function startDaemon(): Daemon {
+    const child = spawn(process.execPath, [BIN, 'run', '-c', confDir, '--interval', '1s'], { env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const daemon = { process: child, log: () => logText(stderr), exited };
+    daemons.push(daemon);
+    return daemon;
+  }
+
+  describe('a paused tree whose policy is no longer a load policy', () => {
+    const changes = [
+      { what: 'removed', policies: '  - { name: other, kind: oom, match: { name: nothing-at-all }, oom_score_adj: 0 }\n', reason: 'policy "backoff" is no longer configured' },
+      { what: 'renamed', policies: (s: number) => `  - { name: backoff-2, kind: load, match: { cmdline: "^sleep ${s}-never$" }, pause_above: 4.0 }\n`, reason: 'policy "backoff" is no longer configured' },
+      { what: 'now kind runtime', policies: (s: number) => `  - { name: backoff, kind: runtime, match: { cmdline: "^sleep ${s}$" }, max_runtime: 6h, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind runtime)' },
+      { what: 'now kind memory', policies: (s: number) => `  - { name: backoff, kind: memory, match: { cmdline: "^sleep ${s}$" }, max_rss: 1GB, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind memory)' },
+      { what: 'now kind oom', policies: '  - { name: backoff, kind: oom, match: { name: nothing-at-all }, oom_score_adj: 0 }\n', reason: 'policy "backoff" is no longer a load policy (now kind oom)' },
+    ];
+    changes.forEach((change, index) => {
+      it(`${change.what}: the next apply resumes it, while the load is still high, and forgets it only then`, async () => {
+        const seconds = 4301 + index;
+        const child = await pausedByApply(seconds);
+        await configure(typeof change.policies === 'string' ? change.policies : change.policies(seconds));
+        const plan = await apply();
+        assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid, a.reason]), [['resume', 'done', child.pid, change.reason]]);
+        await eventually(() => child.state() !== 'T', 3000, 'the child running again');
+        assert.deepEqual((await readState()).paused, []);
+      });
+    });
+
+    it('run: an edit that makes the policy kind memory resumes the tree on the next cycle after the reload', async () => {
+      const child = await spawnChild('sh', ['-c', 'exec sleep 4312']);
+      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4312$" }, pause_above: 4.0, resume_below: 2.0 }\n');
+      await setLoad(5);
+      const daemon = startDaemon();
+      await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');
+      await configure('  - { name: backoff, kind: memory, match: { cmdline: "^sleep 4312$" }, max_rss: 1GB }\n');
+      await eventually(() => child.state() === 'S', 10000, 'the child resumed after the reload');
+      assert.match(daemon.log(), /reloaded; .*changed \(counters start afresh\): backoff/);
+      assert.match(daemon.log(), new RegExp(`resume sleep \\(pid ${child.pid}\\) by backoff: done: policy "backoff" is no longer a load policy \\(now kind memory\\)`));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(child.state(), 'S', 'not paused again');
+      daemon.process.kill('SIGTERM');
+      assert.equal((await daemon.exited).code, 0);
+      assert.deepEqual((await readState()).paused, []);
+      assert.doesNotMatch(daemon.log(), STACK_TRACE);
+    });
+  });
+});
