@@ -115,4 +115,40 @@ describe('integration: nothing procguard paused is left stopped', function () {
       assert.doesNotMatch(daemon.log(), STACK_TRACE);
     });
   });
+
+  describe('a corrupt state file', () => {
+    async function twoPaused(): Promise<Child[]> {
+      const children = [await spawnChild('sh', ['-c', 'exec sleep 4321']), await spawnChild('sh', ['-c', 'exec sleep 4322'])];
+      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 432[12]$" }, pause_above: 4.0, resume_below: 2.0 }\n');
+      await setLoad(5);
+      const plan = await apply();
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['pause', 'done'], ['pause', 'done']]);
+      for (const child of children) await eventually(() => child.state() === 'T', 3000, `pid ${child.pid} stopped`);
+      return children;
+    }
+
+    it('state.json truncated mid-way: the next apply resumes every paused process; replaced by garbage: resume --all does', async () => {
+      const children = await twoPaused();
+      const whole = await readFile(stateFile(), 'utf8');
+      await writeFile(stateFile(), whole.slice(0, Math.floor(whole.length / 2)));
+      await setLoad(1);
+      const run = await procguard(['apply', '-c', confDir, '--json']);
+      assert.doesNotMatch(run.stderr, STACK_TRACE);
+      assert.match(run.stderr, /state\.json is corrupt .*moved aside/);
+      assert.match(run.stderr, /the pause journal names 2 paused processes the state file does not/);
+      const plan = JSON.parse(run.stdout) as Plan;
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]).sort(), children.map((c) => ['resume', 'done', c.pid]).sort());
+      for (const child of children) await eventually(() => child.state() === 'S', 3000, `pid ${child.pid} resumed`);
+
+      await setLoad(5);
+      await apply();
+      for (const child of children) await eventually(() => child.state() === 'T', 3000, `pid ${child.pid} paused again`);
+      await writeFile(stateFile(), Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 10]));
+      const resume = await procguard(['resume', '--all', '-c', confDir]);
+      assert.equal(resume.code, 0, resume.stderr);
+      for (const child of children) assert.match(resume.stdout, new RegExp(`resumed: sleep \\(pid ${child.pid}, paused by backoff\\)`));
+      for (const child of children) await eventually(() => child.state() === 'S', 3000, `pid ${child.pid} resumed by resume --all`);
+      assert.equal((await procguard(['resume', '--all', '-c', confDir])).stdout, 'Nothing is paused.\n');
+    });
+  });
 });
