@@ -114,6 +114,8 @@ export interface CycleOptions {
   log: Log;
   /** Policies whose counters start afresh: they changed since the state was written. */
   forget?: ReadonlySet<string>;
+  /** Aborted when procguard is stopping: notifications under way are cut short so the cycle ends. */
+  stopping?: AbortSignal;
 }
 
 export interface CycleResult {
@@ -133,7 +135,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const previous = loaded.state;
     for (const name of options.forget ?? []) delete previous.targets[name];
 
-    const deps = liveDeps(policySet.supervisors, options.env, options.log);
+    const deps = liveDeps(policySet.supervisors, options.env, options.log, options.stopping);
     const interrupted = await finishInterruptedRestarts(previous.restarting ?? [], deps);
     delete previous.restarting;
 

@@ -224,7 +224,7 @@ export interface Notifier2 {
   mail?: MailNotifier;
   exec?: ExecNotifier;
   /**
-   * How long one delivery may take.
+   * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, or the whole run of sendmail or the exec command (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
    */
   timeout?: number | string;
 }

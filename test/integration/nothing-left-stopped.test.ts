@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../../src/engine/types.js';
@@ -149,6 +150,130 @@ describe('integration: nothing procguard paused is left stopped', function () {
       for (const child of children) assert.match(resume.stdout, new RegExp(`resumed: sleep \\(pid ${child.pid}, paused by backoff\\)`));
       for (const child of children) await eventually(() => child.state() === 'S', 3000, `pid ${child.pid} resumed by resume --all`);
       assert.equal((await procguard(['resume', '--all', '-c', confDir])).stdout, 'Nothing is paused.\n');
+    });
+  });
+
+  describe('a notification can never hold a cycle', () => {
+    /** An SMTP server that greets, then answers every command with one `250-` line a second, for ever. */
+    interface Trickler {
+      url: string;
+      /** Connections open now. */
+      open: Set<Socket>;
+      /** Connections ever accepted. */
+      accepted: number;
+      /** Continuation lines written so far. */
+      lines: number;
+      close(): Promise<void>;
+    }
+    let trickler: Trickler | undefined;
+    afterEach(async () => {
+      await trickler?.close();
+      trickler = undefined;
+    });
+
+    async function startTrickler(): Promise<Trickler> {
+      const open = new Set<Socket>();
+      const timers = new Set<NodeJS.Timeout>();
+      const state = { accepted: 0, lines: 0 };
+      const server: Server = createServer((socket) => {
+        state.accepted += 1;
+        open.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => open.delete(socket));
+        socket.write('220 trickle.example ESMTP\r\n');
+        socket.once('data', () => {
+          const timer = setInterval(() => {
+            state.lines += 1;
+            socket.write(`250-still thinking ${state.lines}\r\n`);
+          }, 1000);
+          timers.add(timer);
+          socket.on('close', () => clearInterval(timer));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      return {
+        url: `smtp://127.0.0.1:${port}`,
+        open,
+        get accepted() {
+          return state.accepted;
+        },
+        get lines() {
+          return state.lines;
+        },
+        close: async () => {
+          for (const timer of timers) clearInterval(timer);
+          for (const socket of open) socket.destroy();
+          await new Promise((resolve) => server.close(resolve));
+        },
+      };
+    }
+
+    const mailTo = (t: Trickler, timeout: string): string => `notifiers:\n  ops: { mail: { to: [ops@example.com], smtp: "${t.url}" }, timeout: ${timeout} }\n`;
+
+    it('apply: the pause and the resume are carried out, the mail is cut at its timeout and kept to retry, the connection is closed', async () => {
+      trickler = await startTrickler();
+      const child = await spawnChild('sh', ['-c', 'exec sleep 4331']);
+      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4331$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n', mailTo(trickler, '2s'));
+      await setLoad(5);
+      let started = Date.now();
+      let plan = await apply();
+      assert.ok(Date.now() - started < 8000, `apply took ${Date.now() - started} ms`);
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['pause', 'done']]);
+      assert.equal(child.state(), 'T');
+      assert.deepEqual(plan.notifications.map((n) => [n.status, n.error]), [['failed', 'mail to ops@example.com failed: the SMTP server 127.0.0.1:' + new URL(trickler.url).port + ' did not finish within 2s; cut short']]);
+      assert.ok(trickler.lines >= 1, 'the server was trickling');
+      await eventually(() => trickler!.open.size === 0, 5000, 'the connection closed');
+
+      await setLoad(1);
+      started = Date.now();
+      plan = await apply();
+      // The new mail and the retry of the first: side by side in time, each cut at its timeout.
+      assert.ok(Date.now() - started < 12000, `apply took ${Date.now() - started} ms`);
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['resume', 'done']]);
+      await eventually(() => child.state() === 'S', 3000, 'the child resumed');
+      assert.ok(plan.notifications.length >= 1 && plan.notifications.every((n) => n.status === 'failed'), JSON.stringify(plan.notifications));
+      const state = JSON.parse(await readFile(stateFile(), 'utf8')) as { paused: unknown[]; pending?: unknown[] };
+      assert.deepEqual(state.paused, []);
+      assert.equal(state.pending?.length, 2, 'both mails wait for the server');
+      await eventually(() => trickler!.open.size === 0, 5000, 'the connections closed');
+    });
+
+    it('run: SIGTERM during a mail that trickles for ever resumes the paused process and exits at once, far inside the timeout', async () => {
+      trickler = await startTrickler();
+      const child = await spawnChild('sh', ['-c', 'exec sleep 4332']);
+      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4332$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n', mailTo(trickler, '120s'));
+      await setLoad(5);
+      const daemon = startDaemon();
+      await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');
+      await eventually(() => trickler!.lines >= 2, 10000, 'the mail trickling');
+      const signalled = Date.now();
+      daemon.process.kill('SIGTERM');
+      const { code } = await daemon.exited;
+      const took = Date.now() - signalled;
+      assert.ok(took < 5000, `exited ${took} ms after SIGTERM`);
+      assert.equal(code, 0, daemon.log());
+      assert.equal(child.state(), 'S', 'resumed at stop');
+      assert.match(daemon.log(), /notify ops for backoff: failed: .* was cut short: procguard is stopping/);
+      assert.match(daemon.log(), new RegExp(`stop: resumed: sleep \\(pid ${child.pid}, paused by backoff\\)`));
+      assert.deepEqual((await readState()).paused, []);
+      await eventually(() => trickler!.open.size === 0, 5000, 'the connection closed');
+    });
+
+    it('run: without SIGTERM, each cycle ends at the timeout, so the load falling resumes the process on time', async () => {
+      trickler = await startTrickler();
+      const child = await spawnChild('sh', ['-c', 'exec sleep 4333']);
+      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4333$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n', mailTo(trickler, '2s'));
+      await setLoad(5);
+      const daemon = startDaemon();
+      await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');
+      await setLoad(1);
+      await eventually(() => child.state() === 'S', 10000, 'the child resumed while the mails trickle');
+      assert.match(daemon.log(), /notify ops for backoff: failed: .*did not finish within 2s; cut short/);
+      daemon.process.kill('SIGTERM');
+      const signalled = Date.now();
+      assert.equal((await daemon.exited).code, 0);
+      assert.ok(Date.now() - signalled < 5000, 'exits promptly');
     });
   });
 });
