@@ -1,8 +1,9 @@
-// The exec notifier: runs the configured argv (no shell) with the event as JSON on stdin,
-// kills it after the notifier's timeout, and logs what it printed. Its stdout is read here,
+// The exec notifier: runs the configured argv (no shell) with the event as JSON on stdin and a
+// minimal environment plus its `env:`, kills it after the notifier's timeout, and logs what it printed. Its stdout is read here,
 // never inherited, so nothing it prints reaches procguard's stdout.
 
 import { spawn } from 'node:child_process';
+import { childEnvironment } from '../child-env.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 
 /** The last this many characters of the command's output are logged. */
@@ -16,7 +17,9 @@ export const adapter: Adapter = {
     const [command, ...args] = work.notifier.argv;
     if (!command) return { status: 'failed', error: `notifier "${work.notifier.name}" has an empty command` };
     const input = `${JSON.stringify({ ...work.event, subject: work.notification.subject, body: work.notification.body })}\n`;
-    const result = await run(command, args, input, work.notifier.timeout, deps);
+    const env = childEnvironment(deps.env, work.notifier.env);
+    if (typeof env === 'string') return { status: 'failed', error: `notifier "${work.notifier.name}": ${env}` };
+    const result = await run(command, args, input, work.notifier.timeout, env, deps);
     const output = result.output.trim();
     if (output) deps.log(`notifier "${work.notifier.name}" (${command}) said: ${output}`);
     if (result.error !== undefined) return { status: 'failed', error: `${command}: ${result.error}` };
@@ -30,8 +33,7 @@ interface RunResult {
   error?: string;
 }
 
-function run(command: string, args: readonly string[], input: string, timeoutSeconds: number, deps: AdapterDeps): Promise<RunResult> {
-  const env = deps.env;
+function run(command: string, args: readonly string[], input: string, timeoutSeconds: number, env: Record<string, string>, deps: AdapterDeps): Promise<RunResult> {
   return new Promise((resolve) => {
     let output = '';
     let settled = false;

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { MAX_SECRET_FILE_BYTES, readSmallTextFile } from '../../policy/bounded-read.js';
 import type { MailNotifier, SecretSource } from '../../policy/model.js';
 import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
+import { minimalEnvironment } from '../child-env.js';
 import { withDeadline } from '../deadline.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 
@@ -103,7 +104,8 @@ async function sendWithSendmail(nodemailer: typeof import('nodemailer').default,
   const transport = (mailer as unknown as { transporter: { _spawn?: typeof spawn } }).transporter;
   let exited = false;
   transport._spawn = ((command: string, commandArgs: readonly string[], options?: SpawnOptions) => {
-    child = spawn(command, commandArgs, { ...options, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // None of procguard's secrets: a minimal environment.
+    child = spawn(command, commandArgs, { ...options, env: minimalEnvironment(deps.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child.once('exit', () => (exited = true));
     if (signal.aborted) killGroup(child);
     let stderr = '';
