@@ -263,7 +263,9 @@ describe('the environment of sendmail and exec notifiers', function () {
   });
 
   it('procguard apply: an exec notifier run for a real pause sees none of the secrets in procguard\'s environment', async () => {
-    const child = await spawnChild('sh', ['-c', 'exec sleep 4341']);
+    // A command line of this run only: never another user's process on a shared host.
+    const unique = `4341.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    const child = await spawnChild('sh', ['-c', `exec sleep ${unique}`]);
     const dump = join(dir, 'dump.sh');
     await writeFile(dump, `#!/bin/sh\n/usr/bin/env > ${dir}/env\n`, { mode: 0o755 });
     const loadFile = join(dir, 'loadavg');
@@ -275,7 +277,7 @@ describe('the environment of sendmail and exec notifiers', function () {
 notifiers:
   pager: { exec: ["${dump}"], env: { TOKEN: { from_env: PAGER_TOKEN }, SITE: web1 } }
 policies:
-  - { name: backoff, kind: load, match: { cmdline: "^sleep 4341$" }, pause_above: 4.0, notify: [ { to: pager } ] }
+  - { name: backoff, kind: load, match: { cmdline: "^sleep ${unique.replace('.', '[.]')}$" }, pause_above: 4.0, notify: [ { to: pager } ] }
 `,
     );
     const run = await runProcguard(['apply', '-c', file], { env: { ...procguardEnv, PATH: process.env.PATH ?? '', PROCGUARD_LOADAVG: loadFile } });

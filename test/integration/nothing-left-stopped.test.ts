@@ -12,6 +12,9 @@ import { logText } from '../helpers/log-events.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
 
+/** Part of every test child's command line: the policies must match this run's children and nothing else on the host. */
+const RUN = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
+
 interface Daemon {
   process: ChildProcess;
   log(): string;
@@ -59,8 +62,8 @@ describe('integration: nothing procguard paused is left stopped', function () {
 
   /** A sleep of a length no other process on the host uses, paused by a real apply at load 5. */
   async function pausedByApply(seconds: number): Promise<Child> {
-    const child = await spawnChild('sh', ['-c', `exec sleep ${seconds}`]);
-    await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${seconds}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
+    const child = await spawnChild('sh', ['-c', `exec sleep ${seconds}.${RUN}`]);
+    await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${seconds}[.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
     await setLoad(5);
     const plan = await apply();
     assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
@@ -82,8 +85,8 @@ describe('integration: nothing procguard paused is left stopped', function () {
     const changes = [
       { what: 'removed', policies: '  - { name: other, kind: oom, match: { name: nothing-at-all }, oom_score_adj: 0 }\n', reason: 'policy "backoff" is no longer configured' },
       { what: 'renamed', policies: (s: number) => `  - { name: backoff-2, kind: load, match: { cmdline: "^sleep ${s}-never$" }, pause_above: 4.0 }\n`, reason: 'policy "backoff" is no longer configured' },
-      { what: 'now kind runtime', policies: (s: number) => `  - { name: backoff, kind: runtime, match: { cmdline: "^sleep ${s}$" }, max_runtime: 6h, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind runtime)' },
-      { what: 'now kind memory', policies: (s: number) => `  - { name: backoff, kind: memory, match: { cmdline: "^sleep ${s}$" }, max_rss: 1GB, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind memory)' },
+      { what: 'now kind runtime', policies: (s: number) => `  - { name: backoff, kind: runtime, match: { cmdline: "^sleep ${s}[.]${RUN}$" }, max_runtime: 6h, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind runtime)' },
+      { what: 'now kind memory', policies: (s: number) => `  - { name: backoff, kind: memory, match: { cmdline: "^sleep ${s}[.]${RUN}$" }, max_rss: 1GB, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind memory)' },
       { what: 'now kind oom', policies: '  - { name: backoff, kind: oom, match: { name: nothing-at-all }, oom_score_adj: 0 }\n', reason: 'policy "backoff" is no longer a load policy (now kind oom)' },
     ];
     changes.forEach((change, index) => {
@@ -99,12 +102,12 @@ describe('integration: nothing procguard paused is left stopped', function () {
     });
 
     it('run: an edit that makes the policy kind memory resumes the tree on the next cycle after the reload', async () => {
-      const child = await spawnChild('sh', ['-c', 'exec sleep 4312']);
-      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4312$" }, pause_above: 4.0, resume_below: 2.0 }\n');
+      const child = await spawnChild('sh', ['-c', `exec sleep 4312.${RUN}`]);
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep 4312[.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
       await setLoad(5);
       const daemon = startDaemon();
       await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');
-      await configure('  - { name: backoff, kind: memory, match: { cmdline: "^sleep 4312$" }, max_rss: 1GB }\n');
+      await configure(`  - { name: backoff, kind: memory, match: { cmdline: "^sleep 4312[.]${RUN}$" }, max_rss: 1GB }\n`);
       await eventually(() => child.state() === 'S', 10000, 'the child resumed after the reload');
       assert.match(daemon.log(), /reloaded; .*changed \(counters start afresh\): backoff/);
       assert.match(daemon.log(), new RegExp(`resume sleep \\(pid ${child.pid}\\) by backoff: done: policy "backoff" is no longer a load policy \\(now kind memory\\)`));
@@ -119,8 +122,8 @@ describe('integration: nothing procguard paused is left stopped', function () {
 
   describe('a corrupt state file', () => {
     async function twoPaused(): Promise<Child[]> {
-      const children = [await spawnChild('sh', ['-c', 'exec sleep 4321']), await spawnChild('sh', ['-c', 'exec sleep 4322'])];
-      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 432[12]$" }, pause_above: 4.0, resume_below: 2.0 }\n');
+      const children = [await spawnChild('sh', ['-c', `exec sleep 4321.${RUN}`]), await spawnChild('sh', ['-c', `exec sleep 4322.${RUN}`])];
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep 432[12][.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
       await setLoad(5);
       const plan = await apply();
       assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['pause', 'done'], ['pause', 'done']]);
@@ -213,8 +216,8 @@ describe('integration: nothing procguard paused is left stopped', function () {
 
     it('apply: the pause and the resume are carried out, the mail is cut at its timeout and kept to retry, the connection is closed', async () => {
       trickler = await startTrickler();
-      const child = await spawnChild('sh', ['-c', 'exec sleep 4331']);
-      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4331$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n', mailTo(trickler, '2s'));
+      const child = await spawnChild('sh', ['-c', `exec sleep 4331.${RUN}`]);
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep 4331[.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n`, mailTo(trickler, '2s'));
       await setLoad(5);
       let started = Date.now();
       let plan = await apply();
@@ -241,8 +244,8 @@ describe('integration: nothing procguard paused is left stopped', function () {
 
     it('run: SIGTERM during a mail that trickles for ever resumes the paused process and exits at once, far inside the timeout', async () => {
       trickler = await startTrickler();
-      const child = await spawnChild('sh', ['-c', 'exec sleep 4332']);
-      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4332$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n', mailTo(trickler, '120s'));
+      const child = await spawnChild('sh', ['-c', `exec sleep 4332.${RUN}`]);
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep 4332[.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n`, mailTo(trickler, '120s'));
       await setLoad(5);
       const daemon = startDaemon();
       await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');
@@ -262,8 +265,8 @@ describe('integration: nothing procguard paused is left stopped', function () {
 
     it('run: without SIGTERM, each cycle ends at the timeout, so the load falling resumes the process on time', async () => {
       trickler = await startTrickler();
-      const child = await spawnChild('sh', ['-c', 'exec sleep 4333']);
-      await configure('  - { name: backoff, kind: load, match: { cmdline: "^sleep 4333$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n', mailTo(trickler, '2s'));
+      const child = await spawnChild('sh', ['-c', `exec sleep 4333.${RUN}`]);
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep 4333[.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: ops } ] }\n`, mailTo(trickler, '2s'));
       await setLoad(5);
       const daemon = startDaemon();
       await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');

@@ -143,8 +143,9 @@ describe('integration: the status page against a local user', function () {
     const binary = join(work, name);
     await copyFile('/bin/sleep', binary);
     spawnSync('chmod', ['755', binary]);
-    const child = await spawnChild(binary, ['4351']);
-    const base = await startDaemon(`  - { name: odd, kind: load, match: { cmdline: "4351$" }, pause_above: 99 }\n`);
+    const unique = `4351.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    const child = await spawnChild(binary, [unique]);
+    const base = await startDaemon(`  - { name: odd, kind: load, match: { cmdline: " ${unique.replace('.', '[.]')}$" }, pause_above: 99 }\n`);
     let page = '';
     await eventually(async () => {
       page = await (await fetch(`${base}/`, { headers: { authorization: auth } })).text();
