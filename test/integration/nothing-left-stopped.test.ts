@@ -110,7 +110,9 @@ describe('integration: nothing procguard paused is left stopped', function () {
       await configure(`  - { name: backoff, kind: memory, match: { cmdline: "^sleep 4312[.]${RUN}$" }, max_rss: 1GB }\n`);
       await eventually(() => child.state() === 'S', 10000, 'the child resumed after the reload');
       assert.match(daemon.log(), /reloaded; .*changed \(counters start afresh\): backoff/);
-      assert.match(daemon.log(), new RegExp(`resume sleep \\(pid ${child.pid}\\) by backoff: done: policy "backoff" is no longer a load policy \\(now kind memory\\)`));
+      // The line is logged once the cycle has finished, a moment after its SIGCONT.
+      const resumed = new RegExp(`resume sleep \\(pid ${child.pid}\\) by backoff: done: policy "backoff" is no longer a load policy \\(now kind memory\\)`);
+      await eventually(() => resumed.test(daemon.log()), 10000, 'the resume logged');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal(child.state(), 'S', 'not paused again');
       daemon.process.kill('SIGTERM');
