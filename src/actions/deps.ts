@@ -9,7 +9,7 @@ import type { SupervisorConfig } from '../policy/model.js';
 import { startTimeFromPs } from './identity.js';
 import type { AdapterDeps } from './types.js';
 
-export function liveDeps(supervisors: readonly SupervisorConfig[], env: NodeJS.ProcessEnv, log: (line: string) => void): AdapterDeps {
+export function liveDeps(supervisors: readonly SupervisorConfig[], env: NodeJS.ProcessEnv, log: (line: string) => void, stopping?: AbortSignal): AdapterDeps {
   const clients = new Map<string, Promise<SupervisorClient>>();
   return {
     env,
@@ -30,5 +30,6 @@ export function liveDeps(supervisors: readonly SupervisorConfig[], env: NodeJS.P
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     procRoot: '/proc',
     log,
+    ...(stopping ? { stopping } : {}),
   };
 }

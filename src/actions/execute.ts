@@ -145,10 +145,15 @@ function reconcilePaused(state: EngineState, previous: EngineState, action: Plan
   }
 }
 
-/** Oldest first; once a notifier fails in a cycle, its other waiting notifications wait for the next cycle instead of each timing out. */
+/**
+ * Oldest first within each notifier; once a notifier fails in a cycle, its other waiting
+ * notifications wait for the next cycle instead of each timing out. Notifiers are tried side by
+ * side, so that however many are down the retries take at most one notifier's timeout.
+ */
 async function retryPending(queue: readonly PendingNotification[], policySet: PolicySet, deps: AdapterDeps, notifications: PlannedNotification[], audit: AuditEntry[], down: Set<string>): Promise<PendingNotification[]> {
   const now = deps.now();
-  const kept: PendingNotification[] = [];
+  const outcomes = new Map<PendingNotification, PendingNotification | undefined>();
+  const byNotifier = new Map<string, PendingNotification[]>();
   for (const entry of queue) {
     const notifier = policySet.notifiers.find((n) => n.name === entry.notification.to);
     const age = now - entry.first_failed;
@@ -157,22 +162,36 @@ async function retryPending(queue: readonly PendingNotification[], policySet: Po
       audit.push({ ...pendingAudit(entry, now), status: 'dropped', reason });
       continue;
     }
-    if (down.has(notifier.name)) {
-      kept.push(entry);
-      continue;
-    }
-    const attempt = entry.attempts + 1;
-    const notification: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, age))} ago` };
-    const outcome = await run({ type: 'notification', notification, notifier, event: entry.event ?? {} }, deps);
-    applyNotificationOutcome(notification, outcome);
-    notifications.push(notification);
-    audit.push(notificationAudit(notification, now));
-    if (notification.status === 'failed') {
-      kept.push({ ...entry, attempts: attempt, last_error: notification.error ?? 'failed' });
-      down.add(notifier.name);
-    }
+    outcomes.set(entry, entry);
+    const list = byNotifier.get(notifier.name) ?? [];
+    list.push(entry);
+    byNotifier.set(notifier.name, list);
   }
-  return kept;
+  await Promise.all(
+    [...byNotifier].map(async ([name, entries]) => {
+      const notifier = policySet.notifiers.find((n) => n.name === name)!;
+      for (const entry of entries) {
+        if (down.has(name)) return;
+        const attempt = entry.attempts + 1;
+        const notification: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, now - entry.first_failed))} ago` };
+        const outcome = await run({ type: 'notification', notification, notifier, event: entry.event ?? {} }, deps);
+        applyNotificationOutcome(notification, outcome);
+        notifications.push(notification);
+        audit.push(notificationAudit(notification, now));
+        if (notification.status === 'failed') {
+          outcomes.set(entry, { ...entry, attempts: attempt, last_error: notification.error ?? 'failed' });
+          down.add(name);
+        } else {
+          outcomes.set(entry, undefined);
+        }
+      }
+    }),
+  );
+  // The queue keeps its order: the oldest first.
+  return queue.flatMap((entry) => {
+    const kept = outcomes.get(entry);
+    return kept ? [kept] : [];
+  });
 }
 
 function messageOf(notification: PlannedNotification): NotificationMessage {

@@ -39,6 +39,8 @@ export interface AdapterDeps {
   procRoot: string;
   /** A line for the operator (stderr, or the daemon's log). */
   log(line: string): void;
+  /** Aborted when procguard is stopping (SIGTERM): notifications under way are cut short. */
+  stopping?: AbortSignal;
 }
 
 export interface Adapter {

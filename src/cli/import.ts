@@ -1,10 +1,9 @@
 // `procguard import memmon -- ARGS` and `procguard import oom-adjust FILE`: print policy YAML
 // that means what the old command line or oom_adjust.conf meant.
 
-import { readFile } from 'node:fs/promises';
 import { memmonPolicies, OomAdjustError, oomAdjustPolicies } from '../import/import.js';
 import { MemmonUsageError, parseMemmonArgs } from '../import/memmon-options.js';
-import { describeIoError } from '../policy/load.js';
+import { readTextFile } from '../policy/bounded-read.js';
 import { CliFailure } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -21,13 +20,13 @@ export function runImportMemmon(args: string[], io: CliIo): ExitCode {
   }
 }
 
+/** oom_adjust.conf is a few lines; far more is not one (/dev/zero, a log named by mistake). */
+export const MAX_OOM_ADJUST_BYTES = 1024 * 1024;
+
 export async function runImportOomAdjust(path: string, io: CliIo): Promise<ExitCode> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliFailure(`${path}: ${describeIoError(error)}`, ExitCode.INVALID);
-  }
+  // A regular file of at most 1 MiB of text: a FIFO or a device is refused at once, not read or waited on.
+  const text = await readTextFile(path, MAX_OOM_ADJUST_BYTES, 'file');
+  if (typeof text !== 'string') throw new CliFailure(`import oom-adjust: ${text.message}`, ExitCode.INVALID);
   try {
     io.stdout(oomAdjustPolicies(text, path));
     return ExitCode.OK;

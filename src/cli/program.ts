@@ -105,8 +105,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Run a cycle (as apply) every interval, never two at once. The policy files are watched and reloaded when they change\n' +
         'and on SIGHUP: a valid set is swapped in whole (counters of unchanged policies are kept); an invalid one is reported\n' +
-        'with FILE:LINE:COL and the last good set stays in force. SIGTERM or SIGINT: finish the cycle under way, resume every\n' +
-        'process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed.\n' +
+        'with FILE:LINE:COL and the last good set stays in force. SIGTERM or SIGINT: finish the cycle under way (a notification\n' +
+        'under way is cut short and kept to retry), resume every process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed.\n' +
         'Logs go to stderr. Exit status: 0 stopped cleanly, 2 invalid configuration at start, 3 the state directory is unusable.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))

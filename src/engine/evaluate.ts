@@ -23,8 +23,9 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   const next: EngineState = { version: 1, targets: {}, paused: [], ...(state.pending?.length ? { pending: state.pending } : {}) };
   const cycle = new Cycle(policySet, host, plan, now);
   const oomClaims: OomClaims = new Map();
-  const configured = new Set(policySet.policies.map((p) => p.name));
   const remote = snapshot.processes.flatMap((p) => (p.supervisor?.remote ? [p.supervisor] : []));
+  // Only a load policy resumes the trees paused under its name; any other kind, like a removed name, never would.
+  const loadPolicies = new Set(policySet.policies.filter((p) => p.kind === 'load').map((p) => p.name));
   const pausedByAny = new Set(state.paused.flatMap((tree) => tree.processes.map((p) => p.pid)));
   // Without the process table, a paused process would look gone and be forgotten while still stopped.
   const blind = (snapshot.errors ?? []).some((e) => PROCESS_TABLE_SOURCES.has(e.source));
@@ -81,8 +82,9 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
     if (Object.keys(targets).length > 0) next.targets[policy.name] = targets;
   }
 
-  // A tree paused by a policy that is gone from the configuration is resumed, never left stopped.
-  for (const tree of state.paused.filter((t) => !configured.has(t.policy))) {
+  // A tree paused by a policy that is gone from the configuration, renamed, or no longer of kind
+  // load is resumed, never left stopped.
+  for (const tree of state.paused.filter((t) => !loadPolicies.has(t.policy))) {
     if (blind) {
       next.paused.push(tree);
       continue;
@@ -97,7 +99,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
       mode: 'enforce',
       processes: alive,
       target: targetOf(root),
-      reason: `policy "${tree.policy}" is no longer configured`,
+      reason: orphanReason(policySet, tree.policy),
       status: 'planned',
     });
   }
@@ -119,6 +121,11 @@ function cutCommandLineWarning(host: HostIndex): string | undefined {
   const named = cut.slice(0, CUT_LINES_NAMED).map((p) => `pid ${p.pid} (${p.name}, ${length(p)})`);
   const more = cut.length > CUT_LINES_NAMED ? ` and ${cut.length - CUT_LINES_NAMED} more` : '';
   return `cmdline patterns saw only the first ${MATCH_LENGTH.toLocaleString('en')} characters of ${cut.length === 1 ? 'a longer command line' : `${cut.length} longer command lines`}: ${named.join(', ')}${more}`;
+}
+
+function orphanReason(policySet: PolicySet, name: string): string {
+  const now = policySet.policies.find((p) => p.name === name);
+  return now ? `policy "${name}" is no longer a load policy (now kind ${now.kind})` : `policy "${name}" is no longer configured`;
 }
 
 /** One cycle's shared decisions: audit mode, supervisord-only actions, one disruptive action per process, the flapping guard. */

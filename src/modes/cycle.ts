@@ -16,6 +16,7 @@ import { permissionProblem } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { appendAudit, type AuditEntry } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
+import { appendPauses, treeKey } from '../state/pause-journal.js';
 import { loadState, saveState, StateError, writeAheadState, type LoadedState } from '../state/state-file.js';
 import type { Log } from './log.js';
 
@@ -31,6 +32,8 @@ export interface StateStore {
   load(now: number): Promise<LoadedState>;
   /** Throws StateError; the previous state is kept. */
   save(state: EngineState): Promise<void>;
+  /** Records trees about to be paused, durably, before their SIGSTOP. Throws StateError. */
+  recordPauses(trees: readonly PausedTree[]): Promise<void>;
   audit(entries: readonly AuditEntry[]): Promise<void>;
 }
 
@@ -60,6 +63,13 @@ export function diskStore(dir: string, lockWait: number): StateStore {
       }
     },
     save: (state) => saveState(dir, state),
+    async recordPauses(trees) {
+      try {
+        await appendPauses(dir, trees);
+      } catch (error) {
+        throw new StateError(`cannot append to the pause journal in ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+    },
     async audit(entries) {
       try {
         await appendAudit(dir, entries);
@@ -94,6 +104,7 @@ export function memoryStore(): StateStore {
     save: async (next) => {
       state = structuredClone(next);
     },
+    recordPauses: async () => undefined,
     audit: async () => undefined,
   };
 }
@@ -103,6 +114,8 @@ export interface CycleOptions {
   log: Log;
   /** Policies whose counters start afresh: they changed since the state was written. */
   forget?: ReadonlySet<string>;
+  /** Aborted when procguard is stopping: notifications under way are cut short so the cycle ends. */
+  stopping?: AbortSignal;
 }
 
 export interface CycleResult {
@@ -122,7 +135,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const previous = loaded.state;
     for (const name of options.forget ?? []) delete previous.targets[name];
 
-    const deps = liveDeps(policySet.supervisors, options.env, options.log);
+    const deps = liveDeps(policySet.supervisors, options.env, options.log, options.stopping);
     const interrupted = await finishInterruptedRestarts(previous.restarting ?? [], deps);
     delete previous.restarting;
 
@@ -134,6 +147,10 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
       // Should this cycle die between a SIGSTOP and the final save, the next one (or resume --all)
       // still knows what it stopped; between a stopProcess and its startProcess, the next one starts it.
       try {
+        if (pausing) {
+          const before = new Set(previous.paused.map(treeKey));
+          await store.recordPauses(evaluation.state.paused.filter((tree) => !before.has(treeKey(tree))));
+        }
         await store.save(withRestarts(writeAheadState(evaluation.state, previous), [...interrupted.kept, ...restarts]));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

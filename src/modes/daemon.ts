@@ -51,7 +51,8 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
       return;
     }
     stopping = signal;
-    log(`${signal}: stopping after the cycle under way`);
+    log(`${signal}: stopping after the cycle under way (a notification under way is cut short)`);
+    service.stop();
     wake?.();
   };
   // After a reload, the templates the new set names are watched too.

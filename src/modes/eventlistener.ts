@@ -36,6 +36,7 @@ export async function serveEvents(service: Service, { input, output }: ListenerS
   const stop = (signal: string): void => {
     if (!stopping) log(`${signal}: stopping${wake ? '' : ' after the event under way'}`);
     stopping ??= signal;
+    service.stop();
     wake?.();
   };
   const releaseSignals = handleSignals({ SIGTERM: stop, SIGINT: stop, SIGHUP: (signal) => void service.reload(signal) });

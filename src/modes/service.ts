@@ -51,6 +51,8 @@ export class Service {
   lastCycleStart = 0;
   cycles = 0;
   private readonly forget = new Set<string>();
+  /** Aborted by stop(): a notification under way is cut short, so that the cycle ends and what was paused is resumed. */
+  private readonly stopping = new AbortController();
   private readonly reporter: CycleReporter;
   private reloads: Promise<void> = Promise.resolve();
   readonly observers: ServiceObserver[] = [];
@@ -74,6 +76,11 @@ export class Service {
     return this.setup.reloadFrom ?? [];
   }
 
+  /** procguard is stopping: the cycle under way finishes its actions and cuts its notifications short (they stay pending). */
+  stop(): void {
+    this.stopping.abort();
+  }
+
   /** One cycle with the set in force; everything it did or could not do is logged. */
   async cycle(): Promise<void> {
     this.lastCycleStart = Date.now();
@@ -81,7 +88,7 @@ export class Service {
     const forget = new Set(this.forget);
     const started = performance.now();
     try {
-      const result = await runCycle(this.config.policySet, this.setup.store, { env: this.setup.env, log: this.setup.log, forget });
+      const result = await runCycle(this.config.policySet, this.setup.store, { env: this.setup.env, log: this.setup.log, forget, stopping: this.stopping.signal });
       for (const name of forget) this.forget.delete(name);
       this.reporter.report(result);
       for (const observer of this.observers) observer.cycleDone?.(result, performance.now() - started);

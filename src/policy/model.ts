@@ -69,10 +69,15 @@ export interface MailNotifier {
   source: SourceRef;
 }
 
+/** A variable an exec notifier's command gets: a value, or one of procguard's own variables under that name. */
+export type ChildVariable = { value: string } | { fromEnv: string };
+
 export interface ExecNotifier {
   type: 'exec';
   name: string;
   argv: string[];
+  /** NAME → what the command gets besides the minimal environment. */
+  env?: Record<string, ChildVariable>;
   timeout: number;
   source: SourceRef;
 }

@@ -79,7 +79,10 @@ export function supervisorEndpoint(url: string): SupervisorEndpoint {
 
 function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undefined, source: SourceRef): NotifierConfig {
   const timeout = raw.timeout === undefined ? DEFAULTS.notifierTimeout : seconds(raw.timeout);
-  if (raw.exec) return { type: 'exec', name, argv: [...raw.exec], timeout, source };
+  if (raw.exec) {
+    const env = Object.fromEntries(Object.entries(raw.env ?? {}).map(([key, value]) => [key, typeof value === 'string' ? { value } : { fromEnv: value.from_env }]));
+    return { type: 'exec', name, argv: [...raw.exec], env, timeout, source };
+  }
   const mail = raw.mail as Raw.Mail;
   const command = mail.sendmail ?? DEFAULTS.sendmail;
   return {

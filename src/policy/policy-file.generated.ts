@@ -227,8 +227,9 @@ export interface Supervisor {
 export interface Notifier2 {
   mail?: MailNotifier;
   exec?: ExecNotifier;
+  env?: ExecEnvironment;
   /**
-   * How long one delivery may take.
+   * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, or the whole run of sendmail or the exec command (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
    */
   timeout?: number | string;
 }
@@ -258,6 +259,25 @@ export interface Mail {
    * Handlebars template file, relative to this policy file.
    */
   body_file?: string;
+}
+/**
+ * The variables an exec notifier's command gets besides the minimal set every child of procguard gets (PATH, HOME, LANG, LC_*, TZ, USER, LOGNAME, TMPDIR, as procguard has them); nothing else of procguard's environment reaches it. NAME: "value" sets a value; NAME: { from_env: VAR } passes procguard's own variable VAR under NAME, the way to hand the command a secret (a token from systemd's EnvironmentFile=) without writing it in a policy file. A from_env variable that is not set fails the delivery.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "execEnv".
+ */
+export interface ExecEnvironment {
+  /**
+   * a string, or { from_env: VARIABLE }
+   */
+  [k: string]:
+    | string
+    | {
+        /**
+         * The name of a variable in procguard's environment.
+         */
+        from_env: string;
+      };
 }
 /**
  * Act on a process whose resident memory is over a limit (superlance memmon).

@@ -124,8 +124,15 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
       const kind = place.kind ? ` (kind ${place.kind})` : '';
       return at('missing-key', `${owner}${kind} is missing required key "${key}"`);
     }
+    case 'dependencies': {
+      const key = String(error.params.property);
+      return at('inconsistent', `${capitalize(place.objectName)} sets "${key}", which only ${quoteList(String(error.params.deps).split(', '), 'and')} takes; remove it`, [...path, key], 'key');
+    }
     case 'propertyNames': {
       const name = String(error.params.propertyName);
+      if (path[path.length - 1] === 'env') {
+        return at('invalid-value', `Invalid variable name ${show(name)} in ${place.objectName}: use letters, digits and "_", not starting with a digit`, [...path, name], 'key');
+      }
       const what = path[0] === 'supervisors' ? 'supervisor' : path[0] === 'notifiers' ? 'notifier' : 'key';
       return at(
         'invalid-value',

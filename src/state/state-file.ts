@@ -1,6 +1,7 @@
 // The state file STATE_DIR/state.json: read with its schema (a corrupt file is moved aside,
 // never trusted, and the paused processes it names are salvaged so none is left stopped),
-// written atomically (temp file, fsync, rename, fsync of the directory).
+// written atomically (temp file, fsync, rename, fsync of the directory). The paused trees are
+// also kept in the pause journal beside it (pause-journal.ts): what either names is resumed.
 
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { emptyState, type EngineState, type PausedTree } from '../engine/types.js';
 import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
+import { compactPauses, journalPath, readPauses, treeKey } from './pause-journal.js';
 
 export const STATE_FILE = 'state.json';
 export const STATE_VERSION = 1;
@@ -28,6 +30,23 @@ export function statePath(dir: string): string {
 }
 
 export async function loadState(dir: string, now: number): Promise<LoadedState> {
+  const journal = await readPauses(dir);
+  if ('problem' in journal) throw new StateError(journal.problem);
+  const loaded = await loadStateFile(dir, now);
+  if (journal.damaged > 0) {
+    loaded.warnings.push(`${journal.damaged} damaged line${journal.damaged === 1 ? '' : 's'} of the pause journal ${journalPath(dir)} skipped (a write cut short)`);
+  }
+  const known = new Set(loaded.state.paused.map(treeKey));
+  const recovered = journal.trees.filter((tree) => !known.has(treeKey(tree)));
+  if (recovered.length > 0) {
+    loaded.state.paused.push(...recovered);
+    const count = recovered.reduce((n, tree) => n + tree.processes.length, 0);
+    loaded.warnings.push(`the pause journal names ${count} paused process${count === 1 ? '' : 'es'} the state file does not (${recovered.map((t) => `pid ${t.root.pid} by ${t.policy}`).join(', ')}); kept, so they are resumed and not left stopped`);
+  }
+  return loaded;
+}
+
+async function loadStateFile(dir: string, now: number): Promise<LoadedState> {
   const path = statePath(dir);
   // Not followed if a link, not waited on if a FIFO, not read past a bound.
   const read = await readBoundedFile(path, MAX_STATE_BYTES, (stats) => (stats.isFile() ? undefined : notRegular(path)), constants.O_NOFOLLOW);
@@ -83,9 +102,8 @@ function salvagePaused(data: unknown): PausedTree[] {
  * record of each stopped process (an extra SIGCONT to a running process is harmless).
  */
 export function writeAheadState(next: EngineState, previous: EngineState): EngineState {
-  const key = (tree: PausedTree): string => `${tree.policy}\0${tree.root.pid}\0${tree.root.start_time}`;
-  const known = new Set(next.paused.map(key));
-  return { ...next, paused: [...next.paused, ...previous.paused.filter((tree) => !known.has(key(tree)))] };
+  const known = new Set(next.paused.map(treeKey));
+  return { ...next, paused: [...next.paused, ...previous.paused.filter((tree) => !known.has(treeKey(tree)))] };
 }
 
 /** Write the state so that a crash at any moment leaves either the old file or the new one. */
@@ -110,6 +128,10 @@ export async function saveState(dir: string, state: EngineState): Promise<void> 
     throw new StateError(`cannot write the state file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; the previous state is kept`);
   }
   await syncDirectory(dir);
+  // After state.json, so the journal never names fewer trees than are stopped. A failure leaves
+  // the old journal, which names every tree still stopped and perhaps some resumed since: those
+  // get one more SIGCONT, checked against their start time, which a running process ignores.
+  await compactPauses(dir, state.paused).catch(() => undefined);
 }
 
 async function syncDirectory(dir: string): Promise<void> {

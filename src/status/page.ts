@@ -2,6 +2,7 @@
 // HTML file with its own styles, no script and no external asset; it reloads itself.
 
 import type { TemplateDelegate } from 'handlebars';
+import { printable } from '../policy/diagnostics.js';
 import { handlebars } from '../policy/handlebars.js';
 import { formatBytes, formatDuration } from '../policy/units.js';
 import type { PolicyView, StatusDocument } from './board.js';
@@ -95,5 +96,19 @@ function compiled(): TemplateDelegate {
 }
 
 export function renderPage(status: StatusDocument, refreshSeconds: number): string {
-  return compiled()({ status, refresh: refreshSeconds });
+  return compiled()({ status: printableStrings(status), refresh: refreshSeconds });
+}
+
+/**
+ * Every string of the document as the CLI shows it: control, bidirectional and zero-width
+ * characters written as \\u escapes (handlebars then escapes HTML), so a process name cannot
+ * reorder or hide what the page says.
+ */
+function printableStrings<T>(value: T): T {
+  if (typeof value === 'string') return printable(value) as T;
+  if (Array.isArray(value)) return value.map(printableStrings) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, printableStrings(inner)])) as T;
+  }
+  return value;
 }

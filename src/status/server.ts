@@ -1,6 +1,7 @@
 // `procguard run --listen ADDR`: the status page, its JSON, Prometheus metrics and a health
 // check over HTTP. Read-only: GET and HEAD only, nothing can be changed. Loopback unless an
-// address says otherwise; basic auth when PROCGUARD_LISTEN_USERNAME and _PASSWORD are set.
+// address says otherwise; basic auth when PROCGUARD_LISTEN_USERNAME and _PASSWORD are set
+// (neither may be empty); at most MAX_CONNECTIONS connections at once.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -40,7 +41,10 @@ export function listenCredentials(env: NodeJS.ProcessEnv): Credentials | undefin
   const username = env.PROCGUARD_LISTEN_USERNAME;
   const password = env.PROCGUARD_LISTEN_PASSWORD;
   if (username === undefined && password === undefined) return undefined;
-  if (!username || password === undefined) return 'basic auth needs both PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD';
+  if (username === undefined || password === undefined) return 'basic auth needs both PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD';
+  // An empty one would let anyone in who thinks of trying it; unset both to serve without a login.
+  if (username === '') return 'PROCGUARD_LISTEN_USERNAME is empty; give a user name, or unset both it and PROCGUARD_LISTEN_PASSWORD';
+  if (password === '') return 'PROCGUARD_LISTEN_PASSWORD is empty; give a password, or unset both it and PROCGUARD_LISTEN_USERNAME';
   return { username, password };
 }
 
@@ -59,6 +63,9 @@ export interface StatusServer {
   url: string;
   close(): Promise<void>;
 }
+
+/** Connections open at once; more are closed as soon as they are accepted. */
+export const MAX_CONNECTIONS = 64;
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -81,12 +88,14 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       send(405, 'text/plain; charset=utf-8', 'procguard serves its status read-only: GET and HEAD only\n', { Allow: 'GET, HEAD' });
       return;
     }
+    const allowed = !expected || authorized(request.headers.authorization, expected);
     if (path === '/healthz') {
+      // For a load balancer or a probe without the login: only whether it is well. Why not is behind the login.
       const health = healthOf(board, options.intervalMs());
-      send(health.ok ? 200 : 503, 'text/plain; charset=utf-8', `${health.text}\n`);
+      send(health.ok ? 200 : 503, 'text/plain; charset=utf-8', `${allowed ? health.text : health.ok ? 'ok' : 'failing'}\n`);
       return;
     }
-    if (expected && !authorized(request.headers.authorization, expected)) {
+    if (!allowed) {
       send(401, 'text/plain; charset=utf-8', 'authentication required\n', { 'WWW-Authenticate': 'Basic realm="procguard", charset="UTF-8"' });
       return;
     }
@@ -113,7 +122,9 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       if (!response.headersSent) send(500, 'text/plain; charset=utf-8', 'the status could not be rendered; see the log\n');
     }
   });
-  // A slow or idle client cannot hold a socket for long.
+  // A slow or idle client cannot hold a socket for long, and a local user opening sockets by the
+  // hundred cannot take the daemon's file descriptors: past this many at once, the rest are refused.
+  server.maxConnections = MAX_CONNECTIONS;
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;

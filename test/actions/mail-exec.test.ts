@@ -9,6 +9,8 @@ import { adapter as mail } from '../../src/actions/mail/mail.js';
 import type { AdapterDeps, Outcome, Work } from '../../src/actions/types.js';
 import type { MailNotifier, NotifierConfig } from '../../src/policy/model.js';
 import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';
+import { spawnChild, killAllChildren, eventually } from '../helpers/processes.js';
+import { runProcguard } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/supervisord.js';
 
 const source = { file: 'n.yaml', line: 1, column: 1 };
@@ -129,7 +131,7 @@ describe('mail adapter', function () {
     const cases: Array<[string[], RegExp]> = [
       [[failing, '-t'], /failed: Sendmail exited with code 75$/],
       [[join(dir, 'no-such-sendmail'), '-t'], /failed: spawn .*no-such-sendmail ENOENT$/],
-      [[hanging], /failed: .*hang\.sh did not finish within 1s; killed$/],
+      [[hanging], /failed: .*hang\.sh did not finish within 1s; cut short$/],
     ];
     for (const [argv, expected] of cases) {
       const outcome = await send(mailer({ type: 'sendmail', command: argv.join(' '), argv }, { timeout: 1 }));
@@ -157,7 +159,7 @@ describe('exec notifier', function () {
 
   it('runs the argv without a shell, with the event as JSON on stdin and its output logged', async () => {
     const path = await script(`cat > ${dir}/stdin.json; printf '%s\\n' "$@" > ${dir}/args; echo "paged: $PAGER_TOKEN"`);
-    const notifier: NotifierConfig = { type: 'exec', name: 'pager', argv: [path, '--json', '$HOME;x'], timeout: 5, source };
+    const notifier: NotifierConfig = { type: 'exec', name: 'pager', argv: [path, '--json', '$HOME;x'], env: { PAGER_TOKEN: { fromEnv: 'PAGER_TOKEN' } }, timeout: 5, source };
     const outcome = await send(notifier, { host: 'web1', policy: 'web-memory', action: 'restart', status: 'done' });
     assert.deepEqual(outcome, { status: 'done', detail: `${path} exited 0` });
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'stdin.json'), 'utf8')), {
@@ -186,3 +188,105 @@ describe('exec notifier', function () {
     assert.ok(logged.some((line) => line.endsWith('said: oops')), 'the output of the failing command is logged');
   });
 });
+
+describe('the environment of sendmail and exec notifiers', function () {
+  this.timeout(20000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-env-'));
+    logged.length = 0;
+  });
+  afterEach(async () => {
+    killAllChildren();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Everything procguard may hold: the minimal set, and secrets of every kind it reads from its environment. */
+  const procguardEnv: NodeJS.ProcessEnv = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/root',
+    LANG: 'C.UTF-8',
+    LC_TIME: 'en_GB.UTF-8',
+    TZ: 'UTC',
+    USER: 'root',
+    LOGNAME: 'root',
+    TMPDIR: '/var/tmp',
+    SUPERVISOR_PASSWORD: 'sv-secret',
+    SV_PASSWORD: 'password-env-secret',
+    SMTP_PASSWORD: 'smtp-secret',
+    PROCGUARD_LISTEN_USERNAME: 'admin',
+    PROCGUARD_LISTEN_PASSWORD: 'listen-secret',
+    PAGER_TOKEN: 'pager-secret',
+    NODE_OPTIONS: '--max-semi-space-size=1',
+  };
+  const minimal = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C.UTF-8', LC_TIME: 'en_GB.UTF-8', TZ: 'UTC', USER: 'root', LOGNAME: 'root', TMPDIR: '/var/tmp' };
+  const envDeps = { ...deps, env: procguardEnv } as AdapterDeps;
+  const parseEnv = (text: string): Record<string, string> =>
+    Object.fromEntries(
+      text
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+        // What /bin/sh itself exports.
+        .filter(([name]) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(name!)),
+    );
+
+  it('an exec notifier gets only the minimal set plus its env: (values, and procguard\'s variables it names)', async () => {
+    const notifier: NotifierConfig = {
+      type: 'exec',
+      name: 'pager',
+      argv: ['/usr/bin/env'],
+      env: { PAGER_URL: { value: 'https://pager.example/hook' }, TOKEN: { fromEnv: 'PAGER_TOKEN' } },
+      timeout: 5,
+      source,
+    };
+    const outcome = await exec.execute({ type: 'notification', notification, notifier, event: {} }, envDeps);
+    assert.equal(outcome.status, 'done');
+    const said = logged.find((line) => line.startsWith('notifier "pager" (/usr/bin/env) said: '))!.slice('notifier "pager" (/usr/bin/env) said: '.length);
+    assert.deepEqual(parseEnv(said), { ...minimal, PAGER_URL: 'https://pager.example/hook', TOKEN: 'pager-secret' });
+  });
+
+  it('an exec notifier whose from_env variable is not set fails, saying which, and is not run', async () => {
+    const marker = join(dir, 'ran');
+    const notifier: NotifierConfig = { type: 'exec', name: 'pager', argv: ['/usr/bin/touch', marker], env: { TOKEN: { fromEnv: 'NO_SUCH_VARIABLE' } }, timeout: 5, source };
+    const outcome = await exec.execute({ type: 'notification', notification, notifier, event: {} }, envDeps);
+    assert.deepEqual(outcome, { status: 'failed', error: 'notifier "pager": the variable NO_SUCH_VARIABLE (for TOKEN in env) is not set' });
+    await assert.rejects(readFile(marker), /ENOENT/);
+  });
+
+  it('sendmail gets only the minimal set', async () => {
+    const script = join(dir, 'sendmail.sh');
+    await writeFile(script, `#!/bin/sh\n/usr/bin/env > ${dir}/env\ncat > /dev/null\n`, { mode: 0o755 });
+    const outcome = await mail.execute({ type: 'notification', notification, notifier: mailer({ type: 'sendmail', command: script, argv: [script, '-t'] }), event: {} }, envDeps);
+    assert.equal(outcome.status, 'done');
+    assert.deepEqual(parseEnv(await readFile(join(dir, 'env'), 'utf8')), minimal);
+  });
+
+  it('procguard apply: an exec notifier run for a real pause sees none of the secrets in procguard\'s environment', async () => {
+    // A command line of this run only: never another user's process on a shared host.
+    const unique = `4341.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    const child = await spawnChild('sh', ['-c', `exec sleep ${unique}`]);
+    const dump = join(dir, 'dump.sh');
+    await writeFile(dump, `#!/bin/sh\n/usr/bin/env > ${dir}/env\n`, { mode: 0o755 });
+    const loadFile = join(dir, 'loadavg');
+    await writeFile(loadFile, '5.00 1.00 1.00 1/200 4242\n');
+    const file = join(dir, 'policies.yaml');
+    await writeFile(
+      file,
+      `settings: { state_dir: ${join(dir, 'state')} }
+notifiers:
+  pager: { exec: ["${dump}"], env: { TOKEN: { from_env: PAGER_TOKEN }, SITE: web1 } }
+policies:
+  - { name: backoff, kind: load, match: { cmdline: "^sleep ${unique.replace('.', '[.]')}$" }, pause_above: 4.0, notify: [ { to: pager } ] }
+`,
+    );
+    const run = await runProcguard(['apply', '-c', file], { env: { ...procguardEnv, PATH: process.env.PATH ?? '', PROCGUARD_LOADAVG: loadFile } });
+    assert.equal(run.code, 0, run.stderr);
+    await eventually(() => child.state() === 'T', 3000, 'paused');
+    const seen = parseEnv(await readFile(join(dir, 'env'), 'utf8'));
+    assert.deepEqual(Object.keys(seen).sort(), ['HOME', 'LANG', 'LC_TIME', 'LOGNAME', 'PATH', 'SITE', 'TMPDIR', 'TOKEN', 'TZ', 'USER']);
+    assert.equal(seen.TOKEN, 'pager-secret');
+    for (const secret of ['sv-secret', 'password-env-secret', 'smtp-secret', 'listen-secret']) assert.ok(!Object.values(seen).includes(secret), secret);
+  });
+});
+

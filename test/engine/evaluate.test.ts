@@ -312,6 +312,17 @@ const loadCases: Case[] = [
     snapshots: [atLoad(9)],
     actions: [['gone resume rsync/70 planned: policy "gone" is no longer configured']],
   },
+  ...[
+    ['runtime', '{ name: backoff, kind: runtime, match: { name: rsync }, max_runtime: 6h, action: kill }'],
+    ['memory', '{ name: backoff, kind: memory, match: { name: rsync }, max_rss: 1GB, action: kill }'],
+    ['oom', '{ name: backoff, kind: oom, match: { name: nothing }, oom_score_adj: 0 }'],
+  ].map(([kind, policy]) => ({
+    name: `load: a tree paused by a policy whose name is now kind ${kind} is resumed`,
+    policies: `policies: [${policy}]`,
+    state: { version: 1 as const, targets: {}, paused: [{ policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 70, start_time: T0 - 100 }], since: T0 - 60 }] },
+    snapshots: [atLoad(9)],
+    actions: [[`backoff resume rsync/70 planned: policy "backoff" is no longer a load policy (now kind ${kind})`]],
+  })),
 ];
 
 describe('engine: evaluate', () => {

@@ -1,7 +1,12 @@
 // import oom-adjust: the article's own oom_adjust.conf becomes valid policies that mean the same.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OomAdjustError, oomAdjustPolicies } from '../../src/import/import.js';
 import type { OomPolicy } from '../../src/policy/model.js';
+import { runProcguard } from '../helpers/run-cli.js';
 import { policySetOf } from '../helpers/snapshots.js';
 
 const CONF = `# Adjust process oom_adj values so they are more or less likely to be killed in an oom event
@@ -55,3 +60,34 @@ describe('import oom-adjust', () => {
     assert.throws(() => oomAdjustPolicies('sshd -18\n', 'x'), /must be a whole number from -17 to 15, not "-18"/);
   });
 });
+
+describe('import oom-adjust FILE: what is not a small text file', function () {
+  this.timeout(30000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-import-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('/dev/zero, a FIFO nobody writes to, a directory, 2 MiB of text and a binary file: exit 2 at once with a clear message', async () => {
+    const fifo = join(dir, 'oom_adjust.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const big = join(dir, 'big.conf');
+    await writeFile(big, 'sshd -17\n'.repeat(240 * 1024));
+    const binary = join(dir, 'binary.conf');
+    await writeFile(binary, Buffer.from([0x73, 0x73, 0x68, 0x64, 0, 0x2d, 0x31, 0x37, 10]));
+    const cases: Array<[string, string]> = [
+      ['/dev/zero', 'procguard: import oom-adjust: /dev/zero is not a regular file\n'],
+      [fifo, `procguard: import oom-adjust: ${fifo} is not a regular file\n`],
+      [dir, `procguard: import oom-adjust: ${dir} is not a regular file\n`],
+      [big, `procguard: import oom-adjust: File ${big} is larger than 1 MiB\n`],
+      [binary, `procguard: import oom-adjust: File ${binary} is binary, not text (a NUL byte at offset 4)\n`],
+      [join(dir, 'missing.conf'), `procguard: import oom-adjust: Cannot read ${join(dir, 'missing.conf')}: no such file or directory\n`],
+    ];
+    for (const [path, expected] of cases) {
+      const run = await runProcguard(['import', 'oom-adjust', path]);
+      assert.deepEqual([run.code, run.stdout, run.stderr], [2, '', expected], path);
+    }
+  });
+});
+

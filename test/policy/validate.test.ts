@@ -282,6 +282,17 @@ const invalid: Case[] = [
     ],
   },
   {
+    name: 'env: is for exec notifiers only, and takes variable names with a string or { from_env }',
+    files: {
+      'a.yaml': `${MEMORY}    notify: [{ to: ops }, { to: pager }]\nnotifiers:\n  ops:\n    mail: { to: ops@example.com }\n    env: { A: b }\n  pager:\n    exec: [/bin/true]\n    env: { "bad-name": x, N: 3, OK: { from_env: PAGER_TOKEN } }\n`,
+    },
+    expected: [
+      'a.yaml:10:5: error: Notifier "ops" sets "env", which only "exec" takes; remove it',
+      'a.yaml:13:12: error: Invalid variable name "bad-name" in "env" of notifier "pager": use letters, digits and "_", not starting with a digit',
+      'a.yaml:13:30: error: "env.N" in notifier "pager" must be a string, or { from_env: VARIABLE }, not 3',
+    ],
+  },
+  {
     name: 'unknown notifier, with the nearest',
     files: { 'a.yaml': `${MEMORY}    notify: [{ to: opz }]\n${OPS}` },
     expected: [

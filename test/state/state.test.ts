@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { emptyState, type EngineState } from '../../src/engine/types.js';
 import { appendAudit, type AuditEntry } from '../../src/state/audit-log.js';
 import { acquireLock, LockBusyError } from '../../src/state/lock.js';
+import { appendPauses, journalPath } from '../../src/state/pause-journal.js';
 import { loadState, saveState, StateError, writeAheadState } from '../../src/state/state-file.js';
 
 const NOW = 1795266602;
@@ -28,7 +29,7 @@ describe('state file', () => {
   it('writes atomically, leaves no temporary file, reads back what it wrote, mode 0600', async () => {
     const state: EngineState = { version: 1, targets: { 'web-memory': { 'supervisor:main:web:w1': { over: 1 } } }, paused };
     await saveState(join(dir, 'new'), state);
-    assert.deepEqual(await readdir(join(dir, 'new')), ['state.json']);
+    assert.deepEqual((await readdir(join(dir, 'new'))).sort(), ['paused.journal', 'state.json'], 'the paused trees are also in the journal');
     assert.equal((await stat(join(dir, 'new', 'state.json'))).mode & 0o777, 0o600);
     assert.deepEqual(await loadState(join(dir, 'new'), NOW), { state, warnings: [] });
   });
@@ -79,6 +80,101 @@ describe('state file', () => {
     await saveState(dir, { ...emptyState(), paused });
     assert.equal(await readFile(target, 'utf8'), 'precious\n');
     assert.deepEqual((await loadState(dir, NOW)).state.paused, paused);
+  });
+});
+
+describe('the pause journal: a corrupt state file never loses a paused process', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pg-journal-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const tree = (policy: string, pid: number, children = 0): EngineState['paused'][number] => ({
+    policy,
+    root: { pid, start_time: 1795266000 + pid, name: 'rsync' },
+    processes: Array.from({ length: children + 1 }, (_, i) => ({ pid: pid + i, start_time: 1795266000 + pid })),
+    since: 1795266100,
+  });
+  const trees = [tree('rsync-backoff', 4242, 3), tree('rsync-backoff', 5000), tree('tar-backoff', 6100, 1)];
+  const pids = (state: EngineState): number[] => state.paused.flatMap((t) => t.processes.map((p) => p.pid)).sort((a, b) => a - b);
+  const allPids = pids({ ...emptyState(), paused: trees });
+
+  /** As a cycle leaves the directory: the trees journalled before their SIGSTOP, then state.json written. */
+  async function pausedAsACycleLeavesIt(): Promise<string> {
+    await appendPauses(dir, trees);
+    await saveState(dir, { version: 1, targets: { 'web-memory': { 'supervisor:main:web:w1': { over: 1, actions: [NOW - 10, NOW - 5] } } }, paused: trees, pending: [] });
+    return readFile(join(dir, 'state.json'), 'utf8');
+  }
+
+  it('state.json truncated at every byte offset: every paused process is still named', async () => {
+    const whole = await pausedAsACycleLeavesIt();
+    assert.ok(whole.length > 500, 'a state of some size');
+    for (let offset = 0; offset <= whole.length; offset += 1) {
+      await writeFile(join(dir, 'state.json'), whole.slice(0, offset));
+      const loaded = await loadState(dir, NOW);
+      assert.deepEqual(pids(loaded.state), allPids, `truncated at byte ${offset}`);
+    }
+  });
+
+  const garbage: Array<[string, string | Buffer]> = [
+    ['binary garbage', Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 13])],
+    ['a valid empty state', '{"version":1,"targets":{},"paused":[]}\n'],
+    ['the wrong shape', '{"version":1,"targets":[],"paused":"none"}'],
+    ['an empty file', ''],
+    ['null', 'null'],
+  ];
+  for (const [what, text] of garbage) {
+    it(`state.json replaced by ${what}: every paused process is still named, with a warning`, async () => {
+      await pausedAsACycleLeavesIt();
+      await writeFile(join(dir, 'state.json'), text);
+      const loaded = await loadState(dir, NOW);
+      assert.deepEqual(pids(loaded.state), allPids);
+      assert.match(loaded.warnings.join('\n'), /the pause journal names 7 paused processes the state file does not \(pid 4242 by rsync-backoff, pid 5000 by rsync-backoff, pid 6100 by tar-backoff\); kept/);
+    });
+  }
+
+  it('the next write of state.json brings the journal back to its paused trees, and removes it when none is left', async () => {
+    await pausedAsACycleLeavesIt();
+    await writeFile(join(dir, 'state.json'), 'garbage');
+    const loaded = await loadState(dir, NOW);
+    loaded.state.paused = loaded.state.paused.filter((t) => t.root.pid !== 5000); // resumed by this cycle
+    await saveState(dir, loaded.state);
+    await writeFile(join(dir, 'state.json'), '{"vers');
+    assert.deepEqual(pids((await loadState(dir, NOW)).state), allPids.filter((pid) => pid !== 5000));
+    await saveState(dir, emptyState());
+    assert.ok(!(await readdir(dir)).includes('paused.journal'), 'no journal once nothing is paused');
+    assert.deepEqual((await loadState(dir, NOW)).state, emptyState());
+  });
+
+  it('a record cut short by a crash is skipped with a warning, and the records appended after it are read', async () => {
+    await appendPauses(dir, [trees[0]!]);
+    const line = await readFile(journalPath(dir), 'utf8');
+    for (let cut = 1; cut < line.length - 1; cut += 7) {
+      await writeFile(journalPath(dir), line.slice(0, cut));
+      await appendPauses(dir, trees.slice(1));
+      const loaded = await loadState(dir, NOW);
+      assert.deepEqual(pids(loaded.state), allPids.filter((pid) => pid < 4242 || pid > 4245), `cut at ${cut}`);
+      if (cut > 1) assert.match(loaded.warnings.join('\n'), /1 damaged line of the pause journal .* skipped \(a write cut short\)/, `cut at ${cut}`);
+    }
+  });
+
+  it('a record whose bytes were changed fails its checksum and is not trusted', async () => {
+    await appendPauses(dir, [trees[1]!]);
+    const text = await readFile(journalPath(dir), 'utf8');
+    await writeFile(journalPath(dir), text.replace('"pid":5000', '"pid":1'));
+    const loaded = await loadState(dir, NOW);
+    assert.deepEqual(loaded.state.paused, []);
+    assert.match(loaded.warnings.join('\n'), /1 damaged line/);
+  });
+
+  it('a link planted at the journal\'s name is never followed: no pause is recorded through it, and loading refuses it', async () => {
+    const target = join(dir, 'precious');
+    await writeFile(target, 'precious\n');
+    await symlink(target, journalPath(dir));
+    await assert.rejects(appendPauses(dir, trees), (error: NodeJS.ErrnoException) => error.code === 'ELOOP');
+    await assert.rejects(loadState(dir, NOW), (error: Error) => error instanceof StateError && /pause journal .* it is a symbolic link/.test(error.message));
+    assert.equal(await readFile(target, 'utf8'), 'precious\n');
   });
 });
 

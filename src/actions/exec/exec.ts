@@ -1,8 +1,9 @@
-// The exec notifier: runs the configured argv (no shell) with the event as JSON on stdin,
-// kills it after the notifier's timeout, and logs what it printed. Its stdout is read here,
+// The exec notifier: runs the configured argv (no shell) with the event as JSON on stdin and a
+// minimal environment plus its `env:`, kills it after the notifier's timeout, and logs what it printed. Its stdout is read here,
 // never inherited, so nothing it prints reaches procguard's stdout.
 
 import { spawn } from 'node:child_process';
+import { childEnvironment } from '../child-env.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 
 /** The last this many characters of the command's output are logged. */
@@ -16,7 +17,9 @@ export const adapter: Adapter = {
     const [command, ...args] = work.notifier.argv;
     if (!command) return { status: 'failed', error: `notifier "${work.notifier.name}" has an empty command` };
     const input = `${JSON.stringify({ ...work.event, subject: work.notification.subject, body: work.notification.body })}\n`;
-    const result = await run(command, args, input, work.notifier.timeout, deps.env);
+    const env = childEnvironment(deps.env, work.notifier.env);
+    if (typeof env === 'string') return { status: 'failed', error: `notifier "${work.notifier.name}": ${env}` };
+    const result = await run(command, args, input, work.notifier.timeout, env, deps);
     const output = result.output.trim();
     if (output) deps.log(`notifier "${work.notifier.name}" (${command}) said: ${output}`);
     if (result.error !== undefined) return { status: 'failed', error: `${command}: ${result.error}` };
@@ -30,7 +33,7 @@ interface RunResult {
   error?: string;
 }
 
-function run(command: string, args: readonly string[], input: string, timeoutSeconds: number, env: NodeJS.ProcessEnv): Promise<RunResult> {
+function run(command: string, args: readonly string[], input: string, timeoutSeconds: number, env: Record<string, string>, deps: AdapterDeps): Promise<RunResult> {
   return new Promise((resolve) => {
     let output = '';
     let settled = false;
@@ -38,6 +41,7 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      deps.stopping?.removeEventListener('abort', onStop);
       resolve(result);
     };
     // Its own process group, so a timeout kills whatever it started too.
@@ -49,14 +53,19 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
     child.stderr.on('data', collect);
     child.stdin.on('error', () => undefined); // a command that does not read its stdin is fine
     child.stdin.end(input);
-    const timer = setTimeout(() => {
+    const cut = (why: string): void => {
+      if (settled) return;
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }
-      finish({ output, error: `did not finish within ${timeoutSeconds}s; killed` });
-    }, timeoutSeconds * 1000);
+      finish({ output, error: why });
+    };
+    const timer = setTimeout(() => cut(`did not finish within ${timeoutSeconds}s; killed`), timeoutSeconds * 1000);
+    const onStop = (): void => cut('cut short: procguard is stopping; killed');
+    if (deps.stopping?.aborted) onStop();
+    else deps.stopping?.addEventListener('abort', onStop, { once: true });
     child.once('error', (error) => finish({ output, error: errorText(error) }));
     child.once('close', (code, signal) => {
       if (code === 0) finish({ output });

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { readSecretFile } from '../../policy/secret-file.js';
 import type { MailNotifier, SecretSource } from '../../policy/model.js';
 import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
+import { minimalEnvironment } from '../child-env.js';
+import { withDeadline } from '../deadline.js';
 import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 
 export const adapter: Adapter = {
@@ -23,7 +25,8 @@ export const adapter: Adapter = {
       date: new Date(deps.now() * 1000),
     };
     try {
-      const via = await send(notifier, message, deps);
+      // One deadline for all of it: connect, greeting, every command, the data, sendmail's exit.
+      const via = await withDeadline(notifier.timeout, mailPeer(notifier), deps.stopping, (signal) => send(notifier, message, deps, signal));
       return { status: 'done', detail: `mailed ${notifier.to.join(', ')} via ${via}` };
     } catch (error) {
       // nodemailer's messages say it all ("Sendmail exited with code 75", "connect ECONNREFUSED …").
@@ -32,6 +35,13 @@ export const adapter: Adapter = {
     }
   },
 };
+
+/** Who the mail is handed to, for messages: the sendmail command, or the SMTP server. */
+function mailPeer({ transport }: MailNotifier): string {
+  if (transport.type === 'sendmail') return transport.argv[0] ?? 'sendmail';
+  const url = new URL(transport.url);
+  return `the SMTP server ${url.host}`;
+}
 
 interface Message {
   from: string;
@@ -46,11 +56,11 @@ async function loadNodemailer(): Promise<typeof import('nodemailer').default> {
   return (await import('nodemailer')).default;
 }
 
-async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps): Promise<string> {
+async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps, signal: AbortSignal): Promise<string> {
   const { transport } = notifier;
   const nodemailer = await loadNodemailer();
   if (transport.type === 'sendmail') {
-    await sendWithSendmail(nodemailer, transport.argv, message, notifier.timeout, deps);
+    await sendWithSendmail(nodemailer, transport.argv, message, signal, deps);
     return transport.argv[0] ?? 'sendmail';
   }
   const url = new URL(transport.url);
@@ -66,7 +76,8 @@ async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps)
     socketTimeout: notifier.timeout * 1000,
   });
   try {
-    await mailer.sendMail(message);
+    // Aborted at the deadline: nodemailer closes the connection, however slowly the server talks.
+    await mailer.sendMail({ ...message, signal });
   } finally {
     mailer.close();
   }
@@ -83,7 +94,7 @@ const HEADER_RECIPIENTS_FLAG = /^-[imnvUG]*t[imnvUGt]*$/;
  * `sendmail -t` reads the recipients from the To: header; sendmail proper would drop any also
  * given as arguments, so with -t none are added (as memmon). Without it they are passed in argv.
  */
-async function sendWithSendmail(nodemailer: typeof import('nodemailer').default, argv: readonly string[], message: Message, timeoutSeconds: number, deps: AdapterDeps): Promise<void> {
+async function sendWithSendmail(nodemailer: typeof import('nodemailer').default, argv: readonly string[], message: Message, signal: AbortSignal, deps: AdapterDeps): Promise<void> {
   const [path, ...args] = argv;
   if (!path) throw new Error('the sendmail command is empty');
   const readsHeaders = args.some((arg) => HEADER_RECIPIENTS_FLAG.test(arg));
@@ -91,8 +102,12 @@ async function sendWithSendmail(nodemailer: typeof import('nodemailer').default,
   let child: ChildProcess | undefined;
   // The transport spawns with piped stdio; it is wrapped to drain sendmail's output and to kill it on timeout.
   const transport = (mailer as unknown as { transporter: { _spawn?: typeof spawn } }).transporter;
+  let exited = false;
   transport._spawn = ((command: string, commandArgs: readonly string[], options?: SpawnOptions) => {
-    child = spawn(command, commandArgs, { ...options, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // None of procguard's secrets: a minimal environment.
+    child = spawn(command, commandArgs, { ...options, env: minimalEnvironment(deps.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    child.once('exit', () => (exited = true));
+    if (signal.aborted) killGroup(child);
     let stderr = '';
     child.stdout?.resume();
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -104,17 +119,15 @@ async function sendWithSendmail(nodemailer: typeof import('nodemailer').default,
     return child;
   }) as typeof spawn;
   const envelope = readsHeaders ? { from: message.from, to: [] as string[] } : undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      killGroup(child);
-      reject(new Error(`${path} did not finish within ${timeoutSeconds}s; killed`));
-    }, timeoutSeconds * 1000);
-  });
+  // Past the deadline sendmail and whatever it started are killed (never a group that has exited, whose id may be reused).
+  const onAbort = (): void => {
+    if (!exited) killGroup(child);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await Promise.race([mailer.sendMail({ ...message, ...(envelope ? { envelope } : {}) }), timeout]);
+    await mailer.sendMail({ ...message, ...(envelope ? { envelope } : {}) });
   } finally {
-    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
