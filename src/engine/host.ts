@@ -34,6 +34,18 @@ export interface ProcessLookup {
   order: Map<LiveProcess, number>;
 }
 
+/** USER_HZ: the clock ticks per second of start times in /proc/PID/stat (100 on every Linux). */
+export const CLOCK_TICKS = 100;
+
+/**
+ * Whether two start times (epoch seconds with a fraction) are the same clock tick: a pid whose
+ * process started one tick later is another process. Both come from boot time + ticks / USER_HZ,
+ * so they round to the same whole tick exactly when the kernel's field 22 is the same.
+ */
+export function sameStartTime(a: number, b: number): boolean {
+  return Math.round(a * CLOCK_TICKS) === Math.round(b * CLOCK_TICKS);
+}
+
 /** comm is cut at TASK_COMM_LEN - 1 characters. */
 export const COMM_LENGTH = 15;
 
@@ -157,11 +169,11 @@ export function describeTarget(target: Target): string {
  */
 export function targetKey(process: LiveProcess): string {
   if (process.supervisor) return `supervisor:${process.supervisor.server}:${namespec(process)}`;
-  return `pid:${process.pid}:${process.start_time}`;
+  return `pid:${process.pid}:${Math.round(process.start_time * CLOCK_TICKS)}`;
 }
 
-/** Uptime in seconds: from supervisord's start time for its programs (as memmon), else the process'. */
+/** Uptime in whole seconds: from supervisord's start time for its programs (as memmon), else the process'. */
 export function uptimeOf(process: LiveProcess, time: number): number {
   const started = process.supervisor?.start !== undefined && process.supervisor.start > 0 ? process.supervisor.start : process.start_time;
-  return Math.max(0, time - started);
+  return Math.max(0, Math.floor(time - started));
 }

@@ -12,6 +12,13 @@ export type Pid = number;
  * via the `definition` "epochSeconds".
  */
 export type EpochSeconds = number;
+/**
+ * Epoch seconds, possibly with a fraction; up to the end of year 9999.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "epochTime".
+ */
+export type EpochTime = number;
 
 /**
  * What procguard's collectors saw on one host at one instant (`procguard snapshot --json`; `procguard check --snapshot FILE`). Times are epoch seconds, sizes are bytes.
@@ -78,7 +85,10 @@ export interface ProcessEntry {
    * Resident set size in bytes.
    */
   rss?: number;
-  start_time?: EpochSeconds;
+  /**
+   * When the process started, in epoch seconds with the kernel's clock-tick precision (1/100 s on Linux, whole seconds from ps): boot time + field 22 of /proc/PID/stat / USER_HZ. A pid is checked against it, to the tick, before every signal.
+   */
+  start_time?: number;
   /**
    * The kernel's one-letter state: R, S, D, T, Z, …
    */
@@ -105,7 +115,7 @@ export interface SupervisorEntry {
   name: string;
   statename: 'STOPPED' | 'STARTING' | 'RUNNING' | 'BACKOFF' | 'STOPPING' | 'EXITED' | 'FATAL' | 'UNKNOWN';
   /**
-   * Up to the end of year 9999.
+   * When supervisord last started it; 0 = never.
    */
   start?: number;
 }

@@ -74,7 +74,7 @@ export class ProcfsCollector implements ProcessTableCollector {
       ppid: parsed.ppid,
       name: parsed.name,
       rss: parsed.rssPages * this.pageSize,
-      start_time: Math.floor(bootTime + parsed.startTicks / this.clockTicks),
+      start_time: startTimeOf(bootTime, parsed.startTicks, this.clockTicks),
       state: parsed.state,
     };
     if (parsed.flags & KERNEL_THREAD_FLAG) process.kernel_thread = true;
@@ -222,15 +222,24 @@ function detectPageSize(): number {
 }
 
 /**
- * A live process' start time in epoch seconds, computed exactly as the collector does, so a pid
- * can be checked against its snapshot entry; undefined when no such process exists (or it is a zombie).
+ * Epoch seconds to the clock tick: boot time + field 22 of stat / USER_HZ, not rounded, so
+ * that two processes started one tick apart never share a start time (sameStartTime).
+ */
+function startTimeOf(bootTime: number, startTicks: number, clockTicks: number): number {
+  return bootTime + startTicks / clockTicks;
+}
+
+/**
+ * A live process' start time in epoch seconds, to the clock tick, computed exactly as the
+ * collector does, so a pid can be checked against its snapshot entry right before it is
+ * signalled; undefined when no such process exists (or it is a zombie).
  */
 export function readStartTime(pid: number, root = '/proc', clockTicks = 100): number | undefined {
   const stat = readIfAlive(`${root}/${pid}/stat`);
   if (stat === GONE || stat === undefined) return undefined;
   const parsed = parseProcStat(stat);
   if (!parsed || parsed.state === 'Z' || parsed.state === 'X') return undefined;
-  return Math.floor(readBootTime(root) + parsed.startTicks / clockTicks);
+  return startTimeOf(readBootTime(root), parsed.startTicks, clockTicks);
 }
 
 /** The state letter of a live process (R, S, T, …); undefined when it has exited. */
