@@ -79,6 +79,10 @@ export interface ProcessEntry {
    * The full command line, arguments joined by spaces.
    */
   cmdline?: string;
+  /**
+   * The resolved path of /proc/PID/exe, without the kernel's " (deleted)" suffix; read only for processes a policy with match.exe needs.
+   */
+  exe?: string;
   user?: string;
   uid?: number;
   /**

@@ -1,8 +1,8 @@
-// The Linux process table from /proc: one stat file per process, and cmdline, status or
+// The Linux process table from /proc: one stat file per process, and cmdline, status, exe or
 // oom_score_adj only when a policy needs them. A process that exits mid-read is skipped.
 // `root` points it at a generated tree for tests and benchmarks.
 
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { COMM_LENGTH } from '../../engine/host.js';
 import type { ProcessEntry } from '../../engine/types.js';
 import { readUsers, type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
@@ -93,6 +93,7 @@ export class ProcfsCollector implements ProcessTableCollector {
         if (user !== undefined) process.user = user;
       }
     }
+    if (fields.exe) this.readExe(process);
     if (fields.oomScoreAdj && this.readOomScoreAdj(process) === GONE) return undefined;
     return process;
   }
@@ -106,7 +107,36 @@ export class ProcfsCollector implements ProcessTableCollector {
         if (cmdline === GONE) continue;
         if (cmdline !== undefined) process.cmdline = cmdlineText(cmdline);
       }
+      if (fields.exe && process.exe === undefined) this.readExe(process);
       if (fields.oomScoreAdj && process.oom_score_adj === undefined) this.readOomScoreAdj(process);
+    }
+  }
+
+  /**
+   * Every field of these processes, read now: a program supervisord started after the snapshot
+   * was taken (a restart), so that the policies can be applied to it in the same cycle.
+   */
+  readNow(pids: readonly number[]): ProcessEntry[] {
+    const bootTime = readBootTime(this.root);
+    const users = readUsers(this.passwdPath);
+    const found: ProcessEntry[] = [];
+    for (const pid of pids) {
+      const process = this.readProcess(String(pid), bootTime, { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true }, users);
+      if (process) found.push(process);
+    }
+    return found;
+  }
+
+  /**
+   * The executable: the link /proc/PID/exe resolves to. A binary deleted or replaced since the
+   * process started reads as "PATH (deleted)"; it keeps its old path. Kernel threads have none,
+   * and without root another user's is hidden (EACCES): left out.
+   */
+  private readExe(process: ProcessEntry): void {
+    try {
+      process.exe = exePath(readlinkSync(`${this.root}/${process.pid}/exe`));
+    } catch {
+      // exited, a kernel thread, or hidden
     }
   }
 
@@ -152,6 +182,13 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const [state = '?', ppid, flags, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number];
   if (!Number.isInteger(pid) || ![ppid, flags, startTicks, rssPages].every(Number.isFinite)) return undefined;
   return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
+}
+
+const DELETED = ' (deleted)';
+
+/** The path of /proc/PID/exe's target, without the " (deleted)" the kernel appends to one that was unlinked. */
+export function exePath(link: string): string {
+  return link.endsWith(DELETED) ? link.slice(0, -DELETED.length) : link;
 }
 
 function cmdlineText(raw: string): string {
