@@ -17,7 +17,13 @@ export type Work =
     };
 
 export type Outcome =
-  | { status: 'done'; detail?: string; processes?: ProcessRef[] }
+  | {
+      status: 'done';
+      detail?: string;
+      processes?: ProcessRef[];
+      /** A restart: the pid supervisord now runs the program as. */
+      pid?: number;
+    }
   | { status: 'failed'; error: string; processes?: ProcessRef[] }
   | { status: 'skipped'; reason: string };
 
