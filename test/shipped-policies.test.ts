@@ -23,11 +23,17 @@ describe('shipped policies and examples', () => {
     });
   }
 
-  it('policies/ protects sshd, supervisord and journald from the OOM killer and audits memory', async () => {
+  it('policies/ protects root\'s sshd, supervisord and journald from the OOM killer by user and exe, puts supervised programs back to 0, and audits memory', async () => {
     const loaded = await loadPolicyFiles([`${ROOT}policies`], { uid: 1000 });
     const set = validatePolicyFiles(loaded.files, loaded.diagnostics).policySet;
-    const oom = set?.policies.filter((p) => p.kind === 'oom').map((p) => p.match.name?.map((n) => ('exact' in n ? n.exact : '')));
-    assert.deepEqual(oom, [['sshd'], ['supervisord'], ['systemd-journal']]);
+    const exe = (n: { exact: string } | { regex: unknown }): string => ('exact' in n ? n.exact : 'a pattern');
+    const oom = set?.policies.filter((p) => p.kind === 'oom').map((p) => [p.name, p.kind === 'oom' ? p.oomScoreAdj : 0, p.match.user, p.match.exe?.map(exe), p.match.program]);
+    assert.deepEqual(oom, [
+      ['oom-protect-sshd', -1000, ['root'], ['/usr/sbin/sshd'], undefined],
+      ['oom-protect-supervisord', -1000, ['root'], ['a pattern'], undefined],
+      ['oom-supervised-programs-default', 0, undefined, undefined, ['*']],
+      ['oom-protect-journald', -900, ['root'], ['/usr/lib/systemd/systemd-journald', '/lib/systemd/systemd-journald'], undefined],
+    ]);
     const audit = set?.policies.find((p) => p.name === "memory-audit-all-programs");
     assert.equal(audit?.mode, 'audit');
     assert.deepEqual(audit?.match.program, ['*']);

@@ -23,6 +23,8 @@ export interface Execution {
   audit: AuditEntry[];
   /** An action or a notification failed. */
   failed: boolean;
+  /** The programs restarted, with the pid each runs as now. */
+  restarted: Array<{ action: PlannedAction; pid: number }>;
 }
 
 export async function carryOut(evaluation: Evaluation, previous: EngineState, policySet: PolicySet, deps: AdapterDeps): Promise<Execution> {
@@ -31,6 +33,7 @@ export async function carryOut(evaluation: Evaluation, previous: EngineState, po
   const audit: AuditEntry[] = [];
   const now = deps.now();
   const skippedNow = new Set<PlannedAction>();
+  const restarted: Execution['restarted'] = [];
 
   await Promise.all(
     plan.actions
@@ -39,6 +42,7 @@ export async function carryOut(evaluation: Evaluation, previous: EngineState, po
         const outcome = await run({ type: 'action', action }, deps);
         applyOutcome(action, outcome);
         if (outcome.status === 'skipped') skippedNow.add(action);
+        if (outcome.status === 'done' && outcome.pid !== undefined && action.action === 'restart') restarted.push({ action, pid: outcome.pid });
         reconcilePaused(state, previous, action, outcome);
         audit.push(actionAudit(action, now));
       }),
@@ -95,7 +99,21 @@ export async function carryOut(evaluation: Evaluation, previous: EngineState, po
   else delete state.pending;
 
   const failed = plan.actions.some((a) => a.status === 'failed') || plan.notifications.some((n) => n.status === 'failed');
-  return { plan, state, audit, failed };
+  return { plan, state, audit, failed, restarted };
+}
+
+/**
+ * Actions planned once the plan was carried out (the oom policies on a program restarted in this
+ * cycle): each through its adapter, then added to the execution's plan and audit entries.
+ */
+export async function carryOutFollowUps(execution: Execution, actions: readonly PlannedAction[], deps: AdapterDeps): Promise<void> {
+  const now = deps.now();
+  for (const action of actions) {
+    if (action.status === 'planned') applyOutcome(action, await run({ type: 'action', action }, deps));
+    execution.plan.actions.push(action);
+    execution.audit.push(actionAudit(action, now));
+    if (action.status === 'failed') execution.failed = true;
+  }
 }
 
 async function run(work: Work, deps: AdapterDeps): Promise<Outcome> {

@@ -1,9 +1,10 @@
 // Pid reuse: before any signal or write, the pid must still be the process the snapshot saw,
-// with the same start time. A process that has exited, or whose pid now belongs to another,
-// is never touched.
+// with the same start time to the clock tick. A process that has exited, or whose pid now
+// belongs to another (even one started within the same second), is never touched.
 
 import { spawnSync } from 'node:child_process';
 import { parseElapsed } from '../collectors/ps/ps.js';
+import { sameStartTime } from '../engine/host.js';
 import type { AdapterDeps } from './types.js';
 
 export type Identity = { same: true } | { same: false; why: string };
@@ -12,7 +13,9 @@ export function checkIdentity(ref: { pid: number; start_time?: number | undefine
   const now = deps.startTime(ref.pid);
   if (now === undefined) return { same: false, why: `pid ${ref.pid} has exited` };
   if (ref.start_time === undefined) return { same: false, why: `pid ${ref.pid} has no start time in the snapshot to check it against` };
-  if (Math.abs(now - ref.start_time) > (deps.startTimeSlack ?? 0)) return { same: false, why: `pid ${ref.pid} is now another process (started ${now}, not ${ref.start_time}); it was not signalled` };
+  const slack = deps.startTimeSlack ?? 0;
+  const same = slack > 0 ? Math.abs(now - ref.start_time) <= slack : sameStartTime(now, ref.start_time);
+  if (!same) return { same: false, why: `pid ${ref.pid} is now another process (started ${now}, not ${ref.start_time}); it was not signalled` };
   return { same: true };
 }
 

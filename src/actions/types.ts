@@ -17,7 +17,13 @@ export type Work =
     };
 
 export type Outcome =
-  | { status: 'done'; detail?: string; processes?: ProcessRef[] }
+  | {
+      status: 'done';
+      detail?: string;
+      processes?: ProcessRef[];
+      /** A restart: the pid supervisord now runs the program as. */
+      pid?: number;
+    }
   | { status: 'failed'; error: string; processes?: ProcessRef[] }
   | { status: 'skipped'; reason: string };
 
@@ -28,9 +34,9 @@ export interface AdapterDeps {
   hostname: string;
   /** The client of a configured supervisor (or of the one in the environment). */
   supervisor(name: string): Promise<SupervisorClient>;
-  /** A live process' start time in epoch seconds, undefined once it has exited. */
+  /** A live process' start time in epoch seconds (to the clock tick from /proc), undefined once it has exited. */
   startTime(pid: number): number | undefined;
-  /** Seconds a start time may differ by: 0 from /proc; 1 from ps, whose elapsed times are rounded. */
+  /** Seconds a start time may differ by: 0 from /proc (compared to the clock tick); 1 from ps, whose elapsed times are rounded. */
   startTimeSlack?: number;
   /** process.kill, injectable. */
   kill(pid: number, signal: NodeJS.Signals | number): void;

@@ -41,7 +41,7 @@ function defaultLoadavgPath(env: NodeJS.ProcessEnv): string | null {
   return process.platform === 'linux' ? '/proc/loadavg' : null;
 }
 
-/** Read cmdline, oom_score_adj and users only when a policy needs them: everything in one pass, for a collector without a second. */
+/** Read cmdline, exe, oom_score_adj and users only when a policy needs them: everything in one pass, for a collector without a second. */
 export function fieldsFor(policySet: PolicySet): ProcessFields {
   const matchers = policySet.policies.flatMap((p) => withExcludes(p.match));
   return {
@@ -49,52 +49,64 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
     truncatedNames: matchers.some((m) => m.name !== undefined),
     oomScoreAdj: policySet.policies.some((p) => p.kind === 'oom'),
     user: matchers.some((m) => m.user !== undefined),
+    exe: matchers.some((m) => m.exe !== undefined),
   };
 }
 
 /**
- * The first of two passes: command lines for every process only when a policy matches on the
- * command line alone; otherwise the second pass reads them for the processes its other keys
+ * The first of two passes: command lines (or executables) for every process only when a policy
+ * matches on them alone; otherwise the second pass reads them for the processes its other keys
  * select, and oom_score_adj for the processes an oom policy matches.
  */
 export function firstPassFields(policySet: PolicySet): ProcessFields {
   const all = fieldsFor(policySet);
-  return { ...all, cmdline: policySet.policies.some((p) => needsCommandLine(p.match) && narrowing(p.match) === undefined), oomScoreAdj: false };
+  const unnarrowed = policySet.policies.filter((p) => narrowing(p.match) === undefined);
+  return {
+    ...all,
+    cmdline: unnarrowed.some((p) => needs(p.match, 'cmdline')),
+    exe: unnarrowed.some((p) => needs(p.match, 'exe')),
+    oomScoreAdj: false,
+  };
 }
 
 function withExcludes(matcher: Matcher): Matcher[] {
   return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
 }
 
-function needsCommandLine(matcher: Matcher): boolean {
-  return withExcludes(matcher).some((m) => m.cmdline !== undefined);
+/** The fields read in the second pass, for the processes a policy's other keys select. */
+type LaterKey = 'cmdline' | 'exe';
+
+function needs(matcher: Matcher, key: LaterKey): boolean {
+  return withExcludes(matcher).some((m) => m[key] !== undefined);
 }
 
 const narrowings = new WeakMap<Matcher, Matcher | null>();
 
 /**
- * A matcher without its command line and exclusions: every process the full matcher can
- * select passes it, so only those need their command line read. undefined when nothing is left.
+ * A matcher without its command line, executable and exclusions: every process the full matcher
+ * can select passes it, so only those need them read. undefined when nothing is left.
  */
 function narrowing(matcher: Matcher): Matcher | undefined {
   let narrowed = narrowings.get(matcher);
   if (narrowed === undefined) {
-    const { cmdline: _cmdline, exclude: _exclude, ...rest } = matcher;
+    const { cmdline: _cmdline, exe: _exe, exclude: _exclude, ...rest } = matcher;
     narrowed = Object.keys(rest).length > 0 ? rest : null;
     narrowings.set(matcher, narrowed);
   }
   return narrowed ?? undefined;
 }
 
-/** The second pass: command lines where a policy's other keys leave a process in question, then oom_score_adj where an oom policy matches. */
+/** The second pass: command lines and executables where a policy's other keys leave a process in question, then oom_score_adj where an oom policy matches. */
 function completeForPolicies(policySet: PolicySet, snapshot: Snapshot, complete: NonNullable<ProcessTableCollector['complete']>): void {
   const host = indexSnapshot(snapshot);
-  const needCmdline = new Set<ProcessEntry>();
-  for (const policy of policySet.policies) {
-    const narrowed = needsCommandLine(policy.match) ? narrowing(policy.match) : undefined;
-    if (narrowed) for (const process of matchProcesses(narrowed, host)) if (process.cmdline === undefined) needCmdline.add(process);
+  for (const key of ['cmdline', 'exe'] as const) {
+    const need = new Set<ProcessEntry>();
+    for (const policy of policySet.policies) {
+      const narrowed = needs(policy.match, key) ? narrowing(policy.match) : undefined;
+      if (narrowed) for (const process of matchProcesses(narrowed, host)) if (process[key] === undefined) need.add(process);
+    }
+    if (need.size > 0) complete([...need], { [key]: true });
   }
-  if (needCmdline.size > 0) complete([...needCmdline], { cmdline: true });
   const needOom = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
     if (policy.kind === 'oom') for (const process of matchProcesses(policy.match, host)) needOom.add(process);

@@ -1,5 +1,5 @@
 // The one interface every process-table collector implements, and what the policies need
-// read beyond the basics (reading cmdline or oom_score_adj for every process costs time).
+// read beyond the basics (reading cmdline, exe or oom_score_adj for every process costs time).
 
 import { readFileSync } from 'node:fs';
 import type { ProcessEntry } from '../engine/types.js';
@@ -12,14 +12,17 @@ export interface ProcessFields {
   oomScoreAdj: boolean;
   /** uid and user name. */
   user: boolean;
+  /** The resolved /proc/PID/exe (match.exe); a collector that cannot read it leaves it out. */
+  exe?: boolean;
 }
 
-export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true };
+export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true };
 
 /** What a second pass can read for the processes that need it. */
 export interface LaterFields {
   cmdline?: boolean;
   oomScoreAdj?: boolean;
+  exe?: boolean;
 }
 
 export interface ProcessTableCollector {

@@ -4,7 +4,7 @@
 import type { NotifyRule, Policy, PolicySet } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
 import { formatDuration } from '../policy/units.js';
-import { indexSnapshot, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
+import { indexSnapshot, sameStartTime, targetKey, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
 import { evaluateLoadPolicy } from './load-pause.js';
 import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type OomClaims } from './limits.js';
 import { matchProcesses, remoteProgramsMatched } from './match.js';
@@ -56,7 +56,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
         }
         const outcome = evaluateLoadPolicy(policy, matched, host, state.paused.filter((t) => t.policy === policy.name), pausedByAny, targets, snapshot.time);
         next.paused.push(...outcome.paused);
-        for (const p of matched) seen.add(`pid:${p.pid}:${p.start_time}`);
+        for (const p of matched) seen.add(targetKey(p));
         result = outcome;
         break;
       }
@@ -89,7 +89,10 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
       next.paused.push(tree);
       continue;
     }
-    const alive = tree.processes.filter((p) => host.byPid.get(p.pid)?.start_time === p.start_time);
+    const alive = tree.processes.filter((p) => {
+      const live = host.byPid.get(p.pid);
+      return live !== undefined && sameStartTime(live.start_time, p.start_time);
+    });
     const root = alive[0] && host.byPid.get(alive[0].pid);
     if (!root) continue;
     plan.actions.push({

@@ -42,6 +42,18 @@ export interface ProcessLookup {
  */
 export const COMMAND_LINE_READ_LENGTH = 64 * 1024;
 
+/** USER_HZ: the clock ticks per second of start times in /proc/PID/stat (100 on every Linux). */
+export const CLOCK_TICKS = 100;
+
+/**
+ * Whether two start times (epoch seconds with a fraction) are the same clock tick: a pid whose
+ * process started one tick later is another process. Both come from boot time + ticks / USER_HZ,
+ * so they round to the same whole tick exactly when the kernel's field 22 is the same.
+ */
+export function sameStartTime(a: number, b: number): boolean {
+  return Math.round(a * CLOCK_TICKS) === Math.round(b * CLOCK_TICKS);
+}
+
 /** comm is cut at TASK_COMM_LEN - 1 characters. */
 export const COMM_LENGTH = 15;
 
@@ -173,13 +185,13 @@ export function describeTarget(target: Target): string {
  */
 export function targetKey(process: LiveProcess): string {
   if (process.supervisor) return `supervisor:${process.supervisor.server}:${namespec(process)}`;
-  return `pid:${process.pid}:${process.start_time}`;
+  return `pid:${process.pid}:${Math.round(process.start_time * CLOCK_TICKS)}`;
 }
 
 /**
- * Uptime in seconds, from the process' own start time in /proc: never from supervisord's
+ * Uptime in whole seconds, from the process' own start time in /proc: never from supervisord's
  * `start`, which is only what whoever answers on its address says.
  */
 export function uptimeOf(process: LiveProcess, time: number): number {
-  return Math.max(0, time - process.start_time);
+  return Math.max(0, Math.floor(time - process.start_time));
 }

@@ -4,7 +4,7 @@
 
 import type { LoadPolicy } from '../policy/model.js';
 import { formatDuration } from '../policy/units.js';
-import { hasAncestorIn, processTree, targetKey, targetOf, type HostIndex, type LiveProcess } from './host.js';
+import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from './host.js';
 import type { KindResult, PolicyTargets } from './proposal.js';
 import type { PausedTree, ProcessRef } from './types.js';
 
@@ -86,7 +86,7 @@ function stillPaused(tree: PausedTree, host: HostIndex, warnings: string[]): Pro
   for (const paused of tree.processes) {
     const process = host.byPid.get(paused.pid);
     if (!process) continue;
-    if (process.start_time !== paused.start_time) {
+    if (!sameStartTime(process.start_time, paused.start_time)) {
       warnings.push(`pid ${paused.pid} paused by "${tree.policy}" now belongs to another process (${process.name}); it is not resumed`);
       continue;
     }

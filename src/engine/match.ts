@@ -75,6 +75,10 @@ function compile(matcher: Matcher): CompiledMatcher {
       return patterns.some((re) => re.test(p.cmdline!));
     });
   }
+  if (matcher.exe) {
+    const patterns = matcher.exe;
+    tests.push((p) => p.exe !== undefined && patterns.some((pattern) => ('exact' in pattern ? p.exe === pattern.exact : pattern.regex.test(p.exe!))));
+  }
   if (matcher.user) {
     const users = matcher.user;
     tests.push((p) => users.some((user) => (typeof user === 'number' ? p.uid === user : p.user === user || (p.user === undefined && String(p.uid) === user))));

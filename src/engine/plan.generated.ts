@@ -79,7 +79,7 @@ export interface Action {
 export interface Target {
   pid: number;
   /**
-   * Checked again before any signal, against pid reuse.
+   * Epoch seconds with the kernel's clock-tick precision (1/100 s); checked again, to the tick, right before any signal or write, against pid reuse.
    */
   start_time?: number;
   name: string;

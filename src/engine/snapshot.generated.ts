@@ -12,6 +12,13 @@ export type Pid = number;
  * via the `definition` "epochSeconds".
  */
 export type EpochSeconds = number;
+/**
+ * Epoch seconds, possibly with a fraction; up to the end of year 9999.
+ *
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "epochTime".
+ */
+export type EpochTime = number;
 
 /**
  * What procguard's collectors saw on one host at one instant (`procguard snapshot --json`; `procguard check --snapshot FILE`). Times are epoch seconds, sizes are bytes.
@@ -76,13 +83,20 @@ export interface ProcessEntry {
    * The command line went on past the 64 KiB the collector read.
    */
   cmdline_truncated?: true;
+  /**
+   * The resolved path of /proc/PID/exe, without the kernel's " (deleted)" suffix; read only for processes a policy with match.exe needs.
+   */
+  exe?: string;
   user?: string;
   uid?: number;
   /**
    * Resident set size in bytes.
    */
   rss?: number;
-  start_time?: EpochSeconds;
+  /**
+   * When the process started, in epoch seconds with the kernel's clock-tick precision (1/100 s on Linux, whole seconds from ps): boot time + field 22 of /proc/PID/stat / USER_HZ. A pid is checked against it, to the tick, before every signal.
+   */
+  start_time?: number;
   /**
    * The kernel's one-letter state: R, S, D, T, Z, …
    */
@@ -109,7 +123,7 @@ export interface SupervisorEntry {
   name: string;
   statename: 'STOPPED' | 'STARTING' | 'RUNNING' | 'BACKOFF' | 'STOPPING' | 'EXITED' | 'FATAL' | 'UNKNOWN';
   /**
-   * Up to the end of year 9999.
+   * When supervisord last started it; 0 = never. Informational: uptime comes from the process' own start_time.
    */
   start?: number;
   /**

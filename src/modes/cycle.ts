@@ -18,6 +18,7 @@ import { appendAudit, type AuditEntry } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
 import { appendPauses, treeKey } from '../state/pause-journal.js';
 import { loadState, saveState, StateError, writeAheadState, type LoadedState } from '../state/state-file.js';
+import { applyOomToRestarted } from './after-restart.js';
 import type { Log } from './log.js';
 
 /** The cycle could not start (the lock stayed busy, the state is unreadable): nothing was done. */
@@ -160,6 +161,10 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
       }
     }
     const execution = await carryOut(evaluation, previous, policySet, deps);
+    // A restarted program inherited supervisord's oom_score_adj: the oom policies apply to it now.
+    await applyOomToRestarted(policySet, snapshot, execution, deps).catch((error: unknown) => {
+      options.log(`warning: the oom policies could not be applied to the restarted programs: ${error instanceof Error ? error.message : String(error)}; the next cycle will`);
+    });
     execution.audit.unshift(...interrupted.audit);
     // A restart that failed may have stopped the program and not started it (supervisord died
     // between the two): it is finished like an interrupted one.

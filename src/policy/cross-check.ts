@@ -7,6 +7,7 @@ import { show } from './schema-diagnostics.js';
 import { didYouMean, nearest } from './suggest.js';
 import { compilePattern, nameRegexSource } from './model.js';
 import { NonLinearPatternError } from './pattern.js';
+import { checkProtections } from './protection-checks.js';
 import { checkTemplate } from './templates.js';
 import { parseDuration, parseSize } from './units.js';
 import {
@@ -29,6 +30,7 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   checkReferences(files, report);
   for (const policy of policyEntries(files)) checkPolicyValues(policy, report);
   checkTemplates(files, report);
+  report.diagnostics.push(...checkProtections(files));
   return report.diagnostics;
 }
 
@@ -177,6 +179,10 @@ function checkPolicyValues(policy: Entry, report: Reporter): void {
 function checkRegexes(block: Entry, label: string, report: Reporter): void {
   const patterns: Array<[string, PathSegment[]]> = [
     ...stringItems(block.value.name, [...block.path, 'name']).flatMap(([text, path]): Array<[string, PathSegment[]]> => {
+      const source = nameRegexSource(text);
+      return source === undefined ? [] : [[source, path]];
+    }),
+    ...stringItems(block.value.exe, [...block.path, 'exe']).flatMap(([text, path]): Array<[string, PathSegment[]]> => {
       const source = nameRegexSource(text);
       return source === undefined ? [] : [[source, path]];
     }),

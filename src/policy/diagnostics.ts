@@ -18,6 +18,7 @@ export const DIAGNOSTIC_CODES = [
   'template-field',
   'unused',
   'inconsistent',
+  'unsafe-match',
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -92,6 +92,8 @@ export interface Matcher {
   supervisor?: string[];
   name?: NamePattern[];
   cmdline?: Pattern[];
+  /** The resolved /proc/PID/exe path: exact or /regex/, as name. */
+  exe?: NamePattern[];
   user?: Array<string | number>;
   pidfile?: string[];
   exclude?: Matcher;

@@ -169,6 +169,7 @@ function normalizeMatch(raw: Raw.Match): Matcher {
   if (raw.supervisor !== undefined) matcher.supervisor = list(raw.supervisor);
   if (raw.name !== undefined) matcher.name = list(raw.name).map(namePattern);
   if (raw.cmdline !== undefined) matcher.cmdline = list(raw.cmdline).map(compilePattern);
+  if (raw.exe !== undefined) matcher.exe = list(raw.exe).map(namePattern);
   if (raw.user !== undefined) matcher.user = list(raw.user).map((u) => (typeof u === 'string' && /^\d+$/.test(u) ? Number(u) : u));
   if (raw.pidfile !== undefined) matcher.pidfile = list(raw.pidfile);
   if (raw.exclude !== undefined) matcher.exclude = normalizeMatch(raw.exclude);

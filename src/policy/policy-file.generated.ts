@@ -96,11 +96,17 @@ export type StringOrList3 = string | [string, ...string[]];
  */
 export type StringOrList4 = string | [string, ...string[]];
 /**
- * Path of a file holding a pid.
+ * The executable the process runs: the resolved /proc/PID/exe path exactly, or /regex/. Unlike name and cmdline, which any process can choose, it names the file the kernel executed; a binary deleted or replaced since (an upgrade) still matches its old path. Pair it with user: root to protect a root daemon, since any user may run the same binary.
  *
  * @minItems 1
  */
 export type StringOrList5 = string | [string, ...string[]];
+/**
+ * Path of a file holding a pid.
+ *
+ * @minItems 1
+ */
+export type StringOrList6 = string | [string, ...string[]];
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "notify".
@@ -152,7 +158,7 @@ export type ObjectName = string;
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "stringOrList".
  */
-export type StringOrList6 = string | [string, ...string[]];
+export type StringOrList7 = string | [string, ...string[]];
 /**
  * Bytes, or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB: 200MB.
  *
@@ -323,13 +329,14 @@ export interface Match {
   supervisor?: StringOrList2;
   name?: StringOrList3;
   cmdline?: StringOrList4;
+  exe?: StringOrList5;
   /**
    * User name or numeric uid.
    *
    * @minItems 1
    */
   user?: string | number | [string | number, ...(string | number)[]];
-  pidfile?: StringOrList5;
+  pidfile?: StringOrList6;
   exclude?: Match;
 }
 export interface NotifyRule {

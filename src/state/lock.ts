@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readStartTime } from '../collectors/procfs/procfs.js';
+import { sameStartTime } from '../engine/host.js';
 
 export const LOCK_FILE = 'lock';
 
@@ -108,7 +109,9 @@ async function isStale(path: string, owner: LockOwner | undefined): Promise<bool
   }
   if (owner.start_time === undefined) return false;
   const start = readStartTime(owner.pid);
-  return start !== undefined && start !== owner.start_time;
+  if (start === undefined) return false;
+  // A lock written by an earlier procguard holds the start time in whole seconds.
+  return Number.isInteger(owner.start_time) ? Math.floor(start) !== owner.start_time : !sameStartTime(start, owner.start_time);
 }
 
 /** Removes the lock if it still names the same stale owner; under lock.break, so two waiters cannot both break it (and the second remove a fresh lock). */

@@ -167,7 +167,7 @@ function processView(process: ProcessEntry, time: number, byPid: Map<number, Pol
     name: sv?.name ?? process.name ?? '?',
     ...(sv ? { namespec: `${sv.group}:${sv.name}` } : {}),
     ...(sv ? { state: sv.statename } : process.state !== undefined ? { state: process.state } : {}),
-    ...(process.pid > 0 && started !== undefined ? { uptime: Math.max(0, time - started) } : {}),
+    ...(process.pid > 0 && started !== undefined ? { uptime: Math.max(0, Math.floor(time - started)) } : {}),
     ...(process.rss !== undefined ? { rss: process.rss } : {}),
     ...(process.cmdline !== undefined ? { cmdline: process.cmdline } : {}),
     policies: process.pid > 0 ? (byPid.get(process.pid) ?? []) : [],

@@ -89,7 +89,7 @@ describe('procguard apply and resume at the command line', function () {
     process.kill(child.pid, 'SIGSTOP');
     await mkdir(state);
     const ref = { pid: child.pid, start_time: child.start_time };
-    await writeFile(join(state, 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'gone', root: { ...ref, name: 'sleep' }, processes: [ref], since: child.start_time }] }));
+    await writeFile(join(state, 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'gone', root: { ...ref, name: 'sleep' }, processes: [ref], since: Math.floor(child.start_time) }] }));
     const broken = join(work, 'broken.yaml');
     await writeFile(broken, 'policies: [ {');
     const run = await runProcguard(['resume', '--all', '-c', broken, '--state-dir', state]);

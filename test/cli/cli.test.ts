@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 
-const VALID = 'policies:\n  - { name: oom-sshd, kind: oom, match: { name: sshd }, oom_score_adj: -1000 }\n';
+const VALID = 'policies:\n  - { name: oom-sshd, kind: oom, match: { name: sshd, user: root }, oom_score_adj: -1000 }\n';
 
 describe('procguard command line', function () {
   this.timeout(30000);

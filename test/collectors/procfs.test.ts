@@ -26,16 +26,16 @@ describe('collector: procfs', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  it('reads name, state, ppid, rss in bytes and start time in epoch seconds from stat', async () => {
+  it('reads name, state, ppid, rss in bytes and start time in epoch seconds to the clock tick from stat', async () => {
     const processes = await new ProcfsCollector({ root }).collect(BASIC);
     assert.deepEqual(
       processes.map((p) => [p.pid, p.ppid, p.name, p.state, p.rss, p.start_time]),
       [
-        [1, 0, 'systemd', 'S', 3000 * 4096, BOOT_TIME],
-        [2, 0, 'kthreadd', 'S', 0, BOOT_TIME],
-        [40, 1, 'sshd', 'S', 2000 * 4096, BOOT_TIME + 2],
-        [41, 1, 'we (ir) d) name', 'S', 4096, BOOT_TIME + 10],
-        [43, 1, 'a-very-long-nam', 'S', 4096, BOOT_TIME],
+        [1, 0, 'systemd', 'S', 3000 * 4096, BOOT_TIME + 0.1],
+        [2, 0, 'kthreadd', 'S', 0, BOOT_TIME + 0.1],
+        [40, 1, 'sshd', 'S', 2000 * 4096, BOOT_TIME + 2.5],
+        [41, 1, 'we (ir) d) name', 'S', 4096, BOOT_TIME + 10.5],
+        [43, 1, 'a-very-long-nam', 'S', 4096, BOOT_TIME + 0.01],
       ],
     );
     assert.equal(processes[1]?.kernel_thread, true);

@@ -75,7 +75,7 @@ const BAD_POLICIES: BadPolicyCase[] = [
   {
     name: 'keys named __proto__ and constructor, and YAML tags',
     make: (dir) => writeFile(join(dir, 'evil.yaml'), 'settings: !!js/function "function(){}"\npolicies:\n  - { name: evil, kind: memory, match: { __proto__: { x: 1 }, constructor: x, name: a }, max_rss: 1MB }\n'),
-    message: /evil\.yaml:3:\d+: error: Unexpected key "__proto__" in "match" of policy "evil"\. Allowed keys: program, group, supervisor, name, cmdline, user, pidfile, exclude\n/,
+    message: /evil\.yaml:3:\d+: error: Unexpected key "__proto__" in "match" of policy "evil"\. Allowed keys: program, group, supervisor, name, cmdline, exe, user, pidfile, exclude\n/,
   },
   {
     name: 'a cmdline pattern with a backreference',

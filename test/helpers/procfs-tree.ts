@@ -1,7 +1,7 @@
-// Writes a procfs-like tree (stat, status, cmdline, oom_score_adj per pid, and /stat with
+// Writes a procfs-like tree (stat, status, cmdline, oom_score_adj, exe per pid, and /stat with
 // btime) for the procfs collector's `root` option: tests and benchmarks on known processes.
 
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,6 +17,8 @@ export interface FakeProcess {
   uid?: number;
   argv?: string[];
   oomScoreAdj?: number;
+  /** Where the exe link points, as the kernel shows it (e.g. "/usr/sbin/sshd (deleted)"); no link when absent. */
+  exe?: string;
   kernelThread?: boolean;
   /** Only the directory, no files: a process that exited while being read. */
   vanished?: boolean;
@@ -45,6 +47,8 @@ export async function writeProcfsTree(processes: readonly FakeProcess[], root?: 
     await writeFile(join(pidDir, 'status'), `Name:\t${p.comm}\nState:\t${p.state ?? 'S'}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t0\t0\t0\t0\n`);
     await writeFile(join(pidDir, 'cmdline'), p.argv ? `${p.argv.join('\0')}\0` : '');
     await writeFile(join(pidDir, 'oom_score_adj'), `${p.oomScoreAdj ?? 0}\n`);
+    await rm(join(pidDir, 'exe'), { force: true });
+    if (p.exe !== undefined) await symlink(p.exe, join(pidDir, 'exe'));
   }
   return dir;
 }

@@ -349,12 +349,12 @@ policies:
 `);
     const stale = { pid: child.pid, start_time: child.start_time - 3600 };
     await mkdir(join(work, 'state'));
-    await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: child.start_time - 3000 }] }));
+    await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: Math.floor(child.start_time) - 3000 }] }));
     const { plan } = await apply(file);
     assert.deepEqual(plan.actions, []);
     assert.match(plan.warnings?.join('\n') ?? '', new RegExp(`pid ${child.pid}`));
     assert.equal(child.state(), 'T');
-    await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: child.start_time - 3000 }] }));
+    await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: Math.floor(child.start_time) - 3000 }] }));
     const resume = await procguard(['resume', '--all', '-c', file]);
     assert.equal(resume.code, 0, resume.stderr);
     assert.match(resume.stdout, new RegExp(`^skipped: sleep \\(pid ${child.pid}, paused by sleeper-backoff\\): pid ${child.pid} is now another process`));

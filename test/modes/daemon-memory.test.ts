@@ -25,7 +25,7 @@ describe('the daemon over a long run', function () {
     // Every process matched and measured, none over its limit: the work of a cycle without acting.
     await writeFile(
       file,
-      `settings:\n  state_dir: ${join(dir, 'state')}\npolicies:\n  - { name: everything, kind: memory, match: { name: "/./" }, max_rss: 1000GB, action: kill }\n  - { name: oom-none, kind: oom, match: { cmdline: "^no-such-command " }, oom_score_adj: 5 }\n`,
+      `settings:\n  state_dir: ${join(dir, 'state')}\npolicies:\n  - { name: everything, kind: memory, match: { name: "/./" }, max_rss: 1000GB, action: { signal: HUP } }\n  - { name: oom-none, kind: oom, match: { cmdline: "^no-such-command " }, oom_score_adj: 5 }\n`,
     );
     const heap: Record<number, number> = {};
     let cycles = 0;

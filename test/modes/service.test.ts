@@ -62,7 +62,7 @@ describe('CycleReporter: what the daemon logs', () => {
   const reporter = new CycleReporter((line) => lines.push(line));
   const target = { pid: 42, name: 'python', namespec: 'web:w1', supervisor: 'main' };
   const plan = (fields: Partial<Plan>): { execution: Execution; storeProblems: string[] } => ({
-    execution: { plan: { version: 1, time: 0, host: 'web1', actions: [], notifications: [], errors: [], ...fields }, state: { version: 1, targets: {}, paused: [] }, audit: [], failed: false },
+    execution: { plan: { version: 1, time: 0, host: 'web1', actions: [], notifications: [], errors: [], ...fields }, state: { version: 1, targets: {}, paused: [] }, audit: [], failed: false, restarted: [] },
     storeProblems: [],
   });
   const supervisorDown = { source: 'supervisor:main', message: 'connect ENOENT /run/supervisor.sock' };

@@ -64,12 +64,12 @@ describe('normalized model', () => {
     for (const [oomAdj, expected] of cases) {
       it(`oom_adj ${oomAdj} → oom_score_adj ${expected}`, () => {
         assert.equal(oomAdjToScoreAdj(oomAdj), expected);
-        const set = policySetOf(`policies:\n  - { name: o, kind: oom, match: { name: sshd }, oom_adj: ${oomAdj} }\n`);
+        const set = policySetOf(`policies:\n  - { name: o, kind: oom, match: { name: sshd, user: root }, oom_adj: ${oomAdj} }\n`);
         assert.equal((set.policies[0] as OomPolicy).oomScoreAdj, expected);
       });
     }
     it('oom_score_adj is taken as written', () => {
-      const set = policySetOf('policies:\n  - { name: o, kind: oom, match: { name: sshd }, oom_score_adj: -900 }\n');
+      const set = policySetOf('policies:\n  - { name: o, kind: oom, match: { name: sshd, user: root }, oom_score_adj: -900 }\n');
       assert.equal((set.policies[0] as OomPolicy).oomScoreAdj, -900);
     });
   });

@@ -152,7 +152,7 @@ const invalid: Case[] = [
   },
   {
     name: 'oom_score_adj out of range',
-    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd }\n    oom_score_adj: -1001\n' },
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd, user: root }\n    oom_score_adj: -1001\n' },
     expected: ['a.yaml:5:20: error: "oom_score_adj" in policy "a" must be between -1000 and 1000, not -1001'],
   },
   {
@@ -162,7 +162,7 @@ const invalid: Case[] = [
   },
   {
     name: 'oom_score_adj together with oom_adj',
-    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd }\n    oom_adj: -17\n    oom_score_adj: -1000\n' },
+    files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { name: sshd, user: root }\n    oom_adj: -17\n    oom_score_adj: -1000\n' },
     expected: ['a.yaml:2:5: error: Policy "a" sets both "oom_score_adj" and "oom_adj"; use only one'],
   },
   {
@@ -188,7 +188,7 @@ const invalid: Case[] = [
     name: 'empty match',
     files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: {}\n    oom_score_adj: 0\n' },
     expected: [
-      'a.yaml:4:12: error: Empty "match" in policy "a": a policy must say which processes it applies to; give at least one of program, group, supervisor, name, cmdline, user, pidfile',
+      'a.yaml:4:12: error: Empty "match" in policy "a": a policy must say which processes it applies to; give at least one of program, group, supervisor, name, cmdline, exe, user, pidfile',
     ],
   },
   {

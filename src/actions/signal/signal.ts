@@ -1,7 +1,7 @@
 // POSIX signals to processes: pause (SIGSTOP) and resume (SIGCONT) a whole process tree,
 // kill (TERM, then KILL after the grace period), and {signal: NAME} for a process that no
-// supervisord runs. Every pid is checked against its snapshot start time right before it is
-// signalled; a pid that now belongs to another process is skipped, never signalled.
+// supervisord runs. Every pid is checked against its snapshot start time, to the clock tick,
+// right before each signal; a pid that now belongs to another process is skipped, never signalled.
 
 import type { ProcessRef } from '../../engine/types.js';
 import { checkIdentity } from '../identity.js';
@@ -56,11 +56,29 @@ function send(pid: number, signal: NodeJS.Signals, deps: AdapterDeps): string | 
   }
 }
 
-async function sendOne(target: { pid: number; start_time?: number }, signal: NodeJS.Signals, deps: AdapterDeps): Promise<Outcome> {
+/** Why a signal was not sent: the pid is no longer the process (exited or reused), or the kernel refused. */
+interface NotSent {
+  why: string;
+  /** The process is gone or the pid belongs to another: nothing was wrong with sending. */
+  notOurs: boolean;
+}
+
+/**
+ * The one way a signal leaves procguard: the pid's start time is read again, compared to the
+ * clock tick with the snapshot's, and the signal sent at once, with nothing awaited in between.
+ */
+function sendChecked(target: { pid: number; start_time?: number }, signal: NodeJS.Signals, deps: AdapterDeps): NotSent | undefined {
   const identity = checkIdentity(target, deps);
-  if (!identity.same) return { status: 'skipped', reason: identity.why };
+  if (!identity.same) return { why: identity.why, notOurs: true };
   const problem = send(target.pid, signal, deps);
-  return problem === undefined ? { status: 'done', detail: `sent ${signal} to pid ${target.pid}` } : { status: 'failed', error: problem };
+  if (problem === undefined) return undefined;
+  return { why: problem, notOurs: problem.endsWith('has exited') };
+}
+
+async function sendOne(target: { pid: number; start_time?: number }, signal: NodeJS.Signals, deps: AdapterDeps): Promise<Outcome> {
+  const notSent = sendChecked(target, signal, deps);
+  if (notSent === undefined) return { status: 'done', detail: `sent ${signal} to pid ${target.pid}` };
+  return notSent.notOurs ? { status: 'skipped', reason: notSent.why } : { status: 'failed', error: notSent.why };
 }
 
 /** SIGSTOP from the top down, so a parent cannot react to its children stopping. Outcome.processes: those really stopped. */
@@ -72,10 +90,10 @@ async function pauseTree(tree: readonly ProcessRef[], deps: AdapterDeps): Promis
   const stopped: ProcessRef[] = [];
   const problems: string[] = [];
   for (const process of tree) {
-    if (!checkIdentity(process, deps).same) continue; // a child that exited or was replaced since the snapshot
-    const problem = send(process.pid, 'SIGSTOP', deps);
-    if (problem === undefined) stopped.push(process);
-    else if (!problem.endsWith('has exited')) problems.push(problem);
+    // A child that exited or was replaced since the snapshot is passed over.
+    const notSent = sendChecked(process, 'SIGSTOP', deps);
+    if (notSent === undefined) stopped.push(process);
+    else if (!notSent.notOurs) problems.push(notSent.why);
   }
   if (stopped.length === 0) return { status: 'failed', error: problems.join('; ') || `pid ${root.pid} has exited` };
   const detail = `stopped ${stopped.length} process${stopped.length === 1 ? '' : 'es'} (pid ${stopped.map((p) => p.pid).join(', ')})`;
@@ -90,17 +108,12 @@ export async function resumeTree(tree: readonly ProcessRef[], deps: AdapterDeps)
   const stillStopped: ProcessRef[] = [];
   const problems: string[] = [];
   for (const process of tree) {
-    const identity = checkIdentity(process, deps);
-    if (!identity.same) {
-      if (!identity.why.endsWith('has exited')) notOurs.push(identity.why);
-      continue;
-    }
-    const problem = send(process.pid, 'SIGCONT', deps);
-    if (problem === undefined) resumed.push(process.pid);
-    else if (!problem.endsWith('has exited')) {
-      problems.push(problem);
+    const notSent = sendChecked(process, 'SIGCONT', deps);
+    if (notSent === undefined) resumed.push(process.pid);
+    else if (!notSent.notOurs) {
+      problems.push(notSent.why);
       stillStopped.push(process);
-    }
+    } else if (!notSent.why.endsWith('has exited')) notOurs.push(notSent.why);
   }
   if (problems.length > 0) return { status: 'failed', error: problems.join('; '), processes: stillStopped };
   if (resumed.length === 0) return { status: 'skipped', reason: notOurs.length > 0 ? notOurs.join('; ') : 'every process of the tree has exited' };
@@ -108,16 +121,20 @@ export async function resumeTree(tree: readonly ProcessRef[], deps: AdapterDeps)
   return { status: 'done', detail: `resumed ${resumed.length} process${resumed.length === 1 ? '' : 'es'} (pid ${resumed.join(', ')})${skippedNote}` };
 }
 
-/** TERM (and CONT, so that a paused process can act on it), then KILL when it outlives the grace period. */
+/**
+ * TERM (and CONT, so that a paused process can act on it), then KILL when it outlives the grace
+ * period. Each of the three is sent only if the pid is still the process of the snapshot.
+ */
 async function killProcess(target: { pid: number; start_time?: number }, graceSeconds: number, deps: AdapterDeps): Promise<Outcome> {
-  const identity = checkIdentity(target, deps);
-  if (!identity.same) return { status: 'skipped', reason: identity.why };
-  const problem = send(target.pid, 'SIGTERM', deps);
-  if (problem !== undefined) return problem.endsWith('has exited') ? { status: 'skipped', reason: problem } : { status: 'failed', error: problem };
-  send(target.pid, 'SIGCONT', deps);
+  const notSent = sendChecked(target, 'SIGTERM', deps);
+  if (notSent !== undefined) return notSent.notOurs ? { status: 'skipped', reason: notSent.why } : { status: 'failed', error: notSent.why };
+  sendChecked(target, 'SIGCONT', deps);
   if (await exited(target, graceSeconds * 1000, deps)) return { status: 'done', detail: `pid ${target.pid} exited after SIGTERM` };
-  const killProblem = send(target.pid, 'SIGKILL', deps);
-  if (killProblem !== undefined && !killProblem.endsWith('has exited')) return { status: 'failed', error: `still running ${graceSeconds}s after SIGTERM, and ${killProblem}` };
+  const killNotSent = sendChecked(target, 'SIGKILL', deps);
+  if (killNotSent !== undefined) {
+    if (killNotSent.notOurs) return { status: 'done', detail: `pid ${target.pid} exited after SIGTERM` };
+    return { status: 'failed', error: `still running ${graceSeconds}s after SIGTERM, and ${killNotSent.why}` };
+  }
   if (await exited(target, KILL_WAIT_MS, deps)) return { status: 'done', detail: `pid ${target.pid} ignored SIGTERM for ${graceSeconds}s; killed with SIGKILL` };
   return { status: 'failed', error: `pid ${target.pid} is still there ${KILL_WAIT_MS / 1000}s after SIGKILL (uninterruptible sleep?)` };
 }

@@ -77,14 +77,15 @@ async function restart(client: SupervisorClient, namespec: string, oldPid: numbe
   await stopProgram(client, namespec);
   try {
     const now = await startProgram(client, namespec);
-    return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now}` };
+    // The new pid goes back to the cycle, which applies the oom policies to it at once.
+    return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now.text}`, ...(now.pid ? { pid: now.pid } : {}) };
   } catch (error) {
     return { status: 'failed', error: `stopped ${namespec} (was pid ${oldPid}) but could not start it again: ${errorText(error)}` };
   }
 }
 
-/** startProcess, waiting for startsecs; "now pid N, RUNNING" (or "started" when it cannot be asked again). */
-async function startProgram(client: SupervisorClient, namespec: string): Promise<string> {
+/** startProcess, waiting for startsecs; "now pid N, RUNNING" and N (or "started" when it cannot be asked again). */
+async function startProgram(client: SupervisorClient, namespec: string): Promise<{ text: string; pid?: number }> {
   try {
     await client.call('supervisor.startProcess', [namespec, true], { timeout: STATE_CHANGE_TIMEOUT });
   } catch (error) {
@@ -92,7 +93,7 @@ async function startProgram(client: SupervisorClient, namespec: string): Promise
     if (!(error instanceof SupervisorError && error.faultName === 'ALREADY_STARTED')) throw error;
   }
   const after = await processInfo(client, namespec).catch(() => undefined);
-  return after ? `now pid ${after.pid}, ${after.statename}` : 'started';
+  return after ? { text: `now pid ${after.pid}, ${after.statename}`, pid: after.pid } : { text: 'started' };
 }
 
 /**
@@ -103,5 +104,5 @@ async function startProgram(client: SupervisorClient, namespec: string): Promise
 export async function finishRestart(client: SupervisorClient, namespec: string): Promise<string | undefined> {
   const info = await processInfo(client, namespec);
   if (info.statename !== 'STOPPED') return undefined;
-  return `started ${namespec} again: ${await startProgram(client, namespec)}`;
+  return `started ${namespec} again: ${(await startProgram(client, namespec)).text}`;
 }

@@ -1,8 +1,8 @@
-// The Linux process table from /proc: one stat file per process, and cmdline, status or
+// The Linux process table from /proc: one stat file per process, and cmdline, status, exe or
 // oom_score_adj only when a policy needs them. A process that exits mid-read is skipped.
 // `root` points it at a generated tree for tests and benchmarks.
 
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../engine/host.js';
 import type { ProcessEntry } from '../../engine/types.js';
 import { readUsers, type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
@@ -74,7 +74,7 @@ export class ProcfsCollector implements ProcessTableCollector {
       ppid: parsed.ppid,
       name: parsed.name,
       rss: parsed.rssPages * this.pageSize,
-      start_time: Math.floor(bootTime + parsed.startTicks / this.clockTicks),
+      start_time: startTimeOf(bootTime, parsed.startTicks, this.clockTicks),
       state: parsed.state,
     };
     if (parsed.flags & KERNEL_THREAD_FLAG) process.kernel_thread = true;
@@ -93,6 +93,7 @@ export class ProcfsCollector implements ProcessTableCollector {
         if (user !== undefined) process.user = user;
       }
     }
+    if (fields.exe) this.readExe(process);
     if (fields.oomScoreAdj && this.readOomScoreAdj(process) === GONE) return undefined;
     return process;
   }
@@ -106,7 +107,36 @@ export class ProcfsCollector implements ProcessTableCollector {
         if (cmdline === GONE) continue;
         if (cmdline !== undefined) setCommandLine(process, cmdline);
       }
+      if (fields.exe && process.exe === undefined) this.readExe(process);
       if (fields.oomScoreAdj && process.oom_score_adj === undefined) this.readOomScoreAdj(process);
+    }
+  }
+
+  /**
+   * Every field of these processes, read now: a program supervisord started after the snapshot
+   * was taken (a restart), so that the policies can be applied to it in the same cycle.
+   */
+  readNow(pids: readonly number[]): ProcessEntry[] {
+    const bootTime = readBootTime(this.root);
+    const users = readUsers(this.passwdPath);
+    const found: ProcessEntry[] = [];
+    for (const pid of pids) {
+      const process = this.readProcess(String(pid), bootTime, { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true }, users);
+      if (process) found.push(process);
+    }
+    return found;
+  }
+
+  /**
+   * The executable: the link /proc/PID/exe resolves to. A binary deleted or replaced since the
+   * process started reads as "PATH (deleted)"; it keeps its old path. Kernel threads have none,
+   * and without root another user's is hidden (EACCES): left out.
+   */
+  private readExe(process: ProcessEntry): void {
+    try {
+      process.exe = exePath(readlinkSync(`${this.root}/${process.pid}/exe`));
+    } catch {
+      // exited, a kernel thread, or hidden
     }
   }
 
@@ -152,6 +182,13 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const [state = '?', ppid, flags, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number];
   if (!Number.isInteger(pid) || ![ppid, flags, startTicks, rssPages].every(Number.isFinite)) return undefined;
   return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
+}
+
+const DELETED = ' (deleted)';
+
+/** The path of /proc/PID/exe's target, without the " (deleted)" the kernel appends to one that was unlinked. */
+export function exePath(link: string): string {
+  return link.endsWith(DELETED) ? link.slice(0, -DELETED.length) : link;
 }
 
 /** The command line as text (arguments joined by spaces), and whether it went on past what was read. */
@@ -241,15 +278,24 @@ function detectPageSize(): number {
 }
 
 /**
- * A live process' start time in epoch seconds, computed exactly as the collector does, so a pid
- * can be checked against its snapshot entry; undefined when no such process exists (or it is a zombie).
+ * Epoch seconds to the clock tick: boot time + field 22 of stat / USER_HZ, not rounded, so
+ * that two processes started one tick apart never share a start time (sameStartTime).
+ */
+function startTimeOf(bootTime: number, startTicks: number, clockTicks: number): number {
+  return bootTime + startTicks / clockTicks;
+}
+
+/**
+ * A live process' start time in epoch seconds, to the clock tick, computed exactly as the
+ * collector does, so a pid can be checked against its snapshot entry right before it is
+ * signalled; undefined when no such process exists (or it is a zombie).
  */
 export function readStartTime(pid: number, root = '/proc', clockTicks = 100): number | undefined {
   const stat = readIfAlive(`${root}/${pid}/stat`);
   if (stat === GONE || stat === undefined) return undefined;
   const parsed = parseProcStat(stat);
   if (!parsed || parsed.state === 'Z' || parsed.state === 'X') return undefined;
-  return Math.floor(readBootTime(root) + parsed.startTicks / clockTicks);
+  return startTimeOf(readBootTime(root), parsed.startTicks, clockTicks);
 }
 
 /** The state letter of a live process (R, S, T, …); undefined when it has exited. */
