@@ -136,6 +136,20 @@ describe('hardening: pidfiles reached through a directory or a link another user
       message: (pidfile) =>
         `pidfile ${pidfile} is reached through ${work}/open, which is writable by group and others (mode 0777), so anyone could choose the process procguard acts on; ignored (fix with: chmod go-w ${work}/open)`,
     },
+    {
+      name: 'a chain of 40 links the user made, each target ~4,000 characters of x/../ (tens of thousands of lookups a cycle)',
+      make: async () => {
+        user.sh(
+          `cd ${work}/srv/app && mkdir x && printf '%s\\n' ${victim.pid} > real.pid && ` +
+            `i=0; while [ $i -lt 40 ]; do n=$((i + 1)); next=l$n; [ $n -eq 40 ] && next=real.pid; ` +
+            `ln -s "$(printf 'x/../%.0s' $(seq 799))$next" l$i; i=$n; done`,
+        );
+        const pidfile = join(work, 'srv/app/l0');
+        assert.equal(user.run(['cat', pidfile]), `${victim.pid}\n`, 'the kernel follows the chain');
+        return pidfile;
+      },
+      message: (pidfile) => `Cannot read ${pidfile}: takes more than 4096 steps to resolve (its components and those of every link's target), so it is refused as a loop of links is`,
+    },
   ];
 
   for (const testCase of IGNORED) {
@@ -294,6 +308,36 @@ describe('hardening: a password_file another user could choose', function () {
         return join(work, 'creds');
       },
       refused: (file) => `Refused: password file ${file} can be read or written by group or others (mode 0644); fix with: chmod 600 ${file}`,
+    },
+    {
+      name: "`..` after a link the user made to another directory: judged where the kernel resolves it, through the user's directory",
+      make: async () => {
+        await writeFile(join(secretDir, 'sv.pass'), 'proper-password\n', { mode: 0o600 });
+        await mkdir(join(work, 'secret'), { mode: 0o755 });
+        user.run(['ln', '-s', join(work, 'secret'), join(work, 'home/l')]);
+        return `${work}/home/l/../etc/sv.pass`;
+      },
+      refused: (file) =>
+        `Refused: password file ${file} is reached through ${work}/home, which is owned by uid ${user.uid}, not by root, so that user could choose what procguard sends as the password; fix with: chown root ${work}/home`,
+    },
+    {
+      name: 'a trailing slash after the file (the kernel says ENOTDIR)',
+      make: async () => {
+        await writeFile(join(secretDir, 'sv.pass'), 'proper-password\n', { mode: 0o600 });
+        return `${secretDir}/sv.pass/`;
+      },
+      refused: (file) => `Cannot read ${file}: a part of the path is not a directory`,
+    },
+    {
+      name: "`..` after a root-owned link to another directory: read where the kernel resolves it (the link's target's parent)",
+      make: async () => {
+        await writeFile(join(secretDir, 'sv.pass'), 'proper-password\n', { mode: 0o600 });
+        await mkdir(join(work, 'secret'), { mode: 0o755 });
+        await mkdir(join(work, 'u1'), { mode: 0o755 });
+        await symlink(join(work, 'secret'), join(work, 'u1/l'));
+        return `${work}/u1/l/../etc/sv.pass`;
+      },
+      sent: 'proper-password',
     },
     {
       name: "a root-owned 0600 file in root's directories",
