@@ -150,6 +150,17 @@ describe('hardening: pidfiles reached through a directory or a link another user
       },
       message: (pidfile) => `Cannot read ${pidfile}: takes more than 4096 steps to resolve (its components and those of every link's target), so it is refused as a loop of links is`,
     },
+    {
+      name: "root's pidfile longer than 64 bytes, whose first 65 bytes name root's process (printf '%60s%s0\\n')",
+      make: async () => {
+        const pidfile = join(runDir, 'long.pid');
+        const pid = String(victim.pid);
+        // 65 - length spaces, the pid, then one more digit: read to 65 bytes and trimmed, it said the pid.
+        await writeFile(pidfile, `${' '.repeat(65 - pid.length)}${pid}0\n`, { mode: 0o644 });
+        return pidfile;
+      },
+      message: (pidfile) => `${pidfile} is larger than 64 bytes, so it is not a pidfile; ignored`,
+    },
   ];
 
   for (const testCase of IGNORED) {

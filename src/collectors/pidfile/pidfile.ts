@@ -28,6 +28,7 @@ export async function readPidfiles(paths: Iterable<string>, errors: CollectorErr
 export async function readPidfile(path: string, uid: number): Promise<number | string | undefined> {
   const read = await readWalkedFile(path, MAX_PIDFILE_BYTES, { followLastLink: true });
   if ('code' in read) return read.errno === 'ENOENT' ? undefined : read.message;
+  if (read.bytes.length > MAX_PIDFILE_BYTES) return `${path} is larger than ${MAX_PIDFILE_BYTES} bytes, so it is not a pidfile; ignored`;
   const text = read.bytes.toString('utf8').trim();
   const pid = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(pid) || pid <= 0) return `${path} does not hold a pid`;
