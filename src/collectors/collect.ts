@@ -48,7 +48,8 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
     cmdline: matchers.some((m) => m.cmdline !== undefined),
     truncatedNames: matchers.some((m) => m.name !== undefined),
     oomScoreAdj: policySet.policies.some((p) => p.kind === 'oom'),
-    user: matchers.some((m) => m.user !== undefined),
+    // A pidfile another user can change names only that user's processes: the engine compares uids.
+    user: matchers.some((m) => m.user !== undefined || m.pidfile !== undefined),
     exe: matchers.some((m) => m.exe !== undefined),
   };
 }

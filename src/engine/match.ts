@@ -4,7 +4,7 @@
 import type { Matcher, NamePattern } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
 import { argv0Base, processLookup, type HostIndex, type LiveProcess, type ProcessLookup } from './host.js';
-import type { SupervisorEntry } from './types.js';
+import type { PidfileEntry, SupervisorEntry } from './types.js';
 
 type Test = (process: LiveProcess, host: HostIndex) => boolean;
 
@@ -85,7 +85,7 @@ function compile(matcher: Matcher): CompiledMatcher {
   }
   if (matcher.pidfile) {
     const paths = matcher.pidfile;
-    tests.push((p, host) => paths.some((path) => host.snapshot.pidfiles?.[path] === p.pid));
+    tests.push((p, host) => paths.some((path) => pidfileNames(host.snapshot.pidfiles?.[path], p)));
   }
   const exclude = matcher.exclude ? compileMatcher(matcher.exclude) : undefined;
   const test: Test = (process, host) => tests.every((t) => t(process, host)) && !(exclude && exclude(process, host));
@@ -142,6 +142,17 @@ function nameMatches(pattern: NamePattern, process: LiveProcess): boolean {
   const base = argv0Base(process);
   if ('exact' in pattern) return process.name === pattern.exact || base === pattern.exact;
   return pattern.regex.test(process.name) || (base !== undefined && base !== process.name && pattern.regex.test(base));
+}
+
+/**
+ * Whether a pidfile's entry names this process: its pid, and, when a user other than root
+ * could change the pidfile, a process of that user only (as the process table saw it, so
+ * a pid reused by another user's process since the pidfile was read is not matched).
+ */
+function pidfileNames(entry: PidfileEntry | number | null | undefined, process: LiveProcess): boolean {
+  if (entry === null || entry === undefined) return false;
+  if (typeof entry === 'number') return entry === process.pid;
+  return entry.pid === process.pid && (entry.uid === undefined || process.uid === entry.uid);
 }
 
 /** A supervisord namespec glob: `*`, `?` and `[…]`, everything else literal. */

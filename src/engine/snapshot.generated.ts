@@ -48,16 +48,27 @@ export interface Snapshot {
    */
   self?: number;
   /**
-   * The pid read from each pidfile a policy names (match.pidfile); null when the file is missing or holds no pid.
+   * What each pidfile a policy names (match.pidfile) says: the pid, and the only uid its process may run as when a user other than root could change the pidfile; null when the file is missing, holds no pid or is ignored. A bare pid (the form of earlier snapshots) is a pidfile only root could change.
    */
   pidfiles?: {
-    [k: string]: Pid | null;
+    [k: string]: PidfileEntry | Pid | null;
   };
   processes: ProcessEntry[];
   /**
    * Collectors that failed; the rest of the snapshot is still evaluated.
    */
   errors?: CollectorError[];
+}
+/**
+ * This interface was referenced by `Snapshot`'s JSON-Schema
+ * via the `definition` "pidfileEntry".
+ */
+export interface PidfileEntry {
+  pid: Pid;
+  /**
+   * A user other than root could change the pidfile: it names a process only when that process runs as this uid (the process entry's uid).
+   */
+  uid?: number;
 }
 /**
  * One process, or (pid 0) a supervisord program with no process here: not running, on a remote supervisor, or naming a pid that is not its supervisord's child.

@@ -1,7 +1,7 @@
 // The shapes the engine reads and writes: snapshots and plans (generated from their schemas)
 // and the state carried from one cycle to the next.
 
-export type { CollectorError, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
+export type { CollectorError, PidfileEntry, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
 export type {
   Plan,
   PlanError,

@@ -159,7 +159,9 @@ async function loadPolicyFile(path: string, uid: number, diagnostics: Diagnostic
 async function loadTemplate(bodyFile: string, directory: string, uid: number): Promise<TemplateFile> {
   const shown = join(directory, bodyFile);
   const root = await realpath(directory).catch(() => resolve(directory));
-  const text = await readCheckedText(resolve(directory, bodyFile), uid, 'template file', (walked) => {
+  // Not normalized: `..` is walked where the links on the way really lead, as the kernel would.
+  const path = isAbsolute(bodyFile) ? bodyFile : `${resolve(directory)}/${bodyFile}`;
+  const text = await readCheckedText(path, uid, 'template file', (walked) => {
     const inside = relative(root, walked.resolved);
     if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) return undefined;
     const reason = `${bodyFile} is ${walked.resolved}, outside ${directory}; keep templates in or below the directory of the policy file that names them`;

@@ -14,6 +14,16 @@ import { describeIoError, notRegular, readBoundedFile, type ReadProblem } from '
 /** Linux's own bound (MAXSYMLINKS). */
 export const MAX_LINKS = 40;
 
+/**
+ * The most components one walk takes, those of every link's target included. Links are few
+ * (MAX_LINKS) but their targets may be long: 40 targets of `x/../x/../…` would otherwise cost
+ * tens of thousands of lookups per file per cycle.
+ */
+export const MAX_WALK_STEPS = 4096;
+
+/** PATH_MAX: no link target longer than this is followed. */
+export const MAX_LINK_TARGET = 4096;
+
 /** Someone besides root who could write or replace one component of a path. */
 export interface PathWriter {
   /** A directory passed through, a link followed, or the file itself. */
@@ -37,35 +47,46 @@ export interface WalkedPath {
 export interface WalkOptions {
   /** A link as the last component is followed (judged like the rest) rather than refused. */
   followLastLink: boolean;
+  /** For tests: runs after each lookup (lstat) of a component, where a swap would happen. */
+  afterLookup?: (component: string) => void | Promise<void>;
 }
 
 /**
  * Walks `path` from / and lists who could change what it names: each component's owner when
  * not root, and anyone when a component is writable by group or others (a directory with the
  * sticky bit excepted: there only an entry's owner and the directory's owner may replace the
- * entry, and both are counted). A missing component or a loop is a ReadProblem.
+ * entry, and both are counted). The path is taken as the kernel takes it: joined to the working
+ * directory but not normalized, `..` is the parent of where the walk really is (after the links
+ * on the way), and a trailing slash asks for a directory. A missing component, a loop or a walk
+ * longer than MAX_WALK_STEPS is a ReadProblem.
  */
 export async function walkPath(path: string, options: WalkOptions): Promise<WalkedPath | ReadProblem> {
-  const pending = components(resolve(path));
-  let current = '/';
-  let links = 0;
-  const top = await lstatOf(path, current);
+  const pending = components(isAbsolute(path) ? path : `${process.cwd()}/${path}`);
+  const lookup = async (component: string): Promise<Stats | ReadProblem> => {
+    const stats = await lstatOf(path, component);
+    await options.afterLookup?.(component);
+    return stats;
+  };
+  const top = await lookup('/');
   if ('code' in top) return top;
-  let stats = top;
-  const writers = writersOf(current, stats);
+  const writers = writersOf('/', top);
+  /** The directories from / to where the walk is, every link resolved: `..` goes back one. */
+  const trail: { component: string; stats: Stats }[] = [{ component: '/', stats: top }];
+  let links = 0;
+  let steps = 0;
   while (pending.length > 0) {
     const name = pending.shift()!;
+    steps += 1;
+    if (steps > MAX_WALK_STEPS) return tooLong(path);
+    const here = trail.at(-1)!;
+    if (!here.stats.isDirectory()) return problem(path, 'ENOTDIR');
     if (name === '.') continue;
     if (name === '..') {
-      current = resolve(current, '..'); // a directory already walked through
-      const parent = await lstatOf(path, current);
-      if ('code' in parent) return parent;
-      stats = parent;
+      if (trail.length > 1) trail.pop();
       continue;
     }
-    if (!stats.isDirectory()) return problem(path, 'ENOTDIR');
-    const next = join(current, name);
-    const found = await lstatOf(path, next);
+    const next = join(here.component, name);
+    const found = await lookup(next);
     if ('code' in found) return found;
     writers.push(...writersOf(next, found));
     if (found.isSymbolicLink() && (pending.length > 0 || options.followLastLink)) {
@@ -75,19 +96,19 @@ export async function walkPath(path: string, options: WalkOptions): Promise<Walk
       try {
         target = await readlink(next);
       } catch (error) {
-        return problem(path, (error as NodeJS.ErrnoException).code ?? 'EIO', error);
+        const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+        // EINVAL: no longer a link; ENOENT: gone. Either way it changed since the lookup.
+        return code === 'EINVAL' || code === 'ENOENT' ? changed(path) : problem(path, code, error);
       }
+      if (target.length > MAX_LINK_TARGET) return longTarget(path, next);
       pending.unshift(...components(target));
-      if (isAbsolute(target)) {
-        current = '/';
-        stats = top;
-      }
+      if (isAbsolute(target)) trail.splice(1);
       continue;
     }
-    current = next;
-    stats = found;
+    trail.push({ component: next, stats: found });
   }
-  return { resolved: current, stats, writers };
+  const end = trail.at(-1)!;
+  return { resolved: end.component, stats: end.stats, writers };
 }
 
 /**
@@ -155,8 +176,11 @@ function writersOf(component: string, stats: Stats): PathWriter[] {
   return writers;
 }
 
+/** The names in a path, as the kernel walks them; a trailing slash is a last `.`: a directory is asked for, and a link there is followed. */
 function components(path: string): string[] {
-  return path.split('/').filter((name) => name !== '');
+  const names = path.split('/').filter((name) => name !== '');
+  if (names.length > 0 && path.endsWith('/')) names.push('.');
+  return names;
 }
 
 async function lstatOf(path: string, component: string): Promise<Stats | ReadProblem> {
@@ -170,6 +194,16 @@ async function lstatOf(path: string, component: string): Promise<Stats | ReadPro
 function problem(path: string, errno: string, error?: unknown): ReadProblem {
   const reason = describeIoError(error ?? Object.assign(new Error(errno), { code: errno }));
   return { code: 'io', message: `Cannot read ${path}: ${reason}`, reason, errno };
+}
+
+function tooLong(path: string): ReadProblem {
+  const reason = `takes more than ${MAX_WALK_STEPS} steps to resolve (its components and those of every link's target), so it is refused as a loop of links is`;
+  return { code: 'io', message: `Cannot read ${path}: ${reason}`, reason, errno: 'ELOOP' };
+}
+
+function longTarget(path: string, link: string): ReadProblem {
+  const reason = `is reached through the link ${link}, whose target is longer than ${MAX_LINK_TARGET} characters`;
+  return { code: 'io', message: `Cannot read ${path}: ${reason}`, reason, errno: 'ENAMETOOLONG' };
 }
 
 function changed(path: string): ReadProblem {

@@ -10,7 +10,14 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { basename, join } from 'node:path';
+import { fieldsFor } from '../../src/collectors/collect.js';
+import { readPidfiles } from '../../src/collectors/pidfile/pidfile.js';
+import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { emptyState, type CollectorError, type Snapshot } from '../../src/engine/types.js';
+import { loadConfig } from '../../src/modes/config.js';
 import type { Plan } from '../../src/engine/types.js';
 import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
@@ -136,6 +143,31 @@ describe('hardening: pidfiles reached through a directory or a link another user
       message: (pidfile) =>
         `pidfile ${pidfile} is reached through ${work}/open, which is writable by group and others (mode 0777), so anyone could choose the process procguard acts on; ignored (fix with: chmod go-w ${work}/open)`,
     },
+    {
+      name: 'a chain of 40 links the user made, each target ~4,000 characters of x/../ (tens of thousands of lookups a cycle)',
+      make: async () => {
+        user.sh(
+          `cd ${work}/srv/app && mkdir x && printf '%s\\n' ${victim.pid} > real.pid && ` +
+            `i=0; while [ $i -lt 40 ]; do n=$((i + 1)); next=l$n; [ $n -eq 40 ] && next=real.pid; ` +
+            `ln -s "$(printf 'x/../%.0s' $(seq 799))$next" l$i; i=$n; done`,
+        );
+        const pidfile = join(work, 'srv/app/l0');
+        assert.equal(user.run(['cat', pidfile]), `${victim.pid}\n`, 'the kernel follows the chain');
+        return pidfile;
+      },
+      message: (pidfile) => `Cannot read ${pidfile}: takes more than 4096 steps to resolve (its components and those of every link's target), so it is refused as a loop of links is`,
+    },
+    {
+      name: "root's pidfile longer than 64 bytes, whose first 65 bytes name root's process (printf '%60s%s0\\n')",
+      make: async () => {
+        const pidfile = join(runDir, 'long.pid');
+        const pid = String(victim.pid);
+        // 65 - length spaces, the pid, then one more digit: read to 65 bytes and trimmed, it said the pid.
+        await writeFile(pidfile, `${' '.repeat(65 - pid.length)}${pid}0\n`, { mode: 0o644 });
+        return pidfile;
+      },
+      message: (pidfile) => `${pidfile} is larger than 64 bytes, so it is not a pidfile; ignored`,
+    },
   ];
 
   for (const testCase of IGNORED) {
@@ -194,6 +226,137 @@ describe('hardening: pidfiles reached through a directory or a link another user
       await eventually(() => !alive(pid), 5000, 'the process named by the pidfile to exit');
     });
   }
+});
+
+describe("hardening: a pidfile's pid taken by another user's process after the pidfile was read", function () {
+  this.timeout(60000);
+  let work: string;
+  const spawned: ChildProcess[] = [];
+
+  beforeEach(async () => {
+    work = await rootDirectory('pg-paths-reuse-');
+    await mkdir(join(work, 'srv/app'), { recursive: true, mode: 0o755 });
+    await chown(join(work, 'srv/app'), user.uid, user.gid);
+  });
+  afterEach(async () => {
+    for (const child of spawned.splice(0)) child.kill('SIGKILL');
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
+
+  async function exited(child: ChildProcess): Promise<void> {
+    if (child.exitCode === null && child.signalCode === null) {
+      const done = once(child, 'exit');
+      child.kill('SIGKILL');
+      await done;
+    }
+  }
+
+  /** A process of root's at exactly `pid`: the kernel hands out ns_last_pid + 1 (another fork may win the race: tried again, a bounded number of times). */
+  async function rootProcessAt(pid: number): Promise<ChildProcess> {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      await writeFile('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+      const child = spawn('sleep', ['6161'], { stdio: 'ignore' });
+      spawned.push(child);
+      if (child.pid === pid) return child;
+      await exited(child);
+    }
+    throw new Error(`could not start a process at pid ${pid}`);
+  }
+
+  const CASES: { name: string; pidNamed: () => Promise<{ pid: number; own?: ChildProcess }> }[] = [
+    {
+      name: "the user's own process, which exits after the pidfile is read",
+      pidNamed: async () => {
+        const own = spawn('sleep', ['6060'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
+        spawned.push(own);
+        await eventually(() => alive(own.pid!), 5000, "the user's process");
+        return { pid: own.pid!, own };
+      },
+    },
+    {
+      name: 'a pid no process holds when the pidfile is read',
+      pidNamed: async () => {
+        const gone = spawn('true', [], { stdio: 'ignore' });
+        await once(gone, 'exit');
+        return { pid: gone.pid! };
+      },
+    },
+  ];
+
+  for (const testCase of CASES) {
+    it(`${testCase.name}, then root's process at that pid when the process table is read: not matched`, async () => {
+      const config = join(work, 'p.yaml');
+      await writeFile(config, `policies:\n  - { name: by-pidfile, kind: memory, match: { pidfile: ${work}/srv/app/app.pid }, max_rss: 1KB, action: kill }\n`);
+      const { config: loaded, messages } = await loadConfig([config]);
+      assert.ok(loaded, messages.join('\n'));
+      const policySet = loaded.policySet;
+      const pidfile = join(work, 'srv/app/app.pid');
+      const { pid, own } = await testCase.pidNamed();
+      user.sh(`printf '%s\\n' ${pid} > ${pidfile}`);
+
+      // The collector's two reads, in the order of the attack: the pidfile, then (the pid reused) the process table.
+      const errors: CollectorError[] = [];
+      const pidfiles = await readPidfiles([pidfile], errors);
+      assert.deepEqual(errors, []);
+      if (own) await exited(own);
+      const victim = await rootProcessAt(pid);
+      const processes = await new ProcfsCollector().collect(fieldsFor(policySet));
+
+      const now = Math.floor(Date.now() / 1000);
+      const snapshot: Snapshot = { version: 1, time: now, host: 'test', pidfiles, processes };
+      const { plan } = evaluate(policySet, snapshot, emptyState(), now);
+      assert.deepEqual(plan.actions, []);
+      assert.ok(alive(victim.pid!));
+      assert.deepEqual(pidfiles, { [pidfile]: { pid, uid: user.uid } }, 'the rule travels with the pid');
+      assert.equal(processes.find((p) => p.pid === pid)?.uid, 0, "root's process holds the pid, and its uid is read");
+
+      // The same pid held by the user's own process is matched.
+      await exited(victim);
+      const usersAgain = spawn('sleep', ['6262'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
+      spawned.push(usersAgain);
+      await eventually(() => alive(usersAgain.pid!), 5000, "the user's process");
+      const own2 = { [pidfile]: { pid: usersAgain.pid!, uid: user.uid } };
+      const table = await new ProcfsCollector().collect(fieldsFor(policySet));
+      const again = evaluate(policySet, { version: 1, time: now, host: 'test', pidfiles: own2, processes: table }, emptyState(), now);
+      assert.deepEqual(again.plan.actions.map((a) => [a.action, a.target.pid]), [['kill', usersAgain.pid]]);
+    });
+  }
+
+  it("a root process running with the user's uid as its effective uid only (real and saved uid root): ignored, naming every uid", async () => {
+    const mixed = spawn('perl', ['-e', `$| = 1; $> = ${user.uid}; die "seteuid: $!" if $> != ${user.uid}; print "ready\\n"; sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    spawned.push(mixed);
+    await once(mixed.stdout!, 'data');
+    const pidfile = join(work, 'srv/app/app.pid');
+    user.sh(`printf '%s\\n' ${mixed.pid} > ${pidfile}`);
+    const errors: CollectorError[] = [];
+    assert.deepEqual(await readPidfiles([pidfile], errors), { [pidfile]: null });
+    assert.deepEqual(errors, [
+      {
+        source: 'pidfile',
+        message: `pidfile ${pidfile} is reached through ${work}/srv/app, which is owned by uid ${user.uid}, not by root; it names pid ${mixed.pid}, which runs as uids 0, ${user.uid}, 0, ${user.uid} (real, effective, saved, filesystem), so it is ignored (a pidfile that a user other than root can change may only name that user's processes; fix with: chown root ${work}/srv/app)`,
+      },
+    ]);
+  });
+
+  it('a snapshot of the earlier form (a bare pid) is still read', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const snapshotFile = join(work, 'snapshot.json');
+    const victim = spawn('sleep', ['6363'], { stdio: 'ignore' });
+    spawned.push(victim);
+    await eventually(() => alive(victim.pid!), 5000, 'the process');
+    const config = join(work, 'p.yaml');
+    await writeFile(config, `policies:\n  - { name: by-pidfile, kind: memory, match: { pidfile: /run/app.pid }, max_rss: 1KB, action: kill }\n`);
+    await writeFile(
+      snapshotFile,
+      JSON.stringify({ version: 1, time: now, host: 'test', pidfiles: { '/run/app.pid': victim.pid }, processes: [{ pid: victim.pid, ppid: 1, name: 'sleep', rss: 4096000, start_time: now }] }),
+    );
+    const run = await runProcguard(['check', '-c', config, '--snapshot', snapshotFile, '--json']);
+    assert.doesNotMatch(run.stderr, STACK_TRACE);
+    const plan = JSON.parse(run.stdout) as Plan;
+    assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid]), [['kill', victim.pid]]);
+  });
 });
 
 describe('hardening: a password_file another user could choose', function () {
@@ -294,6 +457,36 @@ describe('hardening: a password_file another user could choose', function () {
         return join(work, 'creds');
       },
       refused: (file) => `Refused: password file ${file} can be read or written by group or others (mode 0644); fix with: chmod 600 ${file}`,
+    },
+    {
+      name: "`..` after a link the user made to another directory: judged where the kernel resolves it, through the user's directory",
+      make: async () => {
+        await writeFile(join(secretDir, 'sv.pass'), 'proper-password\n', { mode: 0o600 });
+        await mkdir(join(work, 'secret'), { mode: 0o755 });
+        user.run(['ln', '-s', join(work, 'secret'), join(work, 'home/l')]);
+        return `${work}/home/l/../etc/sv.pass`;
+      },
+      refused: (file) =>
+        `Refused: password file ${file} is reached through ${work}/home, which is owned by uid ${user.uid}, not by root, so that user could choose what procguard sends as the password; fix with: chown root ${work}/home`,
+    },
+    {
+      name: 'a trailing slash after the file (the kernel says ENOTDIR)',
+      make: async () => {
+        await writeFile(join(secretDir, 'sv.pass'), 'proper-password\n', { mode: 0o600 });
+        return `${secretDir}/sv.pass/`;
+      },
+      refused: (file) => `Cannot read ${file}: a part of the path is not a directory`,
+    },
+    {
+      name: "`..` after a root-owned link to another directory: read where the kernel resolves it (the link's target's parent)",
+      make: async () => {
+        await writeFile(join(secretDir, 'sv.pass'), 'proper-password\n', { mode: 0o600 });
+        await mkdir(join(work, 'secret'), { mode: 0o755 });
+        await mkdir(join(work, 'u1'), { mode: 0o755 });
+        await symlink(join(work, 'secret'), join(work, 'u1/l'));
+        return `${work}/u1/l/../etc/sv.pass`;
+      },
+      sent: 'proper-password',
     },
     {
       name: "a root-owned 0600 file in root's directories",
