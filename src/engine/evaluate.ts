@@ -10,6 +10,7 @@ import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type Oo
 import { matchProcesses, remoteProgramsMatched } from './match.js';
 import { asctime, renderNotification, type NotificationEvent } from './notify.js';
 import { DISRUPTIVE, type KindResult, type PolicyTargets, type Proposal } from './proposal.js';
+import { withTickStartTimes } from './start-times.js';
 import type { EngineState, Evaluation, FailureNotice, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
 
 /** The collectors that read the process table (src/collectors: procfs, ps). */
@@ -20,7 +21,8 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
   const warnings: string[] = [];
   const observations: Observation[] = [];
-  const next: EngineState = { version: 1, targets: {}, paused: [], ...(state.pending?.length ? { pending: state.pending } : {}) };
+  state = withTickStartTimes(state, (pid) => host.byPid.get(pid)?.start_time);
+  const next: EngineState = { version: 1, start_times: 'ticks', targets: {}, paused: [], ...(state.pending?.length ? { pending: state.pending } : {}) };
   const cycle = new Cycle(policySet, host, plan, now);
   const oomClaims: OomClaims = new Map();
   const remote = snapshot.processes.flatMap((p) => (p.supervisor?.remote ? [p.supervisor] : []));

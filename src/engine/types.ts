@@ -58,6 +58,11 @@ export interface PendingNotification {
 
 export interface EngineState {
   version: 1;
+  /**
+   * "ticks": every start_time in it is exact to the clock tick. Without it, the state was
+   * written by a release that kept whole seconds; the engine upgrades it (see evaluate.ts).
+   */
+  start_times?: 'ticks';
   /** policy name → target key → what it remembers. */
   targets: Record<string, Record<string, TargetState>>;
   paused: PausedTree[];
@@ -81,7 +86,7 @@ export interface RestartUnderWay {
 }
 
 export function emptyState(): EngineState {
-  return { version: 1, targets: {}, paused: [] };
+  return { version: 1, start_times: 'ticks', targets: {}, paused: [] };
 }
 
 /** One matched process as the policy saw it, for `check --verbose`. */

@@ -11,6 +11,7 @@ import { finishRestart } from '../actions/supervisor/supervisor.js';
 import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
+import { withTickStartTimes } from '../engine/start-times.js';
 import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../engine/types.js';
 import { permissionProblem } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
@@ -241,7 +242,7 @@ export async function resumeAllPaused(store: StateStore, deps: AdapterDeps, reas
   try {
     const loaded = await store.load(deps.now());
     for (const warning of loaded.warnings) deps.log(`warning: ${warning}`);
-    const { state } = loaded;
+    const state = withTickStartTimes(loaded.state, (pid) => deps.startTime(pid));
     if (state.paused.length === 0) return { reports: [], storeProblems: [] };
     const kept: PausedTree[] = [];
     const reports: ResumeReport[] = [];

@@ -415,4 +415,23 @@ describe('engine: evaluate', () => {
     assert.deepEqual(lookup.byName.get('a-very-long-name-indeed')?.map((p) => p.pid), [40]);
     assert.equal(evaluate(set, snapshot([...crafted, fine]), emptyState(), T0).plan.actions.length, 0);
   });
+
+  it('a state of an earlier release (whole-second start times): a paused process that started in that second is resumed, another is not', () => {
+    const set = policySetOf(loadPolicy);
+    const started = T0 - 100 + 0.37;
+    const legacy: EngineState = {
+      version: 1,
+      targets: {},
+      paused: [
+        { policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 70, start_time: T0 - 100 }], since: T0 - 60 },
+        { policy: 'backoff', root: { pid: 80, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 80, start_time: T0 - 100 }], since: T0 - 60 },
+      ],
+    };
+    const low = snapshot([proc(70, 'rsync', { cmdline: 'rsync -a', start_time: started }), proc(80, 'rsync', { cmdline: 'rsync -a', start_time: T0 - 50.5 })], { load: [0.1, 0.1, 0.1] });
+    const { plan, state } = evaluate(set, low, legacy, T0);
+    assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid, a.processes]), [['resume', 70, [{ pid: 70, start_time: started }]]]);
+    assert.equal(state.start_times, 'ticks');
+    const exact = evaluate(set, low, { ...legacy, start_times: 'ticks' }, T0);
+    assert.deepEqual(exact.plan.actions, [], 'a state exact to the tick is not read by the second');
+  });
 });

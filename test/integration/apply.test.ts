@@ -361,6 +361,33 @@ policies:
     assert.equal(child.state(), 'T', 'never resumed: procguard did not pause it');
   });
 
+  for (const resumer of ['apply', 'resume --all'] as const) {
+    it(`a state written by an earlier release (start times in whole seconds): ${resumer} resumes the process it paused`, async () => {
+      const child = await spawnChild('sh', ['-c', `exec sleep ${resumer === 'apply' ? 4248 : 4249}`]);
+      process.kill(child.pid, 'SIGSTOP'); // as the earlier release paused it
+      await eventually(() => child.state() === 'T');
+      const file = await policies(`
+policies:
+  - { name: sleeper-backoff, kind: load, match: { cmdline: "^sleep 424[89]" }, pause_above: 4.0 }
+`);
+      const paused = { pid: child.pid, start_time: Math.floor(child.start_time) };
+      await mkdir(join(work, 'state'));
+      await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...paused, name: 'sleep' }, processes: [paused], since: paused.start_time }] }));
+      if (resumer === 'apply') {
+        await setLoad(1);
+        const { plan } = await apply(file);
+        assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid, a.status]), [['resume', child.pid, 'done']]);
+      } else {
+        const resume = await procguard(['resume', '--all', '-c', file]);
+        assert.equal(resume.code, 0, resume.stderr);
+        assert.match(resume.stdout, new RegExp(`^resumed: sleep \\(pid ${child.pid}, paused by sleeper-backoff\\)`), resume.stdout);
+      }
+      await eventually(() => child.state() !== 'T', 3000, 'the child resumed');
+      const saved = JSON.parse(await readFile(join(work, 'state', 'state.json'), 'utf8')) as { start_times?: string; paused: unknown[] };
+      assert.deepEqual([saved.start_times, saved.paused], ['ticks', []]);
+    });
+  }
+
   it('two applies at once do not both act: the second waits for the lock and sees the first one\'s state', async () => {
     const before = await info('hog');
     const file = await policies(`

@@ -60,6 +60,8 @@ describe('integration: protection by what a local user cannot choose', function 
   });
   after(async () => {
     for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // The user's own supervisord leaves its program behind when killed: the user is this test's alone, so end all it runs.
+    if (user) spawnSync('pkill', ['-KILL', '-U', String(user.uid)]);
     await sv?.stop();
     await rm(work, { recursive: true, force: true });
   });
