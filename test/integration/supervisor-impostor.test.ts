@@ -4,7 +4,8 @@
 // remote supervisor's pids are never taken for this host's; a real supervisord keeps working.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +211,31 @@ describe('integration: a real supervisord is still trusted, and credentials in S
   after(async () => {
     await sv?.stop();
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("root's supervisord started as a daemon (it binds PATH.PID before it forks): verified and joined", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pg-sv-daemon-'));
+    const socket = join(dir, 'sv.sock');
+    await writeFile(
+      join(dir, 'sv.conf'),
+      `[unix_http_server]\nfile=${socket}\nusername=${USERNAME}\npassword=${PASSWORD}\n[supervisord]\nlogfile=${dir}/sv.log\npidfile=${dir}/sv.pid\nnodaemon=false\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n[group:web]\nprograms=w0\n[program:w0]\ncommand=sleep 100003\nstartsecs=0\n`,
+    );
+    const started = spawnSync('supervisord', ['-c', join(dir, 'sv.conf')], { encoding: 'utf8' });
+    assert.equal(started.status, 0, started.stderr);
+    let daemon = 0;
+    try {
+      await eventually(async () => readFile(join(dir, 'sv.pid'), 'utf8').then((t) => (daemon = Number(t)) > 0, () => false), 10000, 'the daemon pidfile');
+      const conf = await writePolicies(work, { url: `unix://${socket}` });
+      await eventually(async () => (await snapshotJson(conf)).processes.some((p: any) => p.supervisor?.name === 'w0' && p.pid > 0), 10000, 'w0 running');
+      const snapshot = await snapshotJson(conf);
+      assert.equal(snapshot.errors, undefined, JSON.stringify(snapshot.errors));
+      const w0 = snapshot.processes.find((p: any) => p.supervisor?.name === 'w0');
+      assert.equal(w0.ppid, daemon, 'joined to a child of the daemon');
+    } finally {
+      if (daemon > 0) process.kill(daemon, 'SIGTERM');
+      await eventually(() => daemon === 0 || !existsSync(`/proc/${daemon}`), 15000, 'the daemon gone');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   for (const transport of ['unix', 'http'] as const) {

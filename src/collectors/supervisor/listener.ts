@@ -84,8 +84,11 @@ export function findListeners(place: Exclude<SupervisorPlace, { kind: 'remote' }
   }
   const inodes = new Set(entries.map((e) => e.inode));
   const holders = socketHolders(inodes, procRoot, [lastHolder.get(place.shown)]);
-  // A temporary name PATH.PID counts only when PID holds it: anyone may bind PATH.1234.
-  const kept = entries.filter((e) => holders.has(e.inode) && (e.pid === undefined || holders.get(e.inode) === e.pid));
+  // A temporary name PATH.PID counts when PID holds it: anyone may bind PATH.1234 beside it.
+  const exact = entries.filter((e) => holders.has(e.inode) && (e.pid === undefined || holders.get(e.inode) === e.pid));
+  // Only when nothing else listens there: a supervisord that daemonizes binds PATH.PID before
+  // it forks, so the pid in the name is its parent's, long gone. Its holder is judged as any.
+  const kept = exact.length > 0 ? exact : entries.filter((e) => e.pid !== undefined && holders.has(e.inode));
   const missing = entries.filter((e) => e.pid === undefined && !holders.has(e.inode));
   if (missing.length > 0 || kept.length === 0) {
     const unseen = (missing.length > 0 ? missing : entries).map((e) => e.inode);
