@@ -3,7 +3,7 @@
 // 1,000 processes under a real supervisord with 100 programs, gives the comparisons with
 // ps, a bare /proc/*/stat loop, memmon's way and monit; then cold starts and a daemon run.
 // Figures are medians. PROCGUARD_BENCH_QUICK=1 runs fewer repetitions; PROCGUARD_BENCH_ONLY=generated
-// stops after the generated trees.
+// stops after the generated trees, PROCGUARD_BENCH_ONLY=crafted measures only crafted command lines.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +26,7 @@ import { generateHost, generatePolicies, writeHost, writePolicies, type Generate
 import { cpuMsOf, median, medianMs, MIB } from './measure.js';
 
 const QUICK = process.env.PROCGUARD_BENCH_QUICK === '1';
-/** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host. */
+/** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host; =crafted only the crafted command lines. */
 const ONLY = process.env.PROCGUARD_BENCH_ONLY;
 const RUNS = QUICK ? 5 : 15;
 const PROCESS_COUNTS = [100, 1000, 10000];
@@ -251,9 +251,9 @@ async function main(): Promise<void> {
   const fillers: ChildProcess[] = [];
   let sv: Supervisord | undefined;
   try {
-    await generatedTrees(base);
+    if (ONLY !== 'crafted') await generatedTrees(base);
     await craftedCommandLines(base);
-    if (ONLY === 'generated') {
+    if (ONLY === 'generated' || ONLY === 'crafted') {
       process.stdout.write(`procguard benchmark — ${machine()}\n`);
       printTable();
       process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);

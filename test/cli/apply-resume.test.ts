@@ -46,7 +46,7 @@ describe('procguard apply and resume at the command line', function () {
     assert.equal(files.length, 2);
     assert.equal(files[0], 'state.json');
     assert.match(files[1] ?? '', /^state\.json\.corrupt-\d+$/);
-    assert.deepEqual(JSON.parse(await readFile(join(state, 'state.json'), 'utf8')), { version: 1, targets: {}, paused: [] });
+    assert.deepEqual(JSON.parse(await readFile(join(state, 'state.json'), 'utf8')), { version: 1, start_times: 'ticks', targets: {}, paused: [] });
   });
 
   it('--quiet prints nothing when there is nothing to do, and the table when something was done', async () => {

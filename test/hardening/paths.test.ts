@@ -6,7 +6,7 @@
 // /var/run → /run keep working.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,6 +36,16 @@ async function rootDirectory(prefix: string, parent = '/tmp'): Promise<string> {
   const dir = await mkdtemp(join(parent, prefix));
   await chmod(dir, 0o755);
   return dir;
+}
+
+
+/** `sleep` running as `uid`: past the fork, the setuid and the exec (before them, the child is still root's node). */
+function runningAs(pid: number, uid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n' && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 describe('hardening: pidfiles reached through a directory or a link another user controls', function () {
@@ -209,7 +219,7 @@ describe('hardening: pidfiles reached through a directory or a link another user
       make: async () => {
         usersOwn = spawn('sleep', ['5252'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
         const pid = usersOwn.pid!;
-        await eventually(() => alive(pid), 5000, "the user's process");
+        await eventually(() => runningAs(pid, user.uid), 5000, "the user's process");
         user.sh(`printf '%s\\n' ${pid} > ${work}/srv/app/app.pid`);
         return { pidfile: join(work, 'srv/app/app.pid'), pid };
       },
@@ -244,6 +254,14 @@ describe("hardening: a pidfile's pid taken by another user's process after the p
   });
 
   const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
+  /** Running `sleep` as the user: past the fork, the setuid and the exec (before them, the child is still root's node). */
+  const runningAsUser = (pid: number): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n' && new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
 
   async function exited(child: ChildProcess): Promise<void> {
     if (child.exitCode === null && child.signalCode === null) {
@@ -271,7 +289,7 @@ describe("hardening: a pidfile's pid taken by another user's process after the p
       pidNamed: async () => {
         const own = spawn('sleep', ['6060'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
         spawned.push(own);
-        await eventually(() => alive(own.pid!), 5000, "the user's process");
+        await eventually(() => runningAs(own.pid!, user.uid), 5000, "the user's process");
         return { pid: own.pid!, own };
       },
     },
@@ -316,7 +334,7 @@ describe("hardening: a pidfile's pid taken by another user's process after the p
       await exited(victim);
       const usersAgain = spawn('sleep', ['6262'], { uid: user.uid, gid: user.gid, stdio: 'ignore' });
       spawned.push(usersAgain);
-      await eventually(() => alive(usersAgain.pid!), 5000, "the user's process");
+      await eventually(() => runningAs(usersAgain.pid!, user.uid), 5000, "the user's process");
       const own2 = { [pidfile]: { pid: usersAgain.pid!, uid: user.uid } };
       const table = await new ProcfsCollector().collect(fieldsFor(policySet));
       const again = evaluate(policySet, { version: 1, time: now, host: 'test', pidfiles: own2, processes: table }, emptyState(), now);
