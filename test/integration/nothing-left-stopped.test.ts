@@ -334,6 +334,24 @@ describe('integration: nothing procguard paused is left stopped', function () {
       });
     }
 
+    it('apply exits when an exec notifier succeeds at once but leaves a grandchild holding its stdout and stderr', async () => {
+      const arg = `4353.${RUN}`;
+      planted.push(`${arg}9`);
+      const script = join(work, 'quick.sh');
+      await writeFile(script, `#!/bin/bash\nsetsid bash -c 'exec sleep ${arg}9' &\necho paged\n`, { mode: 0o755 });
+      const child = await spawnChild('sh', ['-c', `exec sleep ${arg}`]);
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`, `notifiers:\n  pager: { exec: ["${script}"], timeout: 30s }\n`);
+      await setLoad(5);
+      const run = await applyWithin(20000);
+      assert.equal(run.code, 0, `apply: ${run.code === null ? 'did not exit within 20 s' : run.stderr}`);
+      const plan = JSON.parse(run.stdout) as Plan;
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+      assert.deepEqual(plan.notifications.map((n) => n.status), ['done']);
+      assert.match(run.stderr, /said: paged/);
+      assert.ok(run.took < 15000, `apply took ${run.took} ms, not the notifier's 30 s timeout`);
+      await eventually(async () => (await sleepsWith(`${arg}9`)).length === 1, 3000, 'the grandchild running');
+    });
+
     const notifiers: Array<[string, (script: string) => string, RegExp]> = [
       ['exec', (script) => `notifiers:\n  pager: { exec: ["${script}"], timeout: 3s }\n`, /did not finish within 3s; killed/],
       ['sendmail', (script) => `notifiers:\n  pager: { mail: { to: [ops@example.com], sendmail: "${script} -t -i" }, timeout: 3s }\n`, /did not finish within 3s; cut short/],
