@@ -4,7 +4,7 @@
 // every kind of signal procguard sends: SIGTERM, the SIGCONT after it, SIGKILL after grace,
 // {signal: NAME}, SIGSTOP and SIGCONT of a pause and a resume, and oom_score_adj.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { carryOut } from '../../src/actions/execute.js';
@@ -131,6 +131,46 @@ describe('pid identity to the clock tick', () => {
       else assert.ok(h.sent.length > 0 && h.sent.every(([pid]) => pid === PID));
     });
   }
+
+  it('oom_score_adj: the file is opened before the check, so a pid reused right after the check is not written; the process checked is', async () => {
+    const h = await harness();
+    roots.push(h.root);
+    const policySet = policySetOf(`policies:\n  - { name: p, kind: oom, match: { name: worker }, oom_score_adj: 500 }\n`);
+    const snapshot = await h.snapshot(policySet);
+    const state = emptyState();
+    const plan = evaluate(policySet, snapshot, state, snapshot.time);
+    const pidDir = join(h.root, String(PID));
+    const file = join(pidDir, 'oom_score_adj');
+    const gone = join(h.root, `${PID}.exited`);
+    let openAtCheck: boolean | undefined;
+    const deps: AdapterDeps = {
+      ...h.deps,
+      // The check: is the file open already? Then the pid goes to a new process at once, within
+      // the same second (the old process's directory moved aside, as its open files keep it).
+      startTime: (pid) => {
+        const start = readStartTime(pid, h.root);
+        if (openAtCheck === undefined) {
+          openAtCheck = readdirSync('/proc/self/fd').some((fd) => {
+            try {
+              return readlinkSync(`/proc/self/fd/${fd}`) === file;
+            } catch {
+              return false;
+            }
+          });
+          renameSync(pidDir, gone);
+          mkdirSync(pidDir);
+          writeFileSync(join(pidDir, 'stat'), statLine(worker(REUSED_TICKS, { comm: 'intruder' })));
+          writeFileSync(join(pidDir, 'oom_score_adj'), '0\n');
+        }
+        return start;
+      },
+    };
+    const result = await carryOut(plan, state, policySet, deps);
+    assert.equal(openAtCheck, true, 'oom_score_adj was open when the identity was checked');
+    assert.equal(result.plan.actions[0]?.status, 'done', result.plan.actions[0]?.error);
+    assert.equal(readFileSync(file, 'utf8'), '0\n', "the new process's oom_score_adj is untouched");
+    assert.equal(readFileSync(join(gone, 'oom_score_adj'), 'utf8'), '500\n', 'the process checked got the value');
+  });
 
   it('the engine: a paused pid whose process now started a tick later is not resumed, and says why', async () => {
     const h = await harness();

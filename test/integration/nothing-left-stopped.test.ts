@@ -3,7 +3,7 @@
 // state file broken, or a notification that never finishes.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,5 +280,101 @@ describe('integration: nothing procguard paused is left stopped', function () {
       assert.equal((await daemon.exited).code, 0);
       assert.ok(Date.now() - signalled < 5000, 'exits promptly');
     });
+  });
+  describe('a notifier whose grandchild holds its output', () => {
+    /** Pids of the processes whose argv is exactly `sleep <arg>`: the grandchildren this test planted, and nothing else. */
+    async function sleepsWith(arg: string): Promise<number[]> {
+      const found: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const argv = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+        if (argv === `sleep\0${arg}\0`) found.push(Number(entry));
+      }
+      return found;
+    }
+    const planted: string[] = [];
+    afterEach(async () => {
+      for (const arg of planted.splice(0)) {
+        for (const pid of await sleepsWith(arg)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      }
+    });
+
+    /** A script that ignores SIGTERM, leaves a grandchild in a session of its own holding its stdout and stderr, and outlives the timeout. */
+    async function stubbornScript(arg: string): Promise<string> {
+      planted.push(arg);
+      const path = join(work, `stubborn-${arg}.sh`);
+      await writeFile(path, `#!/bin/bash\ntrap '' TERM\nsetsid bash -c 'trap "" TERM; exec sleep ${arg}' &\ncat > /dev/null\nsleep 60\n`, { mode: 0o755 });
+      return path;
+    }
+
+    /** apply, given at most `ms` to exit: the exit code, or null when it had to be killed. */
+    function applyWithin(ms: number): Promise<{ code: number | null; stdout: string; stderr: string; took: number }> {
+      return new Promise((resolve) => {
+        const started = Date.now();
+        const child = spawn(process.execPath, [BIN, 'apply', '-c', confDir, '--json'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        let killed = false;
+        const timer = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, ms);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code: killed ? null : code, stdout, stderr, took: Date.now() - started });
+        });
+      });
+    }
+
+    it('apply exits when an exec notifier succeeds at once but leaves a grandchild holding its stdout and stderr', async () => {
+      const arg = `4353.${RUN}`;
+      planted.push(`${arg}9`);
+      const script = join(work, 'quick.sh');
+      await writeFile(script, `#!/bin/bash\nsetsid bash -c 'exec sleep ${arg}9' &\necho paged\n`, { mode: 0o755 });
+      const child = await spawnChild('sh', ['-c', `exec sleep ${arg}`]);
+      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`, `notifiers:\n  pager: { exec: ["${script}"], timeout: 30s }\n`);
+      await setLoad(5);
+      const run = await applyWithin(20000);
+      assert.equal(run.code, 0, `apply: ${run.code === null ? 'did not exit within 20 s' : run.stderr}`);
+      const plan = JSON.parse(run.stdout) as Plan;
+      assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+      assert.deepEqual(plan.notifications.map((n) => n.status), ['done']);
+      assert.match(run.stderr, /said: paged/);
+      assert.ok(run.took < 15000, `apply took ${run.took} ms, not the notifier's 30 s timeout`);
+      await eventually(async () => (await sleepsWith(`${arg}9`)).length === 1, 3000, 'the grandchild running');
+    });
+
+    const notifiers: Array<[string, (script: string) => string, RegExp]> = [
+      ['exec', (script) => `notifiers:\n  pager: { exec: ["${script}"], timeout: 3s }\n`, /did not finish within 3s; killed/],
+      ['sendmail', (script) => `notifiers:\n  pager: { mail: { to: [ops@example.com], sendmail: "${script} -t -i" }, timeout: 3s }\n`, /did not finish within 3s; cut short/],
+    ];
+    for (const [kind, notifier, cut] of notifiers) {
+      it(`apply exits at the ${kind} notifier's timeout, though a grandchild that ignores SIGTERM still holds the notifier's stdout and stderr`, async () => {
+        const arg = `${kind === 'exec' ? 4351 : 4352}.${RUN}`;
+        const script = await stubbornScript(`${arg}9`);
+        const child = await spawnChild('sh', ['-c', `exec sleep ${arg}`]);
+        await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`, notifier(script));
+        await setLoad(5);
+        const run = await applyWithin(20000);
+        assert.notEqual(run.code, null, `apply did not exit within 20 s: ${run.stderr}`);
+        // 3: a notifier failed (DESIGN.md §3).
+        assert.equal(run.code, 3, run.stderr);
+        assert.doesNotMatch(run.stderr, STACK_TRACE);
+        const plan = JSON.parse(run.stdout) as Plan;
+        assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+        assert.equal(child.state(), 'T');
+        assert.deepEqual(plan.notifications.map((n) => n.status), ['failed']);
+        assert.match(plan.notifications[0]?.error ?? '', cut);
+        assert.equal((await sleepsWith(`${arg}9`)).length, 1, 'the grandchild was still there when apply exited');
+      });
+    }
   });
 });

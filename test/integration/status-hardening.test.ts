@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logEvents } from '../helpers/log-events.js';
 import { eventually, killAllChildren, spawnChild } from '../helpers/processes.js';
 import { BIN, runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
+import { IDLE_TIMEOUT_MS } from '../../src/status/server.js';
 
 const LOCAL_USER = 'pgtest-stop';
 const LOGIN = { username: 'viewer', password: 'l00k-only' };
@@ -137,6 +139,74 @@ describe('integration: the status page against a local user', function () {
     await eventually(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true, 10000, 'the page answering again');
     assert.equal(daemon!.exitCode, null, 'the daemon still runs');
   });
+
+  /** GET /healthz on a connection of its own (never one kept alive from before): its body, or undefined when refused or not answered within a second. */
+  function freshHealthz(url: string): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const request = http.get(url, { agent: false, timeout: 1000 }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve(response.statusCode === 200 ? body : undefined));
+        response.on('error', () => resolve(undefined));
+      });
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => resolve(undefined));
+    });
+  }
+
+  for (const reconnect of [false, true]) {
+    it(`a local user (${LOCAL_USER}) holding 200 idle sockets${reconnect ? ', opening a new one a second after each is closed,' : ''} cannot shut the page off: they are closed within ${IDLE_TIMEOUT_MS / 1000} s, and /healthz answers`, async () => {
+      const base = await startDaemon(quiet);
+      await eventually(async () => (await freshHealthz(`${base}/healthz`)) === 'ok\n', 10000, 'healthy');
+      const { port } = new URL(base);
+      // Sockets that connect and never send a byte. With reconnect, each one closed is opened
+      // again a second later: a bounded rate, as a user would keep the slots taken.
+      const holder = `
+        const net = require('node:net');
+        let open = 0, connects = 0, closed = 0;
+        const hold = () => {
+          const socket = net.connect(${port}, '127.0.0.1');
+          socket.on('connect', () => { open += 1; connects += 1; });
+          socket.on('error', () => {});
+          socket.on('close', (hadError) => {
+            closed += 1;
+            if (${reconnect}) setTimeout(hold, 1000);
+          });
+        };
+        for (let i = 0; i < 200; i += 1) hold();
+        setInterval(() => process.stdout.write(JSON.stringify({ connects, closed }) + '\\n'), 200);
+      `;
+      const user = localUser();
+      const held = spawn(process.execPath, ['-e', holder], { stdio: ['ignore', 'pipe', 'inherit'], ...(user ?? {}) });
+      let report = { connects: 0, closed: 0 };
+      held.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        const last = chunk.trim().split('\n').pop();
+        if (last) report = JSON.parse(last) as typeof report;
+      });
+      try {
+        await eventually(() => report.connects >= 200, 15000, 'all 200 connected');
+        if (!reconnect) {
+          // Every socket closed by the daemon, the 64 it kept too, while the user still holds them.
+          await eventually(() => report.closed === 200, IDLE_TIMEOUT_MS + 5000, 'every idle socket closed by the daemon');
+        }
+        let answered = false;
+        await eventually(
+          async () => {
+            answered = (await freshHealthz(`${base}/healthz`)) === 'ok\n';
+            return answered;
+          },
+          IDLE_TIMEOUT_MS + 10000,
+          '/healthz answering while the user holds its sockets',
+        );
+        assert.equal(held.exitCode, null, 'the user still holds its sockets');
+        assert.ok(report.closed >= 64, `the daemon closed ${report.closed} sockets`);
+      } finally {
+        held.kill('SIGKILL');
+        await new Promise((resolve) => held.once('exit', resolve));
+      }
+      assert.equal(daemon!.exitCode, null, 'the daemon still runs');
+    });
+  }
 
   it('a process named with bidirectional and zero-width characters is shown escaped on the page, as in the CLI', async () => {
     const name = 'ev\u202eil\u200bx';

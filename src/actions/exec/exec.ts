@@ -8,6 +8,8 @@ import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } fr
 
 /** The last this many characters of the command's output are logged. */
 const OUTPUT_TAIL = 2000;
+/** How long the output of a command that has exited is still read, when something it started keeps its pipes open. */
+const OUTPUT_GRACE_MS = 500;
 
 export const adapter: Adapter = {
   name: 'exec',
@@ -42,10 +44,18 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
       settled = true;
       clearTimeout(timer);
       deps.stopping?.removeEventListener('abort', onStop);
+      // Whatever it started may still hold the other ends of its pipes (a daemon in a session of
+      // its own, out of reach of the group kill): ours are closed, so they keep nothing open here.
+      release();
       resolve(result);
     };
     // Its own process group, so a timeout kills whatever it started too.
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
+    const release = (): void => {
+      child.stdin.destroy();
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
     };
@@ -60,6 +70,7 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
       } catch {
         child.kill('SIGKILL');
       }
+      child.unref();
       finish({ output, error: why });
     };
     const timer = setTimeout(() => cut(`did not finish within ${timeoutSeconds}s; killed`), timeoutSeconds * 1000);
@@ -67,9 +78,16 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
     if (deps.stopping?.aborted) onStop();
     else deps.stopping?.addEventListener('abort', onStop, { once: true });
     child.once('error', (error) => finish({ output, error: errorText(error) }));
-    child.once('close', (code, signal) => {
-      if (code === 0) finish({ output });
-      else finish({ output, error: code !== null ? `exited with status ${code}` : `killed by ${signal}` });
+    // Settled on its exit, not on 'close' alone: 'close' waits for every holder of its output to
+    // let go, and a process it left behind may hold it for ever. What it printed before exiting is
+    // read until 'close', or for OUTPUT_GRACE_MS after the exit at most.
+    child.once('exit', (code, signal) => {
+      const result = (): RunResult => (code === 0 ? { output } : { output, error: code !== null ? `exited with status ${code}` : `killed by ${signal}` });
+      const grace = setTimeout(() => finish(result()), OUTPUT_GRACE_MS);
+      child.once('close', () => {
+        clearTimeout(grace);
+        finish(result());
+      });
     });
   });
 }

@@ -105,23 +105,36 @@ async function sendWithSendmail(nodemailer: typeof import('nodemailer').default,
   let exited = false;
   transport._spawn = ((command: string, commandArgs: readonly string[], options?: SpawnOptions) => {
     // None of procguard's secrets: a minimal environment.
-    child = spawn(command, commandArgs, { ...options, env: minimalEnvironment(deps.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    child.once('exit', () => (exited = true));
-    if (signal.aborted) killGroup(child);
+    const spawned = spawn(command, commandArgs, { ...options, env: minimalEnvironment(deps.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    child = spawned;
+    spawned.once('exit', () => (exited = true));
+    if (signal.aborted) cutShort(spawned);
     let stderr = '';
-    child.stdout?.resume();
-    child.stderr?.on('data', (chunk: Buffer) => {
+    spawned.stdout?.resume();
+    spawned.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-2000);
     });
-    child.once('exit', (code) => {
-      if (code !== 0 && stderr.trim()) deps.log(`sendmail (${path}) said: ${stderr.trim()}`);
+    // nodemailer settles on the exit. What sendmail printed is read until 'close', or for
+    // OUTPUT_GRACE_MS after the exit at most: a process it left behind in a session of its own
+    // may hold its pipes for ever, and ours are then closed so they keep nothing open here.
+    spawned.once('exit', (code) => {
+      let done = false;
+      const report = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(grace);
+        releasePipes(spawned);
+        if (code !== 0 && stderr.trim()) deps.log(`sendmail (${path}) said: ${stderr.trim()}`);
+      };
+      const grace = setTimeout(report, OUTPUT_GRACE_MS);
+      spawned.once('close', report);
     });
-    return child;
+    return spawned;
   }) as typeof spawn;
   const envelope = readsHeaders ? { from: message.from, to: [] as string[] } : undefined;
   // Past the deadline sendmail and whatever it started are killed (never a group that has exited, whose id may be reused).
   const onAbort = (): void => {
-    if (!exited) killGroup(child);
+    if (child && !exited) cutShort(child);
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -131,14 +144,30 @@ async function sendWithSendmail(nodemailer: typeof import('nodemailer').default,
   }
 }
 
-/** sendmail and whatever it started: it runs in its own process group. */
-function killGroup(child: ChildProcess | undefined): void {
-  if (child?.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
+/** How long the output of a sendmail that has exited is still read, when something it started keeps its pipes open. */
+const OUTPUT_GRACE_MS = 500;
+
+/**
+ * sendmail and whatever it started are killed (it runs in its own process group), and its pipes
+ * closed on our side: a process it started in a session of its own survives the kill and may
+ * hold them, and nothing of sendmail's may then keep procguard running.
+ */
+function cutShort(child: ChildProcess): void {
+  if (child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
+  releasePipes(child);
+  child.unref();
+}
+
+function releasePipes(child: ChildProcess): void {
+  child.stdin?.destroy();
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }
 
 export async function readSecret(source: SecretSource, env: NodeJS.ProcessEnv): Promise<string> {
