@@ -89,6 +89,30 @@ describe('collector: who listens on a supervisor address', () => {
       assert.deepEqual(found, [{ pid: 700, uids: [0, 0, 0, 0], shown: '/srv/sv/supervisor.sock' }]);
     });
 
+    it('a socket bound in a directory that was moved away and replaced by a link to the supervisor\'s directory is not taken for the supervisor\'s', async () => {
+      // The names in /proc/net/unix are the paths as bound; resolved today they would follow the link.
+      await mkdir(join(root, 'net'));
+      await mkdir(join(root, 'real'));
+      await mkdir(join(root, 'x'));
+      await symlink(join(root, 'real'), join(root, 'x', 'd'));
+      await writeFile(
+        join(root, 'net', 'unix'),
+        'Num       RefCount Protocol Flags    Type St Inode Path\n' +
+          `0000000000000000: 00000002 00000000 00010000 0001 01 5101 ${join(root, 'x', 'd', 'supervisor.sock')}\n` +
+          `0000000000000000: 00000002 00000000 00010000 0001 01 5102 ${join(root, 'x', 'd', 'supervisor.sock')}.900\n` +
+          `0000000000000000: 00000002 00000000 00010000 0001 01 5103 ${join(root, 'real', 'supervisor.sock')}.700\n`,
+      );
+      await processHolding(900, 1234, '5101');
+      await processHolding(901, 1234, '5102');
+      await processHolding(700, 0, '5103');
+      const socketPath = join(root, 'real', 'supervisor.sock');
+      assert.deepEqual(findListeners({ kind: 'unix', socketPath, shown: socketPath }, root), [{ pid: 700, uids: [0, 0, 0, 0], shown: socketPath }]);
+      // Configured through the link, the path as written and its realpath are both compared (as text).
+      const throughLink = join(root, 'x', 'd', 'supervisor.sock');
+      const found = findListeners({ kind: 'unix', socketPath: throughLink, shown: throughLink }, root);
+      assert.deepEqual(Array.isArray(found) && found.map((l) => l.pid), [900, 700]);
+    });
+
     it('127.0.0.1:9001: the listener on that address wins over a wildcard one, as the kernel picks; every member of a group is returned', async () => {
       await mkdir(join(root, 'net'));
       const line = (address: number[], inode: string): string => `   0: ${hex(address)}:2329 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0 100 0 0 10 0\n`;

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { logEvents } from '../helpers/log-events.js';
 import { impostorDir, removeDir, startImpostor, testUser, type Impostor, type TestUser } from '../helpers/impostor.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
@@ -260,6 +260,37 @@ describe('integration: a real supervisord is still trusted, and credentials in S
       assert.equal(after.statename, 'RUNNING');
     });
   }
+
+  it("a user's socket bound in their directory, which they then move away and replace by a link to supervisord's directory, is not taken for supervisord's: root's supervisord keeps working", async () => {
+    const user = testUser(USER);
+    const standIn = await impostorDir(user);
+    const shared = await mkdtemp(join(tmpdir(), 'pg-shared-'));
+    await chmod(shared, 0o1777);
+    const asUser = (...argv: string[]): void => {
+      const run = spawnSync('runuser', ['-u', USER, '--', ...argv], { encoding: 'utf8' });
+      assert.equal(run.status, 0, `${argv.join(' ')}: ${run.stderr}`);
+    };
+    let impostor: Impostor | undefined;
+    try {
+      asUser('mkdir', '-p', join(shared, 'x', 'd'));
+      impostor = await startImpostor(user, standIn, { unix: join(shared, 'x', 'd', basename(sv.socket)) }, process.pid);
+      asUser('mv', join(shared, 'x', 'd'), join(shared, 'x', 'd2'));
+      asUser('ln', '-s', dirname(sv.socket), join(shared, 'x', 'd'));
+      // The kernel still shows the name as bound: .../x/d/supervisor.sock, which now resolves to supervisord's socket.
+      assert.ok((await readFile('/proc/net/unix', 'utf8')).includes(join(shared, 'x', 'd', basename(sv.socket))));
+      const conf = await writePolicies(work, { url: sv.unixUrl });
+      for (let cycle = 0; cycle < 2; cycle += 1) {
+        const snapshot = await snapshotJson(conf);
+        assert.equal(snapshot.errors, undefined, JSON.stringify(snapshot.errors));
+        assert.ok(snapshot.processes.some((p: any) => p.supervisor?.name === 'w0' && p.pid > 0), 'joined to root\'s supervisord');
+      }
+      assert.deepEqual(await impostor.received(), []);
+    } finally {
+      await impostor?.stop();
+      await rm(shared, { recursive: true, force: true });
+      await removeDir(standIn);
+    }
+  });
 
   it('SUPERVISOR_SERVER_URL with user:pass@: the credentials are used, and check, /api/status and the page show ***', async () => {
     const conf = join(work, 'env-only');

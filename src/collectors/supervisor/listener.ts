@@ -127,15 +127,18 @@ export function findListeners(place: Exclude<SupervisorPlace, { kind: 'remote' }
 }
 
 /**
- * The inodes of listening stream sockets bound to `socketPath` (or to the same place through a
- * linked directory), or to supervisord's temporary name for it: supervisord binds
- * PATH.PID and hard-links it to PATH, so the kernel knows the socket by the first name.
- * Returned with the pid such a temporary name carries, which must be the holder's.
+ * The inodes of listening stream sockets bound to `socketPath` (as configured, or as it
+ * resolves now), or to supervisord's temporary name for it: supervisord binds PATH.PID and
+ * hard-links it to PATH, so the kernel knows the socket by the first name. Returned with the
+ * pid such a temporary name carries, which must be the holder's.
+ *
+ * The names /proc/net/unix shows are compared as text only. They are the paths as they were
+ * when bound: resolving one today would follow whatever now stands at its directories, so a
+ * user could bind a socket in a directory of theirs, move that directory away and link its
+ * old name to the supervisor's directory, and have their socket taken for the supervisor's.
  */
 function unixListeners(socketPath: string, procRoot: string): { inode: string; pid?: number }[] {
-  const wanted = canonical(socketPath, true);
-  const names = [socketPath, wanted];
-  const resolved = new Map<string, string>();
+  const names = new Set([socketPath, canonical(socketPath)]);
   const found: { inode: string; pid?: number }[] = [];
   for (const line of readFileSync(join(procRoot, 'net/unix'), 'utf8').split('\n').slice(1)) {
     // Num RefCount Protocol Flags Type St Inode Path: the path is the rest of the line.
@@ -145,26 +148,16 @@ function unixListeners(socketPath: string, procRoot: string): { inode: string; p
     const listening = (Number.parseInt(flags, 16) & 0x10000) !== 0; // __SO_ACCEPTCON
     if (!listening || type !== '0001' || !path.startsWith('/')) continue;
     const temporary = /^(.*)\.(\d+)$/.exec(path);
-    for (const [bound, pid] of [[path, undefined], ...(temporary ? [[temporary[1]!, Number(temporary[2])]] : [])] as [string, number | undefined][]) {
-      let same = names.includes(bound);
-      if (!same && basename(bound) === basename(wanted)) {
-        let key = resolved.get(bound);
-        if (key === undefined) resolved.set(bound, (key = canonical(bound, false)));
-        same = key === wanted;
-      }
-      if (same) {
-        found.push(pid === undefined ? { inode } : { inode, pid });
-        break;
-      }
-    }
+    if (names.has(path)) found.push({ inode });
+    else if (temporary && names.has(temporary[1]!)) found.push({ inode, pid: Number(temporary[2]) });
   }
   return found;
 }
 
-/** A socket path with its directories' links resolved (and the path itself, when `follow`, as connect follows it). */
-function canonical(path: string, follow: boolean): string {
+/** A socket path as connect reaches it: links followed; when it is not there (yet), its directory's. */
+function canonical(path: string): string {
   try {
-    if (follow) return realpathSync(path);
+    return realpathSync(path);
   } catch {
     // not there (yet): its directory still says where it would be
   }
