@@ -292,6 +292,73 @@ describe('integration: a real supervisord is still trusted, and credentials in S
     }
   });
 
+  it('SUPERVISOR_SERVER_URL written as the URL parser reads it but not as a pattern would (backslashes, no slashes, blanks or an @ in the password): check and snapshot never show the password', async function () {
+    this.timeout(180000);
+    const conf = join(work, 'env-forms');
+    await mkdir(conf, { recursive: true });
+    await writeFile(join(conf, 'policies.yaml'), `settings:\n  state_dir: ${join(work, 'state-forms')}\npolicies:\n  - { name: w0-memory, kind: memory, match: { program: w0 }, max_rss: 1GB }\n`);
+    const hostPort = sv.httpUrl.slice('http://'.length);
+    const down = `127.0.0.1:${await freePort()}`; // supervisord down: the messages name the URL
+    const forms = (at: string): Array<{ url: string; secrets: string[]; used?: true; error?: RegExp }> => [
+      // supervisord's own password: the parser reads these as admin / s3cret, so they are used.
+      { url: `http:\\\\${USERNAME}:${PASSWORD}@${at}`, secrets: [PASSWORD], used: true },
+      { url: `http:${USERNAME}:${PASSWORD}@${at}`, secrets: [PASSWORD], used: true },
+      { url: `http:/${USERNAME}:${PASSWORD}@${at}`, secrets: [PASSWORD], used: true },
+      { url: `http://${USERNAME}:Zq7 SECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
+      { url: `http://${USERNAME}:Zq7\tSECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
+      { url: `http://${USERNAME}:Zq7\nSECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
+      { url: `http://${USERNAME}:pwA@ssSECRET@${at}`, secrets: ['pwA', 'SECRET'] },
+      { url: `http://:Zq7SECRET@${at}`, secrets: ['Zq7', 'SECRET'], error: /SUPERVISOR_SERVER_URL gives a password without a user name/ },
+      { url: `unix://${USERNAME}:Zq7SECRET@${sv.socket}`, secrets: ['Zq7', 'SECRET'], error: /unix:\/\/ must be followed by the socket's absolute path, without credentials/ },
+    ];
+    for (const [at, up] of [[down, false], [hostPort, true]] as const) {
+      for (const form of forms(at)) {
+        const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', SUPERVISOR_SERVER_URL: form.url };
+        const runs = [
+          await runProcguard(['check', '-c', conf, '--json', '--verbose'], { env }),
+          await runProcguard(['check', '-c', conf, '--verbose'], { env }),
+          await runProcguard(['snapshot', '-c', conf, '--json'], { env }),
+        ];
+        for (const run of runs) {
+          assert.doesNotMatch(run.stderr, STACK_TRACE);
+          for (const secret of form.secrets) assert.ok(!`${run.stdout}${run.stderr}`.includes(secret), `${JSON.stringify(form.url)} showed ${secret}: ${run.stdout}${run.stderr}`);
+        }
+        const message = JSON.parse(runs[0]!.stdout).errors.map((e: any) => e.message).join('\n');
+        if (form.error) assert.match(message, form.error);
+        else if (!up) assert.match(message, new RegExp(`cannot reach supervisor "default" at http://${USERNAME}:\\*\\*\\*@${down.replace(/\./g, '\\.')}: ECONNREFUSED`));
+        if (up && form.used) {
+          assert.equal(runs[0]!.code, 0, `${JSON.stringify(form.url)}: ${runs[0]!.stdout}`);
+          assert.ok(JSON.parse(runs[2]!.stdout).processes.some((p: any) => p.pid > 0 && p.supervisor?.name === 'w0'), `${JSON.stringify(form.url)}: the credentials were used`);
+        } else {
+          assert.equal(runs[0]!.code, 3, `${JSON.stringify(form.url)}: ${runs[0]!.stdout}`);
+        }
+      }
+    }
+
+    // The daemon's /api/status and page, for the password with an unencoded @.
+    const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', SUPERVISOR_SERVER_URL: `http://${USERNAME}:pwA@ssSECRET@${hostPort}` };
+    const daemon: ChildProcess = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
+      env: { ...env, PROCGUARD_LISTEN_USERNAME: 'viewer', PROCGUARD_LISTEN_PASSWORD: 'l00k-only' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    try {
+      await eventually(() => logEvents(stderr).some((e) => e.event === 'listen' && typeof e.url === 'string'), 15000, 'the status page listening');
+      const base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
+      const headers = { authorization: `Basic ${Buffer.from('viewer:l00k-only').toString('base64')}` };
+      await eventually(async () => ((await (await fetch(`${base}/api/status`, { headers })).json()) as any).last_cycle !== undefined, 15000, 'a first cycle');
+      const status = (await (await fetch(`${base}/api/status`, { headers })).json()) as any;
+      assert.equal(status.supervisors[0].url, `http://${USERNAME}:***@${hostPort}`);
+      const page = await (await fetch(`${base}/`, { headers })).text();
+      for (const text of [JSON.stringify(status), page, stderr]) assert.ok(!text.includes('SECRET') && !text.includes('pwA'), 'never shown');
+    } finally {
+      const exited = new Promise((resolve) => daemon.once('exit', resolve));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+  });
+
   it('SUPERVISOR_SERVER_URL with user:pass@: the credentials are used, and check, /api/status and the page show ***', async () => {
     const conf = join(work, 'env-only');
     await mkdir(conf, { recursive: true });
