@@ -309,6 +309,7 @@ describe('integration: a real supervisord is still trusted, and credentials in S
       { url: `http://${USERNAME}:Zq7\nSECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
       { url: `http://${USERNAME}:pwA@ssSECRET@${at}`, secrets: ['pwA', 'SECRET'] },
       { url: `http://:Zq7SECRET@${at}`, secrets: ['Zq7', 'SECRET'], error: /SUPERVISOR_SERVER_URL gives a password without a user name/ },
+      { url: `http://${USERNAME}:Zq7%zzSECRET@${at}`, secrets: ['Zq7', 'SECRET'], error: /SUPERVISOR_SERVER_URL has a % in its user name or password that is not a %-escape/ },
       { url: `unix://${USERNAME}:Zq7SECRET@${sv.socket}`, secrets: ['Zq7', 'SECRET'], error: /unix:\/\/ must be followed by the socket's absolute path, without credentials/ },
     ];
     for (const [at, up] of [[down, false], [hostPort, true]] as const) {

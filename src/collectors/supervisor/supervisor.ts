@@ -55,7 +55,12 @@ function environmentSupervisor(url: string, env: NodeJS.ProcessEnv): SupervisorC
   if (parsed.username === '' && parsed.password !== '') {
     return { ...refused('SUPERVISOR_SERVER_URL gives a password without a user name (write http://user:password@host:port; nothing was sent)'), url: shown };
   }
-  const inUrl = parsed.username !== '' ? { username: decodeURIComponent(parsed.username), password: parsed.password !== '' ? decodeURIComponent(parsed.password) : undefined } : undefined;
+  const username = decoded(parsed.username);
+  const password = parsed.password !== '' ? decoded(parsed.password) : undefined;
+  if (username === null || password === null) {
+    return { ...refused('SUPERVISOR_SERVER_URL has a % in its user name or password that is not a %-escape (write % as %25; nothing was sent)'), url: shown };
+  }
+  const inUrl = username !== '' ? { username, password } : undefined;
   const bare = new URL(parsed.href);
   bare.username = '';
   bare.password = '';
@@ -70,6 +75,15 @@ function environmentSupervisor(url: string, env: NodeJS.ProcessEnv): SupervisorC
     config.problem = 'SUPERVISOR_SERVER_URL and SUPERVISOR_PASSWORD hold different passwords; give the credentials once (nothing was sent)';
   }
   return config;
+}
+
+/** A user name or password as written in a URL, with its %-escapes decoded; null when one is malformed. */
+function decoded(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 /** SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD, for a URL that carries no credentials. */
