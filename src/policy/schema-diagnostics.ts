@@ -381,9 +381,41 @@ export function show(value: unknown): string {
   return String(value);
 }
 
-/** Passwords never appear in output, not even the one an operator put in a URL by mistake. */
+/**
+ * Passwords never appear in output, not even the one an operator put in a URL by mistake. The
+ * URL is read as the clients read it (WHATWG URL, which accepts http:admin:pw@host,
+ * backslashes, blanks and an unencoded @ in a password) and shown with its password as ***.
+ * Text that does not parse, or parses with no host yet looks as if it carried credentials
+ * (a colon before an @), loses everything between its scheme and its last @.
+ */
 export function redactUrlPassword(text: string): string {
-  return text.replace(/(\/\/[^/\s:@]*:)[^/\s@]*@/g, '$1***@');
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && parsed.password !== '') return urlWithPasswordHidden(parsed, text);
+  if (parsed && parsed.host !== '') return text; // the parser found no password: an @ is in the path
+  const at = text.lastIndexOf('@');
+  if (at < 0 || !text.slice(0, at).includes(':')) return text;
+  return redactRaw(text);
+}
+
+/** Everything between the scheme (with its slashes) and the last @ replaced by ***. */
+function redactRaw(text: string): string {
+  const at = text.lastIndexOf('@');
+  const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(text)?.[0] ?? '';
+  return scheme.length <= at ? `${scheme}***${text.slice(at)}` : `***${text.slice(at)}`;
+}
+
+/** The parsed URL with its user name kept and its password shown as ***; without the "/" the parser adds when the text had no path. */
+export function urlWithPasswordHidden(parsed: URL, raw: string): string {
+  const copy = new URL(parsed.href);
+  copy.password = '***';
+  const href = copy.href.replace(/:%2A%2A%2A@/i, ':***@');
+  const noPath = copy.pathname === '/' && copy.search === '' && copy.hash === '' && !raw.trimEnd().endsWith('/');
+  return noPath && href.endsWith('/') ? href.slice(0, -1) : href;
 }
 
 function quoteList(items: string[], conjunction: 'and' | 'or'): string {

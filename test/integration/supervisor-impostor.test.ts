@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { logEvents } from '../helpers/log-events.js';
 import { impostorDir, removeDir, startImpostor, testUser, type Impostor, type TestUser } from '../helpers/impostor.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
@@ -64,7 +64,7 @@ function oomScoreAdj(pid: number): Promise<string> {
   return import('node:fs/promises').then((fs) => fs.readFile(`/proc/${pid}/oom_score_adj`, 'utf8')).then((t) => t.trim());
 }
 
-/** This host's first non-loopback address: a supervisor there is remote as far as procguard is concerned. */
+/** This host's first non-loopback address: a supervisor there is on this host, and verified as one on 127.0.0.1. */
 function nonLoopbackAddress(): string {
   for (const addresses of Object.values(networkInterfaces())) {
     for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
@@ -130,6 +130,22 @@ describe('integration: a supervisord that is not supervisord', function () {
         return { listen: { tcp: `127.0.0.1:${port}` }, url: `http://localhost:${port}`, shown: `127.0.0.1:${port}` };
       },
     },
+    // The URL parser writes [::ffff:127.0.0.1] as ::ffff:7f00:1: still 127.0.0.1, however it is spelled.
+    ...['[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[0:0:0:0:0:ffff:7f00:0001]'].map((host) => ({
+      name: `${host} (an IPv4-mapped 127.0.0.1)`,
+      listen: async () => {
+        const port = await freePort();
+        return { listen: { tcp: `127.0.0.1:${port}` }, url: `http://${host}:${port}`, shown: `127.0.0.1:${port}` };
+      },
+    })),
+    {
+      name: "this host's own non-loopback address",
+      listen: async () => {
+        const address = nonLoopbackAddress();
+        const port = await freePort();
+        return { listen: { tcp: `${address}:${port}` }, url: `http://${address}:${port}`, shown: `${address}:${port}` };
+      },
+    },
   ];
 
   for (const { name, listen } of cases) {
@@ -173,25 +189,6 @@ describe('integration: a supervisord that is not supervisord', function () {
     assert.ok(requests.some((r) => r.event === 'request' && r.authorization === `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`), 'the configured user was trusted with the credentials');
     const snapshot = await snapshotJson(conf);
     assert.deepEqual(snapshot.processes.find((p: any) => p.supervisor), { pid: 0, supervisor: { server: 'main', group: 'web', name: 'w0', statename: 'RUNNING', start: 1 } });
-  });
-
-  it('a remote supervisor (a non-loopback address): its programs are listed with pid 0 and never joined to this host\'s pid of the same number', async () => {
-    const address = nonLoopbackAddress();
-    const port = await freePort();
-    impostor = await startImpostor(user, dir, { tcp: `${address}:${port}` }, victim.pid);
-    const conf = await writePolicies(work, { url: `http://${address}:${port}` });
-    const { code, plan } = await apply(conf);
-    assert.equal(code, 0);
-    assert.deepEqual(plan.actions, []);
-    assert.deepEqual(plan.errors, []);
-    assert.ok(
-      plan.warnings.includes('web:w0 of remote supervisor "main" is not measured or acted on by policy "web-kill": it runs on another host, so there is no rss, start time or pid for it here'),
-      JSON.stringify(plan.warnings),
-    );
-    assert.equal(victim.state(), 'S');
-    const snapshot = await snapshotJson(conf);
-    assert.deepEqual(snapshot.processes.find((p: any) => p.supervisor), { pid: 0, supervisor: { server: 'main', group: 'web', name: 'w0', statename: 'RUNNING', start: 1, remote: true } });
-    assert.equal(snapshot.processes.find((p: any) => p.pid === victim.pid)?.supervisor, undefined);
   });
 });
 
@@ -263,6 +260,105 @@ describe('integration: a real supervisord is still trusted, and credentials in S
       assert.equal(after.statename, 'RUNNING');
     });
   }
+
+  it("a user's socket bound in their directory, which they then move away and replace by a link to supervisord's directory, is not taken for supervisord's: root's supervisord keeps working", async () => {
+    const user = testUser(USER);
+    const standIn = await impostorDir(user);
+    const shared = await mkdtemp(join(tmpdir(), 'pg-shared-'));
+    await chmod(shared, 0o1777);
+    const asUser = (...argv: string[]): void => {
+      const run = spawnSync('runuser', ['-u', USER, '--', ...argv], { encoding: 'utf8' });
+      assert.equal(run.status, 0, `${argv.join(' ')}: ${run.stderr}`);
+    };
+    let impostor: Impostor | undefined;
+    try {
+      asUser('mkdir', '-p', join(shared, 'x', 'd'));
+      impostor = await startImpostor(user, standIn, { unix: join(shared, 'x', 'd', basename(sv.socket)) }, process.pid);
+      asUser('mv', join(shared, 'x', 'd'), join(shared, 'x', 'd2'));
+      asUser('ln', '-s', dirname(sv.socket), join(shared, 'x', 'd'));
+      // The kernel still shows the name as bound: .../x/d/supervisor.sock, which now resolves to supervisord's socket.
+      assert.ok((await readFile('/proc/net/unix', 'utf8')).includes(join(shared, 'x', 'd', basename(sv.socket))));
+      const conf = await writePolicies(work, { url: sv.unixUrl });
+      for (let cycle = 0; cycle < 2; cycle += 1) {
+        const snapshot = await snapshotJson(conf);
+        assert.equal(snapshot.errors, undefined, JSON.stringify(snapshot.errors));
+        assert.ok(snapshot.processes.some((p: any) => p.supervisor?.name === 'w0' && p.pid > 0), 'joined to root\'s supervisord');
+      }
+      assert.deepEqual(await impostor.received(), []);
+    } finally {
+      await impostor?.stop();
+      await rm(shared, { recursive: true, force: true });
+      await removeDir(standIn);
+    }
+  });
+
+  it('SUPERVISOR_SERVER_URL written as the URL parser reads it but not as a pattern would (backslashes, no slashes, blanks or an @ in the password): check and snapshot never show the password', async function () {
+    this.timeout(180000);
+    const conf = join(work, 'env-forms');
+    await mkdir(conf, { recursive: true });
+    await writeFile(join(conf, 'policies.yaml'), `settings:\n  state_dir: ${join(work, 'state-forms')}\npolicies:\n  - { name: w0-memory, kind: memory, match: { program: w0 }, max_rss: 1GB }\n`);
+    const hostPort = sv.httpUrl.slice('http://'.length);
+    const down = `127.0.0.1:${await freePort()}`; // supervisord down: the messages name the URL
+    const forms = (at: string): Array<{ url: string; secrets: string[]; used?: true; error?: RegExp }> => [
+      // supervisord's own password: the parser reads these as admin / s3cret, so they are used.
+      { url: `http:\\\\${USERNAME}:${PASSWORD}@${at}`, secrets: [PASSWORD], used: true },
+      { url: `http:${USERNAME}:${PASSWORD}@${at}`, secrets: [PASSWORD], used: true },
+      { url: `http:/${USERNAME}:${PASSWORD}@${at}`, secrets: [PASSWORD], used: true },
+      { url: `http://${USERNAME}:Zq7 SECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
+      { url: `http://${USERNAME}:Zq7\tSECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
+      { url: `http://${USERNAME}:Zq7\nSECRET@${at}`, secrets: ['Zq7', 'SECRET'] },
+      { url: `http://${USERNAME}:pwA@ssSECRET@${at}`, secrets: ['pwA', 'SECRET'] },
+      { url: `http://:Zq7SECRET@${at}`, secrets: ['Zq7', 'SECRET'], error: /SUPERVISOR_SERVER_URL gives a password without a user name/ },
+      { url: `http://${USERNAME}:Zq7%zzSECRET@${at}`, secrets: ['Zq7', 'SECRET'], error: /SUPERVISOR_SERVER_URL has a % in its user name or password that is not a %-escape/ },
+      { url: `unix://${USERNAME}:Zq7SECRET@${sv.socket}`, secrets: ['Zq7', 'SECRET'], error: /unix:\/\/ must be followed by the socket's absolute path, without credentials/ },
+    ];
+    for (const [at, up] of [[down, false], [hostPort, true]] as const) {
+      for (const form of forms(at)) {
+        const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', SUPERVISOR_SERVER_URL: form.url };
+        const runs = [
+          await runProcguard(['check', '-c', conf, '--json', '--verbose'], { env }),
+          await runProcguard(['check', '-c', conf, '--verbose'], { env }),
+          await runProcguard(['snapshot', '-c', conf, '--json'], { env }),
+        ];
+        for (const run of runs) {
+          assert.doesNotMatch(run.stderr, STACK_TRACE);
+          for (const secret of form.secrets) assert.ok(!`${run.stdout}${run.stderr}`.includes(secret), `${JSON.stringify(form.url)} showed ${secret}: ${run.stdout}${run.stderr}`);
+        }
+        const message = JSON.parse(runs[0]!.stdout).errors.map((e: any) => e.message).join('\n');
+        if (form.error) assert.match(message, form.error);
+        else if (!up) assert.match(message, new RegExp(`cannot reach supervisor "default" at http://${USERNAME}:\\*\\*\\*@${down.replace(/\./g, '\\.')}: ECONNREFUSED`));
+        if (up && form.used) {
+          assert.equal(runs[0]!.code, 0, `${JSON.stringify(form.url)}: ${runs[0]!.stdout}`);
+          assert.ok(JSON.parse(runs[2]!.stdout).processes.some((p: any) => p.pid > 0 && p.supervisor?.name === 'w0'), `${JSON.stringify(form.url)}: the credentials were used`);
+        } else {
+          assert.equal(runs[0]!.code, 3, `${JSON.stringify(form.url)}: ${runs[0]!.stdout}`);
+        }
+      }
+    }
+
+    // The daemon's /api/status and page, for the password with an unencoded @.
+    const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', SUPERVISOR_SERVER_URL: `http://${USERNAME}:pwA@ssSECRET@${hostPort}` };
+    const daemon: ChildProcess = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
+      env: { ...env, PROCGUARD_LISTEN_USERNAME: 'viewer', PROCGUARD_LISTEN_PASSWORD: 'l00k-only' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    try {
+      await eventually(() => logEvents(stderr).some((e) => e.event === 'listen' && typeof e.url === 'string'), 15000, 'the status page listening');
+      const base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
+      const headers = { authorization: `Basic ${Buffer.from('viewer:l00k-only').toString('base64')}` };
+      await eventually(async () => ((await (await fetch(`${base}/api/status`, { headers })).json()) as any).last_cycle !== undefined, 15000, 'a first cycle');
+      const status = (await (await fetch(`${base}/api/status`, { headers })).json()) as any;
+      assert.equal(status.supervisors[0].url, `http://${USERNAME}:***@${hostPort}`);
+      const page = await (await fetch(`${base}/`, { headers })).text();
+      for (const text of [JSON.stringify(status), page, stderr]) assert.ok(!text.includes('SECRET') && !text.includes('pwA'), 'never shown');
+    } finally {
+      const exited = new Promise((resolve) => daemon.once('exit', resolve));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+  });
 
   it('SUPERVISOR_SERVER_URL with user:pass@: the credentials are used, and check, /api/status and the page show ***', async () => {
     const conf = join(work, 'env-only');

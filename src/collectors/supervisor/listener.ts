@@ -6,7 +6,7 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { endianness } from 'node:os';
+import { endianness, networkInterfaces } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { SupervisorEndpoint } from '../../policy/model.js';
 
@@ -31,16 +31,43 @@ export interface NoListener {
   message: string;
 }
 
+/**
+ * An address as the kernel takes it: an IPv4-mapped IPv6 address (::ffff:0:0/96, in any
+ * spelling, such as ::ffff:7f00:1 as the URL parser writes [::ffff:127.0.0.1]) is the IPv4
+ * address inside it; any other address is returned as it is.
+ */
+export function plainAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const groups = expandIPv6(address).split(':');
+  if (groups.slice(0, 5).every((g) => g === '0000') && groups[5] === 'ffff') {
+    const [hi, lo] = [Number.parseInt(groups[6]!, 16), Number.parseInt(groups[7]!, 16)];
+    return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+  }
+  return address;
+}
+
 /** 127.0.0.0/8, ::1, an IPv4-mapped loopback, and the unspecified addresses (a connection to 0.0.0.0 stays on this host). */
 export function isLocalAddress(address: string): boolean {
-  const v4 = address.replace(/^::ffff:/i, '');
-  if (isIP(v4) === 4) return v4.startsWith('127.') || v4 === '0.0.0.0';
-  if (isIP(address) === 6) return expandIPv6(address) === expandIPv6('::1') || expandIPv6(address) === expandIPv6('::');
+  const plain = plainAddress(address);
+  if (isIP(plain) === 4) return plain.startsWith('127.') || plain === '0.0.0.0';
+  if (isIP(plain) === 6) return [expandIPv6('::1'), expandIPv6('::')].includes(expandIPv6(plain));
   return false;
 }
 
+/** An address of this host: a loopback or unspecified one, or one of its interfaces' (a connection there never leaves this host either). */
+export function isThisHostAddress(address: string, interfaces = networkInterfaces()): boolean {
+  if (isLocalAddress(address)) return true;
+  const key = (a: string): string => {
+    const plain = plainAddress(a.replace(/%.*$/, ''));
+    return isIP(plain) === 6 ? expandIPv6(plain) : plain;
+  };
+  const wanted = key(address);
+  return Object.values(interfaces).some((list) => (list ?? []).some((a) => key(a.address) === wanted));
+}
+
 /**
- * unix:// is local; http:// is local when its host is, or resolves to, a loopback address. A
+ * unix:// is local; http:// is local when its host is, or resolves to, a loopback address or
+ * an address of one of this host's interfaces (an IPv4-mapped one counts as its IPv4 address). A
  * name that resolves to several addresses is local if any of them is: the connection is then
  * made to that address alone, so the one verified is the one reached.
  */
@@ -53,7 +80,7 @@ export async function placeOf(endpoint: SupervisorEndpoint): Promise<SupervisorP
   if (isIP(host) !== 0) addresses = [host];
   else if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) addresses = ['127.0.0.1', '::1'];
   else addresses = await lookup(host, { all: true, verbatim: true }).then((found) => found.map((a) => a.address), () => []);
-  const local = addresses.filter(isLocalAddress);
+  const local = [...new Set(addresses.map(plainAddress))].filter((address) => isThisHostAddress(address));
   if (local.length === 0) return { kind: 'remote' };
   // Of several local addresses, the first one something listens on (localhost: 127.0.0.1, then ::1).
   const listening = local.length === 1 ? local[0]! : (local.find((address) => tcpListeners(address, port, '/proc').length > 0) ?? local[0]!);
@@ -100,15 +127,18 @@ export function findListeners(place: Exclude<SupervisorPlace, { kind: 'remote' }
 }
 
 /**
- * The inodes of listening stream sockets bound to `socketPath` (or to the same place through a
- * linked directory), or to supervisord's temporary name for it: supervisord binds
- * PATH.PID and hard-links it to PATH, so the kernel knows the socket by the first name.
- * Returned with the pid such a temporary name carries, which must be the holder's.
+ * The inodes of listening stream sockets bound to `socketPath` (as configured, or as it
+ * resolves now), or to supervisord's temporary name for it: supervisord binds PATH.PID and
+ * hard-links it to PATH, so the kernel knows the socket by the first name. Returned with the
+ * pid such a temporary name carries, which must be the holder's.
+ *
+ * The names /proc/net/unix shows are compared as text only. They are the paths as they were
+ * when bound: resolving one today would follow whatever now stands at its directories, so a
+ * user could bind a socket in a directory of theirs, move that directory away and link its
+ * old name to the supervisor's directory, and have their socket taken for the supervisor's.
  */
 function unixListeners(socketPath: string, procRoot: string): { inode: string; pid?: number }[] {
-  const wanted = canonical(socketPath, true);
-  const names = [socketPath, wanted];
-  const resolved = new Map<string, string>();
+  const names = new Set([socketPath, canonical(socketPath)]);
   const found: { inode: string; pid?: number }[] = [];
   for (const line of readFileSync(join(procRoot, 'net/unix'), 'utf8').split('\n').slice(1)) {
     // Num RefCount Protocol Flags Type St Inode Path: the path is the rest of the line.
@@ -118,26 +148,16 @@ function unixListeners(socketPath: string, procRoot: string): { inode: string; p
     const listening = (Number.parseInt(flags, 16) & 0x10000) !== 0; // __SO_ACCEPTCON
     if (!listening || type !== '0001' || !path.startsWith('/')) continue;
     const temporary = /^(.*)\.(\d+)$/.exec(path);
-    for (const [bound, pid] of [[path, undefined], ...(temporary ? [[temporary[1]!, Number(temporary[2])]] : [])] as [string, number | undefined][]) {
-      let same = names.includes(bound);
-      if (!same && basename(bound) === basename(wanted)) {
-        let key = resolved.get(bound);
-        if (key === undefined) resolved.set(bound, (key = canonical(bound, false)));
-        same = key === wanted;
-      }
-      if (same) {
-        found.push(pid === undefined ? { inode } : { inode, pid });
-        break;
-      }
-    }
+    if (names.has(path)) found.push({ inode });
+    else if (temporary && names.has(temporary[1]!)) found.push({ inode, pid: Number(temporary[2]) });
   }
   return found;
 }
 
-/** A socket path with its directories' links resolved (and the path itself, when `follow`, as connect follows it). */
-function canonical(path: string, follow: boolean): string {
+/** A socket path as connect reaches it: links followed; when it is not there (yet), its directory's. */
+function canonical(path: string): string {
   try {
-    if (follow) return realpathSync(path);
+    return realpathSync(path);
   } catch {
     // not there (yet): its directory still says where it would be
   }
@@ -182,11 +202,11 @@ export function socketFileOwners(socketPath: string): { path: string; uid: numbe
  * SO_REUSEPORT group) are all returned: each of them may take the connection.
  */
 function tcpListeners(address: string, port: number, procRoot: string): string[] {
-  const plain = address.replace(/^::ffff:/i, '');
+  const plain = plainAddress(address);
   const v4 = isIP(plain) === 4 ? plain : undefined;
   const preference = v4
     ? [[`4:${v4}`], ['4:0.0.0.0'], [`6:${expandIPv6(`::ffff:${v4}`)}`, `6:${expandIPv6('::')}`]]
-    : [[`6:${expandIPv6(address)}`], [`6:${expandIPv6('::')}`]];
+    : [[`6:${expandIPv6(plain)}`], [`6:${expandIPv6('::')}`]];
   const found = new Map<string, string[]>();
   // Reading /proc/net/tcp* walks the kernel's whole table (milliseconds each): tcp6 only when tcp has no answer.
   for (const [family, file] of (v4 ? [['4', 'net/tcp'], ['6', 'net/tcp6']] : [['6', 'net/tcp6']]) as [string, string][]) {

@@ -6,7 +6,7 @@ import type { CollectorError, SupervisorEntry } from '../../engine/types.js';
 import type { SupervisorConfig } from '../../policy/model.js';
 import { DEFAULTS } from '../../policy/model.js';
 import { supervisorEndpoint } from '../../policy/normalize.js';
-import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
+import { redactUrlPassword, urlWithPasswordHidden } from '../../policy/schema-diagnostics.js';
 import { readSecretFile } from '../../policy/secret-file.js';
 import { readUsers } from '../types.js';
 import { SupervisorClient, SupervisorError, type SupervisorClientOptions } from './client.js';
@@ -37,27 +37,59 @@ export function supervisorsToAsk(configured: readonly SupervisorConfig[], env: N
  */
 function environmentSupervisor(url: string, env: NodeJS.ProcessEnv): SupervisorConfig {
   const base = { name: ENV_SUPERVISOR_NAME, timeout: DEFAULTS.supervisorTimeout, source: { file: 'environment', line: 0, column: 0 } };
-  let parsed: URL | undefined;
+  const refused = (problem: string): SupervisorConfig => ({ ...base, url: redactUrlPassword(url), endpoint: { transport: 'unix', socketPath: '' }, problem });
+  if (url.startsWith('unix://')) {
+    // The rest is the socket path, shown in messages: credentials cannot be written there.
+    if (!url.slice('unix://'.length).startsWith('/') || url.includes('@')) return refused('SUPERVISOR_SERVER_URL unix:// must be followed by the socket\'s absolute path, without credentials (give them in SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD)');
+    return withEnvCredentials({ ...base, url, endpoint: supervisorEndpoint(url) }, env);
+  }
+  let parsed: URL;
   try {
-    parsed = url.startsWith('unix://') ? undefined : new URL(url);
+    parsed = new URL(url);
   } catch {
-    return { ...base, url: redactUrlPassword(url), endpoint: { transport: 'unix', socketPath: '' }, problem: 'SUPERVISOR_SERVER_URL is not a URL (unix:///path or http://host:port)' };
+    return refused('SUPERVISOR_SERVER_URL is not a URL (unix:///path or http://host:port)');
   }
-  const inUrl = parsed && parsed.username !== '' ? { username: decodeURIComponent(parsed.username), hasPassword: parsed.password !== '' } : undefined;
-  if (parsed) {
-    parsed.username = '';
-    parsed.password = '';
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return refused(`SUPERVISOR_SERVER_URL must be unix:///path or http://host:port, not ${parsed.protocol}`);
+  // Shown as the parser reads it, which is how it is used: the password, however written, is ***.
+  const shown = parsed.password !== '' ? urlWithPasswordHidden(parsed, url) : redactUrlPassword(url);
+  if (parsed.username === '' && parsed.password !== '') {
+    return { ...refused('SUPERVISOR_SERVER_URL gives a password without a user name (write http://user:password@host:port; nothing was sent)'), url: shown };
   }
-  const config: SupervisorConfig = { ...base, url: redactUrlPassword(url), endpoint: supervisorEndpoint(parsed ? parsed.toString() : url) };
-  const username = inUrl?.username ?? env.SUPERVISOR_USERNAME;
-  if (username) config.username = username;
-  if (inUrl?.hasPassword) config.password = { urlEnv: 'SUPERVISOR_SERVER_URL' };
+  const username = decoded(parsed.username);
+  const password = parsed.password !== '' ? decoded(parsed.password) : undefined;
+  if (username === null || password === null) {
+    return { ...refused('SUPERVISOR_SERVER_URL has a % in its user name or password that is not a %-escape (write % as %25; nothing was sent)'), url: shown };
+  }
+  const inUrl = username !== '' ? { username, password } : undefined;
+  const bare = new URL(parsed.href);
+  bare.username = '';
+  bare.password = '';
+  const config: SupervisorConfig = { ...base, url: shown, endpoint: supervisorEndpoint(bare.toString()) };
+  if (!inUrl) return withEnvCredentials(config, env);
+  config.username = inUrl.username;
+  if (inUrl.password !== undefined) config.password = { urlEnv: 'SUPERVISOR_SERVER_URL' };
   else if (env.SUPERVISOR_PASSWORD !== undefined) config.password = { env: 'SUPERVISOR_PASSWORD' };
-  if (inUrl && env.SUPERVISOR_USERNAME && env.SUPERVISOR_USERNAME !== inUrl.username) {
+  if (env.SUPERVISOR_USERNAME && env.SUPERVISOR_USERNAME !== inUrl.username) {
     config.problem = `SUPERVISOR_SERVER_URL names user "${inUrl.username}" and SUPERVISOR_USERNAME names "${env.SUPERVISOR_USERNAME}"; give the credentials once (nothing was sent)`;
-  } else if (inUrl?.hasPassword && env.SUPERVISOR_PASSWORD !== undefined && env.SUPERVISOR_PASSWORD !== decodeURIComponent(new URL(url).password)) {
+  } else if (inUrl.password !== undefined && env.SUPERVISOR_PASSWORD !== undefined && env.SUPERVISOR_PASSWORD !== inUrl.password) {
     config.problem = 'SUPERVISOR_SERVER_URL and SUPERVISOR_PASSWORD hold different passwords; give the credentials once (nothing was sent)';
   }
+  return config;
+}
+
+/** A user name or password as written in a URL, with its %-escapes decoded; null when one is malformed. */
+function decoded(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD, for a URL that carries no credentials. */
+function withEnvCredentials(config: SupervisorConfig, env: NodeJS.ProcessEnv): SupervisorConfig {
+  if (env.SUPERVISOR_USERNAME) config.username = env.SUPERVISOR_USERNAME;
+  if (env.SUPERVISOR_PASSWORD !== undefined) config.password = { env: 'SUPERVISOR_PASSWORD' };
   return config;
 }
 
