@@ -6,11 +6,12 @@
 
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PausedTree } from '../engine/types.js';
 import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
+import { writeFileAtomically } from './atomic-write.js';
 
 export const PAUSE_JOURNAL_FILE = 'paused.journal';
 /** Compacted at every state write, the journal holds the trees of a few cycles; this is far above. */
@@ -103,19 +104,5 @@ export async function compactPauses(dir: string, trees: readonly PausedTree[]): 
     });
     return;
   }
-  const temporary = `${path}.tmp-${process.pid}`;
-  try {
-    await unlink(temporary).catch(() => undefined);
-    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      await file.writeFile(trees.map(line).join(''));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
+  await writeFileAtomically(path, trees.map(line).join(''));
 }

@@ -4,11 +4,12 @@
 // also kept in the pause journal beside it (pause-journal.ts): what either names is resumed.
 
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type PausedTree } from '../engine/types.js';
 import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
+import { writeFileAtomically } from './atomic-write.js';
 import { compactPauses, journalPath, readPauses, treeKey } from './pause-journal.js';
 
 export const STATE_FILE = 'state.json';
@@ -110,21 +111,9 @@ export function writeAheadState(next: EngineState, previous: EngineState): Engin
 export async function saveState(dir: string, state: EngineState): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = statePath(dir);
-  const temporary = `${path}.tmp-${process.pid}`;
-  const text = `${JSON.stringify(state)}\n`;
   try {
-    // Created afresh, never through a link someone left under that name.
-    await unlink(temporary).catch(() => undefined);
-    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      await file.writeFile(text);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
+    await writeFileAtomically(path, `${JSON.stringify(state)}\n`);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw new StateError(`cannot write the state file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; the previous state is kept`);
   }
   await syncDirectory(dir);
