@@ -26,6 +26,7 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   const report = new Reporter();
   checkSettings(files, report);
   checkPositiveDurations(files, report);
+  checkSupervisorUrls(files, report);
   checkUniqueNames(files, report);
   checkReferences(files, report);
   for (const policy of policyEntries(files)) checkPolicyValues(policy, report);
@@ -81,6 +82,16 @@ function checkPositiveDurations(files: readonly ParsedFile[], report: Reporter):
       if (key in entry.value && parseDuration(entry.value[key]) === 0) {
         report.add(entry.file, [...entry.path, key], 'error', 'invalid-value', `"${key}" in ${entry.label} must be longer than 0s, or ${what}`);
       }
+    }
+  }
+}
+
+/** A URL the schema's pattern lets through but the URL parser refuses (a zone id, a port past 65535, a hex port). */
+function checkSupervisorUrls(files: readonly ParsedFile[], report: Reporter): void {
+  for (const entry of namedSection(files, 'supervisors')) {
+    const url = entry.value.url;
+    if (typeof url === 'string' && /^https?:\/\//.test(url) && !URL.canParse(url)) {
+      report.add(entry.file, [...entry.path, 'url'], 'error', 'invalid-value', `The url of supervisor "${entry.name}" is not a URL that can be connected to: ${JSON.stringify(url)} (use http://host:port with a port up to 65535, without a zone id)`);
     }
   }
 }

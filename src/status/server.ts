@@ -68,6 +68,8 @@ export interface StatusServer {
 export const MAX_CONNECTIONS = 64;
 /** A connection that has not sent a whole request, or sits idle between requests, is closed after this long. */
 export const IDLE_TIMEOUT_MS = 5_000;
+/** How long an answered connection may linger for the client to read the end of the answer. */
+const CLOSE_GRACE_MS = 1_000;
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -82,6 +84,12 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 
   // Requests that have not arrived whole are looked for every second, not every 30 s (Node's default).
   const server = http.createServer({ connectionsCheckingInterval: 1_000, headersTimeout: IDLE_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS }, (request, response) => {
+    // Once answered, the connection goes: ended, and destroyed a moment later whatever the
+    // client keeps sending, so a socket held half-open does not count against the limit.
+    response.once('finish', () => {
+      request.socket.end();
+      setTimeout(() => request.socket.destroy(), CLOSE_GRACE_MS).unref();
+    });
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}): void => {
       response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
       response.end(request.method === 'HEAD' ? undefined : body);
@@ -129,6 +137,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   // this many at once, the rest are refused. Nor can one shut the page off by holding those it
   // keeps: a connection that sends nothing, or has not sent a whole request, or sits idle between
   // requests, is closed within IDLE_TIMEOUT_MS (a second more for the check).
+  // One request per connection: a kept-alive connection would be kept by any byte sent on it,
+  // a blank line every few seconds or pipelined requests never read, and 64 of them would shut
+  // the page off for as long as their holder liked. The page reloads itself seldom enough.
+  server.maxRequestsPerSocket = 1;
   server.maxConnections = MAX_CONNECTIONS;
   server.keepAliveTimeout = IDLE_TIMEOUT_MS;
   // Any connection silent this long, before its first byte or between requests.

@@ -208,6 +208,46 @@ describe('integration: the status page against a local user', function () {
     });
   }
 
+  for (const keep of ['a blank line every 2 s', 'pipelined requests every 2 s, never read'] as const) {
+    it(`a local user (${LOCAL_USER}) holding 70 connections that each got an answer, then sends ${keep}, cannot shut the page off: one request per connection`, async () => {
+      const base = await startDaemon(quiet);
+      await eventually(async () => (await freshHealthz(`${base}/healthz`)) === 'ok\n', 10000, 'healthy');
+      const { port } = new URL(base);
+      const extra = keep === 'a blank line every 2 s' ? "'\\r\\n'" : "'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'.repeat(5)";
+      // Each socket makes one whole request, reads its answer, then keeps sending to stay open.
+      const holder = `
+        const net = require('node:net');
+        let answered = 0, closed = 0;
+        for (let i = 0; i < 70; i += 1) {
+          const socket = net.connect(${port}, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));
+          let first = true;
+          socket.on('data', () => { if (first) { first = false; answered += 1; } });
+          socket.on('error', () => {});
+          socket.on('close', () => { closed += 1; });
+          const timer = setInterval(() => socket.writable && socket.write(${extra}), 2000);
+          socket.on('close', () => clearInterval(timer));
+        }
+        setInterval(() => process.stdout.write(JSON.stringify({ answered, closed }) + '\\n'), 200);
+      `;
+      const user = localUser();
+      const held = spawn(process.execPath, ['-e', holder], { stdio: ['ignore', 'pipe', 'inherit'], ...(user ?? {}) });
+      let report = { answered: 0, closed: 0 };
+      held.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        const last = chunk.trim().split('\n').pop();
+        if (last) report = JSON.parse(last) as typeof report;
+      });
+      try {
+        await eventually(() => report.answered >= 64, 15000, 'the user answered on 64 connections');
+        await eventually(() => report.closed === 70, IDLE_TIMEOUT_MS + 10000, 'every connection closed by the daemon though the user keeps writing');
+        assert.equal(await freshHealthz(`${base}/healthz`), 'ok\n');
+        assert.equal(held.exitCode, null, 'the user still runs');
+      } finally {
+        held.kill('SIGKILL');
+        await new Promise((resolve) => held.once('exit', resolve));
+      }
+    });
+  }
+
   it('a process named with bidirectional and zero-width characters is shown escaped on the page, as in the CLI', async () => {
     const name = 'ev\u202eil\u200bx';
     const binary = join(work, name);

@@ -223,6 +223,15 @@ const invalid: Case[] = [
     ],
   },
   {
+    name: 'supervisor URLs the pattern lets through but no client can connect to (a hex port, a zone id, a port past 65535)',
+    files: { 'a.yaml': 'supervisors:\n  a: { url: "http://127.0.0.1:0x10" }\n  b: { url: "http://[::1%25lo]:9001" }\n  c: { url: "http://127.0.0.1:70000" }\n' },
+    expected: [
+      'a.yaml:2:13: error: The url of supervisor "a" is not a URL that can be connected to: "http://127.0.0.1:0x10" (use http://host:port with a port up to 65535, without a zone id)',
+      'a.yaml:3:13: error: The url of supervisor "b" is not a URL that can be connected to: "http://[::1%25lo]:9001" (use http://host:port with a port up to 65535, without a zone id)',
+      'a.yaml:4:13: error: The url of supervisor "c" is not a URL that can be connected to: "http://127.0.0.1:70000" (use http://host:port with a port up to 65535, without a zone id)',
+    ],
+  },
+  {
     name: 'password_env and password_file together',
     files: { 'a.yaml': 'supervisors:\n  main:\n    url: http://127.0.0.1:9001\n    password_env: PW\n    password_file: /etc/pw\n' },
     expected: ['a.yaml:3:5: error: Supervisor "main" sets both "password_env" and "password_file"; use only one'],
