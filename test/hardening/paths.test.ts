@@ -336,9 +336,19 @@ describe("hardening: a pidfile's pid taken by another user's process after the p
       spawned.push(usersAgain);
       await eventually(() => runningAs(usersAgain.pid!, user.uid), 5000, "the user's process");
       const own2 = { [pidfile]: { pid: usersAgain.pid!, uid: user.uid } };
-      const table = await new ProcfsCollector().collect(fieldsFor(policySet));
+      // Read as the collector sees it once the process runs as the user and holds memory.
+      let table: Awaited<ReturnType<ProcfsCollector['collect']>> = [];
+      const entry = () => table.find((p) => p.pid === usersAgain.pid);
+      await eventually(
+        async () => {
+          table = await new ProcfsCollector().collect(fieldsFor(policySet));
+          return entry()?.uid === user.uid && (entry()?.rss ?? 0) > 1024;
+        },
+        5000,
+        "the user's process in the table as the user's",
+      );
       const again = evaluate(policySet, { version: 1, time: now, host: 'test', pidfiles: own2, processes: table }, emptyState(), now);
-      assert.deepEqual(again.plan.actions.map((a) => [a.action, a.target.pid]), [['kill', usersAgain.pid]]);
+      assert.deepEqual(again.plan.actions.map((a) => [a.action, a.target.pid]), [['kill', usersAgain.pid]], JSON.stringify({ entry: entry(), plan: again.plan }));
     });
   }
 
