@@ -190,7 +190,8 @@ describe('pid identity to the clock tick', () => {
     assert.deepEqual(next.paused, []);
   });
 
-  it('kill: a pid reused after SIGTERM, within the same second, gets neither the SIGCONT nor the SIGKILL', async () => {
+  /** A worker over a kill policy's max_runtime, with its plan: SIGTERM, then SIGKILL after a 1 s grace. */
+  async function killPlanned() {
     const h = await harness();
     roots.push(h.root);
     const policySet = policySetOf(yaml`
@@ -198,7 +199,11 @@ describe('pid identity to the clock tick', () => {
         - { name: p, kind: runtime, match: { name: worker }, max_runtime: 60s, action: kill, grace: 1s }
     `);
     const snapshot = await h.snapshot(policySet);
-    const evaluation = evaluate(policySet, snapshot, emptyState(), snapshot.time);
+    return { h, policySet, evaluation: evaluate(policySet, snapshot, emptyState(), snapshot.time) };
+  }
+
+  it('kill: a pid reused after SIGTERM, within the same second, gets neither the SIGCONT nor the SIGKILL', async () => {
+    const { h, policySet, evaluation } = await killPlanned();
     const kill = h.deps.kill;
     // The worker exits on SIGTERM and its pid goes at once to a process started 0.33 s after it:
     // the very next read of stat sees the new process.
@@ -212,14 +217,7 @@ describe('pid identity to the clock tick', () => {
   });
 
   it('kill: a process that outlives its grace is killed, each signal checked against its start tick', async () => {
-    const h = await harness();
-    roots.push(h.root);
-    const policySet = policySetOf(yaml`
-      policies:
-        - { name: p, kind: runtime, match: { name: worker }, max_runtime: 60s, action: kill, grace: 1s }
-    `);
-    const snapshot = await h.snapshot(policySet);
-    const evaluation = evaluate(policySet, snapshot, emptyState(), snapshot.time);
+    const { h, policySet, evaluation } = await killPlanned();
     const execution = await carryOut(evaluation, emptyState(), policySet, h.deps);
     assert.deepEqual(h.sent, [[PID, 'SIGTERM'], [PID, 'SIGCONT'], [PID, 'SIGKILL']]);
     assert.equal(execution.plan.actions[0]?.status, 'done');

@@ -72,6 +72,29 @@ function nonLoopbackAddress(): string {
   throw new Error('this host has no non-loopback IPv4 address to bind the remote stand-in to');
 }
 
+/** `run --listen` on `conf` with `env` and a login, after its first cycle: /api/status, the page and the log so far. */
+async function withStatusPage(conf: string, env: NodeJS.ProcessEnv, check: (seen: { status: any; page: string; stderr: string }) => Promise<void>): Promise<void> {
+  const daemon: ChildProcess = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
+    env: { ...env, PROCGUARD_LISTEN_USERNAME: 'viewer', PROCGUARD_LISTEN_PASSWORD: 'l00k-only' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  try {
+    await eventually(() => logEvents(stderr).some((e) => e.event === 'listen' && typeof e.url === 'string'), 15000, 'the status page listening');
+    const base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
+    const headers = { authorization: `Basic ${Buffer.from('viewer:l00k-only').toString('base64')}` };
+    await eventually(async () => ((await (await fetch(`${base}/api/status`, { headers })).json()) as any).last_cycle !== undefined, 15000, 'a first cycle');
+    const status = (await (await fetch(`${base}/api/status`, { headers })).json()) as any;
+    const page = await (await fetch(`${base}/`, { headers })).text();
+    await check({ status, page, stderr });
+  } finally {
+    const exited = new Promise((resolve) => daemon.once('exit', resolve));
+    daemon.kill('SIGTERM');
+    await exited;
+  }
+}
+
 describe('integration: a supervisord that is not supervisord', function () {
   this.timeout(60000);
   let user: TestUser;
@@ -338,26 +361,10 @@ describe('integration: a real supervisord is still trusted, and credentials in S
 
     // The daemon's /api/status and page, for the password with an unencoded @.
     const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', SUPERVISOR_SERVER_URL: `http://${USERNAME}:pwA@ssSECRET@${hostPort}` };
-    const daemon: ChildProcess = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
-      env: { ...env, PROCGUARD_LISTEN_USERNAME: 'viewer', PROCGUARD_LISTEN_PASSWORD: 'l00k-only' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    try {
-      await eventually(() => logEvents(stderr).some((e) => e.event === 'listen' && typeof e.url === 'string'), 15000, 'the status page listening');
-      const base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
-      const headers = { authorization: `Basic ${Buffer.from('viewer:l00k-only').toString('base64')}` };
-      await eventually(async () => ((await (await fetch(`${base}/api/status`, { headers })).json()) as any).last_cycle !== undefined, 15000, 'a first cycle');
-      const status = (await (await fetch(`${base}/api/status`, { headers })).json()) as any;
+    await withStatusPage(conf, env, async ({ status, page, stderr }) => {
       assert.equal(status.supervisors[0].url, `http://${USERNAME}:***@${hostPort}`);
-      const page = await (await fetch(`${base}/`, { headers })).text();
       for (const text of [JSON.stringify(status), page, stderr]) assert.ok(!text.includes('SECRET') && !text.includes('pwA'), 'never shown');
-    } finally {
-      const exited = new Promise((resolve) => daemon.once('exit', resolve));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    });
   });
 
   it('SUPERVISOR_SERVER_URL with user:pass@: the credentials are used, and check, /api/status and the page show ***', async () => {
@@ -383,26 +390,10 @@ describe('integration: a real supervisord is still trusted, and credentials in S
     assert.match(down.stdout + down.stderr, /cannot reach supervisor "default" at http:\/\/admin:\*\*\*@127\.0\.0\.1:1: ECONNREFUSED/);
     for (const run of [check, conflict, down]) assert.ok(!`${run.stdout}${run.stderr}`.includes(PASSWORD), 'never printed');
 
-    const daemon: ChildProcess = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
-      env: { ...env, PROCGUARD_LISTEN_USERNAME: 'viewer', PROCGUARD_LISTEN_PASSWORD: 'l00k-only' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    try {
-      await eventually(() => logEvents(stderr).some((e) => e.event === 'listen' && typeof e.url === 'string'), 15000, 'the status page listening');
-      const base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
-      const headers = { authorization: `Basic ${Buffer.from('viewer:l00k-only').toString('base64')}` };
-      await eventually(async () => ((await (await fetch(`${base}/api/status`, { headers })).json()) as any).last_cycle !== undefined, 15000, 'a first cycle');
-      const status = (await (await fetch(`${base}/api/status`, { headers })).json()) as any;
+    await withStatusPage(conf, env, async ({ status, page, stderr }) => {
       assert.equal(status.supervisors[0].url, shown);
-      const page = await (await fetch(`${base}/`, { headers })).text();
       assert.ok(page.includes(shown.replace(/&/g, '&amp;')) || page.includes(shown), 'the page shows the URL with ***');
       for (const text of [JSON.stringify(status), page, stderr]) assert.ok(!text.includes(PASSWORD), 'never shown');
-    } finally {
-      const exited = new Promise((resolve) => daemon.once('exit', resolve));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    });
   });
 });
