@@ -1,7 +1,8 @@
-// Who answers on a supervisor's address, found before anything is sent to it: for a unix
-// socket who owns the socket file and its directories, and its listening entry in /proc/net/unix, for a loopback address the LISTEN entries of
-// /proc/net/tcp and /proc/net/tcp6 that a connection there could reach; then the process
-// whose /proc/PID/fd holds socket:[inode], and the uids it runs as (/proc/PID/status).
+// Who answers on a supervisor's address, found before anything is sent to it. For a unix
+// socket: who owns the socket file and its directories, and its listening entry in
+// /proc/net/unix. For an address of this host: the LISTEN entries of /proc/net/tcp and
+// /proc/net/tcp6 that a connection there could reach. Then the process whose /proc/PID/fd
+// holds socket:[inode], and the uids it runs as (/proc/PID/status).
 
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lookup } from 'node:dns/promises';
