@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { ProcessEntry } from '../src/engine/types.js';
+import type { ProcessEntry } from '../src/data/types.js';
 import { writeProcfsTree, type FakeProcess } from '../test/helpers/procfs-tree.js';
 
 /** Programs per supervisord group. */

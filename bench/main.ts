@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { collectSnapshot, joinSupervised } from '../src/collectors/collect.js';
 import { ProcfsCollector } from '../src/collectors/procfs/procfs.js';
 import { evaluate } from '../src/engine/evaluate.js';
-import { emptyState, type EngineState, type Snapshot } from '../src/engine/types.js';
+import { emptyState, type EngineState, type Snapshot } from '../src/data/types.js';
 import { parseMemmonArgs } from '../src/import/memmon-options.js';
 import { loadConfig } from '../src/modes/config.js';
 import { memmonPolicySet } from '../src/modes/memmon.js';

@@ -1,16 +1,16 @@
 // Writes the TypeScript types of procguard's file formats from their JSON Schemas, so the
 // types cannot drift from the schemas (the source of truth):
 //   schemas/policy.schema.json   → src/policy/policy-file.generated.ts
-//   schemas/snapshot.schema.json → src/engine/snapshot.generated.ts
-//   schemas/plan.schema.json     → src/engine/plan.generated.ts
+//   schemas/snapshot.schema.json → src/data/snapshot.generated.ts
+//   schemas/plan.schema.json     → src/data/plan.generated.ts
 // test/policy/schema-types.test.ts fails when a committed file is out of date.
 import { readFile, writeFile } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
 
 export const TARGETS = [
   { schema: 'policy.schema.json', output: 'src/policy/policy-file.generated.ts', name: 'PolicyFile' },
-  { schema: 'snapshot.schema.json', output: 'src/engine/snapshot.generated.ts', name: 'Snapshot' },
-  { schema: 'plan.schema.json', output: 'src/engine/plan.generated.ts', name: 'Plan' },
+  { schema: 'snapshot.schema.json', output: 'src/data/snapshot.generated.ts', name: 'Snapshot' },
+  { schema: 'plan.schema.json', output: 'src/data/plan.generated.ts', name: 'Plan' },
 ].map((target) => ({
   ...target,
   schemaUrl: new URL(`../schemas/${target.schema}`, import.meta.url),

@@ -2,11 +2,11 @@
 // connected supervisord clients (one per supervisor for the whole cycle).
 
 import { hostname } from 'node:os';
-import { readStartTime } from '../collectors/procfs/procfs.js';
-import type { SupervisorClient } from '../collectors/supervisor/client.js';
-import { connect, supervisorsToAsk } from '../collectors/supervisor/supervisor.js';
+import { readStartTime } from '../host/proc.js';
+import type { SupervisorClient } from '../supervisord/client.js';
+import { connect, supervisorsToAsk } from '../supervisord/connect.js';
 import type { SupervisorConfig } from '../policy/model.js';
-import { startTimeFromPs } from './identity.js';
+import { startTimeFromPs } from '../host/ps.js';
 import type { AdapterDeps } from './types.js';
 
 export function liveDeps(supervisors: readonly SupervisorConfig[], env: NodeJS.ProcessEnv, log: (line: string) => void, stopping?: AbortSignal): AdapterDeps {

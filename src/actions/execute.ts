@@ -4,12 +4,13 @@
 // what really happened, and the audit entries. A dry run never gets here.
 
 import { renderNotification } from '../engine/notify.js';
-import type { EngineState, Evaluation, NotificationMessage, PausedTree, PendingNotification, PlannedAction, PlannedNotification } from '../engine/types.js';
+import type { EngineState, Evaluation, NotificationMessage, PausedTree, PendingNotification, PlannedAction, PlannedNotification } from '../data/types.js';
 import type { PolicySet } from '../policy/model.js';
-import { formatDuration } from '../policy/units.js';
+import { formatDuration } from '../shared/units.js';
 import type { AuditEntry } from '../state/audit-log.js';
 import { adapterFor } from './registry.js';
-import { errorText, type AdapterDeps, type Outcome, type Work } from './types.js';
+import { type AdapterDeps, type Outcome, type Work } from './types.js';
+import { errorText } from '../shared/errors.js';
 
 /** A failed notification is tried again on later cycles for at most this long… */
 export const PENDING_MAX_AGE = 24 * 3600;

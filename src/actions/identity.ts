@@ -2,9 +2,7 @@
 // with the same start time to the clock tick. A process that has exited, or whose pid now
 // belongs to another (even one started within the same second), is never touched.
 
-import { spawnSync } from 'node:child_process';
-import { parseElapsed } from '../collectors/ps/ps.js';
-import { sameStartTime } from '../engine/host.js';
+import { sameStartTime } from '../data/host-index.js';
 import type { AdapterDeps } from './types.js';
 
 export type Identity = { same: true } | { same: false; why: string };
@@ -17,13 +15,4 @@ export function checkIdentity(ref: { pid: number; start_time?: number | undefine
   const same = slack > 0 ? Math.abs(now - ref.start_time) <= slack : sameStartTime(now, ref.start_time);
   if (!same) return { same: false, why: `pid ${ref.pid} is now another process (started ${now}, not ${ref.start_time}); it was not signalled` };
   return { same: true };
-}
-
-/** Where there is no /proc: the start time as the ps collector computes it (now − etime). */
-export function startTimeFromPs(pid: number): number | undefined {
-  const result = spawnSync('ps', ['-o', 'etime=,stat=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const [etime, stat] = result.stdout.trim().split(/\s+/);
-  if (result.status !== 0 || !etime || stat?.startsWith('Z')) return undefined;
-  const seconds = parseElapsed(etime);
-  return seconds === undefined ? undefined : Math.floor(Date.now() / 1000) - seconds;
 }

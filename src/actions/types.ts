@@ -2,8 +2,8 @@
 // planned action or a notification to deliver) and injected dependencies (clock, signals,
 // supervisord clients), so that tests can drive them against real processes and servers.
 
-import type { SupervisorClient } from '../collectors/supervisor/client.js';
-import type { NotificationMessage, PlannedAction, ProcessRef } from '../engine/types.js';
+import type { SupervisorClient } from '../supervisord/client.js';
+import type { NotificationMessage, PlannedAction, ProcessRef } from '../data/types.js';
 import type { NotifierConfig } from '../policy/model.js';
 
 export type Work =
@@ -55,13 +55,4 @@ export interface Adapter {
   accepts(work: Work): boolean;
   /** Never throws: every problem is an Outcome that names it. */
   execute(work: Work, deps: AdapterDeps): Promise<Outcome>;
-}
-
-/** An error as one line for an Outcome: errno code and path, or the message. */
-export function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const { code } = error as NodeJS.ErrnoException;
-    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
-  }
-  return String(error);
 }

@@ -6,11 +6,11 @@
 import { CycleAborted, diskStore, runCycle } from '../modes/cycle.js';
 import { runCheck } from './check.js';
 import { CliFailure, loadConfiguration } from './context.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 import { formatPlanText } from './plan-output.js';
 import { DEFAULTS } from '../policy/model.js';
-import { jsonText } from '../policy/diagnostics.js';
+import { jsonText } from '../shared/text.js';
 
 /** An overlapping cron run waits this long for the lock by default. */
 

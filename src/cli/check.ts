@@ -4,12 +4,12 @@
 
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
-import { emptyState, type Plan } from '../engine/types.js';
-import { ExitCode } from './exit-codes.js';
+import { emptyState, type Plan } from '../data/types.js';
+import { ExitCode } from '../shared/exit-codes.js';
 import { loadConfiguration, readSnapshotFile, readStateFile } from './context.js';
-import type { CliIo } from './io.js';
+import type { CliIo } from '../shared/io.js';
 import { formatPlanText } from './plan-output.js';
-import { jsonText } from '../policy/diagnostics.js';
+import { jsonText } from '../shared/text.js';
 
 export interface CheckOptions {
   config: string[];

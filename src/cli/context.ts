@@ -3,17 +3,17 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyState, type EngineState, type Snapshot } from '../engine/types.js';
+import { emptyState, type EngineState, type Snapshot } from '../data/types.js';
 import { parseDataFile } from '../policy/data-file.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
-import { readTextFile } from '../policy/bounded-read.js';
+import { readTextFile } from '../shared/bounded-read.js';
 import { configPaths, loadPolicyFiles } from '../policy/load.js';
 import { parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { validatePolicyFiles } from '../policy/validate.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 
 /** A snapshot of 10,000 processes is about 3 MiB. */
 const MAX_DATA_FILE_BYTES = 64 * 1024 * 1024;

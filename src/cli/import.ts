@@ -3,10 +3,10 @@
 
 import { memmonPolicies, OomAdjustError, oomAdjustPolicies } from '../import/import.js';
 import { MemmonUsageError, parseMemmonArgs } from '../import/memmon-options.js';
-import { readTextFile } from '../policy/bounded-read.js';
+import { readTextFile } from '../shared/bounded-read.js';
 import { CliFailure } from './context.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 
 export function runImportMemmon(args: string[], io: CliIo): ExitCode {
   try {

@@ -1,7 +1,8 @@
 // procguard's entry point: runs the command line and sets the exit code, nothing else.
 
-import { ExitCode } from './exit-codes.js';
-import { processIo } from './io.js';
+import { errorText } from '../shared/errors.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import { processIo } from '../shared/io.js';
 import { runCli } from './program.js';
 
 // A reader that goes away (`procguard snapshot --json | head`) ends the output, not in a stack trace.
@@ -14,7 +15,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await runCli(process.argv.slice(2), processIo);
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   process.stderr.write(`procguard: internal error: ${message}\n`);
   if (process.env.PROCGUARD_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
   else process.stderr.write('procguard: set PROCGUARD_DEBUG=1 for details, and please report this\n');

@@ -3,11 +3,11 @@
 // process against its limit.
 
 import pc from 'picocolors';
-import type { Evaluation, Plan, Snapshot } from '../engine/types.js';
-import { describeTarget, indexSnapshot } from '../engine/host.js';
+import type { Evaluation, Plan, Snapshot } from '../data/types.js';
+import { describeTarget, indexSnapshot } from '../data/host-index.js';
 import type { PolicySet } from '../policy/model.js';
-import { printable } from '../policy/diagnostics.js';
-import { plural, table } from './text.js';
+import { printable } from '../shared/text.js';
+import { plural, table } from '../shared/text.js';
 
 export interface PlanTextOptions {
   verbose: boolean;

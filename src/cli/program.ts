@@ -2,10 +2,10 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 import { InvalidArgumentError } from 'commander';
-import { DURATION_UNITS_HELP, parseDuration } from '../policy/units.js';
+import { DURATION_UNITS_HELP, parseDuration } from '../shared/units.js';
 import { CliFailure } from './context.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';

@@ -7,8 +7,8 @@ import { liveDeps } from '../actions/deps.js';
 import { CycleAborted, describePaused, diskStore, resumeAllPaused } from '../modes/cycle.js';
 import { DEFAULTS } from '../policy/model.js';
 import { CliFailure, loadConfiguration } from './context.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 
 export interface ResumeOptions {
   config: string[];

@@ -4,14 +4,14 @@
 import { existsSync } from 'node:fs';
 import { collectSnapshot } from '../collectors/collect.js';
 import { ALL_FIELDS } from '../collectors/types.js';
-import { jsonText, printable } from '../policy/diagnostics.js';
+import { jsonText, printable } from '../shared/text.js';
 import { configPaths } from '../policy/load.js';
 import { DEFAULTS, type PolicySet } from '../policy/model.js';
-import { formatBytes, formatDuration } from '../policy/units.js';
+import { formatBytes, formatDuration } from '../shared/units.js';
 import { loadConfiguration } from './context.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
-import { table } from './text.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
+import { table } from '../shared/text.js';
 
 export interface SnapshotOptions {
   config: string[];

@@ -9,8 +9,8 @@ import { formatDiagnostic } from '../policy/diagnostics.js';
 import { describeIoError } from '../policy/load.js';
 import { runPolicyTestFile } from '../testing/run-policy-tests.js';
 import { CliFailure } from './context.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 
 const TEST_FILE = /\.test\.ya?ml$/;
 

@@ -1,13 +1,14 @@
 // `procguard validate [-c PATH]… [PATH…] [--json]`: parse, schema-check and cross-check
 // policy files; one line per problem as FILE:LINE:COL, a summary, exit 0 or 2.
 
-import { formatDiagnostic, hasErrors, jsonText, type Diagnostic } from '../policy/diagnostics.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
+import { jsonText } from '../shared/text.js';
 import { configPaths, discoverPolicySets, loadPolicyFiles, type LoadOptions } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
-import { ExitCode } from './exit-codes.js';
-import type { CliIo } from './io.js';
-import { plural } from './text.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
+import { plural } from '../shared/text.js';
 
 export interface ValidateOptions {
   config: string[];

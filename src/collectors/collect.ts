@@ -2,18 +2,20 @@
 // load averages, every supervisor's programs joined by pid, and the pidfiles policies name.
 // A collector that fails becomes an entry in `errors`; the others still count.
 
+import { errorText } from '../shared/errors.js';
 import { hostname } from 'node:os';
-import type { CollectorError, ProcessEntry, Snapshot } from '../engine/types.js';
+import type { CollectorError, ProcessEntry, Snapshot } from '../data/types.js';
 import type { Matcher, PolicySet } from '../policy/model.js';
 import { readPidfiles } from './pidfile/pidfile.js';
 import { readLoadAverages, type LoadAverages } from './loadavg/loadavg.js';
 import { ProcfsCollector } from './procfs/procfs.js';
 import { PsCollector } from './ps/ps.js';
-import type { SupervisorClientOptions } from './supervisor/client.js';
-import { parentOf } from './supervisor/listener.js';
-import { connect, programsForThisHost, readPrograms, supervisorsToAsk, type SupervisedProgram } from './supervisor/supervisor.js';
+import type { SupervisorClientOptions } from '../supervisord/client.js';
+import { parentOf } from '../supervisord/listener.js';
+import { programsForThisHost, readPrograms, type SupervisedProgram } from './supervisor/supervisor.js';
+import { connect, supervisorsToAsk } from '../supervisord/connect.js';
 import type { ProcessFields, ProcessTableCollector } from './types.js';
-import { indexSnapshot } from '../engine/host.js';
+import { indexSnapshot } from '../data/host-index.js';
 import { matchProcesses } from '../engine/match.js';
 
 export interface CollectOptions {
@@ -193,11 +195,9 @@ export function joinSupervised(processes: ProcessEntry[], programs: SupervisedPr
   return [...processes, ...stopped];
 }
 
+/** A file the collector could not read as "path: CODE"; anything else as errorText. */
 function messageOf(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const path = (error as NodeJS.ErrnoException).path;
-    return code && path && !error.message.includes(path) ? `${path}: ${code}` : error.message;
-  }
-  return String(error);
+  const { code, path } = error as NodeJS.ErrnoException;
+  if (error instanceof Error && code && path && !error.message.includes(path)) return `${path}: ${code}`;
+  return errorText(error);
 }

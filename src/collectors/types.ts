@@ -1,8 +1,7 @@
 // The one interface every process-table collector implements, and what the policies need
 // read beyond the basics (reading cmdline, exe or oom_score_adj for every process costs time).
 
-import { readFileSync } from 'node:fs';
-import type { ProcessEntry } from '../engine/types.js';
+import type { ProcessEntry } from '../data/types.js';
 
 export interface ProcessFields {
   /** Full command lines (match.cmdline, or output that shows them). */
@@ -34,22 +33,4 @@ export interface ProcessTableCollector {
    * them. A collector without it reads everything the policies may need in `collect`.
    */
   complete?(processes: readonly ProcessEntry[], fields: LaterFields): void;
-}
-
-/** uid → user name from a passwd file; an unreadable file gives an empty map (names are optional). */
-export function readUsers(path: string): Map<number, string> {
-  try {
-    return parsePasswd(readFileSync(path, 'utf8'));
-  } catch {
-    return new Map();
-  }
-}
-
-export function parsePasswd(text: string): Map<number, string> {
-  const users = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    const [name, , uid] = line.split(':');
-    if (name && uid && /^\d+$/.test(uid) && !users.has(Number(uid))) users.set(Number(uid), name);
-  }
-  return users;
 }

@@ -3,15 +3,15 @@
 
 import type { NotifyRule, Policy, PolicySet } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
-import { formatDuration } from '../policy/units.js';
-import { indexSnapshot, sameStartTime, targetKey, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
+import { formatDuration } from '../shared/units.js';
+import { indexSnapshot, sameStartTime, targetKey, targetOf, uptimeOf, type HostIndex, type LiveProcess } from '../data/host-index.js';
 import { evaluateLoadPolicy } from './load-pause.js';
 import { evaluateMemoryPolicy, evaluateOomPolicy, evaluateRuntimePolicy, type OomClaims } from './limits.js';
 import { matchProcesses, remoteProgramsMatched } from './match.js';
 import { asctime, renderNotification, type NotificationEvent } from './notify.js';
 import { DISRUPTIVE, type KindResult, type PolicyTargets, type Proposal } from './proposal.js';
 import { withTickStartTimes } from './start-times.js';
-import type { EngineState, Evaluation, FailureNotice, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from './types.js';
+import type { EngineState, Evaluation, FailureNotice, NotificationContext, Observation, Plan, PlannedAction, PlannedNotification, Snapshot, Target } from '../data/types.js';
 
 /** The collectors that read the process table (src/collectors: procfs, ps). */
 const PROCESS_TABLE_SOURCES = new Set(['procfs', 'ps']);

@@ -1,8 +1,8 @@
 // memory, runtime and oom: each matched process measured against the policy's limit.
 
 import type { MemoryPolicy, OomPolicy, RuntimePolicy, Action } from '../policy/model.js';
-import { formatBytes, formatDuration } from '../policy/units.js';
-import { processTree, targetKey, targetOf, uptimeOf, type HostIndex, type LiveProcess } from './host.js';
+import { formatBytes, formatDuration } from '../shared/units.js';
+import { processTree, targetKey, targetOf, uptimeOf, type HostIndex, type LiveProcess } from '../data/host-index.js';
 import type { KindResult, PolicyTargets, Proposal } from './proposal.js';
 
 export function evaluateMemoryPolicy(policy: MemoryPolicy, matched: LiveProcess[], host: HostIndex, targets: PolicyTargets, seen: Set<string>): KindResult {

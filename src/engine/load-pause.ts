@@ -3,10 +3,10 @@
 // procguard paused itself (same pid and start time) are ever resumed.
 
 import type { LoadPolicy } from '../policy/model.js';
-import { formatDuration } from '../policy/units.js';
-import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from './host.js';
+import { formatDuration } from '../shared/units.js';
+import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from '../data/host-index.js';
 import type { KindResult, PolicyTargets } from './proposal.js';
-import type { PausedTree, ProcessRef } from './types.js';
+import type { PausedTree, ProcessRef } from '../data/types.js';
 
 const AVERAGES = { '1m': 0, '5m': 1, '15m': 2 } as const;
 

@@ -3,8 +3,8 @@
 
 import type { Matcher, NamePattern } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
-import { argv0Base, processLookup, type HostIndex, type LiveProcess, type ProcessLookup } from './host.js';
-import type { PidfileEntry, SupervisorEntry } from './types.js';
+import { argv0Base, processLookup, type HostIndex, type LiveProcess, type ProcessLookup } from '../data/host-index.js';
+import type { PidfileEntry, SupervisorEntry } from '../data/types.js';
 
 type Test = (process: LiveProcess, host: HostIndex) => boolean;
 

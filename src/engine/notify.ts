@@ -3,10 +3,10 @@
 // A memory restart's default subject and body are memmon's, word for word.
 
 import type HandlebarsModule from 'handlebars';
-import { handlebars as loadHandlebars } from '../policy/handlebars.js';
-import { printable, UNPRINTABLE } from '../policy/diagnostics.js';
+import { handlebars as loadHandlebars } from '../shared/handlebars.js';
+import { printable, UNPRINTABLE } from '../shared/text.js';
 import type { NotifierConfig } from '../policy/model.js';
-import type { Target } from './types.js';
+import type { Target } from '../data/types.js';
 
 /** The fields a template sees: exactly the allow-list of src/policy/templates.ts. */
 export interface NotificationEvent {

@@ -2,8 +2,8 @@
 // disruptive action per process per cycle) decide whether it is planned or skipped.
 
 import type { Policy } from '../policy/model.js';
-import type { LiveProcess } from './host.js';
-import type { ActionName, Observation, ProcessRef, TargetState } from './types.js';
+import type { LiveProcess } from '../data/host-index.js';
+import type { ActionName, Observation, ProcessRef, TargetState } from '../data/types.js';
 
 export interface Proposal {
   policy: Policy;

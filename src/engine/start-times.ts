@@ -2,7 +2,7 @@
 // seconds; the paused processes it names must still be recognised, or they would be taken for
 // gone and left stopped.
 
-import type { EngineState } from './types.js';
+import type { EngineState } from '../data/types.js';
 
 /**
  * The state with every whole-second start time of a paused process replaced by the exact one

@@ -2,7 +2,7 @@
 // long options and their unique prefixes, the documented aliases --groupname and --sendmail,
 // memmon's size and uptime units. Used by `procguard import memmon` and the memmon drop-in.
 
-import { parseMemmonSize, parseMemmonUptime } from '../policy/units.js';
+import { parseMemmonSize, parseMemmonUptime } from '../shared/units.js';
 
 export interface MemmonOptions {
   help: boolean;

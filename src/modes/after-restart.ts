@@ -8,8 +8,8 @@ import { carryOutFollowUps, type Execution } from '../actions/execute.js';
 import type { AdapterDeps } from '../actions/types.js';
 import { ProcfsCollector } from '../collectors/procfs/procfs.js';
 import { evaluate } from '../engine/evaluate.js';
-import { namespec } from '../engine/host.js';
-import { emptyState, type ProcessEntry, type Snapshot } from '../engine/types.js';
+import { namespec } from '../data/host-index.js';
+import { emptyState, type ProcessEntry, type Snapshot } from '../data/types.js';
 import type { PolicySet } from '../policy/model.js';
 
 /** Reads the processes of these pids now (every field); those that have exited are left out. */

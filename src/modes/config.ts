@@ -2,6 +2,7 @@
 // finds an error keeps the last good set in force; a good one says which policies changed,
 // so that only those start their counters afresh. The files are watched with chokidar.
 
+import { errorText } from '../shared/errors.js';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -82,7 +83,7 @@ export class ConfigWatcher {
     this.files = new Set(paths.filter((p) => !this.directories.has(p)));
     this.watcher = watch([], { ignoreInitial: true, depth: 0, persistent: true });
     this.watcher.on('all', (_event, path) => this.seen(resolve(path)));
-    this.watcher.on('error', (error) => onError(`watching the policy files: ${error instanceof Error ? error.message : String(error)}`));
+    this.watcher.on('error', (error) => onError(`watching the policy files: ${errorText(error)}`));
     this.watch(paths);
   }
 

@@ -3,6 +3,7 @@
 // audit entries. Where the state lives is a StateStore: STATE_DIR on disk (locked for the
 // cycle) or, for the memmon drop-in, which has nothing to remember across restarts, memory.
 
+import { errorText } from '../shared/errors.js';
 import { stat } from 'node:fs/promises';
 import { liveDeps } from '../actions/deps.js';
 import { carryOut, type Execution } from '../actions/execute.js';
@@ -12,7 +13,7 @@ import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
 import { withTickStartTimes } from '../engine/start-times.js';
-import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../engine/types.js';
+import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../data/types.js';
 import { permissionProblem } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { appendAudit, type AuditEntry } from '../state/audit-log.js';
@@ -155,7 +156,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
         }
         await store.save(withRestarts(writeAheadState(evaluation.state, previous), [...interrupted.kept, ...restarts]));
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorText(error);
         // A process must never be stopped without a record; a restart (memmon's job) still goes ahead.
         if (pausing) throw new CycleAborted(`${message}; nothing was done`);
         options.log(`warning: ${message}; restarting without a record, so a crash between stop and start would leave the program stopped`);
@@ -164,7 +165,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const execution = await carryOut(evaluation, previous, policySet, deps);
     // A restarted program inherited supervisord's oom_score_adj: the oom policies apply to it now.
     await applyOomToRestarted(policySet, snapshot, execution, deps).catch((error: unknown) => {
-      options.log(`warning: the oom policies could not be applied to the restarted programs: ${error instanceof Error ? error.message : String(error)}; the next cycle will`);
+      options.log(`warning: the oom policies could not be applied to the restarted programs: ${errorText(error)}; the next cycle will`);
     });
     execution.audit.unshift(...interrupted.audit);
     // A restart that failed may have stopped the program and not started it (supervisord died
@@ -172,8 +173,8 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const failed = restarts.filter((r) => execution.plan.actions.some((a) => a.action === 'restart' && a.status === 'failed' && a.target.namespec === r.namespec && a.target.supervisor === r.supervisor));
     withRestarts(execution.state, [...interrupted.kept, ...failed]);
     const storeProblems: string[] = [];
-    await store.save(execution.state).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
-    await store.audit(execution.audit).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
+    await store.save(execution.state).catch((error: unknown) => storeProblems.push(errorText(error)));
+    await store.audit(execution.audit).catch((error: unknown) => storeProblems.push(errorText(error)));
     return { snapshot, evaluation, execution, storeProblems };
   } finally {
     await release();
@@ -216,7 +217,7 @@ async function finishInterruptedRestarts(entries: readonly RestartUnderWay[], de
       deps.log(`restart ${entry.namespec} by ${entry.policy}: done: ${reason} → ${detail}`);
       audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'done', reason, detail });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       deps.log(`restart ${entry.namespec} by ${entry.policy}: failed: ${reason}: ${message}; tried again next cycle`);
       audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'failed', reason, error: message });
       kept.push(entry);
@@ -266,8 +267,8 @@ export async function resumeAllPaused(store: StateStore, deps: AdapterDeps, reas
     }
     state.paused = kept;
     const storeProblems: string[] = [];
-    await store.save(state).catch((error: unknown) => storeProblems.push(`${error instanceof Error ? error.message : String(error)}; the processes were resumed, but the state still lists them`));
-    await store.audit(audit).catch((error: unknown) => storeProblems.push(error instanceof Error ? error.message : String(error)));
+    await store.save(state).catch((error: unknown) => storeProblems.push(`${errorText(error)}; the processes were resumed, but the state still lists them`));
+    await store.audit(audit).catch((error: unknown) => storeProblems.push(errorText(error)));
     return { reports, storeProblems };
   } finally {
     await release();

@@ -3,10 +3,11 @@
 // ends it after the cycle under way, resuming every process it paused. At start it resumes
 // what a crashed run left paused.
 
-import { ExitCode } from '../cli/exit-codes.js';
-import type { CliIo } from '../cli/io.js';
-import { plural } from '../cli/text.js';
-import { formatDuration } from '../policy/units.js';
+import { errorText } from '../shared/errors.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
+import { plural } from '../shared/text.js';
+import { formatDuration } from '../shared/units.js';
 import { ConfigWatcher } from './config.js';
 import { hostname } from 'node:os';
 import { CliFailure } from '../cli/context.js';
@@ -103,7 +104,7 @@ export async function runDaemon(options: DaemonOptions, io: CliIo): Promise<Exit
     }
   } catch (error) {
     // A cycle logs its own failures; this is a bug. What procguard paused is still resumed below.
-    log(`internal error: ${error instanceof Error ? error.message : String(error)}; stopping`);
+    log(`internal error: ${errorText(error)}; stopping`);
     failure = ExitCode.INTERNAL_ERROR;
   } finally {
     releaseSignals();

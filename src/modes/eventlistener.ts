@@ -5,11 +5,12 @@
 // cycle meets (a failed restart, a mail that cannot go) is logged and the event acknowledged,
 // so the listener never dies or stalls on it.
 
+import { errorText } from '../shared/errors.js';
 import { format } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
-import { ExitCode } from '../cli/exit-codes.js';
-import type { CliIo } from '../cli/io.js';
-import { plural } from '../cli/text.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
+import { plural } from '../shared/text.js';
 import { ListenerProtocol, ProtocolError } from './listener-protocol.js';
 import { handleSignals, startService, type Service } from './service.js';
 
@@ -66,7 +67,7 @@ export async function serveEvents(service: Service, { input, output }: ListenerS
     }
   } catch (error) {
     // Whatever ends the loop, what procguard paused is resumed below before it exits.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     log(error instanceof ProtocolError ? `${message}; stopping` : `internal error: ${message}; stopping`);
     exitCode = error instanceof ProtocolError ? ExitCode.FAILED : ExitCode.INTERNAL_ERROR;
   } finally {

@@ -5,7 +5,7 @@
 
 import { createRequire } from 'node:module';
 import pino from 'pino';
-import type { CliIo } from '../cli/io.js';
+import type { CliIo } from '../shared/io.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 

@@ -5,15 +5,15 @@
 // shell syntax. Unlike memmon: a failed stop or start is logged and mailed, and the listener
 // keeps serving (examples/migration.md lists every difference).
 
-import { ExitCode } from '../cli/exit-codes.js';
-import type { CliIo } from '../cli/io.js';
-import { plural } from '../cli/text.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
+import { plural } from '../shared/text.js';
 import { memmonPolicies } from '../import/import.js';
 import { MemmonUsageError, parseMemmonArgs, type MemmonOptions } from '../import/memmon-options.js';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
-import { redactUrlPassword } from '../policy/schema-diagnostics.js';
+import { redactUrlPassword } from '../shared/text.js';
 import { parseYamlFile } from '../policy/yaml-source.js';
 import { createLog } from './log.js';
 import { memoryStore } from './cycle.js';

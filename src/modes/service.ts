@@ -3,14 +3,15 @@
 // and the paused processes resumed when the mode stops or after a crash when it starts.
 // A cycle never throws: whatever goes wrong is logged and the next cycle comes.
 
+import { errorText } from '../shared/errors.js';
 import { setFlagsFromString } from 'node:v8';
 import { liveDeps } from '../actions/deps.js';
-import { describeTarget } from '../engine/host.js';
-import type { Plan } from '../engine/types.js';
-import { printable } from '../policy/diagnostics.js';
-import { plural } from '../cli/text.js';
-import { ExitCode } from '../cli/exit-codes.js';
-import type { CliIo } from '../cli/io.js';
+import { describeTarget } from '../data/host-index.js';
+import type { Plan } from '../data/types.js';
+import { printable } from '../shared/text.js';
+import { plural } from '../shared/text.js';
+import { ExitCode } from '../shared/exit-codes.js';
+import type { CliIo } from '../shared/io.js';
 import { configPaths } from '../policy/load.js';
 import { DEFAULTS } from '../policy/model.js';
 import { loadConfig, policyChanges, type LoadedConfig } from './config.js';
@@ -96,7 +97,7 @@ export class Service {
       const message =
         error instanceof CycleAborted
           ? `cycle skipped: ${error.message}`
-          : `cycle failed: ${error instanceof Error ? error.message : String(error)}; the next cycle runs as planned`;
+          : `cycle failed: ${errorText(error)}; the next cycle runs as planned`;
       this.log(message, { event: 'cycle', level: 'error' });
       for (const observer of this.observers) observer.cycleFailed?.(message, performance.now() - started);
     }
@@ -110,7 +111,7 @@ export class Service {
     // Never rejects: a reload that breaks must not end the daemon with processes still paused.
     this.reloads = this.reloads.then(() =>
       this.reloadNow(trigger).catch((error: unknown) => {
-        const message = `${trigger}: reload failed: ${error instanceof Error ? error.message : String(error)}; the configuration in force is kept`;
+        const message = `${trigger}: reload failed: ${errorText(error)}; the configuration in force is kept`;
         this.log(message, { event: 'reload', level: 'error', ok: false });
         this.tellReloaded(trigger, false, [message]);
       }),
@@ -175,7 +176,7 @@ export class Service {
       for (const problem of storeProblems) this.log(problem, { event: 'state', level: 'error' });
       return storeProblems.length === 0 && reports.every((r) => r.status !== 'failed') ? 'ok' : 'failed';
     } catch (error) {
-      this.log(`${why}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log(`${why}: ${errorText(error)}`);
       return 'unusable';
     }
   }

@@ -2,14 +2,15 @@
 // references to notifiers and supervisors) and inside values (regexes, templates,
 // load hysteresis, limits that must be positive). Pure: the loader has read everything.
 
+import { errorText } from '../shared/errors.js';
 import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
-import { show } from './schema-diagnostics.js';
+import { show } from '../shared/text.js';
 import { didYouMean, nearest } from './suggest.js';
 import { compilePattern, nameRegexSource } from './model.js';
 import { NonLinearPatternError } from './pattern.js';
 import { checkProtections } from './protection-checks.js';
 import { checkTemplate } from './templates.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from '../shared/units.js';
 import {
   isRecord,
   matchBlocks,
@@ -213,7 +214,7 @@ export function regexProblem(pattern: string): { reason: string; refused: boolea
     compilePattern(pattern);
     return undefined;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     return { reason: message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''), refused: error instanceof NonLinearPatternError };
   }
 }

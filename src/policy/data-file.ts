@@ -4,7 +4,8 @@
 
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { diagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { capitalize, dotted, show } from './schema-diagnostics.js';
+import { dotted } from './schema-diagnostics.js';
+import { capitalize, show } from '../shared/text.js';
 import { locate, parseYamlFile, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 export interface DataFileResult<T> {

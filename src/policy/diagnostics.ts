@@ -1,5 +1,7 @@
 // Problems found in policy files, in the user's terms: where (file:line:col), how bad, what.
 
+import { printable } from '../shared/text.js';
+
 export const DIAGNOSTIC_CODES = [
   'io',
   'permission',
@@ -77,30 +79,6 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** One line per problem: `FILE:LINE:COL: error: message`. Control characters are shown escaped. */
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${printable(d.message)}`;
-}
-
-/**
- * Characters that are not shown as themselves on a terminal: C0 and C1 controls, line and
- * paragraph separators, bidirectional overrides and isolates (which can make one name display
- * as another), zero-width characters, the byte-order mark, and lone surrogates.
- */
-export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** Keeps one diagnostic on one line whatever the user's file contained, every hidden character shown escaped. */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => {
-    const json = JSON.stringify(c);
-    return json.length > 3 ? json.slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
-
-/**
- * JSON for a terminal or a script: the same value as JSON.stringify, with the characters JSON
- * leaves raw but a terminal hides or reorders (C1 controls, bidirectional overrides,
- * zero-width characters, line separators) written as \\u escapes.
- */
-export function jsonText(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function compareText(a: string, b: string): number {

@@ -1,7 +1,7 @@
 // The string formats procguard's schemas name (sizes, durations, mail addresses, SMTP URLs):
 // one definition for the compiled validators and for the checks that reuse them.
 
-import { parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from '../shared/units.js';
 
 const MAIL_ADDRESS = /^(?:[^\s@<>]+@[^\s@<>]+|[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>)$/;
 /** A local name ("root", "ops") as sendmail delivers it (memmon -m root); an SMTP server needs user@host. */

@@ -6,12 +6,12 @@ import type { Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
-import { decodeText, describeIoError, type ReadProblem } from './bounded-read.js';
+import { decodeText, describeIoError, type ReadProblem } from '../shared/bounded-read.js';
 import { describeWriter, readWalkedFile, untrustedWriters, type WalkedPath } from './path-walk.js';
 import { isRecord } from './walk.js';
 import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
 
-export { describeIoError } from './bounded-read.js';
+export { describeIoError } from '../shared/bounded-read.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/procguard';
 /** Far above any real policy file; protects the parser from a mistaken path or a hostile file. */

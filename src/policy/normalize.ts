@@ -23,7 +23,7 @@ import {
   type SupervisorEndpoint,
 } from './model.js';
 import type * as Raw from './policy-file.generated.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from '../shared/units.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {

@@ -9,7 +9,7 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { describeIoError, notRegular, readBoundedFile, type ReadProblem } from './bounded-read.js';
+import { describeIoError, notRegular, readBoundedFile, type ReadProblem } from '../shared/bounded-read.js';
 
 /** Linux's own bound (MAXSYMLINKS). */
 export const MAX_LINKS = 40;

@@ -2,11 +2,12 @@
 // operator's terms: which policy, which key, what was expected, what was found, and
 // the nearest valid spelling. Every message points at the YAML node it is about.
 
+import { capitalize, show } from '../shared/text.js';
 import type { ErrorObject } from 'ajv';
 import { diagnostic, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { definition, policyFileValidator, POLICY_KINDS, type JsonSchema } from './schema.js';
 import { didYouMean, nearest, suggestKey } from './suggest.js';
-import { DURATION_UNITS_HELP, SIZE_UNITS_HELP } from './units.js';
+import { DURATION_UNITS_HELP, SIZE_UNITS_HELP } from '../shared/units.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 type AjvError = ErrorObject<string, Record<string, unknown>, unknown>;
@@ -369,60 +370,7 @@ export function dotted(path: PathSegment[]): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
-/** A value as the operator would recognise it, short and on one line. */
-export function show(value: unknown): string {
-  if (value === null || value === undefined) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') {
-    const shown = redactUrlPassword(value);
-    return JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown);
-  }
-  return String(value);
-}
-
-/**
- * Passwords never appear in output, not even the one an operator put in a URL by mistake. The
- * URL is read as the clients read it (WHATWG URL, which accepts http:admin:pw@host,
- * backslashes, blanks and an unencoded @ in a password) and shown with its password as ***.
- * Text that does not parse, or parses with no host yet looks as if it carried credentials
- * (a colon before an @), loses everything between its scheme and its last @.
- */
-export function redactUrlPassword(text: string): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed && parsed.password !== '') return urlWithPasswordHidden(parsed, text);
-  if (parsed && parsed.host !== '') return text; // the parser found no password: an @ is in the path
-  const at = text.lastIndexOf('@');
-  if (at < 0 || !text.slice(0, at).includes(':')) return text;
-  return redactRaw(text);
-}
-
-/** Everything between the scheme (with its slashes) and the last @ replaced by ***. */
-function redactRaw(text: string): string {
-  const at = text.lastIndexOf('@');
-  const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(text)?.[0] ?? '';
-  return scheme.length <= at ? `${scheme}***${text.slice(at)}` : `***${text.slice(at)}`;
-}
-
-/** The parsed URL with its user name kept and its password shown as ***; without the "/" the parser adds when the text had no path. */
-export function urlWithPasswordHidden(parsed: URL, raw: string): string {
-  const copy = new URL(parsed.href);
-  copy.password = '***';
-  const href = copy.href.replace(/:%2A%2A%2A@/i, ':***@');
-  const noPath = copy.pathname === '/' && copy.search === '' && copy.hash === '' && !raw.trimEnd().endsWith('/');
-  return noPath && href.endsWith('/') ? href.slice(0, -1) : href;
-}
-
 function quoteList(items: string[], conjunction: 'and' | 'or'): string {
   const quoted = items.map((i) => `"${i}"`);
   return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} ${conjunction} ${quoted.at(-1)}`;
-}
-
-export function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

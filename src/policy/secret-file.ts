@@ -4,7 +4,7 @@
 // procguard's user, readable and writable by its owner alone, along a path no other user can
 // change (path-walk.ts), and through the handle that was checked.
 
-import { MAX_SECRET_FILE_BYTES, type ReadProblem } from './bounded-read.js';
+import { MAX_SECRET_FILE_BYTES, type ReadProblem } from '../shared/bounded-read.js';
 import { describeWriter, readWalkedFile, untrustedWriters } from './path-walk.js';
 
 /** The password a password_file holds (its one line, without the newline), or why it was refused. */

@@ -2,7 +2,7 @@
 // schema cannot say. Two live processes never share a pid, so a snapshot where two do is
 // refused rather than evaluated: one policy could pause one and another kill the other.
 
-import type { Snapshot } from '../engine/types.js';
+import type { Snapshot } from '../data/types.js';
 import { checkData, parseDataFile, type DataFileResult } from './data-file.js';
 import { diagnostic, type Diagnostic } from './diagnostics.js';
 import { dataValidator } from './schema.js';

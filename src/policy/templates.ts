@@ -1,7 +1,8 @@
 // Mail subjects and bodies are handlebars templates. They are checked when the policy
 // files are validated, against the allow-list below, which is also their documentation.
 
-import { handlebars } from './handlebars.js';
+import { errorText } from '../shared/errors.js';
+import { handlebars } from '../shared/handlebars.js';
 
 /** Every field a notification template may use, with what it holds. */
 export const TEMPLATE_FIELDS: Readonly<Record<string, string>> = {
@@ -136,7 +137,7 @@ function at(node: hbs.AST.Node, severity: 'error' | 'warning', message: string):
 
 /** Handlebars reports parse errors as text: "Parse error on line 2: … got 'EOF'". */
 function parseProblem(error: unknown): TemplateProblem {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorText(error);
   const line = Number(/on line (\d+)/.exec(text)?.[1] ?? /- (\d+):\d+/.exec(text)?.[1] ?? 1);
   const got = /got '([A-Z_]+)'/.exec(text)?.[1];
   const mismatch = /^(\S+) doesn't match (\S+)/.exec(text);

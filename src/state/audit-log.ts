@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Target } from '../engine/types.js';
+import type { Target } from '../data/types.js';
 
 export const AUDIT_LOG_FILE = 'audit.log';
 /** 5 MiB, about 20,000 entries; one older generation is kept. */

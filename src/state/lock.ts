@@ -6,8 +6,8 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readStartTime } from '../collectors/procfs/procfs.js';
-import { sameStartTime } from '../engine/host.js';
+import { readStartTime } from '../host/proc.js';
+import { sameStartTime } from '../data/host-index.js';
 
 export const LOCK_FILE = 'lock';
 

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PausedTree } from '../engine/types.js';
-import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
+import type { PausedTree } from '../data/types.js';
+import { notRegular, readBoundedFile } from '../shared/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
 import { writeFileAtomically } from './atomic-write.js';
 

@@ -6,8 +6,8 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { emptyState, type EngineState, type PausedTree } from '../engine/types.js';
-import { notRegular, readBoundedFile } from '../policy/bounded-read.js';
+import { emptyState, type EngineState, type PausedTree } from '../data/types.js';
+import { notRegular, readBoundedFile } from '../shared/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
 import { writeFileAtomically } from './atomic-write.js';
 import { compactPauses, journalPath, readPauses, treeKey } from './pause-journal.js';

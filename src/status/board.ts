@@ -3,9 +3,9 @@
 // since when, the recent actions and notifications with their reasons, and the config load
 // errors. Fed by the service after every cycle and reload; read by the status page and the API.
 
-import { supervisorsToAsk } from '../collectors/supervisor/supervisor.js';
-import type { Observation, ProcessEntry } from '../engine/types.js';
-import type { PlannedAction, PlannedNotification, Target } from '../engine/plan.generated.js';
+import { supervisorsToAsk } from '../supervisord/connect.js';
+import type { Observation, ProcessEntry } from '../data/types.js';
+import type { PlannedAction, PlannedNotification, Target } from '../data/plan.generated.js';
 import type { CycleResult } from '../modes/cycle.js';
 import type { Service, ServiceObserver } from '../modes/service.js';
 

@@ -2,9 +2,9 @@
 // HTML file with its own styles, no script and no external asset; it reloads itself.
 
 import type { TemplateDelegate } from 'handlebars';
-import { printable } from '../policy/diagnostics.js';
-import { handlebars } from '../policy/handlebars.js';
-import { formatBytes, formatDuration } from '../policy/units.js';
+import { printable } from '../shared/text.js';
+import { handlebars } from '../shared/handlebars.js';
+import { formatBytes, formatDuration } from '../shared/units.js';
 import type { PolicyView, StatusDocument } from './board.js';
 
 const PAGE = `<!doctype html>

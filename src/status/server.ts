@@ -3,11 +3,12 @@
 // address says otherwise; basic auth when PROCGUARD_LISTEN_USERNAME and _PASSWORD are set
 // (neither may be empty); at most MAX_CONNECTIONS connections at once.
 
+import { errorText } from '../shared/errors.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { isIP } from 'node:net';
 import type { Log } from '../modes/log.js';
-import { jsonText } from '../policy/diagnostics.js';
+import { jsonText } from '../shared/text.js';
 import type { StatusBoard } from './board.js';
 import type { Metrics } from './metrics.js';
 import { renderPage } from './page.js';
@@ -128,7 +129,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     }
 
     function fail(error: unknown): void {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       log(`status page: ${path}: ${message}`, { event: 'listen', level: 'error' });
       if (!response.headersSent) send(500, 'text/plain; charset=utf-8', 'the status could not be rendered; see the log\n');
     }

@@ -4,11 +4,11 @@
 import { dirname, join, resolve } from 'node:path';
 import { isScalar, isSeq } from 'yaml';
 import { evaluate } from '../engine/evaluate.js';
-import { describeTarget } from '../engine/host.js';
-import { emptyState, type EngineState, type Plan, type Snapshot } from '../engine/types.js';
+import { describeTarget } from '../data/host-index.js';
+import { emptyState, type EngineState, type Plan, type Snapshot } from '../data/types.js';
 import { checkData, parseDataFile } from '../policy/data-file.js';
 import { diagnostic, START_OF_FILE, type Diagnostic } from '../policy/diagnostics.js';
-import { readTextFile } from '../policy/bounded-read.js';
+import { readTextFile } from '../shared/bounded-read.js';
 import { loadPolicyFiles } from '../policy/load.js';
 import { checkSnapshotData, parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';

@@ -8,7 +8,7 @@ import { liveDeps } from '../../src/actions/deps.js';
 import { carryOut, PENDING_MAX_AGE, PENDING_MAX_COUNT } from '../../src/actions/execute.js';
 import type { AdapterDeps } from '../../src/actions/types.js';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type EngineState, type PendingNotification } from '../../src/engine/types.js';
+import { emptyState, type EngineState, type PendingNotification } from '../../src/data/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 import { policySetOf, proc, snapshot, T0 } from '../helpers/snapshots.js';

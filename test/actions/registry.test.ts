@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ADAPTERS } from '../../src/actions/registry.js';
 import type { Adapter, Work } from '../../src/actions/types.js';
-import type { PlannedAction } from '../../src/engine/types.js';
+import type { PlannedAction } from '../../src/data/types.js';
 import type { NotifierConfig } from '../../src/policy/model.js';
 import planSchema from '../../schemas/plan.schema.json' with { type: 'json' };
 

@@ -10,8 +10,8 @@ import { liveDeps } from '../../src/actions/deps.js';
 import { adapter as oom } from '../../src/actions/oom/oom.js';
 import { adapter as signal } from '../../src/actions/signal/signal.js';
 import type { AdapterDeps, Outcome } from '../../src/actions/types.js';
-import { readProcessState, readStartTime } from '../../src/collectors/procfs/procfs.js';
-import type { PlannedAction } from '../../src/engine/types.js';
+import { readProcessState, readStartTime } from '../../src/host/proc.js';
+import type { PlannedAction } from '../../src/data/types.js';
 import { childPids, eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 
 const logged: string[] = [];
@@ -139,7 +139,7 @@ describe('oom adapter: a real process', function () {
     const script = `
       const { adapter } = await import(${JSON.stringify(new URL('../../dist/actions/oom/oom.js', import.meta.url).href)});
       const { liveDeps } = await import(${JSON.stringify(new URL('../../dist/actions/deps.js', import.meta.url).href)});
-      const { readStartTime } = await import(${JSON.stringify(new URL('../../dist/collectors/procfs/procfs.js', import.meta.url).href)});
+      const { readStartTime } = await import(${JSON.stringify(new URL('../../dist/host/proc.js', import.meta.url).href)});
       const { spawn } = await import('node:child_process');
       process.setgid(65534);
       process.setuid(65534);

@@ -9,7 +9,7 @@ import { collectSnapshot, joinSupervised } from '../../src/collectors/collect.js
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
 import { ALL_FIELDS } from '../../src/collectors/types.js';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type Snapshot } from '../../src/engine/types.js';
+import { emptyState, type Snapshot } from '../../src/data/types.js';
 import { loadConfig } from '../../src/modes/config.js';
 import type { PolicySet } from '../../src/policy/model.js';
 import { BOOT_TIME, writeProcfsTree } from '../helpers/procfs-tree.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { collectSnapshot } from '../../src/collectors/collect.js';
 import { exePath, ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type Snapshot } from '../../src/engine/types.js';
+import { emptyState, type Snapshot } from '../../src/data/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { BOOT_TIME, writeProcfsTree, type FakeProcess } from '../helpers/procfs-tree.js';
 import { policySetOf } from '../helpers/snapshots.js';

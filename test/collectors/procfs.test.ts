@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProcfsCollector, parseProcStat } from '../../src/collectors/procfs/procfs.js';
-import { COMMAND_LINE_READ_LENGTH } from '../../src/engine/host.js';
+import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
+import { parseProcStat } from '../../src/host/proc.js';
+import { COMMAND_LINE_READ_LENGTH } from '../../src/data/host-index.js';
 import { ALL_FIELDS, type ProcessFields } from '../../src/collectors/types.js';
 import { killAllChildren, spawnChild } from '../helpers/processes.js';
 import { BOOT_TIME, statLine, writeProcfsTree } from '../helpers/procfs-tree.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLoadAverages } from '../../src/collectors/loadavg/loadavg.js';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
-import { parseElapsed, parsePsOutput, PsCollector } from '../../src/collectors/ps/ps.js';
+import { parsePsOutput, PsCollector } from '../../src/collectors/ps/ps.js';
+import { parseElapsed } from '../../src/host/ps.js';
 import { ALL_FIELDS } from '../../src/collectors/types.js';
 
 describe('collector: ps', () => {

@@ -1,8 +1,8 @@
 // The engine's rules as tables: policies + snapshots (+ state) → the plan, exactly.
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { indexSnapshot, processLookup } from '../../src/engine/host.js';
-import { emptyState, type EngineState, type Snapshot } from '../../src/engine/types.js';
+import { indexSnapshot, processLookup } from '../../src/data/host-index.js';
+import { emptyState, type EngineState, type Snapshot } from '../../src/data/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { actionLines, cycles, MiB, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapshots.js';
 

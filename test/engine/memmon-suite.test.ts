@@ -9,10 +9,10 @@
 // RSS memmon's tests log for it. Failing stop/start calls belong to the drop-in's tests.
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type Plan } from '../../src/engine/types.js';
+import { emptyState, type Plan } from '../../src/data/types.js';
 import { MEMMON_DEFAULT_SENDMAIL, parseMemmonArgs } from '../../src/import/memmon-options.js';
 import { memmonPolicySet } from '../../src/modes/memmon.js';
-import { parseMemmonUptime } from '../../src/policy/units.js';
+import { parseMemmonUptime } from '../../src/shared/units.js';
 import { proc, snapshot, T0 } from '../helpers/snapshots.js';
 
 const programs = [

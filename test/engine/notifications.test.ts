@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { asctime, headerSafe } from '../../src/engine/notify.js';
-import { emptyState } from '../../src/engine/types.js';
+import { emptyState } from '../../src/data/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { cycles, MiB, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapshots.js';
 

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type Plan } from '../../src/engine/types.js';
+import { emptyState, type Plan } from '../../src/data/types.js';
 import { LINEAR_SUBJECT_LENGTH, MATCH_LENGTH } from '../../src/policy/pattern.js';
 import { CRAFTED_CASES, repeatTo } from '../helpers/crafted-command-lines.js';
 import { proc, policySetOf, snapshot, T0 } from '../helpers/snapshots.js';

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineState, Plan } from '../../src/engine/types.js';
+import type { EngineState, Plan } from '../../src/data/types.js';
 import type { AuditEntry } from '../../src/state/audit-log.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild } from '../helpers/processes.js';

@@ -5,7 +5,7 @@
 // oom_score_adj only where it differs, audit mode.
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type ProcessEntry } from '../../src/engine/types.js';
+import { emptyState, type ProcessEntry } from '../../src/data/types.js';
 import { MiB, policySetOf, T0 } from '../helpers/snapshots.js';
 
 const GROUPS = 200;

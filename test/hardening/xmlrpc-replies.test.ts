@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import serializer from 'xmlrpc/lib/serializer.js';
-import type { Plan } from '../../src/engine/types.js';
+import type { Plan } from '../../src/data/types.js';
 import { killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 

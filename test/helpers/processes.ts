@@ -3,7 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readProcessState, readStartTime } from '../../src/collectors/procfs/procfs.js';
+import { readProcessState, readStartTime } from '../../src/host/proc.js';
 
 export interface Child {
   pid: number;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { PolicySet } from '../../src/policy/model.js';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { emptyState, type EngineState, type Evaluation, type Plan, type ProcessEntry, type Snapshot } from '../../src/engine/types.js';
+import { emptyState, type EngineState, type Evaluation, type Plan, type ProcessEntry, type Snapshot } from '../../src/data/types.js';
 import { validateTexts } from './policy-files.js';
 
 export const T0 = 1795266602;

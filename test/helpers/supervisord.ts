@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SupervisorClient } from '../../src/collectors/supervisor/client.js';
+import { SupervisorClient } from '../../src/supervisord/client.js';
 
 export const USERNAME = 'admin';
 export const PASSWORD = 's3cret';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveDeps } from '../../src/actions/deps.js';
 import { adapter as supervisorAdapter } from '../../src/actions/supervisor/supervisor.js';
-import type { Plan } from '../../src/engine/types.js';
+import type { Plan } from '../../src/data/types.js';
 import { dataValidator } from '../../src/policy/schema.js';
 import type { AuditEntry } from '../../src/state/audit-log.js';
 import { acquireLock } from '../../src/state/lock.js';

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Plan } from '../../src/engine/types.js';
+import type { Plan } from '../../src/data/types.js';
 import { logText } from '../helpers/log-events.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
 import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Plan } from '../../src/engine/types.js';
+import type { Plan } from '../../src/data/types.js';
 import { eventually } from '../helpers/processes.js';
 import { runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
 import { HOG_COMMAND, PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';

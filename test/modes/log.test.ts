@@ -1,7 +1,7 @@
 // The long-running modes' log: JSON events off a terminal, readable lines on one.
 import assert from 'node:assert/strict';
 import { createLog, logFormat } from '../../src/modes/log.js';
-import type { CliIo } from '../../src/cli/io.js';
+import type { CliIo } from '../../src/shared/io.js';
 import { logEvents } from '../helpers/log-events.js';
 
 function capture(overrides: Partial<CliIo> = {}): { io: CliIo; text: () => string } {

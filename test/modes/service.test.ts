@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Execution } from '../../src/actions/execute.js';
-import type { Plan } from '../../src/engine/types.js';
+import type { Plan } from '../../src/data/types.js';
 import { loadConfig } from '../../src/modes/config.js';
 import { memoryStore } from '../../src/modes/cycle.js';
 import { CycleReporter, Service } from '../../src/modes/service.js';

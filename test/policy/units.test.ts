@@ -6,7 +6,7 @@ import {
   parseMemmonSize,
   parseMemmonUptime,
   parseSize,
-} from '../../src/policy/units.js';
+} from '../../src/shared/units.js';
 
 const MiB = 1024 * 1024;
 

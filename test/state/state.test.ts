@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptyState, type EngineState } from '../../src/engine/types.js';
+import { emptyState, type EngineState } from '../../src/data/types.js';
 import { appendAudit, type AuditEntry } from '../../src/state/audit-log.js';
 import { acquireLock, LockBusyError } from '../../src/state/lock.js';
 import { appendPauses, journalPath } from '../../src/state/pause-journal.js';

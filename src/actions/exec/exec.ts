@@ -4,7 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import { childEnvironment } from '../child-env.js';
-import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { errorText } from '../../shared/errors.js';
 
 /** The last this many characters of the command's output are logged. */
 const OUTPUT_TAIL = 2000;

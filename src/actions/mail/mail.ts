@@ -6,10 +6,11 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readSecretFile } from '../../policy/secret-file.js';
 import type { MailNotifier, SecretSource } from '../../policy/model.js';
-import { redactUrlPassword } from '../../policy/schema-diagnostics.js';
+import { redactUrlPassword } from '../../shared/text.js';
 import { minimalEnvironment } from '../child-env.js';
 import { withDeadline } from '../deadline.js';
-import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { errorText } from '../../shared/errors.js';
 
 export const adapter: Adapter = {
   name: 'mail',
@@ -30,7 +31,7 @@ export const adapter: Adapter = {
       return { status: 'done', detail: `mailed ${notifier.to.join(', ')} via ${via}` };
     } catch (error) {
       // nodemailer's messages say it all ("Sendmail exited with code 75", "connect ECONNREFUSED …").
-      const message = error instanceof Error ? error.message : errorText(error);
+      const message = errorText(error);
       return { status: 'failed', error: `mail to ${notifier.to.join(', ')} failed: ${message}` };
     }
   },

@@ -6,7 +6,8 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { checkIdentity } from '../identity.js';
-import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { errorText } from '../../shared/errors.js';
 
 export const adapter: Adapter = {
   name: 'oom',

@@ -3,9 +3,10 @@
 // supervisord runs. Every pid is checked against its snapshot start time, to the clock tick,
 // right before each signal; a pid that now belongs to another process is skipped, never signalled.
 
-import type { ProcessRef } from '../../engine/types.js';
+import type { ProcessRef } from '../../data/types.js';
 import { checkIdentity } from '../identity.js';
-import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { errorText } from '../../shared/errors.js';
 
 /** How often a killed process is looked at while it has its grace period. */
 const EXIT_POLL_MS = 100;

@@ -2,8 +2,9 @@
 // and signalProcess. Before acting, the program must still run the pid the snapshot saw: one
 // that supervisord has already restarted is not restarted again. Faults are reported by name.
 
-import { SupervisorError, type SupervisorClient } from '../../collectors/supervisor/client.js';
-import { errorText, type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { SupervisorError, type SupervisorClient } from '../../supervisord/client.js';
+import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
+import { errorText } from '../../shared/errors.js';
 
 /**
  * stopProcess and startProcess with wait=true answer once the program has stopped (after up to

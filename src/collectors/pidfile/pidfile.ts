@@ -8,7 +8,7 @@
 // then held by another.
 
 import { readFile } from 'node:fs/promises';
-import type { CollectorError, PidfileEntry } from '../../engine/types.js';
+import type { CollectorError, PidfileEntry } from '../../data/types.js';
 import { describeWriter, readWalkedFile, untrustedWriters } from '../../policy/path-walk.js';
 
 /** A pidfile holds a number and a newline; anything larger is not one. */

@@ -2,10 +2,12 @@
 // oom_score_adj only when a policy needs them. A process that exits mid-read is skipped.
 // `root` points it at a generated tree for tests and benchmarks.
 
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
-import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../engine/host.js';
-import type { ProcessEntry } from '../../engine/types.js';
-import { readUsers, type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../data/host-index.js';
+import type { ProcessEntry } from '../../data/types.js';
+import { GONE, parseProcStat, readBootTime, readIfAlive, readProcTextIfAlive, startTimeOf, type ProcText } from '../../host/proc.js';
+import { type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { readUsers } from '../../host/passwd.js';
 
 export interface ProcfsOptions {
   /** Default /proc. */
@@ -149,41 +151,6 @@ export class ProcfsCollector implements ProcessTableCollector {
   }
 }
 
-export interface ProcStat {
-  pid: number;
-  name: string;
-  state: string;
-  ppid: number;
-  flags: number;
-  startTicks: number;
-  rssPages: number;
-}
-
-/**
- * /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses.
- * Read once per process per cycle, so it picks out its four numbers without splitting the line.
- */
-export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 1 || close < open || text.charCodeAt(close + 1) !== 32) return undefined;
-  const pid = Number(text.slice(0, open - 1));
-  // The fields after ") ", counted from the state at 0: ppid is 1, flags 6, starttime 19, rss 21.
-  const values: string[] = [];
-  for (let at = close + 2, field = 0; field <= 21; field += 1) {
-    let end = text.indexOf(' ', at);
-    if (end === -1) {
-      if (field < 21) return undefined;
-      end = text.length;
-    }
-    if (field === 0 || field === 1 || field === 6 || field === 19 || field === 21) values.push(text.slice(at, end));
-    at = end + 1;
-  }
-  const [state = '?', ppid, flags, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number];
-  if (!Number.isInteger(pid) || ![ppid, flags, startTicks, rssPages].every(Number.isFinite)) return undefined;
-  return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
-}
-
 const DELETED = ' (deleted)';
 
 /** The path of /proc/PID/exe's target, without the " (deleted)" the kernel appends to one that was unlinked. */
@@ -202,67 +169,9 @@ function effectiveUid(status: string): number | undefined {
   return line ? Number(line[2]) : undefined;
 }
 
-/** A process that exited while it was being read. */
-const GONE = Symbol('gone');
-
-/** One buffer for every read: procfs files are small, and their reported size is 0. */
-let buffer = Buffer.allocUnsafe(16 * 1024);
-
-interface ProcText {
-  text: string;
-  /** The file went on past the bytes read. */
-  truncated: boolean;
-}
-
-/** A whole procfs file (or its first `limit` bytes) by open, read, close: no fstat, no buffer per file. */
-function readProcFile(path: string, limit = Infinity): ProcText {
-  const fd = openSync(path, 'r');
-  try {
-    let length = 0;
-    // One byte past the limit tells a file of exactly `limit` bytes from a longer one.
-    while (length <= limit) {
-      if (length === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, length);
-        buffer = bigger;
-      }
-      const read = readSync(fd, buffer, length, Math.min(buffer.length, limit + 1) - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    return { text: buffer.toString('utf8', 0, Math.min(length, limit)), truncated: length > limit };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The file's text; GONE when the process has exited (ENOENT, ESRCH); undefined when it hides the file. */
-function readIfAlive(path: string): string | typeof GONE | undefined {
-  const read = readProcTextIfAlive(path);
-  return typeof read === 'object' ? read.text : read;
-}
-
 /** The first COMMAND_LINE_READ_LENGTH bytes of /proc/PID/cmdline, as readIfAlive. */
 function readCommandLine(dir: string): ProcText | typeof GONE | undefined {
   return readProcTextIfAlive(`${dir}/cmdline`, COMMAND_LINE_READ_LENGTH);
-}
-
-function readProcTextIfAlive(path: string, limit?: number): ProcText | typeof GONE | undefined {
-  try {
-    return readProcFile(path, limit);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return GONE;
-    if (code === 'EACCES' || code === 'EPERM') return undefined;
-    throw error;
-  }
-}
-
-function readBootTime(root: string): number {
-  const text = readFileSync(`${root}/stat`, 'utf8');
-  const match = /^btime (\d+)$/m.exec(text);
-  if (!match) throw new Error(`${root}/stat has no btime line`);
-  return Number(match[1]);
 }
 
 /** The page size from this process' own RSS in bytes against its RSS in pages. */
@@ -275,32 +184,4 @@ function detectPageSize(): number {
   } catch {
     return 4096;
   }
-}
-
-/**
- * Epoch seconds to the clock tick: boot time + field 22 of stat / USER_HZ, not rounded, so
- * that two processes started one tick apart never share a start time (sameStartTime).
- */
-function startTimeOf(bootTime: number, startTicks: number, clockTicks: number): number {
-  return bootTime + startTicks / clockTicks;
-}
-
-/**
- * A live process' start time in epoch seconds, to the clock tick, computed exactly as the
- * collector does, so a pid can be checked against its snapshot entry right before it is
- * signalled; undefined when no such process exists (or it is a zombie).
- */
-export function readStartTime(pid: number, root = '/proc', clockTicks = 100): number | undefined {
-  const stat = readIfAlive(`${root}/${pid}/stat`);
-  if (stat === GONE || stat === undefined) return undefined;
-  const parsed = parseProcStat(stat);
-  if (!parsed || parsed.state === 'Z' || parsed.state === 'X') return undefined;
-  return startTimeOf(readBootTime(root), parsed.startTicks, clockTicks);
-}
-
-/** The state letter of a live process (R, S, T, …); undefined when it has exited. */
-export function readProcessState(pid: number, root = '/proc'): string | undefined {
-  const stat = readIfAlive(`${root}/${pid}/stat`);
-  if (stat === GONE || stat === undefined) return undefined;
-  return parseProcStat(stat)?.state;
 }

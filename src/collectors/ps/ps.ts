@@ -3,9 +3,11 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { COMMAND_LINE_READ_LENGTH } from '../../engine/host.js';
-import type { ProcessEntry } from '../../engine/types.js';
-import { readUsers, type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { COMMAND_LINE_READ_LENGTH } from '../../data/host-index.js';
+import type { ProcessEntry } from '../../data/types.js';
+import { type ProcessFields, type ProcessTableCollector } from '../types.js';
+import { readUsers } from '../../host/passwd.js';
+import { parseElapsed } from '../../host/ps.js';
 
 const run = promisify(execFile);
 
@@ -60,12 +62,4 @@ export function parsePsOutput(text: string, now: number, fields: ProcessFields, 
     processes.push(process);
   }
   return processes;
-}
-
-/** ps etime: [[dd-]hh:]mm:ss. */
-export function parseElapsed(text: string): number | undefined {
-  const match = /^(?:(?:(\d+)-)?(\d+):)?(\d+):(\d+)$/.exec(text);
-  if (!match) return undefined;
-  const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = match;
-  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 + Number(seconds);
 }

@@ -103,7 +103,7 @@ export interface Observation {
 /** What a notification reports: its action (whose status changes when it is carried out) and the template fields. */
 export interface NotificationContext {
   action: import('./plan.generated.js').PlannedAction;
-  event: import('./notify.js').NotificationEvent;
+  event: import('../engine/notify.js').NotificationEvent;
 }
 
 export interface Evaluation {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { endianness, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandIPv6, findListeners, isLocalAddress, isThisHostAddress, placeOf, plainAddress } from '../../src/collectors/supervisor/listener.js';
+import { expandIPv6, findListeners, isLocalAddress, isThisHostAddress, placeOf, plainAddress } from '../../src/supervisord/listener.js';
 
 describe('collector: who listens on a supervisor address', () => {
   const local: Array<[string, boolean]> = [

@@ -2,11 +2,12 @@
 // deserializer over node's http, on a unix socket or TCP, with basic auth, a timeout, a
 // bounded reply and errors that say what happened (401, ENOENT, faults by name).
 
+import { errorText } from '../shared/errors.js';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type serializer from 'xmlrpc/lib/serializer.js';
 import { decodeMethodResponse, type XmlRpcResponse } from './xmlrpc-response.js';
-import type { SupervisorEndpoint } from '../../policy/model.js';
+import type { SupervisorEndpoint } from '../policy/model.js';
 
 const require = createRequire(import.meta.url);
 let loadedSerializer: typeof serializer | undefined;
@@ -133,7 +134,7 @@ export class SupervisorClient {
             try {
               reply = decodeMethodResponse(Buffer.concat(chunks).toString('utf8'));
             } catch (error) {
-              const message = error instanceof Error ? error.message : String(error);
+              const message = errorText(error);
               fail(new SupervisorError(`${where} sent a reply that is not XML-RPC (${firstLine(message)}); is the URL right?`, 'protocol'));
               return;
             }

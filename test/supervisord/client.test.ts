@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import serializer from 'xmlrpc/lib/serializer.js';
-import { SupervisorClient } from '../../src/collectors/supervisor/client.js';
+import { SupervisorClient } from '../../src/supervisord/client.js';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 

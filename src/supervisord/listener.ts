@@ -9,7 +9,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { endianness, networkInterfaces } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { SupervisorEndpoint } from '../../policy/model.js';
+import type { SupervisorEndpoint } from '../policy/model.js';
 
 /** Where a supervisor is: a socket on this host (verified before use), or another host. */
 export type SupervisorPlace =

@@ -2,6 +2,7 @@
 // without trusting it: opened with O_NONBLOCK so a FIFO cannot hang a cycle, checked through
 // the open handle so what is checked is what is read, and read only up to a bound.
 
+import { errorText } from './errors.js';
 import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 
@@ -78,7 +79,7 @@ export function describeIoError(error: unknown): string {
     case 'ELOOP':
       return 'too many levels of symbolic links';
     default:
-      return error instanceof Error ? error.message : String(error);
+      return errorText(error);
   }
 }
 

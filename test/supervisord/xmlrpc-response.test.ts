@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import serializer from 'xmlrpc/lib/serializer.js';
-import { decodeMethodResponse, XmlRpcFormatError } from '../../src/collectors/supervisor/xmlrpc-response.js';
+import { decodeMethodResponse, XmlRpcFormatError } from '../../src/supervisord/xmlrpc-response.js';
 
 /** Values XML-RPC can carry, as xmlrpc serializes them: integers as <int>, other numbers as <double>. */
 const xmlrpcValue = fc.letrec((tie) => ({
