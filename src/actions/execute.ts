@@ -1,16 +1,16 @@
-// Carries out an evaluation: every planned action through its adapter, then every
-// notification (rendered again with its action's final status), then the notifications that
-// failed on earlier cycles. Returns the plan with final statuses, the state reconciled with
-// what really happened, and the audit entries. A dry run never gets here.
+// Carries out a plan: every planned action through the adapter the plan names, then every
+// notification (rendered again with its action's final status), then the notifications held
+// back for a failure, then those that failed on earlier cycles. The plan given is not changed:
+// what happened comes back as results, and a new plan with the final statuses. A dry run never
+// gets here.
 
-import { renderNotification } from '../engine/notify.js';
-import type { EngineState, Evaluation, NotificationMessage, PausedTree, PendingNotification, PlannedAction, PlannedNotification } from '../data/types.js';
-import type { PolicySet } from '../policy/model.js';
-import { formatDuration } from '../shared/units.js';
-import type { AuditEntry } from '../state/audit-log.js';
-import { adapterFor } from './registry.js';
-import { type AdapterDeps, type Outcome, type Work } from './types.js';
+import type { ActionOutcome, AuditEntry, PendingNotification, Plan, PlannedAction, PlannedNotification, NotificationMessage } from '../data/types.js';
+import type { NotifierConfig, PolicySet } from '../policy/model.js';
+import { renderNotification } from '../policy/notification-text.js';
 import { errorText } from '../shared/errors.js';
+import { formatDuration } from '../shared/units.js';
+import { ADAPTERS } from './registry.js';
+import type { AdapterDeps, AdapterName, Outcome, Work } from './types.js';
 
 /** A failed notification is tried again on later cycles for at most this long… */
 export const PENDING_MAX_AGE = 24 * 3600;
@@ -18,9 +18,12 @@ export const PENDING_MAX_AGE = 24 * 3600;
 export const PENDING_MAX_COUNT = 100;
 
 export interface Execution {
-  /** The evaluation's plan, with final statuses. */
-  plan: Evaluation['plan'];
-  state: EngineState;
+  /** The plan carried out: a copy with the final statuses. */
+  plan: Plan;
+  /** What each planned action's adapter reported, by its index in the plan; undefined where nothing was carried out. */
+  outcomes: Array<ActionOutcome | undefined>;
+  /** The notifications that failed, now and before, waiting for a later cycle, oldest first. */
+  pending: PendingNotification[];
   audit: AuditEntry[];
   /** An action or a notification failed. */
   failed: boolean;
@@ -28,139 +31,132 @@ export interface Execution {
   restarted: Array<{ action: PlannedAction; pid: number }>;
 }
 
-export async function carryOut(evaluation: Evaluation, previous: EngineState, policySet: PolicySet, deps: AdapterDeps): Promise<Execution> {
-  const { plan } = evaluation;
-  const state: EngineState = structuredClone(evaluation.state);
-  const audit: AuditEntry[] = [];
+export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDeps, waiting: readonly PendingNotification[] = []): Promise<Execution> {
   const now = deps.now();
-  const skippedNow = new Set<PlannedAction>();
-  const restarted: Execution['restarted'] = [];
-
+  const audit: AuditEntry[] = [];
+  const outcomes: Array<ActionOutcome | undefined> = plan.actions.map(() => undefined);
   await Promise.all(
-    plan.actions
-      .filter((action) => action.status === 'planned')
-      .map(async (action) => {
-        const outcome = await run({ type: 'action', action }, deps);
-        applyOutcome(action, outcome);
-        if (outcome.status === 'skipped') skippedNow.add(action);
-        if (outcome.status === 'done' && outcome.pid !== undefined && action.action === 'restart') restarted.push({ action, pid: outcome.pid });
-        reconcilePaused(state, previous, action, outcome);
-        audit.push(actionAudit(action, now));
-      }),
+    plan.actions.map(async (action, index) => {
+      if (action.status !== 'planned') return;
+      outcomes[index] = await runAction(action, deps);
+    }),
   );
+  const actions = plan.actions.map((action, index) => withOutcome(action, outcomes[index]));
+  for (const action of actions.filter((_, index) => outcomes[index] !== undefined)) audit.push(actionAudit(action, now));
 
   // uptime_at_most spares the notifier a routine restart, never a failed one (memmon mails every failure).
-  for (const notice of evaluation.ifFailed.filter((n) => n.action.status === 'failed')) {
-    const { action } = notice;
-    const notification: PlannedNotification = { policy: action.policy, to: notice.to, action: action.action, target: action.target, subject: '', body: '', status: 'planned' };
-    plan.notifications.push(notification);
-    evaluation.events.set(notification, { action, event: notice.event });
-  }
+  const owed: PlannedNotification[] = [
+    ...plan.notifications,
+    ...(plan.held_notifications ?? [])
+      .filter((held) => actions[held.action_index]?.status === 'failed')
+      .map((held): PlannedNotification => ({ policy: held.policy, to: held.to, adapter: held.adapter, action: held.event.action, action_index: held.action_index, target: held.event.target, subject: '', body: '', event: held.event, status: 'planned' })),
+  ];
 
   const pending: PendingNotification[] = [];
-  await Promise.all(
-    plan.notifications
-      .filter((notification) => notification.status === 'planned')
-      .map(async (notification) => {
-        const context = evaluation.events.get(notification);
-        const notifier = policySet.notifiers.find((n) => n.name === notification.to);
-        if (context && skippedNow.has(context.action)) {
-          notification.status = 'skipped';
-          notification.reason = `the ${context.action.action} was not carried out: ${context.action.reason}`;
-          audit.push(notificationAudit(notification, now));
-          return;
+  const notifications = await Promise.all(
+    owed.map(async (planned): Promise<PlannedNotification> => {
+      if (planned.status !== 'planned') return planned;
+      const action = planned.action_index === undefined ? undefined : actions[planned.action_index];
+      const notifier = policySet.notifiers.find((n) => n.name === planned.to);
+      let notification: PlannedNotification;
+      if (action && outcomes[planned.action_index!]?.status === 'skipped') {
+        notification = { ...planned, status: 'skipped', reason: `the ${action.action} was not carried out: ${action.reason}` };
+      } else if (!notifier) {
+        notification = { ...planned, status: 'failed', error: `notifier "${planned.to}" is not configured` };
+      } else {
+        const event = planned.event && action ? { ...planned.event, status: action.status, reason: action.error ? `${action.reason}; failed: ${action.error}` : planned.event.reason } : planned.event;
+        const rendered = event ? { ...planned, ...renderNotification(notifier, event), event } : planned;
+        notification = withNotificationOutcome(rendered, await deliver(rendered, notifier, { ...(event ?? {}) }, deps));
+        if (notification.status === 'failed') {
+          pending.push({ notification: messageOf(notification), event: { ...(event ?? {}) }, attempts: 1, first_failed: now, last_error: notification.error ?? 'failed' });
         }
-        let event: Record<string, unknown> = {};
-        if (context && notifier) {
-          const final = { ...context.event, status: context.action.status, reason: context.action.error ? `${context.action.reason}; failed: ${context.action.error}` : context.event.reason };
-          Object.assign(notification, renderNotification(notifier, final));
-          event = { ...final };
-        }
-        if (!notifier) {
-          notification.status = 'failed';
-          notification.error = `notifier "${notification.to}" is not configured`;
-        } else {
-          const outcome = await run({ type: 'notification', notification, notifier, event }, deps);
-          applyNotificationOutcome(notification, outcome);
-          if (notification.status === 'failed') {
-            pending.push({ notification: messageOf(notification), event, attempts: 1, first_failed: now, last_error: notification.error ?? 'failed' });
-          }
-        }
-        audit.push(notificationAudit(notification, now));
-      }),
+      }
+      audit.push(notificationAudit(notification, now));
+      return notification;
+    }),
   );
 
   const down = new Set(pending.map((p) => p.notification.to));
-  const retried = await retryPending(state.pending ?? [], policySet, deps, plan.notifications, audit, down);
-  const queue = [...retried, ...pending];
+  const retried = await retryPending(waiting, policySet, deps, down);
+  notifications.push(...retried.notifications);
+  audit.push(...retried.audit);
+  const queue = [...retried.queue, ...pending];
   for (const dropped of queue.splice(0, Math.max(0, queue.length - PENDING_MAX_COUNT))) {
     audit.push({ ...pendingAudit(dropped, now), status: 'dropped', reason: `more than ${PENDING_MAX_COUNT} notifications waiting; the oldest are dropped` });
   }
-  if (queue.length > 0) state.pending = queue;
-  else delete state.pending;
 
-  const failed = plan.actions.some((a) => a.status === 'failed') || plan.notifications.some((n) => n.status === 'failed');
-  return { plan, state, audit, failed, restarted };
+  const final: Plan = { ...plan, actions, notifications };
+  const failed = actions.some((a) => a.status === 'failed') || notifications.some((n) => n.status === 'failed');
+  const restarted = actions.flatMap((action, index) => {
+    const outcome = outcomes[index];
+    return action.action === 'restart' && outcome?.status === 'done' && outcome.pid !== undefined ? [{ action, pid: outcome.pid }] : [];
+  });
+  return { plan: final, outcomes, pending: queue, audit, failed, restarted };
 }
 
 /**
- * Actions planned once the plan was carried out (the oom policies on a program restarted in this
- * cycle): each through its adapter, then added to the execution's plan and audit entries.
+ * Actions planned once the plan was carried out (the oom policies on a program restarted in
+ * this cycle): each through its adapter; the execution comes back with them added.
  */
-export async function carryOutFollowUps(execution: Execution, actions: readonly PlannedAction[], deps: AdapterDeps): Promise<void> {
+export async function carryOutFollowUps(execution: Execution, followUps: readonly PlannedAction[], deps: AdapterDeps): Promise<Execution> {
   const now = deps.now();
-  for (const action of actions) {
-    if (action.status === 'planned') applyOutcome(action, await run({ type: 'action', action }, deps));
-    execution.plan.actions.push(action);
-    execution.audit.push(actionAudit(action, now));
-    if (action.status === 'failed') execution.failed = true;
+  const actions: PlannedAction[] = [];
+  const outcomes: Array<ActionOutcome | undefined> = [];
+  for (const action of followUps) {
+    const outcome = action.status === 'planned' ? await runAction(action, deps) : undefined;
+    actions.push(withOutcome(action, outcome));
+    outcomes.push(outcome);
   }
+  return {
+    ...execution,
+    plan: { ...execution.plan, actions: [...execution.plan.actions, ...actions] },
+    outcomes: [...execution.outcomes, ...outcomes],
+    audit: [...execution.audit, ...actions.map((action) => actionAudit(action, now))],
+    failed: execution.failed || actions.some((a) => a.status === 'failed'),
+  };
 }
 
-async function run(work: Work, deps: AdapterDeps): Promise<Outcome> {
-  const adapter = adapterFor(work);
-  const what = work.type === 'action' ? work.action.action : `notifier ${work.notifier.name}`;
+/** One piece of work through the adapter of that name; a missing adapter or a thrown error is a failed outcome. */
+export async function runWork(name: AdapterName | undefined, work: Work, deps: AdapterDeps): Promise<Outcome> {
+  const adapter = name === undefined ? undefined : ADAPTERS.get(name);
+  const what = work.type === 'action' ? work.action.action : work.type === 'notification' ? `notifier ${work.notifier.name}` : `the restart of ${work.restart.namespec}`;
   if (!adapter) return { status: 'failed', error: `no adapter carries out ${what}` };
   try {
     return await adapter.execute(work, deps);
   } catch (error) {
-    return { status: 'failed', error: `${adapter.name} adapter: ${errorText(error)}` };
+    return { status: 'failed', error: `${adapter.name} adapter: ${errorText(error, { code: true })}` };
   }
 }
 
-function applyOutcome(action: PlannedAction, outcome: Outcome): void {
-  action.status = outcome.status;
-  if (outcome.status === 'done' && outcome.detail !== undefined) action.result = outcome.detail;
-  if (outcome.status === 'failed') action.error = outcome.error;
-  if (outcome.status === 'skipped') {
-    action.observed = action.reason;
-    action.reason = outcome.reason;
+function runAction(action: PlannedAction, deps: AdapterDeps): Promise<Outcome> {
+  return runWork(action.adapter, { type: 'action', action }, deps);
+}
+
+function deliver(notification: NotificationMessage, notifier: NotifierConfig, event: Record<string, unknown>, deps: AdapterDeps): Promise<Outcome> {
+  return runWork(notifier.type, { type: 'notification', notification, notifier, event }, deps);
+}
+
+/** The action as it ended: a copy with its final status and what goes with it. */
+function withOutcome(action: PlannedAction, outcome: Outcome | undefined): PlannedAction {
+  if (!outcome) return action;
+  switch (outcome.status) {
+    case 'done':
+      return { ...action, status: 'done', ...(outcome.detail !== undefined ? { result: outcome.detail } : {}) };
+    case 'failed':
+      return { ...action, status: 'failed', error: outcome.error };
+    case 'skipped':
+      return { ...action, status: 'skipped', observed: action.reason, reason: outcome.reason };
   }
 }
 
-function applyNotificationOutcome(notification: PlannedNotification, outcome: Outcome): void {
-  notification.status = outcome.status;
-  if (outcome.status === 'done' && outcome.detail !== undefined) notification.result = outcome.detail;
-  if (outcome.status === 'failed') notification.error = outcome.error;
-  if (outcome.status === 'skipped') notification.reason = outcome.reason;
-}
-
-/** The state remembers exactly the processes that were stopped, and keeps those a resume could not continue. */
-function reconcilePaused(state: EngineState, previous: EngineState, action: PlannedAction, outcome: Outcome): void {
-  const sameTree = (tree: PausedTree): boolean => tree.policy === action.policy && tree.root.pid === action.target.pid;
-  if (action.action === 'pause') {
-    const tree = state.paused.find(sameTree);
-    if (!tree) return;
-    if (outcome.status !== 'skipped' && outcome.processes && outcome.processes.length > 0) tree.processes = outcome.processes;
-    else state.paused.splice(state.paused.indexOf(tree), 1);
-  } else if (action.action === 'resume' && outcome.status === 'failed' && outcome.processes && outcome.processes.length > 0) {
-    const before = previous.paused.find(sameTree);
-    state.paused.push({
-      policy: action.policy,
-      root: before?.root ?? { pid: action.target.pid, start_time: action.target.start_time ?? 0, name: action.target.name },
-      processes: outcome.processes,
-      since: before?.since ?? 0,
-    });
+function withNotificationOutcome(notification: PlannedNotification, outcome: Outcome): PlannedNotification {
+  switch (outcome.status) {
+    case 'done':
+      return { ...notification, status: 'done', ...(outcome.detail !== undefined ? { result: outcome.detail } : {}) };
+    case 'failed':
+      return { ...notification, status: 'failed', error: outcome.error };
+    case 'skipped':
+      return { ...notification, status: 'skipped', reason: outcome.reason };
   }
 }
 
@@ -169,8 +165,10 @@ function reconcilePaused(state: EngineState, previous: EngineState, action: Plan
  * notifications wait for the next cycle instead of each timing out. Notifiers are tried side by
  * side, so that however many are down the retries take at most one notifier's timeout.
  */
-async function retryPending(queue: readonly PendingNotification[], policySet: PolicySet, deps: AdapterDeps, notifications: PlannedNotification[], audit: AuditEntry[], down: Set<string>): Promise<PendingNotification[]> {
+async function retryPending(queue: readonly PendingNotification[], policySet: PolicySet, deps: AdapterDeps, down: Set<string>): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[] }> {
   const now = deps.now();
+  const audit: AuditEntry[] = [];
+  const notifications: PlannedNotification[] = [];
   const outcomes = new Map<PendingNotification, PendingNotification | undefined>();
   const byNotifier = new Map<string, PendingNotification[]>();
   for (const entry of queue) {
@@ -192,9 +190,8 @@ async function retryPending(queue: readonly PendingNotification[], policySet: Po
       for (const entry of entries) {
         if (down.has(name)) return;
         const attempt = entry.attempts + 1;
-        const notification: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, now - entry.first_failed))} ago` };
-        const outcome = await run({ type: 'notification', notification, notifier, event: entry.event ?? {} }, deps);
-        applyNotificationOutcome(notification, outcome);
+        const planned: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, now - entry.first_failed))} ago` };
+        const notification = withNotificationOutcome(planned, await deliver(planned, notifier, entry.event ?? {}, deps));
         notifications.push(notification);
         audit.push(notificationAudit(notification, now));
         if (notification.status === 'failed') {
@@ -207,10 +204,11 @@ async function retryPending(queue: readonly PendingNotification[], policySet: Po
     }),
   );
   // The queue keeps its order: the oldest first.
-  return queue.flatMap((entry) => {
-    const kept = outcomes.get(entry);
-    return kept ? [kept] : [];
+  const kept = queue.flatMap((entry) => {
+    const next = outcomes.get(entry);
+    return next ? [next] : [];
   });
+  return { queue: kept, notifications, audit };
 }
 
 function messageOf(notification: PlannedNotification): NotificationMessage {
@@ -218,12 +216,12 @@ function messageOf(notification: PlannedNotification): NotificationMessage {
   return { policy, to, ...(action !== undefined ? { action } : {}), ...(target !== undefined ? { target } : {}), subject, body };
 }
 
-function auditTarget(target: PlannedAction['target']): AuditEntry['target'] {
+function auditTarget(target: PlannedAction['target']): NonNullable<AuditEntry['target']> {
   return { pid: target.pid, name: target.name, ...(target.namespec !== undefined ? { namespec: target.namespec, supervisor: target.supervisor } : {}) };
 }
 
 /** What became of an action or notification, as the audit log records it. */
-function outcomeFields(entry: { status: string; reason?: string; error?: string; result?: string }): Pick<AuditEntry, 'status' | 'reason' | 'error' | 'detail'> {
+function outcomeFields(entry: { status: string; reason?: string | undefined; error?: string | undefined; result?: string | undefined }): Pick<AuditEntry, 'status' | 'reason' | 'error' | 'detail'> {
   return {
     status: entry.status as AuditEntry['status'],
     ...(entry.reason !== undefined ? { reason: entry.reason } : {}),

@@ -3,7 +3,7 @@
 // supervisord clients), so that tests can drive them against real processes and servers.
 
 import type { SupervisorClient } from '../supervisord/client.js';
-import type { NotificationMessage, PlannedAction, ProcessRef } from '../data/types.js';
+import type { ActionOutcome, NotificationMessage, PlannedAction, RestartUnderWay } from '../data/types.js';
 import type { NotifierConfig } from '../policy/model.js';
 
 export type Work =
@@ -14,18 +14,12 @@ export type Work =
       notifier: NotifierConfig;
       /** The event an exec notifier receives as JSON on stdin. */
       event: Record<string, unknown>;
-    };
-
-export type Outcome =
-  | {
-      status: 'done';
-      detail?: string;
-      processes?: ProcessRef[];
-      /** A restart: the pid supervisord now runs the program as. */
-      pid?: number;
     }
-  | { status: 'failed'; error: string; processes?: ProcessRef[] }
-  | { status: 'skipped'; reason: string };
+  /** A restart an earlier run began (stopProcess) and did not finish (startProcess). */
+  | { type: 'finish-restart'; restart: RestartUnderWay };
+
+/** What an adapter reports for one piece of work; never thrown. */
+export type Outcome = ActionOutcome;
 
 export interface AdapterDeps {
   env: NodeJS.ProcessEnv;
@@ -49,10 +43,11 @@ export interface AdapterDeps {
   stopping?: AbortSignal;
 }
 
+/** The adapters, by the name a plan entry gives in `adapter`: supervisor, signal, oom (actions), mail, exec (notifiers). */
+export type AdapterName = NonNullable<PlannedAction['adapter']> | NotifierConfig['type'];
+
 export interface Adapter {
-  readonly name: string;
-  /** Whether this adapter carries out the work. Exactly one adapter accepts any work. */
-  accepts(work: Work): boolean;
+  readonly name: AdapterName;
   /** Never throws: every problem is an Outcome that names it. */
   execute(work: Work, deps: AdapterDeps): Promise<Outcome>;
 }

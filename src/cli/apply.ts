@@ -46,6 +46,6 @@ export async function runApply(options: ApplyOptions, io: CliIo): Promise<ExitCo
   const eventful = plan.actions.length + plan.notifications.length + plan.errors.length + (plan.warnings?.length ?? 0) > 0;
   if (options.quiet && !eventful) return exitCode;
   if (options.json) io.stdout(`${jsonText(plan)}\n`);
-  else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '' }));
+  else io.stdout(formatPlanText({ ...evaluation, plan }, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '' }));
   return exitCode;
 }

@@ -2,6 +2,7 @@
 // collect (or read a snapshot), evaluate, print the plan. Never acts, never writes state.
 // Exit: 0 nothing to do, 1 actions planned, 2 invalid config or usage, 3 collector error.
 
+import { localTimeZone } from '../host/time-zone.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
 import { emptyState, type Plan } from '../data/types.js';
@@ -23,7 +24,7 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<ExitCo
   const policySet = await loadConfiguration(options.config, io);
   const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid });
   const state = options.snapshot !== undefined && options.state === undefined ? undefined : await readStateFile(options.state, policySet, io);
-  const evaluation = evaluate(policySet, snapshot, state ?? emptyState(), snapshot.time);
+  const evaluation = evaluate(policySet, snapshot, state ?? emptyState(), snapshot.time, { timeZone: localTimeZone() });
   if (options.json) io.stdout(`${jsonText(evaluation.plan)}\n`);
   else io.stdout(formatPlanText(evaluation, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: 'dry run: nothing was done' }));
   return checkExitCode(evaluation.plan);

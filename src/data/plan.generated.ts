@@ -28,12 +28,20 @@ export interface Plan {
    * Conflicts the operator should fix, e.g. two oom policies wanting different values for one process.
    */
   warnings?: string[];
+  /**
+   * Notifications held back by uptime_at_most: sent only if the action they report fails (apply), since a failure is always worth telling.
+   */
+  held_notifications?: HeldNotification[];
 }
 export interface Action {
   policy: string;
   kind: 'memory' | 'oom' | 'load' | 'runtime';
   action: 'restart' | 'stop' | 'kill' | 'signal' | 'pause' | 'resume' | 'set_oom_score_adj';
   mode: 'enforce' | 'audit';
+  /**
+   * Which adapter carries it out, decided by the engine: supervisor (restart, stop, and the signal of a supervisord program), signal (kill, signal, pause, resume), oom (set_oom_score_adj). Absent on an action skipped because none could.
+   */
+  adapter?: 'supervisor' | 'signal' | 'oom';
   /**
    * set_oom_score_adj: the value to write.
    */
@@ -58,6 +66,7 @@ export interface Action {
    * Why: the observed value against the limit; for a skipped action, why it was skipped.
    */
   reason: string;
+  measure?: Measure;
   /**
    * A skipped action: what was observed against the limit.
    */
@@ -95,6 +104,23 @@ export interface Target {
   namespec?: string;
 }
 /**
+ * The figure a policy measured and what it compared it with, as numbers: what `reason` says in words.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "measure".
+ */
+export interface Measure {
+  /**
+   * What was measured: bytes of memory, seconds of uptime, the load average, the current oom_score_adj.
+   */
+  value: number;
+  /**
+   * What it was compared with: the policy's limit, threshold or wanted value.
+   */
+  limit: number;
+  unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj';
+}
+/**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "notification".
  */
@@ -105,15 +131,24 @@ export interface PlannedNotification {
    */
   to: string;
   /**
+   * Which adapter delivers it: the notifier's type.
+   */
+  adapter?: 'mail' | 'exec';
+  /**
    * The action it reports.
    */
   action?: string;
+  /**
+   * The index in `actions` of the action it reports.
+   */
+  action_index?: number;
   target?: Target;
   /**
    * Rendered; never holds CR or LF.
    */
   subject: string;
   body: string;
+  event?: NotificationEvent;
   status: Status;
   reason?: string;
   error?: string;
@@ -123,10 +158,60 @@ export interface PlannedNotification {
   result?: string;
 }
 /**
+ * The fields a notification's text is rendered from (the template fields listed in the README), as data; rendered again with the action's final status when the plan is carried out.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "event".
+ */
+export interface NotificationEvent {
+  host: string;
+  /**
+   * settings.name, empty when unset.
+   */
+  name: string;
+  policy: string;
+  kind: string;
+  mode: string;
+  action: string;
+  status: string;
+  reason: string;
+  target: Target;
+  /**
+   * Bytes: the memory compared (memory policies), else the process' RSS.
+   */
+  rss?: number;
+  limit?: number;
+  /**
+   * Seconds.
+   */
+  uptime: number;
+  /**
+   * When, as memmon writes it (asctime): "Sat Nov 21 13:36:09 2026".
+   */
+  time: string;
+}
+/**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "error".
  */
 export interface PlanError {
   source: string;
   message: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "heldNotification".
+ */
+export interface HeldNotification {
+  policy: string;
+  /**
+   * The notifier's name.
+   */
+  to: string;
+  adapter: 'mail' | 'exec';
+  /**
+   * The index in `actions` of the action whose failure it reports.
+   */
+  action_index: number;
+  event: NotificationEvent;
 }

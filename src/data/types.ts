@@ -3,6 +3,9 @@
 
 export type { CollectorError, PidfileEntry, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
 export type {
+  HeldNotification,
+  Measure,
+  NotificationEvent,
   Plan,
   PlanError,
   PlannedAction,
@@ -89,7 +92,7 @@ export function emptyState(): EngineState {
   return { version: 1, start_times: 'ticks', targets: {}, paused: [] };
 }
 
-/** One matched process as the policy saw it, for `check --verbose`. */
+/** One matched process as the policy saw it, for `check --verbose` and the status page. */
 export interface Observation {
   policy: string;
   target: import('./plan.generated.js').Target;
@@ -97,26 +100,44 @@ export interface Observation {
   detail: string;
   verdict: 'ok' | 'over' | 'act' | 'hold';
   /** The number measured and its limit, for headroom: bytes of RSS or seconds of uptime. */
-  measure?: { value: number; limit: number; unit: 'bytes' | 'seconds' };
+  measure?: import('./plan.generated.js').Measure;
 }
 
-/** What a notification reports: its action (whose status changes when it is carried out) and the template fields. */
-export interface NotificationContext {
-  action: import('./plan.generated.js').PlannedAction;
-  event: import('../engine/notify.js').NotificationEvent;
-}
+/** What an adapter reported for one planned action (or notification): the plan's final status and what goes with it. */
+export type ActionOutcome =
+  | {
+      status: 'done';
+      detail?: string;
+      /** pause: the processes really stopped. */
+      processes?: ProcessRef[];
+      /** A restart: the pid supervisord now runs the program as. */
+      pid?: number;
+    }
+  /** resume: `processes` are those still stopped, to try again. */
+  | { status: 'failed'; error: string; processes?: ProcessRef[] }
+  | { status: 'skipped'; reason: string };
 
+/** What the engine decided for one snapshot: the plan (plain data, the contract with the adapters), the state to carry on, and what each policy saw. */
 export interface Evaluation {
   plan: import('./plan.generated.js').Plan;
   state: EngineState;
   observations: Observation[];
-  /** The context of every planned notification, keyed by the plan's own entries. */
-  events: Map<import('./plan.generated.js').PlannedNotification, NotificationContext>;
-  /** Notifications held back by uptime_at_most: sent only if their action fails, as a failure is always worth a mail. */
-  ifFailed: FailureNotice[];
 }
 
-/** A notifier to tell should the action fail, though uptime_at_most kept it from hearing of a success. */
-export interface FailureNotice extends NotificationContext {
-  to: string;
+/** One line of STATE_DIR/audit.log: an action carried out, a notification sent or failed. */
+export interface AuditEntry {
+  /** Epoch seconds. */
+  time: number;
+  type: 'action' | 'notification';
+  policy: string;
+  action?: string;
+  target?: Pick<import('./plan.generated.js').Target, 'pid' | 'name' | 'namespec' | 'supervisor'>;
+  /** The notifier, for notifications. */
+  to?: string;
+  subject?: string;
+  status: 'done' | 'failed' | 'skipped' | 'dropped';
+  reason?: string;
+  error?: string;
+  /** What the adapter reports, e.g. the new pid after a restart. */
+  detail?: string;
 }

@@ -10,6 +10,8 @@ import { ProcfsCollector } from '../collectors/procfs/procfs.js';
 import { evaluate } from '../engine/evaluate.js';
 import { namespec } from '../data/host-index.js';
 import { emptyState, type ProcessEntry, type Snapshot } from '../data/types.js';
+import { localTimeZone } from '../host/time-zone.js';
+import { kindOf } from '../policy/kinds/index.js';
 import type { PolicySet } from '../policy/model.js';
 
 /** Reads the processes of these pids now (every field); those that have exited are left out. */
@@ -22,9 +24,10 @@ function defaultReader(): ProcessReader | undefined {
   return (pids) => procfs.readNow(pids);
 }
 
-export async function applyOomToRestarted(policySet: PolicySet, snapshot: Snapshot, execution: Execution, deps: AdapterDeps, read = defaultReader()): Promise<void> {
-  const oomPolicies = policySet.policies.filter((p) => p.kind === 'oom');
-  if (oomPolicies.length === 0 || execution.restarted.length === 0 || !read) return;
+/** The execution with the actions of the policies whose kind applies to restarted programs (oom) added, carried out. */
+export async function applyPoliciesToRestarted(policySet: PolicySet, snapshot: Snapshot, execution: Execution, deps: AdapterDeps, read = defaultReader()): Promise<Execution> {
+  const policies = policySet.policies.filter((p) => kindOf(p.kind).appliesToRestarted);
+  if (policies.length === 0 || execution.restarted.length === 0 || !read) return execution;
   const before = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const found = new Map(read(execution.restarted.map((r) => r.pid)).map((p) => [p.pid, p]));
   const fresh: ProcessEntry[] = [];
@@ -42,12 +45,13 @@ export async function applyOomToRestarted(policySet: PolicySet, snapshot: Snapsh
     fresh.push(now);
     replaced.add(old.pid);
   }
-  if (fresh.length === 0) return;
+  if (fresh.length === 0) return execution;
 
   const after: Snapshot = { ...snapshot, processes: [...snapshot.processes.filter((p) => !replaced.has(p.pid) && !found.has(p.pid)), ...fresh] };
-  const evaluation = evaluate({ ...policySet, policies: oomPolicies }, after, emptyState(), snapshot.time);
+  const evaluation = evaluate({ ...policySet, policies }, after, emptyState(), snapshot.time, { timeZone: localTimeZone() });
   const pids = new Set(fresh.map((p) => p.pid));
-  const actions = evaluation.plan.actions.filter((a) => pids.has(a.target.pid));
-  for (const action of actions) action.reason = `${action.reason} (restarted as pid ${action.target.pid} in this cycle)`;
-  await carryOutFollowUps(execution, actions, deps);
+  const actions = evaluation.plan.actions
+    .filter((a) => pids.has(a.target.pid))
+    .map((action) => ({ ...action, reason: `${action.reason} (restarted as pid ${action.target.pid} in this cycle)` }));
+  return carryOutFollowUps(execution, actions, deps);
 }

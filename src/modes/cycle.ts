@@ -3,24 +3,25 @@
 // audit entries. Where the state lives is a StateStore: STATE_DIR on disk (locked for the
 // cycle) or, for the memmon drop-in, which has nothing to remember across restarts, memory.
 
-import { errorText } from '../shared/errors.js';
 import { stat } from 'node:fs/promises';
 import { liveDeps } from '../actions/deps.js';
-import { carryOut, type Execution } from '../actions/execute.js';
-import { resumeTree } from '../actions/signal/signal.js';
-import { finishRestart } from '../actions/supervisor/supervisor.js';
+import { carryOut, runWork, type Execution } from '../actions/execute.js';
 import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
+import { emptyState, type AuditEntry, type EngineState, type Evaluation, type PausedTree, type PlannedAction, type RestartUnderWay, type Snapshot } from '../data/types.js';
 import { evaluate } from '../engine/evaluate.js';
+import { settle } from '../engine/settle.js';
 import { withTickStartTimes } from '../engine/start-times.js';
-import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../data/types.js';
+import { localTimeZone } from '../host/time-zone.js';
+import { PAUSING_KIND } from '../policy/kinds/index.js';
 import { permissionProblem } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
-import { appendAudit, type AuditEntry } from '../state/audit-log.js';
+import { errorText } from '../shared/errors.js';
+import { appendAudit } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
 import { appendPauses, treeKey } from '../state/pause-journal.js';
 import { loadState, saveState, StateError, writeAheadState, type LoadedState } from '../state/state-file.js';
-import { applyOomToRestarted } from './after-restart.js';
+import { applyPoliciesToRestarted } from './after-restart.js';
 import type { Log } from './log.js';
 
 /** The cycle could not start (the lock stayed busy, the state is unreadable): nothing was done. */
@@ -125,6 +126,8 @@ export interface CycleResult {
   snapshot: Snapshot;
   evaluation: Evaluation;
   execution: Execution;
+  /** The state kept for the next cycle. */
+  state: EngineState;
   /** The state or the audit entries could not be written: why. */
   storeProblems: string[];
 }
@@ -143,7 +146,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     delete previous.restarting;
 
     const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid });
-    const evaluation = evaluate(policySet, snapshot, previous, snapshot.time);
+    const evaluation = evaluate(policySet, snapshot, previous, snapshot.time, { timeZone: localTimeZone() });
     const restarts = restartsAhead(evaluation, snapshot.time);
     const pausing = evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned');
     if (pausing || restarts.length > 0 || interrupted.kept.length > 0) {
@@ -162,20 +165,22 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
         options.log(`warning: ${message}; restarting without a record, so a crash between stop and start would leave the program stopped`);
       }
     }
-    const execution = await carryOut(evaluation, previous, policySet, deps);
+    let execution = await carryOut(evaluation.plan, policySet, deps, previous.pending ?? []);
+    const state = settle(evaluation.state, previous, execution.plan.actions, execution.outcomes, execution.pending);
     // A restarted program inherited supervisord's oom_score_adj: the oom policies apply to it now.
-    await applyOomToRestarted(policySet, snapshot, execution, deps).catch((error: unknown) => {
+    execution = await applyPoliciesToRestarted(policySet, snapshot, execution, deps).catch((error: unknown) => {
       options.log(`warning: the oom policies could not be applied to the restarted programs: ${errorText(error)}; the next cycle will`);
+      return execution;
     });
-    execution.audit.unshift(...interrupted.audit);
+    execution = { ...execution, audit: [...interrupted.audit, ...execution.audit] };
     // A restart that failed may have stopped the program and not started it (supervisord died
     // between the two): it is finished like an interrupted one.
     const failed = restarts.filter((r) => execution.plan.actions.some((a) => a.action === 'restart' && a.status === 'failed' && a.target.namespec === r.namespec && a.target.supervisor === r.supervisor));
-    withRestarts(execution.state, [...interrupted.kept, ...failed]);
+    withRestarts(state, [...interrupted.kept, ...failed]);
     const storeProblems: string[] = [];
-    await store.save(execution.state).catch((error: unknown) => storeProblems.push(errorText(error)));
+    await store.save(state).catch((error: unknown) => storeProblems.push(errorText(error)));
     await store.audit(execution.audit).catch((error: unknown) => storeProblems.push(errorText(error)));
-    return { snapshot, evaluation, execution, storeProblems };
+    return { snapshot, evaluation, execution, state, storeProblems };
   } finally {
     await release();
   }
@@ -211,17 +216,16 @@ async function finishInterruptedRestarts(entries: readonly RestartUnderWay[], de
       deps.log(`warning: the restart of ${entry.namespec} by ${entry.policy} began more than an hour ago and never finished; it is left as it is`);
       continue;
     }
-    try {
-      const detail = await finishRestart(await deps.supervisor(entry.supervisor), entry.namespec);
-      if (detail === undefined) continue;
-      deps.log(`restart ${entry.namespec} by ${entry.policy}: done: ${reason} → ${detail}`);
-      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'done', reason, detail });
-    } catch (error) {
-      const message = errorText(error);
-      deps.log(`restart ${entry.namespec} by ${entry.policy}: failed: ${reason}: ${message}; tried again next cycle`);
-      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'failed', reason, error: message });
-      kept.push(entry);
+    const outcome = await runWork('supervisor', { type: 'finish-restart', restart: entry }, deps);
+    if (outcome.status === 'skipped') continue;
+    if (outcome.status === 'done') {
+      deps.log(`restart ${entry.namespec} by ${entry.policy}: done: ${reason} → ${outcome.detail}`);
+      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'done', reason, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
+      continue;
     }
+    deps.log(`restart ${entry.namespec} by ${entry.policy}: failed: ${reason}: ${outcome.error}; tried again next cycle`);
+    audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'failed', reason, error: outcome.error });
+    kept.push(entry);
   }
   return { kept, audit };
 }
@@ -249,7 +253,18 @@ export async function resumeAllPaused(store: StateStore, deps: AdapterDeps, reas
     const reports: ResumeReport[] = [];
     const audit: AuditEntry[] = [];
     for (const tree of state.paused) {
-      const outcome = await resumeTree(tree.processes, deps);
+      const resume: PlannedAction = {
+        policy: tree.policy,
+        kind: PAUSING_KIND,
+        action: 'resume',
+        mode: 'enforce',
+        adapter: 'signal',
+        processes: tree.processes,
+        target: { pid: tree.root.pid, start_time: tree.root.start_time, name: tree.root.name },
+        reason,
+        status: 'planned',
+      };
+      const outcome = await runWork(resume.adapter, { type: 'action', action: resume }, deps);
       const text = outcome.status === 'done' ? outcome.detail ?? 'resumed' : outcome.status === 'failed' ? outcome.error : outcome.reason;
       reports.push({ tree, status: outcome.status, text });
       if (outcome.status === 'failed' && outcome.processes?.length) kept.push({ ...tree, processes: outcome.processes });

@@ -10,7 +10,9 @@ import { compilePattern, nameRegexSource } from './model.js';
 import { NonLinearPatternError } from './pattern.js';
 import { checkProtections } from './protection-checks.js';
 import { checkTemplate } from './templates.js';
-import { parseDuration, parseSize } from '../shared/units.js';
+import { KINDS } from './kinds/index.js';
+import type { Report } from './kinds/kind.js';
+import { durationAt } from './unit-values.js';
 import {
   isRecord,
   matchBlocks,
@@ -30,13 +32,17 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   checkSupervisorUrls(files, report);
   checkUniqueNames(files, report);
   checkReferences(files, report);
-  for (const policy of policyEntries(files)) checkPolicyValues(policy, report);
+  const policies = policyEntries(files);
+  for (const policy of policies) checkPolicyValues(policy, report);
   checkTemplates(files, report);
-  report.diagnostics.push(...checkProtections(files));
+  report.diagnostics.push(...checkProtections(policies));
+  for (const kind of KINDS.values()) {
+    if (kind.checkSet) report.diagnostics.push(...kind.checkSet(policies.filter((p) => p.value.kind === kind.kind), policies));
+  }
   return report.diagnostics;
 }
 
-class Reporter {
+class Reporter implements Report {
   readonly diagnostics: Diagnostic[] = [];
 
   add(file: ParsedFile, path: PathSegment[], severity: Severity, code: DiagnosticCode, message: string, target: 'key' | 'value' = 'value'): void {
@@ -80,7 +86,7 @@ function checkPositiveDurations(files: readonly ParsedFile[], report: Reporter):
       ? files.flatMap((file) => (isRecord(file.data) && isRecord(file.data.settings) ? [{ file, path: ['settings'], value: file.data.settings, label: 'settings' }] : []))
       : namedSection(files, section).map((entry) => ({ ...entry, label: `${section.slice(0, -1)} "${entry.name}"` }));
     for (const entry of entries) {
-      if (key in entry.value && parseDuration(entry.value[key]) === 0) {
+      if (key in entry.value && durationAt(entry.value, key) === 0) {
         report.add(entry.file, [...entry.path, key], 'error', 'invalid-value', `"${key}" in ${entry.label} must be longer than 0s, or ${what}`);
       }
     }
@@ -156,7 +162,7 @@ function checkReferences(files: readonly ParsedFile[], report: Reporter): void {
 }
 
 function checkPolicyValues(policy: Entry, report: Reporter): void {
-  const { file, path, value } = policy;
+  const { file, value } = policy;
   const label = policyLabel(policy);
 
   for (const block of matchBlocks(policy)) {
@@ -167,25 +173,8 @@ function checkPolicyValues(policy: Entry, report: Reporter): void {
     }
   }
 
-  if (value.kind === 'load' && typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
-    report.add(file, [...path, 'resume_below'], 'error', 'inconsistent', `"resume_below" (${value.resume_below}) must be lower than "pause_above" (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`);
-  }
-
-  if (value.kind === 'memory' && parseSize(value.max_rss) === 0) {
-    report.add(file, [...path, 'max_rss'], 'warning', 'invalid-value', `"max_rss" is 0 in ${label}: every matched process is over it and is acted on every cycle (as memmon NAME=0)`);
-  }
-  for (const key of ['max_runtime', 'max_pause'] as const) {
-    if (key in value && parseDuration(value[key]) === 0) {
-      report.add(file, [...path, key], 'error', 'invalid-value', `"${key}" in ${label} must be longer than 0s`);
-    }
-  }
-  const maxActions = value.max_actions;
-  if (isRecord(maxActions) && parseDuration(maxActions.within) === 0) {
-    report.add(file, [...path, 'max_actions', 'within'], 'error', 'invalid-value', `"max_actions.within" in ${label} must be longer than 0s`);
-  }
-  if ('grace' in value && (value.kind === 'memory' || value.kind === 'runtime') && value.action !== 'kill') {
-    report.add(file, [...path, 'grace'], 'warning', 'inconsistent', `"grace" in ${label} only applies to action kill; this policy's action is ${describeAction(value.action)}`, 'key');
-  }
+  const kind = typeof value.kind === 'string' ? KINDS.get(value.kind) : undefined;
+  kind?.check?.(policy, label, report);
 }
 
 function checkRegexes(block: Entry, label: string, report: Reporter): void {
@@ -255,9 +244,4 @@ function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
       report.diagnostics.push(diagnostic(loaded.path, { line: problem.line, column: problem.column }, problem.severity, problem.severity === 'error' ? 'template-syntax' : 'template-field', `body_file of notifier "${notifier.name}": ${problem.message}`));
     }
   }
-}
-
-function describeAction(action: unknown): string {
-  if (isRecord(action) && typeof action.signal === 'string') return `signal ${action.signal}`;
-  return typeof action === 'string' ? action : 'restart (the default)';
 }

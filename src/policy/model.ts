@@ -131,44 +131,8 @@ export interface PolicyBase {
   source: SourceRef;
 }
 
-export interface MemoryPolicy extends PolicyBase {
-  kind: 'memory';
-  /** Bytes; acts when RSS is strictly greater. */
-  maxRss: number;
-  scope: 'process' | 'tree' | 'group';
-  /** Consecutive over-limit cycles before acting. */
-  for: number;
-  action: Action;
-  /** Seconds between TERM and KILL for action kill. */
-  grace: number;
-  maxActions?: MaxActions;
-}
-
-export interface OomPolicy extends PolicyBase {
-  kind: 'oom';
-  /** The value to write to /proc/PID/oom_score_adj (oom_adj already converted). */
-  oomScoreAdj: number;
-}
-
-export interface LoadPolicy extends PolicyBase {
-  kind: 'load';
-  pauseAbove: number;
-  resumeBelow: number;
-  average: '1m' | '5m' | '15m';
-  /** Seconds, or undefined for no limit. */
-  maxPause?: number;
-}
-
-export interface RuntimePolicy extends PolicyBase {
-  kind: 'runtime';
-  /** Seconds. */
-  maxRuntime: number;
-  action: Action;
-  grace: number;
-  maxActions?: MaxActions;
-}
-
-export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy;
+/** A normalized policy of any registered kind (src/policy/kinds). */
+export type Policy = import('./kinds/index.js').Policy;
 export type PolicyKind = Policy['kind'];
 
 export interface PolicySet {

@@ -5,11 +5,8 @@ import {
   compilePattern,
   nameRegexSource,
   DEFAULTS,
-  oomAdjToScoreAdj,
-  type Action,
   type MailTransport,
   type Matcher,
-  type MaxActions,
   type NamePattern,
   type NotifierConfig,
   type NotifyRule,
@@ -23,7 +20,9 @@ import {
   type SupervisorEndpoint,
 } from './model.js';
 import type * as Raw from './policy-file.generated.js';
-import { parseDuration, parseSize } from '../shared/units.js';
+import { kindOf } from './kinds/index.js';
+import { durationAt } from './unit-values.js';
+import type { Data } from './walk.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
@@ -39,7 +38,7 @@ export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
       ...locate(file, path, target),
     });
     if (data.settings?.name !== undefined) settings.name = data.settings.name;
-    if (data.settings?.interval !== undefined) settings.interval = seconds(data.settings.interval);
+    if (data.settings?.interval !== undefined) settings.interval = durationAt(data.settings as Data, 'interval') as number;
     if (data.settings?.state_dir !== undefined) settings.stateDir = data.settings.state_dir;
     for (const [name, raw] of Object.entries(data.supervisors ?? {})) {
       supervisors.push(normalizeSupervisor(name, raw, source(['supervisors', name], 'key')));
@@ -64,7 +63,7 @@ function normalizeSupervisor(name: string, raw: Raw.Supervisor, source: SourceRe
     ...(raw.username !== undefined ? { username: raw.username } : {}),
     ...(password ? { password } : {}),
     ...(raw.user !== undefined ? { user: String(raw.user) } : {}),
-    timeout: raw.timeout === undefined ? DEFAULTS.supervisorTimeout : seconds(raw.timeout),
+    timeout: durationAt(raw as unknown as Data, 'timeout') ?? DEFAULTS.supervisorTimeout,
     source,
   };
 }
@@ -78,7 +77,7 @@ export function supervisorEndpoint(url: string): SupervisorEndpoint {
 }
 
 function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undefined, source: SourceRef): NotifierConfig {
-  const timeout = raw.timeout === undefined ? DEFAULTS.notifierTimeout : seconds(raw.timeout);
+  const timeout = durationAt(raw as unknown as Data, 'timeout') ?? DEFAULTS.notifierTimeout;
   if (raw.exec) {
     const env = Object.fromEntries(Object.entries(raw.env ?? {}).map(([key, value]) => [key, typeof value === 'string' ? { value } : { fromEnv: value.from_env }]));
     return { type: 'exec', name, argv: [...raw.exec], env, timeout, source };
@@ -125,41 +124,7 @@ function normalizePolicy(raw: Raw.Policy, order: number, source: SourceRef): Pol
     order,
     source,
   };
-  switch (raw.kind) {
-    case 'memory':
-      return {
-        ...base,
-        kind: 'memory',
-        maxRss: parseSize(raw.max_rss) as number,
-        scope: raw.scope ?? DEFAULTS.scope,
-        for: raw.for ?? DEFAULTS.for,
-        action: normalizeAction(raw.action),
-        grace: raw.grace === undefined ? DEFAULTS.grace : seconds(raw.grace),
-        ...maxActions(raw.max_actions),
-      };
-    case 'oom': {
-      const value = raw.oom_score_adj ?? oomAdjToScoreAdj(raw.oom_adj as number);
-      return { ...base, kind: 'oom', oomScoreAdj: value };
-    }
-    case 'load':
-      return {
-        ...base,
-        kind: 'load',
-        pauseAbove: raw.pause_above,
-        resumeBelow: raw.resume_below ?? raw.pause_above / 2,
-        average: raw.average ?? DEFAULTS.average,
-        ...(raw.max_pause !== undefined ? { maxPause: seconds(raw.max_pause) } : {}),
-      };
-    case 'runtime':
-      return {
-        ...base,
-        kind: 'runtime',
-        maxRuntime: seconds(raw.max_runtime),
-        action: normalizeAction(raw.action),
-        grace: raw.grace === undefined ? DEFAULTS.grace : seconds(raw.grace),
-        ...maxActions(raw.max_actions),
-      };
-  }
+  return kindOf(raw.kind).normalize(raw as unknown as Data, base) as Policy;
 }
 
 function normalizeMatch(raw: Raw.Match): Matcher {
@@ -182,26 +147,13 @@ function namePattern(text: string): NamePattern {
 }
 
 function normalizeNotifyRule(raw: Raw.NotifyRule): NotifyRule {
-  return { to: raw.to, ...(raw.uptime_at_most !== undefined ? { uptimeAtMost: seconds(raw.uptime_at_most) } : {}) };
-}
-
-function normalizeAction(raw: Raw.Action | undefined): Action {
-  if (raw === undefined) return { type: DEFAULTS.action };
-  if (typeof raw === 'string') return { type: raw };
-  return { type: 'signal', signal: raw.signal.replace(/^SIG/, '') };
-}
-
-function maxActions(raw: Raw.MaxActions | undefined): { maxActions?: MaxActions } {
-  return raw === undefined ? {} : { maxActions: { count: raw.count, within: seconds(raw.within) } };
+  const uptimeAtMost = durationAt(raw as unknown as Data, 'uptime_at_most');
+  return { to: raw.to, ...(uptimeAtMost !== undefined ? { uptimeAtMost } : {}) };
 }
 
 function templateText(file: ParsedFile, bodyFile: string): string | undefined {
   const loaded = file.templates.get(bodyFile);
   return loaded && 'text' in loaded ? loaded.text : undefined;
-}
-
-function seconds(value: number | string): number {
-  return parseDuration(value) as number;
 }
 
 function list<T>(value: T | T[]): T[] {

@@ -5,14 +5,16 @@
 import { capitalize, show } from '../shared/text.js';
 import type { ErrorObject } from 'ajv';
 import { diagnostic, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
-import { definition, policyFileValidator, POLICY_KINDS, type JsonSchema } from './schema.js';
+import { KINDS, POLICY_KINDS } from './kinds/index.js';
+import { definition, policyFileValidator, type JsonSchema } from './schema.js';
 import { didYouMean, nearest, suggestKey } from './suggest.js';
 import { DURATION_UNITS_HELP, SIZE_UNITS_HELP } from '../shared/units.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 type AjvError = ErrorObject<string, Record<string, unknown>, unknown>;
 
-const POLICY_DEFINITIONS = ['memoryPolicy', 'oomPolicy', 'loadPolicy', 'runtimePolicy'] as const;
+/** Each kind's branch of the schema. */
+const POLICY_DEFINITIONS = [...KINDS.values()].map((kind) => kind.schemaDefinition);
 
 /** Schema objects whose errors get their own wording, found by identity in ajv's `parentSchema`. */
 const SCHEMA = {

@@ -29,11 +29,6 @@ export function definition(name: string): JsonSchema {
   return found;
 }
 
-/** The kinds of policy, read from the schema's discriminated branches. */
-export const POLICY_KINDS: readonly string[] = ['memoryPolicy', 'oomPolicy', 'loadPolicy', 'runtimePolicy'].map(
-  (name) => String((definition(name).properties?.kind as JsonSchema | undefined)?.const),
-);
-
 const DATA_VALIDATORS = {
   'snapshot.schema.json': dataValidators.snapshot,
   'plan.schema.json': dataValidators.plan,

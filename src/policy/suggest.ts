@@ -2,13 +2,13 @@
 // from the tools procguard replaces (memmon's -c, dmon's -L, a plain "password").
 
 import { distance } from 'fastest-levenshtein';
+import { KINDS } from './kinds/index.js';
 
 /** Keys people write that mean something procguard spells differently, per place. */
 const KEY_HINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   policy: {
-    cumulative: 'scope: tree',
-    tree: 'scope: tree',
-    children: 'scope: tree',
+    // Each kind's own words (src/policy/kinds), then those of every policy.
+    ...Object.assign({}, ...[...KINDS.values()].map((kind) => kind.keyHints ?? {})),
     uptime: 'notify: [{to: NOTIFIER, uptime_at_most: …}]',
     email: 'notify: [{to: NOTIFIER}]',
     mail: 'notify: [{to: NOTIFIER}]',
@@ -20,16 +20,6 @@ const KEY_HINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     pidfile: 'match: {pidfile: …}',
     exclude: 'match: {exclude: …}',
     any: 'match: {program: "*"}',
-    limit: 'max_rss',
-    rss: 'max_rss',
-    memory: 'max_rss',
-    max_memory: 'max_rss',
-    high: 'pause_above',
-    low: 'resume_below',
-    resume_above: 'resume_below',
-    timeout: 'max_runtime',
-    max_time: 'max_runtime',
-    oom_score: 'oom_score_adj',
     signal: 'action: {signal: NAME}',
   },
   supervisor: {

@@ -4,28 +4,12 @@
 import { constants } from 'node:fs';
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Target } from '../data/types.js';
+import type { AuditEntry } from '../data/types.js';
+
 
 export const AUDIT_LOG_FILE = 'audit.log';
 /** 5 MiB, about 20,000 entries; one older generation is kept. */
 export const AUDIT_LOG_MAX_BYTES = 5 * 1024 * 1024;
-
-export interface AuditEntry {
-  /** Epoch seconds. */
-  time: number;
-  type: 'action' | 'notification';
-  policy: string;
-  action?: string;
-  target?: Pick<Target, 'pid' | 'name' | 'namespec' | 'supervisor'>;
-  /** The notifier, for notifications. */
-  to?: string;
-  subject?: string;
-  status: 'done' | 'failed' | 'skipped' | 'dropped';
-  reason?: string;
-  error?: string;
-  /** What the adapter reports, e.g. the new pid after a restart. */
-  detail?: string;
-}
 
 export async function appendAudit(dir: string, entries: readonly AuditEntry[], maxBytes = AUDIT_LOG_MAX_BYTES): Promise<void> {
   if (entries.length === 0) return;

@@ -4,7 +4,7 @@
 // errors. Fed by the service after every cycle and reload; read by the status page and the API.
 
 import { supervisorsToAsk } from '../supervisord/connect.js';
-import type { Observation, ProcessEntry } from '../data/types.js';
+import type { Measure, Observation, ProcessEntry } from '../data/types.js';
 import type { PlannedAction, PlannedNotification, Target } from '../data/plan.generated.js';
 import type { CycleResult } from '../modes/cycle.js';
 import type { Service, ServiceObserver } from '../modes/service.js';
@@ -17,7 +17,7 @@ export interface PolicyView {
   verdict: Observation['verdict'];
   detail: string;
   /** Room left before the limit (negative: over it), for memory and runtime policies. */
-  headroom?: { value: number; limit: number; left: number; unit: 'bytes' | 'seconds'; used_percent: number };
+  headroom?: { value: number; limit: number; left: number; unit: Measure['unit']; used_percent: number };
 }
 
 export interface ProcessView {
@@ -126,7 +126,7 @@ export class StatusBoard implements ServiceObserver {
       };
     });
     const unsupervised = processes.filter((p) => !p.supervisor && byPid.has(p.pid)).map((p) => processView(p, time, byPid));
-    const paused = this.last?.result.execution.state.paused ?? [];
+    const paused = this.last?.result.state.paused ?? [];
     return {
       version: 1,
       host: snapshot?.host ?? this.host,

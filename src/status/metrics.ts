@@ -60,12 +60,12 @@ export class Metrics implements ServiceObserver {
     this.cycleDuration.observe(durationMs / 1000);
     this.cycles.labels('ok').inc();
     this.lastCycle.set(Date.now() / 1000);
-    const { snapshot, execution } = result;
+    const { snapshot, execution, state } = result;
     this.processes.set(snapshot.processes.filter((p) => p.pid > 0).length);
     for (const a of execution.plan.actions) this.actions.labels(a.policy, a.action, a.status).inc();
     for (const n of execution.plan.notifications) this.notifications.labels(n.status).inc();
     for (const error of snapshot.errors ?? []) this.collectorErrors.labels(error.source).inc();
-    this.paused.set(execution.state.paused.reduce((sum, tree) => sum + tree.processes.length, 0));
+    this.paused.set(state.paused.reduce((sum, tree) => sum + tree.processes.length, 0));
   }
 
   cycleFailed(_message: string, durationMs: number): void {

@@ -3,6 +3,7 @@
 
 import { dirname, join, resolve } from 'node:path';
 import { isScalar, isSeq } from 'yaml';
+import { localTimeZone } from '../host/time-zone.js';
 import { evaluate } from '../engine/evaluate.js';
 import { describeTarget } from '../data/host-index.js';
 import { emptyState, type EngineState, type Plan, type Snapshot } from '../data/types.js';
@@ -80,7 +81,7 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
         failures.push(`cycle ${c + 1}: its snapshot is invalid or unreadable (see above)`);
         break;
       }
-      const evaluation = evaluate(policySet, snapshot, state, snapshot.time);
+      const evaluation = evaluate(policySet, snapshot, state, snapshot.time, { timeZone: localTimeZone() });
       state = evaluation.state;
       failures.push(...checkExpectations(cycle.expect ?? {}, evaluation.plan).map((f) => `cycle ${c + 1}: ${f}`));
     }

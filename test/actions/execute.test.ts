@@ -5,7 +5,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveDeps } from '../../src/actions/deps.js';
-import { carryOut, PENDING_MAX_AGE, PENDING_MAX_COUNT } from '../../src/actions/execute.js';
+import { PENDING_MAX_AGE, PENDING_MAX_COUNT } from '../../src/actions/execute.js';
+import { applyEvaluation } from '../helpers/apply.js';
 import type { AdapterDeps } from '../../src/actions/types.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { emptyState, type EngineState, type PendingNotification } from '../../src/data/types.js';
@@ -48,7 +49,7 @@ describe('carrying out a plan', function () {
   it('marks each action and notification with its final status and result, and audits them', async () => {
     const set = policies();
     const evaluation = evaluate(set, hostWithChild(), emptyState(), T0);
-    const execution = await carryOut(evaluation, emptyState(), set, deps);
+    const execution = await applyEvaluation(evaluation, emptyState(), set, deps);
     assert.equal(execution.failed, false);
     assert.deepEqual(execution.plan.actions.map((a) => [a.action, a.status, a.result]), [['set_oom_score_adj', 'done', `oom_score_adj of pid ${child.pid}: 0 → 400`]]);
     assert.deepEqual(execution.plan.notifications.map((n) => [n.to, n.status, n.result]), [['pager', 'done', `${notifyScript} exited 0`]]);
@@ -62,7 +63,7 @@ describe('carrying out a plan', function () {
     const brokenProc = join(dir, 'proc');
     await mkdir(join(brokenProc, String(child.pid), 'oom_score_adj'), { recursive: true }); // a directory: the write fails
     const evaluation = evaluate(set, hostWithChild(), emptyState(), T0);
-    const execution = await carryOut(evaluation, emptyState(), set, { ...deps, procRoot: brokenProc });
+    const execution = await applyEvaluation(evaluation, emptyState(), set, { ...deps, procRoot: brokenProc });
     assert.equal(execution.failed, true);
     const [action] = execution.plan.actions;
     assert.equal(action?.status, 'failed');
@@ -83,13 +84,13 @@ describe('carrying out a plan', function () {
     const later = (): ReturnType<typeof snapshot> => ({ ...hostWithChild(), time: child.start_time + 100 });
     const planned = evaluate(set, later(), emptyState(), T0);
     assert.deepEqual(planned.plan.notifications, []);
-    const done = await carryOut(planned, emptyState(), set, deps);
+    const done = await applyEvaluation(planned, emptyState(), set, deps);
     assert.deepEqual(done.plan.notifications, []);
     await assert.rejects(readFile(join(dir, 'delivered')), /ENOENT/);
 
     const brokenProc = join(dir, 'proc');
     await mkdir(join(brokenProc, String(child.pid), 'oom_score_adj'), { recursive: true });
-    const failed = await carryOut(evaluate(set, later(), emptyState(), T0), emptyState(), set, { ...deps, procRoot: brokenProc });
+    const failed = await applyEvaluation(evaluate(set, later(), emptyState(), T0), emptyState(), set, { ...deps, procRoot: brokenProc });
     assert.deepEqual(failed.plan.notifications.map((n) => [n.to, n.status, n.subject]), [['pager', 'done', `procguard: set_oom_score_adj sleep (pid ${child.pid}) FAILED (sleeper-oom on web1)`]]);
     const event = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
     assert.equal(event.status, 'failed');
@@ -98,7 +99,7 @@ describe('carrying out a plan', function () {
   it('an action skipped when carried out (pid reuse): its notification is not sent', async () => {
     const set = policies();
     const reused = snapshot([proc(child.pid, 'sleep', { start_time: child.start_time - 50, oom_score_adj: 0 })]);
-    const execution = await carryOut(evaluate(set, reused, emptyState(), T0), emptyState(), set, deps);
+    const execution = await applyEvaluation(evaluate(set, reused, emptyState(), T0), emptyState(), set, deps);
     assert.equal(execution.plan.actions[0]?.status, 'skipped');
     assert.equal(execution.plan.notifications[0]?.status, 'skipped');
     assert.match(execution.plan.notifications[0]?.reason ?? '', /^the set_oom_score_adj was not carried out: pid \d+ is now another process/);
@@ -109,7 +110,7 @@ describe('carrying out a plan', function () {
   it('a failed notification is kept in state and delivered on a later cycle', async () => {
     const set = policies();
     await writeFile(join(dir, 'down'), '');
-    const first = await carryOut(evaluate(set, hostWithChild(), emptyState(), T0), emptyState(), set, deps);
+    const first = await applyEvaluation(evaluate(set, hostWithChild(), emptyState(), T0), emptyState(), set, deps);
     assert.equal(first.failed, true);
     assert.deepEqual(first.plan.notifications.map((n) => [n.status, n.error]), [['failed', `${notifyScript}: exited with status 1`]]);
     assert.equal(first.state.pending?.length, 1);
@@ -119,13 +120,13 @@ describe('carrying out a plan', function () {
     // Still down a minute later: tried again, kept, attempts counted.
     const later = { ...deps, now: () => T0 + 60 };
     const afterOom = snapshot([proc(child.pid, 'sleep', { start_time: child.start_time, oom_score_adj: 400 })], { time: T0 + 60 });
-    const second = await carryOut(evaluate(set, afterOom, first.state, T0 + 60), first.state, set, later);
+    const second = await applyEvaluation(evaluate(set, afterOom, first.state, T0 + 60), first.state, set, later);
     assert.deepEqual(second.plan.notifications.map((n) => [n.status, n.reason]), [['failed', 'retry 2: first failed 1m ago']]);
     assert.equal(second.state.pending?.[0]?.attempts, 2);
 
     // Back up: delivered, and gone from the state.
     await rm(join(dir, 'down'));
-    const third = await carryOut(evaluate(set, afterOom, second.state, T0 + 120), second.state, set, { ...deps, now: () => T0 + 120 });
+    const third = await applyEvaluation(evaluate(set, afterOom, second.state, T0 + 120), second.state, set, { ...deps, now: () => T0 + 120 });
     assert.equal(third.failed, false);
     assert.deepEqual(third.plan.notifications.map((n) => [n.status, n.reason]), [['done', 'retry 3: first failed 2m ago']]);
     assert.equal(third.state.pending, undefined);
@@ -144,7 +145,7 @@ describe('carrying out a plan', function () {
     await writeFile(join(dir, 'down'), '');
     const old: EngineState = { ...emptyState(), pending: [waiting(0, T0 - PENDING_MAX_AGE - 1), ...Array.from({ length: PENDING_MAX_COUNT + 5 }, (_, i) => waiting(i + 1, T0 - 10))] };
     const quiet = snapshot([]);
-    const execution = await carryOut(evaluate(set, quiet, old, T0), old, set, deps);
+    const execution = await applyEvaluation(evaluate(set, quiet, old, T0), old, set, deps);
     const dropped = execution.audit.filter((e) => e.status === 'dropped');
     assert.deepEqual(dropped.map((e) => e.subject), ['message 0', 'message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
     assert.match(dropped[0]?.reason ?? '', /^undelivered for 1d1s \(3 attempts\); given up$/);
@@ -161,7 +162,7 @@ describe('carrying out a plan', function () {
       policies: [ { name: quiet, kind: oom, match: { name: nothing-here }, oom_score_adj: 1 } ]
     `);
     const old: EngineState = { ...emptyState(), pending: [{ notification: { policy: 'gone', to: 'pager', subject: 's', body: 'b' }, attempts: 1, first_failed: T0, last_error: 'x' }] };
-    const execution = await carryOut(evaluate(set, snapshot([]), old, T0), old, set, deps);
+    const execution = await applyEvaluation(evaluate(set, snapshot([]), old, T0), old, set, deps);
     assert.deepEqual(execution.audit.map((e) => [e.status, e.reason]), [['dropped', 'notifier "pager" is no longer configured']]);
     assert.equal(execution.state.pending, undefined);
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { carryOut } from '../../src/actions/execute.js';
+import { applyEvaluation } from '../helpers/apply.js';
 import type { AdapterDeps } from '../../src/actions/types.js';
 import { collectSnapshot } from '../../src/collectors/collect.js';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
@@ -117,7 +117,7 @@ describe('pid identity to the clock tick', () => {
       // Reused within the same second: nothing is sent, nothing written.
       await h.reuse();
       assert.equal(Math.floor(readStartTime(PID, h.root)!), Math.floor(start), 'the same whole second');
-      const reused = await carryOut(plan(), state, policySet, h.deps);
+      const reused = await applyEvaluation(plan(), state, policySet, h.deps);
       const [action] = reused.plan.actions;
       assert.equal(action?.status, 'skipped', action?.error);
       assert.equal(action?.reason, `pid ${PID} is now another process (started ${BOOT_TIME + 12.67}, not ${BOOT_TIME + 12.34}); it was not ${c.action === 'set_oom_score_adj' ? 'changed' : 'signalled'}`);
@@ -126,7 +126,7 @@ describe('pid identity to the clock tick', () => {
 
       // The same process (same tick): acted on.
       await h.reuse(FIRST_TICKS);
-      const same = await carryOut(plan(), state, policySet, h.deps);
+      const same = await applyEvaluation(plan(), state, policySet, h.deps);
       assert.equal(same.plan.actions[0]?.status, 'done', same.plan.actions[0]?.error);
       if (c.action === 'set_oom_score_adj') assert.equal(await readFile(join(h.root, String(PID), 'oom_score_adj'), 'utf8'), '500\n');
       else assert.ok(h.sent.length > 0 && h.sent.every(([pid]) => pid === PID));
@@ -166,7 +166,7 @@ describe('pid identity to the clock tick', () => {
         return start;
       },
     };
-    const result = await carryOut(plan, state, policySet, deps);
+    const result = await applyEvaluation(plan, state, policySet, deps);
     assert.equal(openAtCheck, true, 'oom_score_adj was open when the identity was checked');
     assert.equal(result.plan.actions[0]?.status, 'done', result.plan.actions[0]?.error);
     assert.equal(readFileSync(file, 'utf8'), '0\n', "the new process's oom_score_adj is untouched");
@@ -212,14 +212,14 @@ describe('pid identity to the clock tick', () => {
       kill(pid, signal);
       if (signal === 'SIGTERM') writeStatSync(h.root, worker(REUSED_TICKS, { comm: 'intruder' }));
     };
-    const execution = await carryOut(evaluation, emptyState(), policySet, h.deps);
+    const execution = await applyEvaluation(evaluation, emptyState(), policySet, h.deps);
     assert.deepEqual(h.sent, [[PID, 'SIGTERM']]);
     assert.deepEqual(execution.plan.actions.map((a) => [a.status, a.result]), [['done', `pid ${PID} exited after SIGTERM`]]);
   });
 
   it('kill: a process that outlives its grace is killed, each signal checked against its start tick', async () => {
     const { h, policySet, evaluation } = await killPlanned();
-    const execution = await carryOut(evaluation, emptyState(), policySet, h.deps);
+    const execution = await applyEvaluation(evaluation, emptyState(), policySet, h.deps);
     assert.deepEqual(h.sent, [[PID, 'SIGTERM'], [PID, 'SIGCONT'], [PID, 'SIGKILL']]);
     assert.equal(execution.plan.actions[0]?.status, 'done');
   });

@@ -1,42 +1,22 @@
-// The adapters' conformance: every module under src/actions/ is registered, and every kind of
-// planned action and notifier is carried out by exactly one adapter.
+// The adapters' conformance: every module under src/actions/ is registered under its name,
+// every adapter a plan can name exists, and the engine names exactly one for every kind of
+// planned action and notifier.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ADAPTERS } from '../../src/actions/registry.js';
-import type { Adapter, Work } from '../../src/actions/types.js';
+import type { Adapter } from '../../src/actions/types.js';
 import type { PlannedAction } from '../../src/data/types.js';
+import { adapterFor } from '../../src/engine/arbiter.js';
 import type { NotifierConfig } from '../../src/policy/model.js';
 import planSchema from '../../schemas/plan.schema.json' with { type: 'json' };
 
 const ACTIONS_DIR = fileURLToPath(new URL('../../src/actions/', import.meta.url));
-const source = { file: 'x.yaml', line: 1, column: 1 };
-
-function actionWork(action: PlannedAction['action'], supervised: boolean): Work {
-  return {
-    type: 'action',
-    action: {
-      policy: 'p',
-      kind: 'memory',
-      action,
-      mode: 'enforce',
-      target: { pid: 10, start_time: 1, name: 'x', ...(supervised ? { supervisor: 'main', namespec: 'g:x' } : {}) },
-      reason: 'r',
-      status: 'planned',
-    },
-  };
-}
-
-const notifiers: NotifierConfig[] = [
-  { type: 'mail', name: 'ops', to: ['a@example.com'], transport: { type: 'sendmail', command: 'sendmail -t', argv: ['sendmail', '-t'] }, timeout: 5, source },
-  { type: 'exec', name: 'pager', argv: ['/bin/true'], timeout: 5, source },
-];
-
 const registrySource = readFileSync(join(ACTIONS_DIR, 'registry.ts'), 'utf8');
 
 describe('action adapters: conformance', () => {
-  it('registers the adapter of every module folder under src/actions/, once', async () => {
+  it('registers the adapter of every module folder under src/actions/, once, under its own name', async () => {
     const folders = readdirSync(ACTIONS_DIR).filter((name) => statSync(join(ACTIONS_DIR, name)).isDirectory());
     assert.deepEqual(folders.sort(), ['exec', 'mail', 'oom', 'signal', 'supervisor']);
     for (const folder of folders) {
@@ -44,17 +24,22 @@ describe('action adapters: conformance', () => {
       assert.ok(module.adapter, `src/actions/${folder}/${folder}.ts exports an adapter`);
       assert.equal(module.adapter.name, folder);
       // Compared by name and code: mocha may load this file's imports and a dynamic import as two module instances.
-      const registered = ADAPTERS.filter((a) => a.name === folder);
-      assert.equal(registered.length, 1, `${folder} is registered once`);
+      assert.equal(ADAPTERS.get(module.adapter.name)?.name, folder, `${folder} is registered under its name`);
       assert.match(registrySource, new RegExp(`import \\{ adapter as \\w+ \\} from './${folder}/${folder}.js'`), `registry.ts imports the ${folder} adapter`);
     }
-    assert.equal(ADAPTERS.length, folders.length);
+    assert.equal(ADAPTERS.size, folders.length);
+  });
+
+  it('every adapter a plan entry can name is registered, and no other', () => {
+    const named = [...planSchema.definitions.action.properties.adapter.enum, ...planSchema.definitions.notification.properties.adapter.enum];
+    assert.deepEqual([...ADAPTERS.keys()].sort(), [...named].sort());
   });
 
   const actionNames = planSchema.definitions.action.properties.action.enum as PlannedAction['action'][];
-  const expected: Record<string, [string, string]> = {
-    restart: ['supervisor', 'supervisor'],
-    stop: ['supervisor', 'supervisor'],
+  // For a supervised process and for any other; undefined: the action is skipped, as no adapter can carry it out.
+  const expected: Record<string, [string | undefined, string | undefined]> = {
+    restart: ['supervisor', undefined],
+    stop: ['supervisor', undefined],
     signal: ['supervisor', 'signal'],
     kill: ['signal', 'signal'],
     pause: ['signal', 'signal'],
@@ -62,18 +47,17 @@ describe('action adapters: conformance', () => {
     set_oom_score_adj: ['oom', 'oom'],
   };
   for (const action of actionNames) {
-    it(`${action}: exactly one adapter, for a supervised process and for any other`, () => {
-      for (const [index, supervised] of [true, false].entries()) {
-        const accepting = ADAPTERS.filter((a) => a.accepts(actionWork(action, supervised))).map((a) => a.name);
-        assert.deepEqual(accepting, [expected[action]?.[index]], `${action} ${supervised ? 'supervised' : 'unsupervised'}`);
-      }
+    it(`${action}: the engine names one registered adapter, for a supervised process and for any other`, () => {
+      const chosen = [adapterFor(action, true), adapterFor(action, false)];
+      assert.deepEqual(chosen, expected[action], action);
+      for (const name of chosen) if (name !== undefined) assert.ok(ADAPTERS.has(name), `${name} is registered`);
     });
   }
 
-  for (const notifier of notifiers) {
-    it(`a ${notifier.type} notifier: exactly one adapter`, () => {
-      const work: Work = { type: 'notification', notification: { policy: 'p', to: notifier.name, subject: 's', body: 'b' }, notifier, event: {} };
-      assert.deepEqual(ADAPTERS.filter((a) => a.accepts(work)).map((a) => a.name), [notifier.type]);
+  const notifierTypes: Array<NotifierConfig['type']> = ['mail', 'exec'];
+  for (const type of notifierTypes) {
+    it(`a ${type} notifier: its adapter is registered under the notifier's type`, () => {
+      assert.equal(ADAPTERS.get(type)?.name, type);
     });
   }
 });

@@ -2,7 +2,8 @@
 // flapping guard's one notification.
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { asctime, headerSafe } from '../../src/engine/notify.js';
+import { asctime } from '../../src/engine/notify.js';
+import { headerSafe } from '../../src/policy/notification-text.js';
 import { emptyState } from '../../src/data/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { cycles, MiB, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapshots.js';

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineState, Plan } from '../../src/data/types.js';
-import type { AuditEntry } from '../../src/state/audit-log.js';
+import type { AuditEntry } from '../../src/data/types.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild } from '../helpers/processes.js';
 import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';

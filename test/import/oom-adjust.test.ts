@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OomAdjustError, oomAdjustPolicies } from '../../src/import/import.js';
-import type { OomPolicy } from '../../src/policy/model.js';
+import type { OomPolicy } from '../../src/policy/kinds/oom.js';
 import { runProcguard } from '../helpers/run-cli.js';
 import { policySetOf } from '../helpers/snapshots.js';
 

@@ -10,7 +10,7 @@ import { liveDeps } from '../../src/actions/deps.js';
 import { adapter as supervisorAdapter } from '../../src/actions/supervisor/supervisor.js';
 import type { Plan } from '../../src/data/types.js';
 import { dataValidator } from '../../src/policy/schema.js';
-import type { AuditEntry } from '../../src/state/audit-log.js';
+import type { AuditEntry } from '../../src/data/types.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';
 import { eventually, killAllChildren, spawnChild } from '../helpers/processes.js';

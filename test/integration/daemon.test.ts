@@ -147,9 +147,9 @@ policies:
     const daemon = startDaemon(['--interval', '1h']);
     await eventually(() => daemon.log().includes('running: 1 policy'), 10000, 'the daemon running');
     daemon.process.kill('SIGHUP');
-    await eventually(() => daemon.log().includes('SIGHUP: reloaded; 1 policy in force; no policy changed'), 5000, 'the SIGHUP reload');
+    await eventually(() => daemon.log().includes('SIGHUP: reloaded; 1 policy in force; no policy changed'), 20000, 'the SIGHUP reload');
     await writeFile(join(confDir, '20-oom.yaml'), 'policies:\n  - { name: oom-sleepers, kind: oom, match: { cmdline: "^sleep 308$" }, oom_score_adj: 100 }\n');
-    await eventually(() => daemon.log().includes('20-oom.yaml changed: reloaded; 2 policies in force; added: oom-sleepers'), 5000, 'the new file');
+    await eventually(() => daemon.log().includes('20-oom.yaml changed: reloaded; 2 policies in force; added: oom-sleepers'), 20000, 'the new file');
     await writeFile(join(confDir, 'notes.txt'), 'not a policy file');
     await new Promise((resolve) => setTimeout(resolve, 800));
     assert.doesNotMatch(daemon.log(), /notes\.txt/);

@@ -25,8 +25,8 @@ describe('Service: reloads and counters', function () {
 
   /** Two audit policies that count a real child over a 1KB limit for three cycles before they would act. */
   const policies = (secondLimit: string): string => `policies:
-  - { name: first, kind: memory, mode: audit, match: { cmdline: "^sleep 321$" }, max_rss: 1KB, for: 3, action: kill }
-  - { name: second, kind: memory, mode: audit, match: { cmdline: "^sleep 321$" }, max_rss: ${secondLimit}, for: 3, action: kill }
+  - { name: first, kind: memory, mode: audit, match: { name: sleep, cmdline: "^sleep 321$" }, max_rss: 1KB, for: 3, action: kill }
+  - { name: second, kind: memory, mode: audit, match: { name: sleep, cmdline: "^sleep 321$" }, max_rss: ${secondLimit}, for: 3, action: kill }
 `;
 
   it('a changed policy starts counting afresh, an unchanged one keeps its count; a broken file changes nothing', async () => {
@@ -62,7 +62,7 @@ describe('CycleReporter: what the daemon logs', () => {
   const reporter = new CycleReporter((line) => lines.push(line));
   const target = { pid: 42, name: 'python', namespec: 'web:w1', supervisor: 'main' };
   const plan = (fields: Partial<Plan>): { execution: Execution; storeProblems: string[] } => ({
-    execution: { plan: { version: 1, time: 0, host: 'web1', actions: [], notifications: [], errors: [], ...fields }, state: { version: 1, targets: {}, paused: [] }, audit: [], failed: false, restarted: [] },
+    execution: { plan: { version: 1, time: 0, host: 'web1', actions: [], notifications: [], errors: [], ...fields }, outcomes: [], pending: [], audit: [], failed: false, restarted: [] },
     storeProblems: [],
   });
   const supervisorDown = { source: 'supervisor:main', message: 'connect ENOENT /run/supervisor.sock' };

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import type { LoadPolicy, MemoryPolicy, OomPolicy, RuntimePolicy } from '../../src/policy/model.js';
+import type { LoadPolicy } from '../../src/policy/kinds/load.js';
+import type { MemoryPolicy } from '../../src/policy/kinds/memory.js';
+import type { OomPolicy } from '../../src/policy/kinds/oom.js';
+import type { RuntimePolicy } from '../../src/policy/kinds/runtime.js';
 import { oomAdjToScoreAdj } from '../../src/policy/model.js';
 import { validateTexts, yaml } from '../helpers/policy-files.js';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { policySchema } from '../../src/policy/schema.js';
-import { POLICY_KINDS } from '../../src/policy/schema.js';
+import { POLICY_KINDS } from '../../src/policy/kinds/index.js';
 import { DEFAULTS } from '../../src/policy/model.js';
 
 interface TypeTarget {

@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyState, type EngineState } from '../../src/data/types.js';
-import { appendAudit, type AuditEntry } from '../../src/state/audit-log.js';
+import { appendAudit } from '../../src/state/audit-log.js';
+import type { AuditEntry } from '../../src/data/types.js';
 import { acquireLock, LockBusyError } from '../../src/state/lock.js';
 import { appendPauses, journalPath } from '../../src/state/pause-journal.js';
 import { loadState, saveState, StateError, writeAheadState } from '../../src/state/state-file.js';

@@ -14,7 +14,6 @@ const OUTPUT_GRACE_MS = 500;
 
 export const adapter: Adapter = {
   name: 'exec',
-  accepts: (work: Work): boolean => work.type === 'notification' && work.notifier.type === 'exec',
   async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
     if (work.type !== 'notification' || work.notifier.type !== 'exec') return { status: 'failed', error: 'the exec adapter only runs exec notifiers' };
     const [command, ...args] = work.notifier.argv;
@@ -78,7 +77,7 @@ function run(command: string, args: readonly string[], input: string, timeoutSec
     const onStop = (): void => cut('cut short: procguard is stopping; killed');
     if (deps.stopping?.aborted) onStop();
     else deps.stopping?.addEventListener('abort', onStop, { once: true });
-    child.once('error', (error) => finish({ output, error: errorText(error) }));
+    child.once('error', (error) => finish({ output, error: errorText(error, { code: true }) }));
     // Settled on its exit, not on 'close' alone: 'close' waits for every holder of its output to
     // let go, and a process it left behind may hold it for ever. What it printed before exiting is
     // read until 'close', or for OUTPUT_GRACE_MS after the exit at most.

@@ -14,7 +14,6 @@ import { errorText } from '../../shared/errors.js';
 
 export const adapter: Adapter = {
   name: 'mail',
-  accepts: (work: Work): boolean => work.type === 'notification' && work.notifier.type === 'mail',
   async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
     if (work.type !== 'notification' || work.notifier.type !== 'mail') return { status: 'failed', error: 'the mail adapter only sends mail notifications' };
     const notifier = work.notifier;

@@ -11,7 +11,6 @@ import { errorText } from '../../shared/errors.js';
 
 export const adapter: Adapter = {
   name: 'oom',
-  accepts: (work: Work): boolean => work.type === 'action' && work.action.action === 'set_oom_score_adj',
   async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
     if (work.type !== 'action' || work.action.value === undefined) return { status: 'failed', error: 'set_oom_score_adj needs a value' };
     const { target, value } = work.action;
@@ -38,7 +37,7 @@ export const adapter: Adapter = {
       if (code === 'EACCES' || code === 'EPERM') {
         return { status: 'failed', error: `${code}: not permitted to write ${path} (lowering oom_score_adj needs root or CAP_SYS_RESOURCE; procguard runs as uid ${process.getuid?.() ?? '?'})` };
       }
-      return { status: 'failed', error: `cannot write ${path}: ${errorText(error)}` };
+      return { status: 'failed', error: `cannot write ${path}: ${errorText(error, { code: true })}` };
     } finally {
       await handle?.close();
     }

@@ -15,12 +15,6 @@ const KILL_WAIT_MS = 3000;
 
 export const adapter: Adapter = {
   name: 'signal',
-  accepts(work: Work): boolean {
-    if (work.type !== 'action') return false;
-    const { action } = work;
-    if (action.action === 'pause' || action.action === 'resume' || action.action === 'kill') return true;
-    return action.action === 'signal' && action.target.namespec === undefined;
-  },
   async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
     if (work.type !== 'action') return { status: 'failed', error: 'the signal adapter only carries out actions' };
     const { action } = work;
@@ -53,7 +47,7 @@ function send(pid: number, signal: NodeJS.Signals, deps: AdapterDeps): string | 
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return `pid ${pid} has exited`;
     if (code === 'EPERM') return `not permitted to send ${signal} to pid ${pid} (EPERM; procguard runs as uid ${process.getuid?.() ?? '?'})`;
-    return `${signal} to pid ${pid} failed: ${errorText(error)}`;
+    return `${signal} to pid ${pid} failed: ${errorText(error, { code: true })}`;
   }
 }
 

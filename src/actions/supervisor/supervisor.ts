@@ -2,6 +2,7 @@
 // and signalProcess. Before acting, the program must still run the pid the snapshot saw: one
 // that supervisord has already restarted is not restarted again. Faults are reported by name.
 
+import type { RestartUnderWay } from '../../data/types.js';
 import { SupervisorError, type SupervisorClient } from '../../supervisord/client.js';
 import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 import { errorText } from '../../shared/errors.js';
@@ -15,12 +16,8 @@ export const STATE_CHANGE_TIMEOUT = 600;
 
 export const adapter: Adapter = {
   name: 'supervisor',
-  accepts(work: Work): boolean {
-    if (work.type !== 'action') return false;
-    const { action } = work;
-    return action.action === 'restart' || action.action === 'stop' || (action.action === 'signal' && action.target.namespec !== undefined);
-  },
   async execute(work: Work, deps: AdapterDeps): Promise<Outcome> {
+    if (work.type === 'finish-restart') return finishInterrupted(work.restart, deps);
     if (work.type !== 'action') return { status: 'failed', error: 'the supervisor adapter only carries out actions' };
     const { action } = work;
     const { supervisor, namespec, pid } = action.target;
@@ -46,7 +43,7 @@ export const adapter: Adapter = {
         }
       }
     } catch (error) {
-      return { status: 'failed', error: errorText(error) };
+      return { status: 'failed', error: errorText(error, { code: true }) };
     }
   },
 };
@@ -81,7 +78,7 @@ async function restart(client: SupervisorClient, namespec: string, oldPid: numbe
     // The new pid goes back to the cycle, which applies the oom policies to it at once.
     return { status: 'done', detail: `restarted ${namespec}: was pid ${oldPid}, ${now.text}`, ...(now.pid ? { pid: now.pid } : {}) };
   } catch (error) {
-    return { status: 'failed', error: `stopped ${namespec} (was pid ${oldPid}) but could not start it again: ${errorText(error)}` };
+    return { status: 'failed', error: `stopped ${namespec} (was pid ${oldPid}) but could not start it again: ${errorText(error, { code: true })}` };
   }
 }
 
@@ -97,12 +94,22 @@ async function startProgram(client: SupervisorClient, namespec: string): Promise
   return after ? { text: `now pid ${after.pid}, ${after.statename}`, pid: after.pid } : { text: 'started' };
 }
 
+/** A restart an earlier run left half done: skipped when the program is no longer STOPPED. */
+async function finishInterrupted(restart: RestartUnderWay, deps: AdapterDeps): Promise<Outcome> {
+  try {
+    const detail = await finishRestart(await deps.supervisor(restart.supervisor), restart.namespec);
+    return detail === undefined ? { status: 'skipped', reason: `${restart.namespec} is no longer STOPPED` } : { status: 'done', detail };
+  } catch (error) {
+    return { status: 'failed', error: errorText(error) };
+  }
+}
+
 /**
  * Finishes a restart a killed run began: starts the program if it is still STOPPED (the state
  * our stopProcess left it in). Any other state means supervisord or an operator has moved it
  * on since, and it is left alone. Returns what was done, or undefined when nothing was needed.
  */
-export async function finishRestart(client: SupervisorClient, namespec: string): Promise<string | undefined> {
+async function finishRestart(client: SupervisorClient, namespec: string): Promise<string | undefined> {
   const info = await processInfo(client, namespec);
   if (info.statename !== 'STOPPED') return undefined;
   return `started ${namespec} again: ${(await startProgram(client, namespec)).text}`;

@@ -1,34 +1,68 @@
-// load: pause the matched process trees while the load average is above pause_above, hold
-// them in the band, resume at or below resume_below or after max_pause. Only processes
-// procguard paused itself (same pid and start time) are ever resumed.
+// kind: load — pause the matched process trees with SIGSTOP while the load average is above
+// pause_above, hold them in the band, resume at or below resume_below or after max_pause
+// (dmon -L/-l). Only processes procguard paused itself (same pid and start time) are ever
+// resumed. Its schema: #/definitions/loadPolicy in schemas/policy.schema.json.
 
-import type { LoadPolicy } from '../policy/model.js';
-import { formatDuration } from '../shared/units.js';
-import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from '../data/host-index.js';
-import type { KindResult, PolicyTargets } from './proposal.js';
-import type { PausedTree, ProcessRef } from '../data/types.js';
+import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from '../../data/host-index.js';
+import type { PausedTree, ProcessRef } from '../../data/types.js';
+import { formatDuration } from '../../shared/units.js';
+import { DEFAULTS, type PolicyBase } from '../model.js';
+import { durationAt } from '../unit-values.js';
+import type { KindContext, KindResult, PolicyKind } from './kind.js';
+
+export interface LoadPolicy extends PolicyBase {
+  kind: 'load';
+  pauseAbove: number;
+  resumeBelow: number;
+  average: '1m' | '5m' | '15m';
+  /** Seconds, or undefined for no limit. */
+  maxPause?: number;
+}
 
 const AVERAGES = { '1m': 0, '5m': 1, '15m': 2 } as const;
 
-export interface LoadOutcome extends KindResult {
-  /** The policy's paused trees after this cycle. */
-  paused: PausedTree[];
-}
+export const load: PolicyKind<LoadPolicy> = {
+  kind: 'load',
+  schemaDefinition: 'loadPolicy',
+  keyHints: {
+    high: 'pause_above',
+    low: 'resume_below',
+    resume_above: 'resume_below',
+  },
+  pauses: true,
+  normalize(raw, base) {
+    const pauseAbove = raw.pause_above as number;
+    const maxPause = durationAt(raw, 'max_pause');
+    return {
+      ...base,
+      kind: 'load',
+      pauseAbove,
+      resumeBelow: (raw.resume_below as number | undefined) ?? pauseAbove / 2,
+      average: (raw.average as LoadPolicy['average'] | undefined) ?? DEFAULTS.average,
+      ...(maxPause !== undefined ? { maxPause } : {}),
+    };
+  },
+  check(policy, label, report) {
+    const { file, path, value } = policy;
+    if (typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
+      report.add(file, [...path, 'resume_below'], 'error', 'inconsistent', `"resume_below" (${value.resume_below}) must be lower than "pause_above" (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`);
+    }
+    if (durationAt(value, 'max_pause') === 0) {
+      report.add(file, [...path, 'max_pause'], 'error', 'invalid-value', `"max_pause" in ${label} must be longer than 0s`);
+    }
+  },
+  evaluate: evaluateLoadPolicy,
+};
 
-export function evaluateLoadPolicy(
-  policy: LoadPolicy,
-  matched: LiveProcess[],
-  host: HostIndex,
-  previous: readonly PausedTree[],
-  /** Every pid paused by any policy: one owner per stopped process, so only its owner resumes it. */
-  pausedByAny: ReadonlySet<number>,
-  targets: PolicyTargets,
-  time: number,
-): LoadOutcome {
-  const outcome: LoadOutcome = { proposals: [], observations: [], warnings: [], paused: [] };
+function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResult {
+  const { matched, host, paused: previous, pausedByAny, targets, time } = context;
+  // Without the process table, a paused process would look gone: its tree stays as it was.
+  if (context.blind) return { proposals: [], observations: [], warnings: [], paused: [...previous] };
+  const outcome: KindResult & { paused: PausedTree[] } = { proposals: [], observations: [], warnings: [], paused: [] };
+  for (const p of matched) context.seen.add(targetKey(p));
   const load = host.snapshot.load?.[AVERAGES[policy.average]];
   const loadText = load === undefined ? 'load unknown' : `load ${load.toFixed(2)} (${policy.average})`;
-
+  const measure = (limit: number) => (load === undefined ? {} : { measure: { value: load, limit, unit: 'load' as const } });
   for (const tree of previous) {
     const alive = stillPaused(tree, host, outcome.warnings);
     if (alive.length === 0) continue;
@@ -46,7 +80,7 @@ export function evaluateLoadPolicy(
       outcome.observations.push({ policy: policy.name, target: targetOf(root), detail: `held paused: ${loadText}, resumes at ≤ ${policy.resumeBelow}`, verdict: 'hold' });
       continue;
     }
-    outcome.proposals.push({ policy, action: 'resume', process: root, reason, processes: alive });
+    outcome.proposals.push({ policy, action: 'resume', process: root, reason, processes: alive, ...measure(policy.resumeBelow) });
   }
 
   if (load !== undefined && load <= policy.resumeBelow) {
@@ -75,7 +109,7 @@ export function evaluateLoadPolicy(
     const tree = processTree(host, process).filter((p) => !host.untouchable.has(p.pid) && !pausedByAny.has(p.pid));
     const reason = `${loadText} > ${policy.pauseAbove}`;
     outcome.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act' });
-    outcome.proposals.push({ policy, action: 'pause', process, reason, processes: tree.map(ref) });
+    outcome.proposals.push({ policy, action: 'pause', process, reason, processes: tree.map(ref), ...measure(policy.pauseAbove) });
   }
   return outcome;
 }
