@@ -29,6 +29,8 @@ export async function generateValidators(target) {
   const { formats } = await import('../src/policy/formats.ts');
   const ajv = new Ajv({ ...target.options, code: { source: true, esm: true, ...(target.formats ? { formats: _`formats` } : {}) } });
   if (target.formats) for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
+  // Annotations the diagnostics read from ajv's `parentSchema` (see schemas/policy.schema.json).
+  ajv.addVocabulary(['x-diagnostic']);
   const exports = {};
   for (const [name, file] of Object.entries(target.schemas)) {
     const schema = JSON.parse(await readFile(new URL(`../schemas/${file}`, import.meta.url), 'utf8'));

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { policySchema } from '../../src/policy/schema.js';
 import { POLICY_KINDS } from '../../src/policy/schema.js';
 import { DEFAULTS } from '../../src/policy/model.js';
+import { ANNOTATED_NODES } from '../../src/policy/schema-diagnostics.js';
 
 interface TypeTarget {
   schema: string;
@@ -42,6 +43,18 @@ describe('schema and types', () => {
 
   it('the schema knows the four kinds of DESIGN.md', () => {
     assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime']);
+  });
+
+  it('the diagnostics word errors for exactly the nodes annotated "x-diagnostic" in the policy schema', () => {
+    const found = new Set<string>();
+    const visit = (node: unknown): void => {
+      if (node === null || typeof node !== 'object') return;
+      const name = (node as Record<string, unknown>)['x-diagnostic'];
+      if (typeof name === 'string') found.add(name);
+      for (const child of Object.values(node)) visit(child);
+    };
+    visit(policySchema);
+    assert.deepEqual([...found].sort(), [...ANNOTATED_NODES].sort());
   });
 
   it('the model defaults are the values the schema enumerates', () => {
