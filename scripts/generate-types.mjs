@@ -3,14 +3,17 @@
 //   schemas/policy.schema.json   → src/policy/policy-file.generated.ts
 //   schemas/snapshot.schema.json → src/data/snapshot.generated.ts
 //   schemas/plan.schema.json     → src/data/plan.generated.ts
+//   schemas/state.schema.json    → src/data/state.generated.ts
 // test/policy/schema-types.test.ts fails when a committed file is out of date.
 import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
 
 export const TARGETS = [
   { schema: 'policy.schema.json', output: 'src/policy/policy-file.generated.ts', name: 'PolicyFile' },
   { schema: 'snapshot.schema.json', output: 'src/data/snapshot.generated.ts', name: 'Snapshot' },
   { schema: 'plan.schema.json', output: 'src/data/plan.generated.ts', name: 'Plan' },
+  { schema: 'state.schema.json', output: 'src/data/state.generated.ts', name: 'EngineState' },
 ].map((target) => ({
   ...target,
   schemaUrl: new URL(`../schemas/${target.schema}`, import.meta.url),
@@ -24,6 +27,8 @@ export async function generateTypes(target) {
     additionalProperties: false,
     unreachableDefinitions: true,
     declareExternallyReferenced: true,
+    // A $ref to another schema file (state → plan.schema.json#/definitions/target) is read from schemas/.
+    cwd: fileURLToPath(new URL('../schemas/', import.meta.url)),
     format: true,
     style: { singleQuote: true, printWidth: 120 },
   });

@@ -16,34 +16,24 @@ type AjvError = ErrorObject<string, Record<string, unknown>, unknown>;
 /** Each kind's branch of the schema. */
 const POLICY_DEFINITIONS = [...KINDS.values()].map((kind) => kind.schemaDefinition);
 
-/** Schema objects whose errors get their own wording, found by identity in ajv's `parentSchema`. */
-const SCHEMA = {
-  size: definition('size'),
-  duration: definition('duration'),
-  policyName: definition('policyName'),
-  objectName: definition('objectName'),
-  envName: definition('envName'),
-  signalName: definition('signalName'),
-  stringOrList: definition('stringOrList'),
-  exec: definition('exec'),
-  action: definition('action'),
-  match: definition('match'),
-  supervisorUrl: definition('supervisor').properties?.url,
-  settingsName: definition('settings').properties?.name,
-  stateDir: definition('settings').properties?.state_dir,
-  user: definition('match').properties?.user,
-  notify: definition('notify'),
-  notifyRule: definition('notify').items,
-} as const;
+/**
+ * The schema nodes whose errors get their own wording carry an "x-diagnostic" annotation in
+ * schemas/policy.schema.json; ajv reports the node (a copy of it) as an error's `parentSchema`.
+ */
+export const ANNOTATED_NODES = [
+  'size', 'duration', 'policy-name', 'object-name', 'env-name', 'signal-name', 'string-or-list', 'exec',
+  'match', 'supervisor-url', 'settings-name', 'state-dir', 'user', 'notify', 'notify-rule',
+  'policy', 'supervisor', 'notifier', 'mail', 'smtp',
+] as const;
+type Annotated = (typeof ANNOTATED_NODES)[number];
 
-const OBJECT_PLACES = new Map<unknown, string>([
-  ...POLICY_DEFINITIONS.map((name) => [definition(name), 'policy'] as const),
-  [definition('supervisor'), 'supervisor'],
-  [definition('notifier'), 'notifier'],
-  [definition('mail'), 'mail'],
-  [definition('smtp'), 'smtp'],
-  [definition('match'), 'match'],
-]);
+/** The mappings whose unexpected keys get their place's hints (suggestKey). */
+const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match'];
+
+function annotation(schema: JsonSchema | undefined): Annotated | undefined {
+  const name = schema?.['x-diagnostic'];
+  return typeof name === 'string' ? (name as Annotated) : undefined;
+}
 
 const TYPE_WORDS: Readonly<Record<string, string>> = {
   string: 'a string',
@@ -89,21 +79,34 @@ function translateErrors(file: ParsedFile, errors: AjvError[]): Diagnostic[] {
 function branchErrors(error: AjvError, errors: AjvError[]): AjvError[] {
   const branches = Array.isArray(error.schema) ? (error.schema as JsonSchema[]) : [];
   const atSamePlace = errors.filter((e) => e !== error && e.instancePath === error.instancePath);
-  const fromBranches = atSamePlace.filter((e) => branches.includes(e.parentSchema as JsonSchema));
+  const fromBranches = atSamePlace.filter((e) => branchOf(error, e) !== undefined);
   if (isChoiceOfKeys(branches)) return fromBranches;
-  const fitting = branches.filter((branch) => fitsType(branch, error.data));
+  const fitting = [...branches.keys()].filter((index) => fitsType(branches[index]!, error.data));
   if (fitting.length === 1) {
     // The value has the shape of one branch: when that branch says more than "wrong type",
     // its own errors (or those nested below the value) explain the problem best.
     const rootMismatch = (e: AjvError) => ['type', 'enum', 'const'].includes(e.keyword);
     const explained = errors.some(
       (e) =>
-        (e.parentSchema === fitting[0] && !rootMismatch(e) && e.instancePath === error.instancePath) ||
+        (branchOf(error, e) === fitting[0] && !rootMismatch(e) && e.instancePath === error.instancePath) ||
         e.instancePath.startsWith(`${error.instancePath}/`),
     );
-    if (explained) return [...fromBranches.filter((e) => e.parentSchema !== fitting[0]), error];
+    if (explained) return [...fromBranches.filter((e) => branchOf(error, e) !== fitting[0]), error];
   }
   return fromBranches;
+}
+
+/**
+ * Which branch of the anyOf/oneOf `choice` reports `error` from one of its own keywords (not
+ * from a schema nested in the branch): ajv's schema path of such an error is the choice's
+ * followed by the branch's index and the keyword.
+ */
+function branchOf(choice: AjvError, error: AjvError): number | undefined {
+  const prefix = `${choice.schemaPath}/`;
+  if (!error.schemaPath.startsWith(prefix)) return undefined;
+  const [index, keyword, ...deeper] = error.schemaPath.slice(prefix.length).split('/');
+  if (keyword !== error.keyword || deeper.length > 0 || !/^\d+$/.test(index ?? '')) return undefined;
+  return Number(index);
 }
 
 function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
@@ -186,7 +189,7 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
     case 'minItems':
       return at('invalid-value', `${capitalize(subject)} must list at least ${String(error.params.limit)} item`);
     case 'minProperties':
-      if (parent === SCHEMA.match) return at('invalid-value', emptyMatchMessage(subject));
+      if (annotation(parent) === 'match') return at('invalid-value', emptyMatchMessage(subject));
       return at('invalid-value', `${capitalize(subject)} must not be empty`);
     default:
       return at('schema', `${capitalize(subject)} ${error.message ?? 'is invalid'}`);
@@ -234,7 +237,8 @@ function unexpectedKeyMessage(key: string, parent: JsonSchema | undefined, place
   if (otherKind) {
     return `Unexpected key "${key}" ${where}: "${key}" belongs to ${otherKind} policies and this one has kind ${place.kind}. Allowed keys: ${allowed.join(', ')}`;
   }
-  const suggestion = suggestKey(OBJECT_PLACES.get(parent) ?? 'top', key, allowed);
+  const node = annotation(parent);
+  const suggestion = suggestKey(node !== undefined && KEY_PLACES.includes(node) ? node : 'top', key, allowed);
   const hint = suggestion === undefined ? '.' : `; did you mean "${suggestion}"?`;
   return `Unexpected key "${key}" ${where}${hint} Allowed keys: ${allowed.join(', ')}`;
 }
@@ -267,17 +271,18 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
   if (error.instancePath === '') {
     return `A policy file must be a mapping of settings, supervisors, notifiers and policies, not ${show(value)}`;
   }
-  if (parent === SCHEMA.size) return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
-  if (parent === SCHEMA.duration) return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
+  const node = annotation(parent);
+  if (node === 'size') return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
+  if (node === 'duration') return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
   let expected: string;
-  if (parent === SCHEMA.stringOrList) expected = 'a string or a list of strings';
-  else if (parent === SCHEMA.user) expected = 'a user name, a uid or a list of them';
-  else if (parent === SCHEMA.exec) expected = 'a list: the program and its arguments, e.g. [/usr/local/bin/page-oncall, --json]';
+  if (node === 'string-or-list') expected = 'a string or a list of strings';
+  else if (node === 'user') expected = 'a user name, a uid or a list of them';
+  else if (node === 'exec') expected = 'a list: the program and its arguments, e.g. [/usr/local/bin/page-oncall, --json]';
   else {
     const types = ([] as unknown[]).concat(error.params.type).map((t) => (Object.hasOwn(TYPE_WORDS, String(t)) ? TYPE_WORDS[String(t)] : undefined) ?? String(t));
     expected = types.join(' or ');
   }
-  const hint = typeof value === 'string' && (parent === SCHEMA.notify || parent === SCHEMA.notifyRule)
+  const hint = typeof value === 'string' && (node === 'notify' || node === 'notify-rule')
     ? `; write notify: [{ to: ${value} }]`
     : '';
   return `${capitalize(subject)} must be ${expected}, not ${show(value)}${hint}`;
@@ -299,30 +304,32 @@ function formatMessage(format: string, subject: string, value: unknown): string 
 }
 
 function patternMessage(subject: string, parent: JsonSchema | undefined, value: unknown): string {
-  if (parent === SCHEMA.policyName) {
+  const node = annotation(parent);
+  if (node === 'policy-name') {
     return `Invalid policy name ${show(value)}: use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit`;
   }
-  if (parent === SCHEMA.objectName) {
+  if (node === 'object-name') {
     return `Invalid name ${show(value)} in ${subject}: use letters, digits, ".", "_" and "-", starting with a letter or digit`;
   }
-  if (parent === SCHEMA.envName) return `Invalid environment variable name ${show(value)} in ${subject}`;
-  if (parent === SCHEMA.signalName) {
+  if (node === 'env-name') return `Invalid environment variable name ${show(value)} in ${subject}`;
+  if (node === 'signal-name') {
     return `Unknown signal ${show(value)} in ${subject}: use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"`;
   }
-  if (parent === SCHEMA.supervisorUrl) {
+  if (node === 'supervisor-url') {
     const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value)
       ? '; give credentials as username and password_env or password_file'
       : '';
     return `${capitalize(subject)} must be unix:///path/to/supervisor.sock or http://host:port, not ${show(value)}${credentials}`;
   }
-  if (parent === SCHEMA.settingsName) return `${capitalize(subject)} must be a single line`;
-  if (parent === SCHEMA.stateDir) return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;
+  if (node === 'settings-name') return `${capitalize(subject)} must be a single line`;
+  if (node === 'state-dir') return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;
   return `${capitalize(subject)} has an invalid format: ${show(value)}`;
 }
 
 function rangeMessage(subject: string, parent: JsonSchema | undefined, value: unknown): string {
-  if (parent === SCHEMA.size) return `Invalid size ${show(value)} for ${subject}: must not be negative`;
-  if (parent === SCHEMA.duration) return `Invalid duration ${show(value)} for ${subject}: must not be negative`;
+  const node = annotation(parent);
+  if (node === 'size') return `Invalid size ${show(value)} for ${subject}: must not be negative`;
+  if (node === 'duration') return `Invalid duration ${show(value)} for ${subject}: must not be negative`;
   const { minimum, maximum, exclusiveMinimum } = (parent ?? {}) as Record<string, number | undefined>;
   let bound: string;
   if (minimum !== undefined && maximum !== undefined) bound = `between ${minimum} and ${maximum}`;
@@ -333,7 +340,7 @@ function rangeMessage(subject: string, parent: JsonSchema | undefined, value: un
 }
 
 function emptyMatchMessage(subject: string): string {
-  const keys = Object.keys(SCHEMA.match.properties ?? {}).filter((k) => k !== 'exclude');
+  const keys = Object.keys(definition('match').properties ?? {}).filter((k) => k !== 'exclude');
   return `Empty ${subject}: a policy must say which processes it applies to; give at least one of ${keys.join(', ')}`;
 }
 

@@ -15,7 +15,7 @@ export interface JsonSchema {
   description?: string;
 }
 
-/** schemas/policy.schema.json: the very objects the validator reports in `parentSchema`. */
+/** schemas/policy.schema.json, for code that reads it (allowed keys, kinds, bounds). */
 export const policySchema = policyFileSchema as JsonSchema;
 
 /** The policy file validator. */

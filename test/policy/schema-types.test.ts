@@ -3,9 +3,11 @@
 // npm run gen:validators).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { policySchema } from '../../src/policy/schema.js';
+import { dataValidator, policySchema } from '../../src/policy/schema.js';
+import type { EngineState } from '../../src/data/types.js';
 import { POLICY_KINDS } from '../../src/policy/kinds/index.js';
 import { DEFAULTS } from '../../src/policy/model.js';
+import { ANNOTATED_NODES } from '../../src/policy/schema-diagnostics.js';
 
 interface TypeTarget {
   schema: string;
@@ -42,6 +44,49 @@ describe('schema and types', () => {
 
   it('the schema knows the four kinds of DESIGN.md', () => {
     assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime']);
+  });
+
+  it('the diagnostics word errors for exactly the nodes annotated "x-diagnostic" in the policy schema', () => {
+    const found = new Set<string>();
+    const visit = (node: unknown): void => {
+      if (node === null || typeof node !== 'object') return;
+      const name = (node as Record<string, unknown>)['x-diagnostic'];
+      if (typeof name === 'string') found.add(name);
+      for (const child of Object.values(node)) visit(child);
+    };
+    visit(policySchema);
+    assert.deepEqual([...found].sort(), [...ANNOTATED_NODES].sort());
+  });
+
+  it('the state schema, whose types the code uses, holds a pending notification with the plan target it reports', () => {
+    const state: EngineState = {
+      version: 1,
+      start_times: 'ticks',
+      targets: { 'web-memory': { 'supervisor:main:web:w1': { over: 1, actions: [1795266602] } } },
+      paused: [{ policy: 'batch-load', root: { pid: 900, start_time: 1795266300.25, name: 'rsync' }, processes: [{ pid: 900, start_time: 1795266300.25 }], since: 1795266602 }],
+      pending: [
+        {
+          notification: {
+            policy: 'web-memory',
+            to: 'ops',
+            action: 'restart',
+            target: { pid: 11, start_time: 1795266502.5, name: 'python', supervisor: 'main', namespec: 'web:w1' },
+            subject: 'web:w1 restarted',
+            body: 'rss over the limit',
+          },
+          event: { policy: 'web-memory' },
+          attempts: 1,
+          first_failed: 1795266602,
+          last_error: 'connection refused',
+        },
+      ],
+      restarting: [{ policy: 'web-memory', supervisor: 'main', namespec: 'web:w1', name: 'python', pid: 11, since: 1795266602 }],
+    };
+    const validate = dataValidator('state.schema.json');
+    assert.ok(validate(state), JSON.stringify(validate.errors));
+    const noPid = structuredClone(state);
+    delete (noPid.pending![0]!.notification.target as { pid?: number }).pid;
+    assert.equal(validate(noPid), false);
   });
 
   it('the model defaults are the values the schema enumerates', () => {

@@ -1,0 +1,173 @@
+// Generated from schemas/state.schema.json by `npm run gen:types`. Do not edit by hand.
+
+/**
+ * What procguard carries from one cycle to the next (STATE_DIR/state.json): over-limit counters, recent actions for the flapping guard, every process tree it paused, the restarts under way, and the notifications that failed and wait to be sent again.
+ */
+export interface EngineState {
+  version: 1;
+  /**
+   * "ticks": every start_time is exact to the clock tick (epoch seconds with a fraction). Absent in a state written by an earlier release, whose start times were whole seconds: the paused processes it names are then recognised by the second of their start.
+   */
+  start_times?: 'ticks';
+  /**
+   * policy name → target key → what the policy remembers about it.
+   */
+  targets: {
+    [k: string]: {
+      [k: string]: TargetState;
+    };
+  };
+  /**
+   * The process trees paused and not yet resumed.
+   */
+  paused: PausedTree[];
+  /**
+   * Notifications that could not be delivered, retried on every later cycle until delivered, older than a day, or pushed out by newer ones (at most 100 are kept). The engine carries them through untouched.
+   */
+  pending?: PendingNotification[];
+  /**
+   * Restarts (stopProcess, then startProcess) under way, written before the first stop: a run killed between the two leaves the program stopped, and the next cycle starts it again if it is still STOPPED within the hour.
+   */
+  restarting?: RestartUnderWay[];
+}
+/**
+ * What a policy remembers about one target between cycles.
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "targetState".
+ */
+export interface TargetState {
+  /**
+   * Consecutive cycles over the limit (memory `for`).
+   */
+  over?: number;
+  /**
+   * Epoch seconds of the actions taken on it, for the flapping guard.
+   */
+  actions?: number[];
+  /**
+   * The flapping guard stopped acting and has sent its one notification.
+   */
+  guarded?: boolean;
+  /**
+   * A load pause was ended by max_pause: no new pause until the load falls to resume_below.
+   */
+  released?: boolean;
+}
+/**
+ * A process tree a load policy stopped with SIGSTOP and must resume.
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "pausedTree".
+ */
+export interface PausedTree {
+  policy: string;
+  /**
+   * The matched process at the top of the tree.
+   */
+  root: {
+    pid: number;
+    start_time: number;
+    name: string;
+  };
+  /**
+   * Every process that was stopped, the root included.
+   */
+  processes: ProcessRef[];
+  /**
+   * Epoch seconds when it was paused.
+   */
+  since: number;
+}
+/**
+ * One process of a paused tree, identified against pid reuse by its start time.
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "processRef".
+ */
+export interface ProcessRef {
+  pid: number;
+  start_time: number;
+}
+/**
+ * A notification that could not be delivered: kept in state and sent again on later cycles (never by the engine).
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "pendingNotification".
+ */
+export interface PendingNotification {
+  notification: NotificationMessage;
+  /**
+   * The event as the exec notifier receives it on stdin.
+   */
+  event?: {
+    [k: string]: unknown;
+  };
+  attempts: number;
+  /**
+   * Epoch seconds of the first failure.
+   */
+  first_failed: number;
+  last_error: string;
+}
+/**
+ * A rendered notification without its status: what an adapter sends and what waits in state.
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "notificationMessage".
+ */
+export interface NotificationMessage {
+  policy: string;
+  /**
+   * The notifier's name.
+   */
+  to: string;
+  /**
+   * The action it reports.
+   */
+  action?: string;
+  target?: Target;
+  subject: string;
+  body: string;
+}
+export interface Target {
+  pid: number;
+  /**
+   * Epoch seconds with the kernel's clock-tick precision (1/100 s); checked again, to the tick, right before any signal or write, against pid reuse.
+   */
+  start_time?: number;
+  name: string;
+  cmdline?: string;
+  user?: string;
+  /**
+   * The configured supervisor running it.
+   */
+  supervisor?: string;
+  /**
+   * group:name in that supervisor.
+   */
+  namespec?: string;
+}
+/**
+ * A restart begun (stopProcess sent) but not known to be finished (startProcess answered).
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "restartUnderWay".
+ */
+export interface RestartUnderWay {
+  policy: string;
+  supervisor: string;
+  namespec: string;
+  /**
+   * The process name, for messages.
+   */
+  name: string;
+  /**
+   * The pid it was restarted from.
+   */
+  pid: number;
+  /**
+   * Epoch seconds when it began.
+   */
+  since: number;
+}
