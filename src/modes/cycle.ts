@@ -11,6 +11,7 @@ import { resumeTree } from '../actions/signal/signal.js';
 import { finishRestart } from '../actions/supervisor/supervisor.js';
 import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
+import { fieldsNeeded } from '../engine/fields-needed.js';
 import { evaluate } from '../engine/evaluate.js';
 import { withTickStartTimes } from '../engine/start-times.js';
 import { emptyState, type EngineState, type Evaluation, type PausedTree, type RestartUnderWay, type Snapshot } from '../data/types.js';
@@ -142,7 +143,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const interrupted = await finishInterruptedRestarts(previous.restarting ?? [], deps);
     delete previous.restarting;
 
-    const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid });
+    const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid, secondPass: fieldsNeeded(policySet) });
     const evaluation = evaluate(policySet, snapshot, previous, snapshot.time);
     const restarts = restartsAhead(evaluation, snapshot.time);
     const pausing = evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned');
