@@ -18,8 +18,9 @@ function anonymousBytes() {
 const quiet = { stdout: () => {}, stderr: (text) => process.stderr.write(text), env: process.env, cwd: process.cwd() };
 
 const exitCode = await runDaemon(
+  { config: [config] },
+  quiet,
   {
-    config: [config],
     intervalMs: Number(intervalMs),
     maxCycles,
     onCycle: (cycles) => {
@@ -28,6 +29,5 @@ const exitCode = await runDaemon(
       process.stdout.write(`${JSON.stringify({ cycles, rss: process.memoryUsage.rss(), anonymous: anonymousBytes(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
     },
   },
-  quiet,
 );
 process.exitCode = exitCode;

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { collectSnapshot, joinSupervised } from '../src/collectors/collect.js';
+import { fieldsNeeded } from '../src/engine/fields-needed.js';
 import { ProcfsCollector } from '../src/collectors/procfs/procfs.js';
 import { evaluate } from '../src/engine/evaluate.js';
 import { emptyState, type EngineState, type Snapshot } from '../src/data/types.js';
@@ -74,6 +75,7 @@ function cycleRunner(policySet: PolicySet, options: { root?: string; programs?: 
       processTable: table,
       ...(options.root ? { loadavgPath: `${options.root}/loadavg`, now: options.now ?? (() => NOW) } : {}),
       self: process.pid,
+      secondPass: fieldsNeeded(policySet),
     });
     if (options.programs) snapshot.processes = joinSupervised(snapshot.processes, options.programs);
     const result = evaluate(policySet, snapshot, state, snapshot.time);

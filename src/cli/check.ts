@@ -5,6 +5,7 @@
 import { localTimeZone } from '../host/time-zone.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { evaluate } from '../engine/evaluate.js';
+import { fieldsNeeded } from '../engine/fields-needed.js';
 import { emptyState, type Plan } from '../data/types.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import { loadConfiguration, readSnapshotFile, readStateFile } from './context.js';
@@ -22,7 +23,7 @@ export interface CheckOptions {
 
 export async function runCheck(options: CheckOptions, io: CliIo): Promise<ExitCode> {
   const policySet = await loadConfiguration(options.config, io);
-  const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid });
+  const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid, secondPass: fieldsNeeded(policySet) });
   const state = options.snapshot !== undefined && options.state === undefined ? undefined : await readStateFile(options.state, policySet, io);
   const evaluation = evaluate(policySet, snapshot, state ?? emptyState(), snapshot.time, { timeZone: localTimeZone() });
   if (options.json) io.stdout(`${jsonText(evaluation.plan)}\n`);

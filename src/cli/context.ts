@@ -7,11 +7,11 @@ import { emptyState, type EngineState, type Snapshot } from '../data/types.js';
 import { parseDataFile } from '../policy/data-file.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
 import { readTextFile } from '../shared/bounded-read.js';
-import { configPaths, loadPolicyFiles } from '../policy/load.js';
+import { configPaths } from '../policy/load.js';
+import { loadPolicySet } from '../policy/policy-set.js';
 import { parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
-import { validatePolicyFiles } from '../policy/validate.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 
@@ -30,8 +30,7 @@ export class CliFailure extends Error {
 
 /** The policy set of -c (or the defaults); warnings go to stderr, errors end the verb with exit 2. */
 export async function loadConfiguration(config: readonly string[], io: CliIo): Promise<PolicySet> {
-  const loaded = await loadPolicyFiles(configPaths(config, io.env));
-  const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
+  const result = await loadPolicySet(configPaths(config, io.env));
   printDiagnostics(result.diagnostics, io);
   if (!result.policySet || hasErrors(result.diagnostics)) {
     throw new CliFailure(`the configuration is invalid; nothing was evaluated (see \`procguard validate\`)`, ExitCode.INVALID);

@@ -117,7 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         '(a bare port is 127.0.0.1); basic auth with PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD',
     )
     .action(async (options: { config: string[]; interval?: number; listen?: string }) => {
-      exitCode = await (await import('../modes/daemon.js')).runDaemon(options, io);
+      exitCode = await (await import('./run.js')).runDaemonVerb(options, io);
     });
 
   program

@@ -3,9 +3,9 @@
 
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
 import { jsonText } from '../shared/text.js';
-import { configPaths, discoverPolicySets, loadPolicyFiles, type LoadOptions } from '../policy/load.js';
+import { configPaths, discoverPolicySets, type LoadOptions } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
-import { validatePolicyFiles } from '../policy/validate.js';
+import { loadPolicySet } from '../policy/policy-set.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
@@ -35,9 +35,8 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
 
   const reports: SetReport[] = [];
   for (const set of sets) {
-    const loaded = await loadPolicyFiles(set, load);
-    const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
-    reports.push({ label: set.join(', '), fileCount: loaded.files.length, ...result });
+    const { diagnostics, policySet, files } = await loadPolicySet(set, load);
+    reports.push({ label: set.join(', '), fileCount: files.length, diagnostics, ...(policySet ? { policySet } : {}) });
   }
 
   const all = reports.flatMap((r) => r.diagnostics);

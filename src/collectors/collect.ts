@@ -2,6 +2,7 @@
 // load averages, every supervisor's programs joined by pid, and the pidfiles policies name.
 // A collector that fails becomes an entry in `errors`; the others still count.
 
+import { kindOf } from '../policy/kinds/index.js';
 import { errorText } from '../shared/errors.js';
 import { hostname } from 'node:os';
 import type { CollectorError, ProcessEntry, Snapshot } from '../data/types.js';
@@ -14,9 +15,7 @@ import type { SupervisorClientOptions } from '../supervisord/client.js';
 import { parentOf } from '../supervisord/listener.js';
 import { programsForThisHost, readPrograms, type SupervisedProgram } from './supervisor/supervisor.js';
 import { connect, supervisorsToAsk } from '../supervisord/connect.js';
-import type { ProcessFields, ProcessTableCollector } from './types.js';
-import { indexSnapshot } from '../data/host-index.js';
-import { matchProcesses } from '../engine/match.js';
+import type { LaterFields, ProcessFields, ProcessTableCollector } from './types.js';
 
 export interface CollectOptions {
   env: NodeJS.ProcessEnv;
@@ -26,6 +25,11 @@ export interface CollectOptions {
   loadavgPath?: string | null;
   /** Default: what the policies need. */
   fields?: ProcessFields;
+  /**
+   * Which processes need the fields a second pass reads; without it (or `fields`), one pass
+   * reads everything the policies may need.
+   */
+  secondPass?: SecondPass;
   hostname?: string;
   /** Epoch seconds. */
   now?: () => number;
@@ -49,7 +53,7 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
   return {
     cmdline: matchers.some((m) => m.cmdline !== undefined),
     truncatedNames: matchers.some((m) => m.name !== undefined),
-    oomScoreAdj: policySet.policies.some((p) => p.kind === 'oom'),
+    oomScoreAdj: policySet.policies.some((p) => kindOf(p.kind).reads?.oomScoreAdj === true),
     // A pidfile another user can change names only that user's processes: the engine compares uids.
     user: matchers.some((m) => m.user !== undefined || m.pidfile !== undefined),
     exe: matchers.some((m) => m.exe !== undefined),
@@ -57,71 +61,43 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
 }
 
 /**
- * The first of two passes: command lines (or executables) for every process only when a policy
- * matches on them alone; otherwise the second pass reads them for the processes its other keys
- * select, and oom_score_adj for the processes an oom policy matches.
+ * What the second pass reads and for which processes, decided from the policies' matchers by
+ * the caller (the engine's `fieldsNeeded`): the collector only reads.
  */
-export function firstPassFields(policySet: PolicySet): ProcessFields {
-  const all = fieldsFor(policySet);
-  const unnarrowed = policySet.policies.filter((p) => narrowing(p.match) === undefined);
-  return {
-    ...all,
-    cmdline: unnarrowed.some((p) => needs(p.match, 'cmdline')),
-    exe: unnarrowed.some((p) => needs(p.match, 'exe')),
-    oomScoreAdj: false,
-  };
+export interface SecondPass {
+  /** Whether the first pass reads these for every process: a policy matches on them alone. */
+  readonly firstPass: { cmdline: boolean; exe: boolean };
+  /**
+   * For the first pass's snapshot, the processes that need `field` read: asked for cmdline, then
+   * exe, then oomScoreAdj, each once the fields asked before have been read into the snapshot.
+   */
+  forSnapshot(snapshot: Snapshot): (field: keyof LaterFields) => readonly ProcessEntry[];
+}
+
+/** The first of two passes: command lines (or executables) for every process only when a policy matches on them alone. */
+function firstPassFields(policySet: PolicySet, secondPass: SecondPass): ProcessFields {
+  return { ...fieldsFor(policySet), ...secondPass.firstPass, oomScoreAdj: false };
 }
 
 function withExcludes(matcher: Matcher): Matcher[] {
   return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
 }
 
-/** The fields read in the second pass, for the processes a policy's other keys select. */
-type LaterKey = 'cmdline' | 'exe';
-
-function needs(matcher: Matcher, key: LaterKey): boolean {
-  return withExcludes(matcher).some((m) => m[key] !== undefined);
-}
-
-const narrowings = new WeakMap<Matcher, Matcher | null>();
-
-/**
- * A matcher without its command line, executable and exclusions: every process the full matcher
- * can select passes it, so only those need them read. undefined when nothing is left.
- */
-function narrowing(matcher: Matcher): Matcher | undefined {
-  let narrowed = narrowings.get(matcher);
-  if (narrowed === undefined) {
-    const { cmdline: _cmdline, exe: _exe, exclude: _exclude, ...rest } = matcher;
-    narrowed = Object.keys(rest).length > 0 ? rest : null;
-    narrowings.set(matcher, narrowed);
+/** The second pass: command lines, then executables, then oom_score_adj, each for the processes that need it. */
+function completeForPolicies(secondPass: SecondPass, snapshot: Snapshot, complete: NonNullable<ProcessTableCollector['complete']>): void {
+  const processesNeeding = secondPass.forSnapshot(snapshot);
+  for (const field of ['cmdline', 'exe', 'oomScoreAdj'] as const) {
+    const need = processesNeeding(field);
+    if (need.length > 0) complete(need, { [field]: true });
   }
-  return narrowed ?? undefined;
-}
-
-/** The second pass: command lines and executables where a policy's other keys leave a process in question, then oom_score_adj where an oom policy matches. */
-function completeForPolicies(policySet: PolicySet, snapshot: Snapshot, complete: NonNullable<ProcessTableCollector['complete']>): void {
-  const host = indexSnapshot(snapshot);
-  for (const key of ['cmdline', 'exe'] as const) {
-    const need = new Set<ProcessEntry>();
-    for (const policy of policySet.policies) {
-      const narrowed = needs(policy.match, key) ? narrowing(policy.match) : undefined;
-      if (narrowed) for (const process of matchProcesses(narrowed, host)) if (process[key] === undefined) need.add(process);
-    }
-    if (need.size > 0) complete([...need], { [key]: true });
-  }
-  const needOom = new Set<ProcessEntry>();
-  for (const policy of policySet.policies) {
-    if (policy.kind === 'oom') for (const process of matchProcesses(policy.match, host)) needOom.add(process);
-  }
-  if (needOom.size > 0) complete([...needOom], { oomScoreAdj: true });
 }
 
 export async function collectSnapshot(policySet: PolicySet, options: CollectOptions): Promise<Snapshot> {
   const errors: CollectorError[] = [];
   const table = options.processTable ?? defaultProcessTable();
   const loadPath = options.loadavgPath === undefined ? defaultLoadavgPath(options.env) : options.loadavgPath;
-  const complete = options.fields === undefined ? table.complete?.bind(table) : undefined;
+  const secondPass = options.fields === undefined ? options.secondPass : undefined;
+  const complete = secondPass ? table.complete?.bind(table) : undefined;
 
   // The supervisors are asked first: they answer while the process table is read.
   const supervisedReplies = Promise.all(
@@ -136,7 +112,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     }),
   );
   const [processes, load, supervised, pidfiles] = await Promise.all([
-    table.collect(options.fields ?? (complete ? firstPassFields(policySet) : fieldsFor(policySet))).catch((error: unknown) => {
+    table.collect(options.fields ?? (secondPass && complete ? firstPassFields(policySet, secondPass) : fieldsFor(policySet))).catch((error: unknown) => {
       errors.push({ source: table.name, message: messageOf(error) });
       return [] as ProcessEntry[];
     }),
@@ -158,9 +134,9 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
     processes: joinSupervised(processes, trusted(supervised, processes, errors)),
   };
-  if (complete && processes.length > 0) {
+  if (secondPass && complete && processes.length > 0) {
     try {
-      completeForPolicies(policySet, snapshot, complete);
+      completeForPolicies(secondPass, snapshot, complete);
     } catch (error) {
       errors.push({ source: table.name, message: messageOf(error) });
     }

@@ -7,9 +7,9 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
-import { configPaths, isPolicyFileName, loadPolicyFiles } from '../policy/load.js';
+import { configPaths, isPolicyFileName } from '../policy/load.js';
 import type { Policy, PolicySet } from '../policy/model.js';
-import { validatePolicyFiles } from '../policy/validate.js';
+import { loadPolicySet } from '../policy/policy-set.js';
 
 /** Editors write a file in several steps; one reload follows the last of them by this much. */
 export const RELOAD_DEBOUNCE_MS = 300;
@@ -27,12 +27,10 @@ export interface ConfigLoad {
 }
 
 export async function loadConfig(paths: readonly string[]): Promise<ConfigLoad> {
-  const loaded = await loadPolicyFiles(paths);
-  const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
+  const result = await loadPolicySet(paths);
   const messages = result.diagnostics.map((d: Diagnostic) => formatDiagnostic(d));
   if (!result.policySet || hasErrors(result.diagnostics)) return { messages };
-  const templates = loaded.files.flatMap((file) => [...file.templates.values()].map((t) => t.path));
-  return { config: { policySet: result.policySet, files: [...loaded.files.map((f) => f.path), ...templates] }, messages };
+  return { config: { policySet: result.policySet, files: result.sources }, messages };
 }
 
 export interface PolicyChanges {

@@ -9,6 +9,7 @@ import { carryOut, runWork, type Execution } from '../actions/execute.js';
 import type { AdapterDeps } from '../actions/types.js';
 import { collectSnapshot } from '../collectors/collect.js';
 import { emptyState, type AuditEntry, type EngineState, type Evaluation, type PausedTree, type PlannedAction, type RestartUnderWay, type Snapshot } from '../data/types.js';
+import { fieldsNeeded } from '../engine/fields-needed.js';
 import { evaluate } from '../engine/evaluate.js';
 import { settle } from '../engine/settle.js';
 import { withTickStartTimes } from '../engine/start-times.js';
@@ -145,7 +146,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const interrupted = await finishInterruptedRestarts(previous.restarting ?? [], deps);
     delete previous.restarting;
 
-    const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid });
+    const snapshot = await collectSnapshot(policySet, { env: options.env, self: process.pid, secondPass: fieldsNeeded(policySet) });
     const evaluation = evaluate(policySet, snapshot, previous, snapshot.time, { timeZone: localTimeZone() });
     const restarts = restartsAhead(evaluation, snapshot.time);
     const pausing = evaluation.plan.actions.some((a) => a.action === 'pause' && a.status === 'planned');

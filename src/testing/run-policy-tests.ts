@@ -10,11 +10,10 @@ import { emptyState, type EngineState, type Plan, type Snapshot } from '../data/
 import { checkData, parseDataFile } from '../policy/data-file.js';
 import { diagnostic, START_OF_FILE, type Diagnostic } from '../policy/diagnostics.js';
 import { readTextFile } from '../shared/bounded-read.js';
-import { loadPolicyFiles } from '../policy/load.js';
+import { loadPolicySet } from '../policy/policy-set.js';
 import { checkSnapshotData, parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
-import { validatePolicyFiles } from '../policy/validate.js';
 import { locate, type ParsedFile } from '../policy/yaml-source.js';
 import { differences, matchesSubset, show } from './subset.js';
 
@@ -94,11 +93,8 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
 async function policySetOf(file: ParsedFile, data: TestFileData, diagnostics: Diagnostic[]): Promise<PolicySet | undefined> {
   const base = dirname(file.path);
   const paths = data.policies.filter((p): p is string => typeof p === 'string').map((p) => resolve(base, p));
-  const loaded = await loadPolicyFiles(paths);
-  const files = [...loaded.files];
   const inline = inlinePolicyFile(file, data);
-  if (inline) files.push(inline);
-  const validated = validatePolicyFiles(files, loaded.diagnostics);
+  const validated = await loadPolicySet(paths, { extraFiles: inline ? [inline] : [] });
   const errors = validated.diagnostics.filter((d) => d.severity === 'error');
   diagnostics.push(...errors);
   return errors.length > 0 ? undefined : validated.policySet;

@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyEvaluation } from '../helpers/apply.js';
 import type { AdapterDeps } from '../../src/actions/types.js';
+import { fieldsNeeded } from '../../src/engine/fields-needed.js';
 import { collectSnapshot } from '../../src/collectors/collect.js';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
 import { readStartTime } from '../../src/host/proc.js';
@@ -68,7 +69,7 @@ async function harness(): Promise<Harness> {
       const loadavg = join(root, 'loadavg');
       await writeProcfsTree([INIT, worker(FIRST_TICKS)], root);
       await writeFile(loadavg, `${load.toFixed(2)} 0.40 0.30 1/100 12345\n`);
-      return collectSnapshot(policySet, { env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: loadavg, now: () => BOOT_TIME + 3600 });
+      return collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: loadavg, now: () => BOOT_TIME + 3600 });
     },
   };
   return h;
@@ -184,7 +185,7 @@ describe('pid identity to the clock tick', () => {
     const state: EngineState = { ...emptyState(), paused: [{ policy: 'p', root: { ...paused, name: 'worker' }, processes: [paused], since: BOOT_TIME + 3000 }] };
     await h.snapshot(policySet, 1);
     await h.reuse();
-    const snapshot = await collectSnapshot(policySet, { env: {}, processTable: new ProcfsCollector({ root: h.root }), loadavgPath: join(h.root, 'loadavg'), now: () => BOOT_TIME + 3600 });
+    const snapshot = await collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root: h.root }), loadavgPath: join(h.root, 'loadavg'), now: () => BOOT_TIME + 3600 });
     const { plan, state: next } = evaluate(policySet, snapshot, state, snapshot.time);
     assert.deepEqual(plan.actions, []);
     assert.deepEqual(plan.warnings, [`pid ${PID} paused by "p" now belongs to another process (intruder); it is not resumed`]);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateHost, generatePolicies, writeHost, writePolicies } from '../../bench/fixtures.js';
+import { fieldsNeeded } from '../../src/engine/fields-needed.js';
 import { collectSnapshot, joinSupervised } from '../../src/collectors/collect.js';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
 import { ALL_FIELDS } from '../../src/collectors/types.js';
@@ -44,12 +45,14 @@ describe('collection in two passes', () => {
       { name: 'backoff', kind: 'load', match: { name: 'rsync', cmdline: '^rsync ' }, pause_above: 8 },
       { name: 'sshd', kind: 'oom', match: { name: 'sshd' }, oom_score_adj: -1000 },
     ]);
-    const snapshot = await collectSnapshot(await policySetFrom(dir), { env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg') });
+    const small = await policySetFrom(dir);
+    const snapshot = await collectSnapshot(small, { secondPass: fieldsNeeded(small), env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg') });
     const read = Object.fromEntries(snapshot.processes.map((p) => [p.name, [p.cmdline, p.oom_score_adj]]));
     assert.deepEqual(read, { systemd: [undefined, undefined], rsync: ['rsync -a /srv/', undefined], bash: [undefined, undefined], sshd: [undefined, -1000] });
 
     const everywhere = await writePolicies(join(base, 'cmdline-only'), [{ name: 'backoff', kind: 'load', match: { cmdline: '^rsync ' }, pause_above: 8 }]);
-    const all = await collectSnapshot(await policySetFrom(everywhere), { env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg') });
+    const cmdlineOnly = await policySetFrom(everywhere);
+    const all = await collectSnapshot(cmdlineOnly, { secondPass: fieldsNeeded(cmdlineOnly), env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg') });
     assert.ok(all.processes.every((p) => p.cmdline !== undefined), 'a policy on the command line alone needs every command line');
   });
 
@@ -64,7 +67,7 @@ describe('collection in two passes', () => {
     const policySet = await policySetFrom(await writePolicies(join(base, 'fleet-policies'), generatePolicies(200, 600)));
     const now = BOOT_TIME + 7 * 3600;
     const collect = async (fields?: typeof ALL_FIELDS): Promise<Snapshot> => {
-      const snapshot = await collectSnapshot(policySet, { env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg'), now: () => now, ...(fields ? { fields } : {}) });
+      const snapshot = await collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg'), now: () => now, ...(fields ? { fields } : {}) });
       snapshot.processes = joinSupervised(snapshot.processes, host.programs);
       return snapshot;
     };

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fieldsNeeded } from '../../src/engine/fields-needed.js';
 import { collectSnapshot } from '../../src/collectors/collect.js';
 import { exePath, ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
 import { evaluate } from '../../src/engine/evaluate.js';
@@ -37,8 +38,10 @@ describe('match.exe: the executable the kernel ran', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  const snapshotFor = (text: string): Promise<Snapshot> =>
-    collectSnapshot(policySetOf(text), { env: {}, processTable: new ProcfsCollector({ root, passwd: join(root, 'passwd') }), loadavgPath: join(root, 'loadavg'), now: () => BOOT_TIME + 60 });
+  const snapshotFor = (text: string): Promise<Snapshot> => {
+    const policySet = policySetOf(text);
+    return collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root, passwd: join(root, 'passwd') }), loadavgPath: join(root, 'loadavg'), now: () => BOOT_TIME + 60 });
+  };
 
   it('strips the " (deleted)" the kernel appends to an unlinked binary', () => {
     assert.equal(exePath('/usr/sbin/sshd (deleted)'), '/usr/sbin/sshd');

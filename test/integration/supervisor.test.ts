@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fieldsNeeded } from '../../src/engine/fields-needed.js';
 import { collectSnapshot } from '../../src/collectors/collect.js';
 import { SupervisorClient } from '../../src/supervisord/client.js';
 import { evaluate } from '../../src/engine/evaluate.js';
@@ -63,7 +64,7 @@ describe('integration: a real supervisord', function () {
     it(`joins every program to its process by pid over ${transport}, and lists a stopped one with pid 0`, async () => {
       const url = transport === 'unix' ? sv.unixUrl : sv.httpUrl;
       const set = policySetOf(supervisorsYaml(url));
-      const snapshot = await collectSnapshot(set, { env: { SV_PASSWORD: PASSWORD } });
+      const snapshot = await collectSnapshot(set, { secondPass: fieldsNeeded(set), env: { SV_PASSWORD: PASSWORD } });
       assert.equal(snapshot.errors, undefined);
       const supervised = snapshot.processes.filter((p) => p.supervisor);
       const byName = new Map(supervised.map((p) => [`${p.supervisor!.group}:${p.supervisor!.name}`, p]));
@@ -79,7 +80,7 @@ describe('integration: a real supervisord', function () {
 
   it('plans a restart of the program over its limit, and nothing for the stopped one', async () => {
     const set = policySetOf(supervisorsYaml(sv.unixUrl));
-    const snapshot = await collectSnapshot(set, { env: { SV_PASSWORD: PASSWORD } });
+    const snapshot = await collectSnapshot(set, { secondPass: fieldsNeeded(set), env: { SV_PASSWORD: PASSWORD } });
     const { plan } = evaluate(set, snapshot, emptyState(), snapshot.time);
     assert.deepEqual(
       plan.actions.map((a) => [a.policy, a.action, a.target.namespec, a.status]),
@@ -119,7 +120,7 @@ describe('integration: a real supervisord', function () {
 
   it('with no supervisor configured, the one of SUPERVISOR_SERVER_URL (as memmon)', async () => {
     const set = policySetOf('policies: [{ name: any, kind: memory, match: { program: "*" }, max_rss: 50MB }]');
-    const snapshot = await collectSnapshot(set, { env: { SUPERVISOR_SERVER_URL: sv.unixUrl, SUPERVISOR_USERNAME: USERNAME, SUPERVISOR_PASSWORD: PASSWORD } });
+    const snapshot = await collectSnapshot(set, { secondPass: fieldsNeeded(set), env: { SUPERVISOR_SERVER_URL: sv.unixUrl, SUPERVISOR_USERNAME: USERNAME, SUPERVISOR_PASSWORD: PASSWORD } });
     assert.equal(snapshot.errors, undefined);
     assert.deepEqual(new Set(snapshot.processes.filter((p) => p.supervisor).map((p) => p.supervisor!.server)), new Set(['default']));
   });

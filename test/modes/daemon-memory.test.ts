@@ -31,8 +31,9 @@ describe('the daemon over a long run', function () {
     let cycles = 0;
     const logged: string[] = [];
     const code = await runDaemon(
+      { config: [file] },
+      { stdout: () => undefined, stderr: (text) => logged.push(text), env: {}, cwd: dir },
       {
-        config: [file],
         intervalMs: 0,
         maxCycles: 10000,
         onCycle: (n) => {
@@ -43,7 +44,6 @@ describe('the daemon over a long run', function () {
           }
         },
       },
-      { stdout: () => undefined, stderr: (text) => logged.push(text), env: {}, cwd: dir },
     );
     assert.equal(code, 0, logged.join(''));
     // The one warning other processes of the host can cause: a command line longer than a pattern sees.

@@ -1,0 +1,84 @@
+// Which process fields the policies need read, and for which processes: command lines and
+// executables cost a file read per process, so a collector with a second pass reads them only
+// where a policy's other keys leave a process in question, and oom_score_adj only where a
+// policy of a kind that reads it (oom) matches. The collector asks; the matcher that answers
+// stays here.
+
+import type { ProcessEntry, Snapshot } from '../data/types.js';
+import type { Matcher, PolicySet } from '../policy/model.js';
+import { indexSnapshot, type HostIndex } from '../data/host-index.js';
+import { kindOf } from '../policy/kinds/index.js';
+import { matchProcesses } from './match.js';
+
+/** A field the second pass reads for the processes that need it. */
+export type LaterField = 'cmdline' | 'exe' | 'oomScoreAdj';
+
+export interface FieldsNeeded {
+  /** Whether the first pass reads these for every process: a policy matches on them alone. */
+  readonly firstPass: { cmdline: boolean; exe: boolean };
+  /**
+   * For a first-pass snapshot, the processes that need `field` read: asked for cmdline, then exe,
+   * then oomScoreAdj, each once the fields asked before have been read into the snapshot.
+   */
+  forSnapshot(snapshot: Snapshot): (field: LaterField) => ProcessEntry[];
+}
+
+export function fieldsNeeded(policySet: PolicySet): FieldsNeeded {
+  const unnarrowed = policySet.policies.filter((p) => narrowing(p.match) === undefined);
+  return {
+    firstPass: {
+      cmdline: unnarrowed.some((p) => needs(p.match, 'cmdline')),
+      exe: unnarrowed.some((p) => needs(p.match, 'exe')),
+    },
+    forSnapshot(snapshot) {
+      // One index for all three questions: the second pass fills in the same process entries.
+      const host = indexSnapshot(snapshot);
+      return (field) => (field === 'oomScoreAdj' ? oomTargets(policySet, host) : inQuestion(policySet, host, field));
+    },
+  };
+}
+
+/** The fields read in the second pass for the processes a policy's other keys select. */
+type NarrowedKey = 'cmdline' | 'exe';
+
+/** Processes a policy's other keys select whose `key` is not read yet. */
+function inQuestion(policySet: PolicySet, host: HostIndex, key: NarrowedKey): ProcessEntry[] {
+  const need = new Set<ProcessEntry>();
+  for (const policy of policySet.policies) {
+    const narrowed = needs(policy.match, key) ? narrowing(policy.match) : undefined;
+    if (narrowed) for (const process of matchProcesses(narrowed, host)) if (process[key] === undefined) need.add(process);
+  }
+  return [...need];
+}
+
+function oomTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
+  const need = new Set<ProcessEntry>();
+  for (const policy of policySet.policies) {
+    if (kindOf(policy.kind).reads?.oomScoreAdj) for (const process of matchProcesses(policy.match, host)) need.add(process);
+  }
+  return [...need];
+}
+
+function withExcludes(matcher: Matcher): Matcher[] {
+  return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
+}
+
+function needs(matcher: Matcher, key: NarrowedKey): boolean {
+  return withExcludes(matcher).some((m) => m[key] !== undefined);
+}
+
+const narrowings = new WeakMap<Matcher, Matcher | null>();
+
+/**
+ * A matcher without its command line, executable and exclusions: every process the full matcher
+ * can select passes it, so only those need them read. undefined when nothing is left.
+ */
+function narrowing(matcher: Matcher): Matcher | undefined {
+  let narrowed = narrowings.get(matcher);
+  if (narrowed === undefined) {
+    const { cmdline: _cmdline, exe: _exe, exclude: _exclude, ...rest } = matcher;
+    narrowed = Object.keys(rest).length > 0 ? rest : null;
+    narrowings.set(matcher, narrowed);
+  }
+  return narrowed ?? undefined;
+}
