@@ -21,20 +21,7 @@ const LAYERS = {
   testing: ['shared', 'data', 'policy', 'engine'],
   modes: ['shared', 'data', 'policy', 'engine', 'supervisord', 'collectors', 'actions', 'state', 'import'],
   status: ['shared', 'data', 'policy', 'engine', 'modes'],
-  cli: [
-    'shared',
-    'data',
-    'policy',
-    'engine',
-    'supervisord',
-    'collectors',
-    'actions',
-    'state',
-    'import',
-    'testing',
-    'modes',
-    'status',
-  ],
+  cli: ['shared', 'data', 'policy', 'engine', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status'],
   // Ambient declarations (.d.ts) may refer to anything.
   types: ['shared', 'data', 'policy', 'engine', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status', 'cli'],
 };
@@ -130,10 +117,7 @@ export default tseslint.config(
           })),
         },
       ],
-      'no-restricted-properties': [
-        'error',
-        { object: 'Date', property: 'now', message: 'The engine is pure: take `now` as an argument.' },
-      ],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'The engine is pure: take `now` as an argument.' }],
       'no-restricted-syntax': [
         'error',
         {
