@@ -5,6 +5,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import boundaries from 'eslint-plugin-boundaries';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import globals from 'globals';
 
 // Each folder of src/ and the folders it may import from (besides itself), lowest layer first.
@@ -78,11 +80,16 @@ export default tseslint.config(
   {
     // The layers of src/. Tests, benchmarks and scripts may import anything.
     files: ['src/**/*.ts'],
-    plugins: { boundaries },
+    plugins: { boundaries, 'import-x': importX },
     settings: {
+      // Imports are written with .js suffixes (NodeNext); the TypeScript resolver maps them to
+      // the .ts sources. Without it they would not resolve and no boundary would be checked.
       'import/resolver': {
         typescript: { project: './tsconfig.json' },
       },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
       'boundaries/elements': [
         ...Object.keys(LAYERS).map((type) => ({ type, pattern: `src/${type}`, partialMatch: false })),
         { type: 'outside-src', pattern: '{test,bench,scripts,bin}', partialMatch: false },
@@ -102,6 +109,9 @@ export default tseslint.config(
       // Every file of src/ belongs to a layer, so a new folder has to be placed in LAYERS.
       'boundaries/no-unknown-files': 'error',
       'boundaries/no-unknown-dependencies': 'error',
+      // The layers rule out cycles between folders; this also catches them inside a folder.
+      // Type-only imports do not count: they vanish at run time.
+      'import-x/no-cycle': 'error',
     },
   },
   {
