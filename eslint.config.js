@@ -15,17 +15,19 @@ const LAYERS = {
   data: ['shared'],
   policy: ['shared', 'data'],
   engine: ['shared', 'data', 'policy'],
-  supervisord: ['shared', 'data', 'policy'],
-  collectors: ['shared', 'data', 'policy', 'supervisord'],
-  actions: ['shared', 'data', 'policy', 'supervisord'],
-  state: ['shared', 'data', 'policy'],
+  // Reading this host: /proc, ps, /etc/passwd, the time zone.
+  host: ['shared', 'data'],
+  supervisord: ['shared', 'data', 'policy', 'host'],
+  collectors: ['shared', 'data', 'policy', 'host', 'supervisord'],
+  actions: ['shared', 'data', 'policy', 'host', 'supervisord'],
+  state: ['shared', 'data', 'policy', 'host'],
   import: ['shared', 'data', 'policy'],
-  testing: ['shared', 'data', 'policy', 'engine'],
-  modes: ['shared', 'data', 'policy', 'engine', 'supervisord', 'collectors', 'actions', 'state', 'import'],
-  status: ['shared', 'data', 'policy', 'engine', 'modes'],
-  cli: ['shared', 'data', 'policy', 'engine', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status'],
+  testing: ['shared', 'data', 'policy', 'engine', 'host'],
+  modes: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import'],
+  status: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'modes'],
+  cli: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status'],
   // Ambient declarations (.d.ts) may refer to anything.
-  types: ['shared', 'data', 'policy', 'engine', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status', 'cli'],
+  types: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status', 'cli'],
 };
 
 // Modules that reach the host: the engine is pure and imports none of them (types are fine).
