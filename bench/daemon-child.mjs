@@ -17,17 +17,13 @@ function anonymousBytes() {
 
 const quiet = { stdout: () => {}, stderr: (text) => process.stderr.write(text), env: process.env, cwd: process.cwd() };
 
-const exitCode = await runDaemon(
-  { config: [config] },
-  quiet,
-  {
-    intervalMs: Number(intervalMs),
-    maxCycles,
-    onCycle: (cycles) => {
-      if (!checkpoints.has(cycles)) return;
-      const cpu = process.cpuUsage();
-      process.stdout.write(`${JSON.stringify({ cycles, rss: process.memoryUsage.rss(), anonymous: anonymousBytes(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
-    },
+const exitCode = await runDaemon({ config: [config] }, quiet, {
+  intervalMs: Number(intervalMs),
+  maxCycles,
+  onCycle: (cycles) => {
+    if (!checkpoints.has(cycles)) return;
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ cycles, rss: process.memoryUsage.rss(), anonymous: anonymousBytes(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   },
-);
+});
 process.exitCode = exitCode;

@@ -174,7 +174,11 @@ async function monitCpuPerCycle(base: string): Promise<number | undefined> {
   if (spawnSync('sh', ['-c', 'command -v monit']).status !== 0) return undefined;
   const rc = join(base, 'monitrc');
   const checks = Array.from({ length: PROGRAMS }, (_, i) => `check process p${i} matching "^sleep ${700000 + i}$"\n  if totalmem > 200 MB for 2 cycles then alert\n`);
-  await writeFile(rc, `set daemon 1\nset log ${join(base, 'monit.log')}\nset idfile ${join(base, 'monit.id')}\nset statefile ${join(base, 'monit.state')}\nset pidfile ${join(base, 'monit.pid')}\n${checks.join('')}`, { mode: 0o600 });
+  await writeFile(
+    rc,
+    `set daemon 1\nset log ${join(base, 'monit.log')}\nset idfile ${join(base, 'monit.id')}\nset statefile ${join(base, 'monit.state')}\nset pidfile ${join(base, 'monit.pid')}\n${checks.join('')}`,
+    { mode: 0o600 },
+  );
   const monit = spawn('monit', ['-c', rc, '-I'], { stdio: 'ignore' });
   try {
     await sleepMs(3000);
@@ -205,7 +209,10 @@ async function daemonRun(configDir: string, env: NodeJS.ProcessEnv): Promise<Dae
     maxBuffer: 1 << 20,
   });
   if (child.status !== 0) throw new Error(`the daemon run failed (exit ${child.status}): ${child.stderr}`);
-  const points = child.stdout.trim().split('\n').map((text) => JSON.parse(text) as { cycles: number; rss: number; anonymous: number; cpuMs: number });
+  const points = child.stdout
+    .trim()
+    .split('\n')
+    .map((text) => JSON.parse(text) as { cycles: number; rss: number; anonymous: number; cpuMs: number });
   const first = points.find((p) => p.cycles === 100) ?? points[0]!;
   const last = points.at(-1)!;
   return {
@@ -270,10 +277,7 @@ async function main(): Promise<void> {
     const env = { SUPERVISOR_SERVER_URL: sv.unixUrl, SUPERVISOR_USERNAME: USERNAME, SUPERVISOR_PASSWORD: PASSWORD };
     const liveDir = join(base, 'live-policies');
     await writePolicies(liveDir, generatePolicies(100, LIVE_PROCESSES));
-    await writeFile(
-      join(liveDir, 'supervisors.yaml'),
-      `supervisors:\n  default: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }\n`,
-    );
+    await writeFile(join(liveDir, 'supervisors.yaml'), `supervisors:\n  default: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }\n`);
     const livePolicies = await policySetOf(liveDir);
     const liveEnv = { SV_PASSWORD: PASSWORD };
     const cycle = await medianMs(cycleRunner(livePolicies, { env: liveEnv }), { runs: RUNS });

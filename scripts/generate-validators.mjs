@@ -41,7 +41,9 @@ export async function generateValidators(target) {
     exports[name] = schema.$id;
     schemas[name] = schema;
   }
-  const files = Object.values(target.schemas).map((file) => `schemas/${file}`).join(', ');
+  const files = Object.values(target.schemas)
+    .map((file) => `schemas/${file}`)
+    .join(', ');
   const code = standaloneCode(ajv, exports).replace(/^"use strict";/, '');
   // The schema itself, for code that reads it (allowed keys, bounds, descriptions).
   const readable = Object.entries(schemas).filter(([name]) => target.readable.includes(name));

@@ -21,7 +21,10 @@ describe('examples/', function () {
 
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), 'pg-examples-'));
-    await writeFile(join(work, 'policies.yaml'), `settings:\n  state_dir: ${join(work, 'state')}\npolicies:\n  - { name: oom-nothing, kind: oom, match: { name: no-such-process-here }, oom_score_adj: 5 }\n`);
+    await writeFile(
+      join(work, 'policies.yaml'),
+      `settings:\n  state_dir: ${join(work, 'state')}\npolicies:\n  - { name: oom-nothing, kind: oom, match: { name: no-such-process-here }, oom_score_adj: 5 }\n`,
+    );
   });
   afterEach(async () => {
     await sv?.stop();

@@ -23,7 +23,7 @@ describe('shipped policies and examples', () => {
     });
   }
 
-  it('policies/ protects root\'s sshd, supervisord and journald from the OOM killer by user and exe, puts supervised programs back to 0, and audits memory', async () => {
+  it("policies/ protects root's sshd, supervisord and journald from the OOM killer by user and exe, puts supervised programs back to 0, and audits memory", async () => {
     const loaded = await loadPolicyFiles([`${ROOT}policies`], { uid: 1000 });
     const set = validatePolicyFiles(loaded.files, loaded.diagnostics).policySet;
     const exe = (n: { exact: string } | { regex: unknown }): string => ('exact' in n ? n.exact : 'a pattern');
@@ -34,7 +34,7 @@ describe('shipped policies and examples', () => {
       ['oom-supervised-programs-default', 0, undefined, undefined, ['*']],
       ['oom-protect-journald', -900, ['root'], ['/usr/lib/systemd/systemd-journald', '/lib/systemd/systemd-journald'], undefined],
     ]);
-    const audit = set?.policies.find((p) => p.name === "memory-audit-all-programs");
+    const audit = set?.policies.find((p) => p.name === 'memory-audit-all-programs');
     assert.equal(audit?.mode, 'audit');
     assert.deepEqual(audit?.match.program, ['*']);
   });

@@ -49,7 +49,18 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
     ...plan.notifications,
     ...(plan.held_notifications ?? [])
       .filter((held) => actions[held.action_index]?.status === 'failed')
-      .map((held): PlannedNotification => ({ policy: held.policy, to: held.to, adapter: held.adapter, action: held.event.action, action_index: held.action_index, target: held.event.target, subject: '', body: '', event: held.event, status: 'planned' })),
+      .map((held): PlannedNotification => ({
+        policy: held.policy,
+        to: held.to,
+        adapter: held.adapter,
+        action: held.event.action,
+        action_index: held.action_index,
+        target: held.event.target,
+        subject: '',
+        body: '',
+        event: held.event,
+        status: 'planned',
+      })),
   ];
 
   const pending: PendingNotification[] = [];
@@ -165,7 +176,12 @@ function withNotificationOutcome(notification: PlannedNotification, outcome: Out
  * notifications wait for the next cycle instead of each timing out. Notifiers are tried side by
  * side, so that however many are down the retries take at most one notifier's timeout.
  */
-async function retryPending(queue: readonly PendingNotification[], policySet: PolicySet, deps: AdapterDeps, down: Set<string>): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[] }> {
+async function retryPending(
+  queue: readonly PendingNotification[],
+  policySet: PolicySet,
+  deps: AdapterDeps,
+  down: Set<string>,
+): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[] }> {
   const now = deps.now();
   const audit: AuditEntry[] = [];
   const notifications: PlannedNotification[] = [];

@@ -23,7 +23,8 @@ export interface CheckOptions {
 
 export async function runCheck(options: CheckOptions, io: CliIo): Promise<ExitCode> {
   const policySet = await loadConfiguration(options.config, io);
-  const snapshot = options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid, secondPass: fieldsNeeded(policySet) });
+  const snapshot =
+    options.snapshot !== undefined ? await readSnapshotFile(options.snapshot, io) : await collectSnapshot(policySet, { env: io.env, self: process.pid, secondPass: fieldsNeeded(policySet) });
   const state = options.snapshot !== undefined && options.state === undefined ? undefined : await readStateFile(options.state, policySet, io);
   const evaluation = evaluate(policySet, snapshot, state ?? emptyState(), snapshot.time, { timeZone: localTimeZone() });
   if (options.json) io.stdout(`${jsonText(evaluation.plan)}\n`);

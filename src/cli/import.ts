@@ -11,7 +11,7 @@ import type { CliIo } from '../shared/io.js';
 export function runImportMemmon(args: string[], io: CliIo): ExitCode {
   try {
     const options = parseMemmonArgs(args);
-    if (options.help) throw new MemmonUsageError('-h asks for memmon\'s help; give the options memmon runs with');
+    if (options.help) throw new MemmonUsageError("-h asks for memmon's help; give the options memmon runs with");
     io.stdout(memmonPolicies(options, args));
     return ExitCode.OK;
   } catch (error) {

@@ -124,7 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('eventlistener')
     .summary('run as a supervisord [eventlistener]: one cycle per TICK_* event')
     .description(
-      'Speak supervisord\'s event-listener protocol on stdin and stdout: one cycle (as apply) per TICK_5/TICK_60/TICK_3600 event,\n' +
+      "Speak supervisord's event-listener protocol on stdin and stdout: one cycle (as apply) per TICK_5/TICK_60/TICK_3600 event,\n" +
         'every other event acknowledged untouched. stdout carries only the protocol; logs go to stderr. A failed action or mail\n' +
         'is logged and the event acknowledged. SIGHUP reloads the policy files; SIGTERM resumes what procguard paused and exits.\n' +
         'With no supervisors configured, SUPERVISOR_SERVER_URL, SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD name the supervisord.',

@@ -43,7 +43,11 @@ async function statusPage(listen: string, env: NodeJS.ProcessEnv): Promise<Daemo
       } catch (error) {
         return `cannot listen on ${listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
       }
-      const open = web.isLoopback(address.host) ? '' : credentials ? ' (reachable from other hosts, with basic auth)' : ' (reachable from other hosts without a login: set PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD)';
+      const open = web.isLoopback(address.host)
+        ? ''
+        : credentials
+          ? ' (reachable from other hosts, with basic auth)'
+          : ' (reachable from other hosts without a login: set PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD)';
       log(`status page on ${server.url}/ (also /api/status, /metrics, /healthz)${open}`, { event: 'listen', level: open && !credentials ? 'warn' : 'info', url: server.url });
       return undefined;
     },

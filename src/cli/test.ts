@@ -37,7 +37,13 @@ export async function runTest(paths: string[], io: CliIo): Promise<ExitCode> {
       }
       failed += 1;
       io.stdout(`  ${c.red('✗')} ${test.name}\n`);
-      for (const failure of test.failures) io.stdout(`${failure.split('\n').map((line) => `      ${line}`).join('\n')}\n`);
+      for (const failure of test.failures)
+        io.stdout(
+          `${failure
+            .split('\n')
+            .map((line) => `      ${line}`)
+            .join('\n')}\n`,
+        );
     }
   }
   io.stdout(`\n${passed} passed, ${failed} failed${invalid ? ', invalid test files' : ''}\n`);

@@ -121,7 +121,10 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
       return undefined;
     }),
     supervisedReplies,
-    readPidfiles(policySet.policies.flatMap((p) => withExcludes(p.match)).flatMap((m) => m.pidfile ?? []), errors),
+    readPidfiles(
+      policySet.policies.flatMap((p) => withExcludes(p.match)).flatMap((m) => m.pidfile ?? []),
+      errors,
+    ),
   ]);
 
   const time = options.now?.() ?? Math.floor(Date.now() / 1000);
@@ -146,7 +149,11 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
 }
 
 /** Every supervisor's programs, those whose pid is not its verified supervisord's child (or is another host's) with pid 0. */
-function trusted(replies: readonly ({ client: SupervisorClientOptions; programs: SupervisedProgram[] } | undefined)[], processes: readonly ProcessEntry[], errors: CollectorError[]): SupervisedProgram[] {
+function trusted(
+  replies: readonly ({ client: SupervisorClientOptions; programs: SupervisedProgram[] } | undefined)[],
+  processes: readonly ProcessEntry[],
+  errors: CollectorError[],
+): SupervisedProgram[] {
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const parent = (pid: number): number | undefined => {
     const process = byPid.get(pid);

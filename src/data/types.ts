@@ -4,25 +4,8 @@
 import type { EngineState, ProcessRef } from './state.generated.js';
 
 export type { CollectorError, PidfileEntry, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
-export type {
-  HeldNotification,
-  Measure,
-  NotificationEvent,
-  Plan,
-  PlanError,
-  PlannedAction,
-  PlannedNotification,
-  Target,
-} from './plan.generated.js';
-export type {
-  EngineState,
-  NotificationMessage,
-  PausedTree,
-  PendingNotification,
-  ProcessRef,
-  RestartUnderWay,
-  TargetState,
-} from './state.generated.js';
+export type { HeldNotification, Measure, NotificationEvent, Plan, PlanError, PlannedAction, PlannedNotification, Target } from './plan.generated.js';
+export type { EngineState, NotificationMessage, PausedTree, PendingNotification, ProcessRef, RestartUnderWay, TargetState } from './state.generated.js';
 
 export type ActionName = import('./plan.generated.js').PlannedAction['action'];
 export type Status = import('./plan.generated.js').PlannedAction['status'];

@@ -62,7 +62,12 @@ export class Arbiter {
       entry.actions = recent;
       if (!entry.guarded) {
         entry.guarded = true;
-        this.notify(proposal, action, index, policy.notify.map((rule) => ({ to: rule.to })));
+        this.notify(
+          proposal,
+          action,
+          index,
+          policy.notify.map((rule) => ({ to: rule.to })),
+        );
       }
       return action;
     }

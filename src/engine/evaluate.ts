@@ -60,7 +60,9 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
     observations.push(...result.observations);
     warnings.push(...result.warnings);
     for (const program of remoteProgramsMatched(policy.match, remote)) {
-      warnings.push(`${program.group}:${program.name} of remote supervisor "${program.server}" is not measured or acted on by policy "${policy.name}": it runs on another host, so there is no rss, start time or pid for it here`);
+      warnings.push(
+        `${program.group}:${program.name} of remote supervisor "${program.server}" is not measured or acted on by policy "${policy.name}": it runs on another host, so there is no rss, start time or pid for it here`,
+      );
     }
     for (const proposal of result.proposals) {
       const action = arbiter.decide(proposal, targets);

@@ -6,7 +6,16 @@
 import type { NotificationEvent, PlannedAction } from '../data/types.js';
 import type { PolicySet } from '../policy/model.js';
 
-export function notificationEvent(host: string, policySet: PolicySet, policy: { name: string; kind: string; mode: string }, action: PlannedAction, rss: number | undefined, limit: number | undefined, uptime: number, time: string): NotificationEvent {
+export function notificationEvent(
+  host: string,
+  policySet: PolicySet,
+  policy: { name: string; kind: string; mode: string },
+  action: PlannedAction,
+  rss: number | undefined,
+  limit: number | undefined,
+  uptime: number,
+  time: string,
+): NotificationEvent {
   return {
     host,
     name: policySet.settings.name ?? '',
@@ -32,7 +41,17 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', weekday: 'short', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23' });
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      weekday: 'short',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      hourCycle: 'h23',
+    });
     if (formatters.size >= 16) formatters.clear();
     formatters.set(timeZone, formatter);
   }
@@ -41,7 +60,11 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 /** Python's time.asctime() in the given IANA time zone, as memmon writes it: "Sat Nov 21 13:36:09 2026". */
 export function asctime(epochSeconds: number, timeZone = 'UTC'): string {
-  const parts = Object.fromEntries(formatterFor(timeZone).formatToParts(new Date(epochSeconds * 1000)).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    formatterFor(timeZone)
+      .formatToParts(new Date(epochSeconds * 1000))
+      .map((p) => [p.type, p.value]),
+  );
   const two = (text: string | undefined): string => (text ?? '0').padStart(2, '0');
   const weekday = parts.weekday ?? '';
   const month = MONTHS[Number(parts.month) - 1];

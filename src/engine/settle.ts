@@ -5,7 +5,13 @@
 
 import type { ActionOutcome, EngineState, PausedTree, PendingNotification, PlannedAction } from '../data/types.js';
 
-export function settle(state: EngineState, previous: EngineState, actions: readonly PlannedAction[], outcomes: ReadonlyArray<ActionOutcome | undefined>, pending: readonly PendingNotification[]): EngineState {
+export function settle(
+  state: EngineState,
+  previous: EngineState,
+  actions: readonly PlannedAction[],
+  outcomes: ReadonlyArray<ActionOutcome | undefined>,
+  pending: readonly PendingNotification[],
+): EngineState {
   const next: EngineState = structuredClone(state);
   actions.forEach((action, index) => {
     const outcome = outcomes[index];

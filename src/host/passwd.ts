@@ -2,7 +2,6 @@
 
 import { readFileSync } from 'node:fs';
 
-
 /** uid → user name from a passwd file; an unreadable file gives an empty map (names are optional). */
 export function readUsers(path: string): Map<number, string> {
   try {

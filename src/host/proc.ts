@@ -4,7 +4,6 @@
 
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
-
 export interface ProcStat {
   pid: number;
   name: string;

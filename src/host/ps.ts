@@ -2,7 +2,6 @@
 
 import { spawnSync } from 'node:child_process';
 
-
 /** ps etime: [[dd-]hh:]mm:ss. */
 export function parseElapsed(text: string): number | undefined {
   const match = /^(?:(?:(\d+)-)?(\d+):)?(\d+):(\d+)$/.exec(text);

@@ -100,7 +100,12 @@ export function oomAdjustPolicies(text: string, path: string): string {
 class PolicyNames {
   private readonly used = new Set<string>();
   take(wanted: string): string {
-    const base = wanted.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '') || 'imported';
+    const base =
+      wanted
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '')
+        .replace(/-+$/, '') || 'imported';
     let name = base;
     for (let n = 2; this.used.has(name); n += 1) name = `${base}-${n}`;
     this.used.add(name);

@@ -50,8 +50,6 @@ export async function applyPoliciesToRestarted(policySet: PolicySet, snapshot: S
   const after: Snapshot = { ...snapshot, processes: [...snapshot.processes.filter((p) => !replaced.has(p.pid) && !found.has(p.pid)), ...fresh] };
   const evaluation = evaluate({ ...policySet, policies }, after, emptyState(), snapshot.time, { timeZone: localTimeZone() });
   const pids = new Set(fresh.map((p) => p.pid));
-  const actions = evaluation.plan.actions
-    .filter((a) => pids.has(a.target.pid))
-    .map((action) => ({ ...action, reason: `${action.reason} (restarted as pid ${action.target.pid} in this cycle)` }));
+  const actions = evaluation.plan.actions.filter((a) => pids.has(a.target.pid)).map((action) => ({ ...action, reason: `${action.reason} (restarted as pid ${action.target.pid} in this cycle)` }));
   return carryOutFollowUps(execution, actions, deps);
 }

@@ -55,7 +55,7 @@ export function diskStore(dir: string, lockWait: number): StateStore {
       } catch (error) {
         if (error instanceof LockBusyError) throw new CycleAborted(error.message);
         const code = (error as NodeJS.ErrnoException).code;
-        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' ? 'permission denied (EACCES)' : code ?? String(error);
+        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' ? 'permission denied (EACCES)' : (code ?? String(error));
         throw new CycleAborted(`cannot take the lock in the state directory ${dir}: ${why}; nothing was done`);
       }
     },
@@ -176,7 +176,9 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     execution = { ...execution, audit: [...interrupted.audit, ...execution.audit] };
     // A restart that failed may have stopped the program and not started it (supervisord died
     // between the two): it is finished like an interrupted one.
-    const failed = restarts.filter((r) => execution.plan.actions.some((a) => a.action === 'restart' && a.status === 'failed' && a.target.namespec === r.namespec && a.target.supervisor === r.supervisor));
+    const failed = restarts.filter((r) =>
+      execution.plan.actions.some((a) => a.action === 'restart' && a.status === 'failed' && a.target.namespec === r.namespec && a.target.supervisor === r.supervisor),
+    );
     withRestarts(state, [...interrupted.kept, ...failed]);
     const storeProblems: string[] = [];
     await store.save(state).catch((error: unknown) => storeProblems.push(errorText(error)));
@@ -266,7 +268,7 @@ export async function resumeAllPaused(store: StateStore, deps: AdapterDeps, reas
         status: 'planned',
       };
       const outcome = await runWork(resume.adapter, { type: 'action', action: resume }, deps);
-      const text = outcome.status === 'done' ? outcome.detail ?? 'resumed' : outcome.status === 'failed' ? outcome.error : outcome.reason;
+      const text = outcome.status === 'done' ? (outcome.detail ?? 'resumed') : outcome.status === 'failed' ? outcome.error : outcome.reason;
       reports.push({ tree, status: outcome.status, text });
       if (outcome.status === 'failed' && outcome.processes?.length) kept.push({ ...tree, processes: outcome.processes });
       audit.push({

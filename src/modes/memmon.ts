@@ -76,7 +76,9 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
   }
   const service = new Service({ env: io.env, log, config: { policySet, files: [] }, store: memoryStore() });
   const watched = policySet.policies.map((p) => p.description?.replace(/^memmon /, '')).join(' ');
-  log(`watching ${plural(policySet.policies.length, 'rule')}${watched ? ` (${watched})` : ''} on ${redactUrlPassword(io.env.SUPERVISOR_SERVER_URL)}${options.email ? `, mail to ${options.email}` : ''}`);
+  log(
+    `watching ${plural(policySet.policies.length, 'rule')}${watched ? ` (${watched})` : ''} on ${redactUrlPassword(io.env.SUPERVISOR_SERVER_URL)}${options.email ? `, mail to ${options.email}` : ''}`,
+  );
   if (policySet.policies.length === 0) log('warning: no -p, -g or -a was given: nothing is watched');
   return serveEvents(service, streams);
 }

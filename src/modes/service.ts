@@ -94,10 +94,7 @@ export class Service {
       this.reporter.report(result);
       for (const observer of this.observers) observer.cycleDone?.(result, performance.now() - started);
     } catch (error) {
-      const message =
-        error instanceof CycleAborted
-          ? `cycle skipped: ${error.message}`
-          : `cycle failed: ${errorText(error)}; the next cycle runs as planned`;
+      const message = error instanceof CycleAborted ? `cycle skipped: ${error.message}` : `cycle failed: ${errorText(error)}; the next cycle runs as planned`;
       this.log(message, { event: 'cycle', level: 'error' });
       for (const observer of this.observers) observer.cycleFailed?.(message, performance.now() - started);
     }

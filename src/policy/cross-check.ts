@@ -13,15 +13,7 @@ import { checkTemplate } from './templates.js';
 import { KINDS } from './kinds/index.js';
 import type { Report } from './kinds/kind.js';
 import { durationAt } from './unit-values.js';
-import {
-  isRecord,
-  matchBlocks,
-  namedSection,
-  policyEntries,
-  policyLabel,
-  stringItems,
-  type Entry,
-} from './walk.js';
+import { isRecord, matchBlocks, namedSection, policyEntries, policyLabel, stringItems, type Entry } from './walk.js';
 import { isLocalMailName } from './schema.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
@@ -37,7 +29,13 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   checkTemplates(files, report);
   report.diagnostics.push(...checkProtections(policies));
   for (const kind of KINDS.values()) {
-    if (kind.checkSet) report.diagnostics.push(...kind.checkSet(policies.filter((p) => p.value.kind === kind.kind), policies));
+    if (kind.checkSet)
+      report.diagnostics.push(
+        ...kind.checkSet(
+          policies.filter((p) => p.value.kind === kind.kind),
+          policies,
+        ),
+      );
   }
   return report.diagnostics;
 }
@@ -82,9 +80,10 @@ const POSITIVE_DURATIONS: ReadonlyArray<{ section: 'settings' | 'supervisors' | 
 
 function checkPositiveDurations(files: readonly ParsedFile[], report: Reporter): void {
   for (const { section, key, what } of POSITIVE_DURATIONS) {
-    const entries = section === 'settings'
-      ? files.flatMap((file) => (isRecord(file.data) && isRecord(file.data.settings) ? [{ file, path: ['settings'], value: file.data.settings, label: 'settings' }] : []))
-      : namedSection(files, section).map((entry) => ({ ...entry, label: `${section.slice(0, -1)} "${entry.name}"` }));
+    const entries =
+      section === 'settings'
+        ? files.flatMap((file) => (isRecord(file.data) && isRecord(file.data.settings) ? [{ file, path: ['settings'], value: file.data.settings, label: 'settings' }] : []))
+        : namedSection(files, section).map((entry) => ({ ...entry, label: `${section.slice(0, -1)} "${entry.name}"` }));
     for (const entry of entries) {
       if (key in entry.value && durationAt(entry.value, key) === 0) {
         report.add(entry.file, [...entry.path, key], 'error', 'invalid-value', `"${key}" in ${entry.label} must be longer than 0s, or ${what}`);
@@ -98,7 +97,13 @@ function checkSupervisorUrls(files: readonly ParsedFile[], report: Reporter): vo
   for (const entry of namedSection(files, 'supervisors')) {
     const url = entry.value.url;
     if (typeof url === 'string' && /^https?:\/\//.test(url) && !URL.canParse(url)) {
-      report.add(entry.file, [...entry.path, 'url'], 'error', 'invalid-value', `The url of supervisor "${entry.name}" is not a URL that can be connected to: ${JSON.stringify(url)} (use http://host:port with a port up to 65535, without a zone id)`);
+      report.add(
+        entry.file,
+        [...entry.path, 'url'],
+        'error',
+        'invalid-value',
+        `The url of supervisor "${entry.name}" is not a URL that can be connected to: ${JSON.stringify(url)} (use http://host:port with a port up to 65535, without a zone id)`,
+      );
     }
   }
 }
@@ -141,15 +146,19 @@ function checkReferences(files: readonly ParsedFile[], report: Reporter): void {
         used.add(to);
         if (notifiers.includes(to)) return;
         const known = notifiers.length === 0 ? 'no notifiers are defined' : `defined notifiers: ${notifiers.join(', ')}`;
-        report.add(policy.file, [...policy.path, 'notify', index, 'to'], 'error', 'unknown-reference', `Unknown notifier "${to}" in notify of ${policyLabel(policy)}${didYouMean(nearest(to, notifiers))} (${known})`);
+        report.add(
+          policy.file,
+          [...policy.path, 'notify', index, 'to'],
+          'error',
+          'unknown-reference',
+          `Unknown notifier "${to}" in notify of ${policyLabel(policy)}${didYouMean(nearest(to, notifiers))} (${known})`,
+        );
       });
     }
     for (const block of matchBlocks(policy)) {
       for (const [name, path] of stringItems(block.value.supervisor, [...block.path, 'supervisor'])) {
         if (supervisors.includes(name)) continue;
-        const known = supervisors.length === 0
-          ? 'no supervisors are configured, so procguard uses SUPERVISOR_SERVER_URL'
-          : `configured supervisors: ${supervisors.join(', ')}`;
+        const known = supervisors.length === 0 ? 'no supervisors are configured, so procguard uses SUPERVISOR_SERVER_URL' : `configured supervisors: ${supervisors.join(', ')}`;
         report.add(policy.file, path, 'error', 'unknown-reference', `Unknown supervisor "${name}" in match of ${policyLabel(policy)}${didYouMean(nearest(name, supervisors))} (${known})`);
       }
     }
@@ -218,7 +227,13 @@ function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
       recipients.forEach((to, index) => {
         if (typeof to !== 'string' || !isLocalMailName(to)) return;
         const path = Array.isArray(mail.to) ? [...mailPath, 'to', index] : [...mailPath, 'to'];
-        report.add(notifier.file, path, 'error', 'invalid-value', `Mail address "${to}" of notifier "${notifier.name}" has no domain: an SMTP server needs user@host (a local name such as root works with sendmail)`);
+        report.add(
+          notifier.file,
+          path,
+          'error',
+          'invalid-value',
+          `Mail address "${to}" of notifier "${notifier.name}" has no domain: an SMTP server needs user@host (a local name such as root works with sendmail)`,
+        );
       });
       if (typeof mail.from === 'string' && isLocalMailName(mail.from)) {
         report.add(notifier.file, [...mailPath, 'from'], 'error', 'invalid-value', `"from" of notifier "${notifier.name}" has no domain: an SMTP server needs user@host`);
@@ -229,7 +244,13 @@ function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
       if (typeof template !== 'string') continue;
       for (const problem of checkTemplate(template)) {
         const inTemplate = template.includes('\n') ? ` (line ${problem.line} of the template)` : '';
-        report.add(notifier.file, [...mailPath, key], problem.severity, problem.severity === 'error' ? 'template-syntax' : 'template-field', `${key} of notifier "${notifier.name}": ${problem.message}${inTemplate}`);
+        report.add(
+          notifier.file,
+          [...mailPath, key],
+          problem.severity,
+          problem.severity === 'error' ? 'template-syntax' : 'template-field',
+          `${key} of notifier "${notifier.name}": ${problem.message}${inTemplate}`,
+        );
       }
     }
     const bodyFile = mail.body_file;
@@ -241,7 +262,15 @@ function checkTemplates(files: readonly ParsedFile[], report: Reporter): void {
       continue;
     }
     for (const problem of checkTemplate(loaded.text)) {
-      report.diagnostics.push(diagnostic(loaded.path, { line: problem.line, column: problem.column }, problem.severity, problem.severity === 'error' ? 'template-syntax' : 'template-field', `body_file of notifier "${notifier.name}": ${problem.message}`));
+      report.diagnostics.push(
+        diagnostic(
+          loaded.path,
+          { line: problem.line, column: problem.column },
+          problem.severity,
+          problem.severity === 'error' ? 'template-syntax' : 'template-field',
+          `body_file of notifier "${notifier.name}": ${problem.message}`,
+        ),
+      );
     }
   }
 }

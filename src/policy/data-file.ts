@@ -70,7 +70,10 @@ function wording(error: ErrorObject): string {
 
 function article(type: string): string {
   const words: Record<string, string> = { integer: 'an integer', object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', null: 'empty' };
-  return type.split(',').map((t) => words[t] ?? t).join(' or ');
+  return type
+    .split(',')
+    .map((t) => words[t] ?? t)
+    .join(' or ');
 }
 
 function pointerSegments(pointer: string): PathSegment[] {

@@ -42,13 +42,7 @@ export interface Position {
 
 export const START_OF_FILE: Position = { line: 1, column: 1 };
 
-export function diagnostic(
-  file: string,
-  position: Position,
-  severity: Severity,
-  code: DiagnosticCode,
-  message: string,
-): Diagnostic {
+export function diagnostic(file: string, position: Position, severity: Severity, code: DiagnosticCode, message: string): Diagnostic {
   return { file, line: position.line, column: position.column, severity, code, message };
 }
 
@@ -62,14 +56,7 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
     seen.add(key);
     unique.push(d);
   }
-  return unique.sort(
-    (a, b) =>
-      compareText(a.file, b.file) ||
-      a.line - b.line ||
-      a.column - b.column ||
-      compareText(a.severity, b.severity) ||
-      compareText(a.message, b.message),
-  );
+  return unique.sort((a, b) => compareText(a.file, b.file) || a.line - b.line || a.column - b.column || compareText(a.severity, b.severity) || compareText(a.message, b.message));
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

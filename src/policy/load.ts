@@ -118,7 +118,13 @@ async function listPolicyFiles(path: string, uid: number, diagnostics: Diagnosti
     if (escape === undefined) files.push(file);
     else {
       diagnostics.push(
-        diagnostic(file, START_OF_FILE, 'error', 'permission', `Refused: policy file ${file} is a symbolic link to ${escape}, outside the policy directory ${path}; copy the file into the directory, or name it with its own -c`),
+        diagnostic(
+          file,
+          START_OF_FILE,
+          'error',
+          'permission',
+          `Refused: policy file ${file} is a symbolic link to ${escape}, outside the policy directory ${path}; copy the file into the directory, or name it with its own -c`,
+        ),
       );
     }
   }

@@ -31,9 +31,7 @@ export interface Settings {
   stateDir: string;
 }
 
-export type SupervisorEndpoint =
-  | { transport: 'unix'; socketPath: string }
-  | { transport: 'http'; url: string };
+export type SupervisorEndpoint = { transport: 'unix'; socketPath: string } | { transport: 'http'; url: string };
 
 export type SecretSource = { env: string } | { file: string };
 
@@ -53,9 +51,7 @@ export interface SupervisorConfig {
   problem?: string;
 }
 
-export type MailTransport =
-  | { type: 'sendmail'; command: string; argv: string[] }
-  | { type: 'smtp'; url: string; username?: string; password?: SecretSource };
+export type MailTransport = { type: 'sendmail'; command: string; argv: string[] } | { type: 'smtp'; url: string; username?: string; password?: SecretSource };
 
 export interface MailNotifier {
   type: 'mail';

@@ -59,8 +59,8 @@ export function renderNotification(notifier: NotifierConfig, raw: NotificationEv
   const event = shownEvent(raw);
   const custom = notifier.type === 'mail' ? notifier : undefined;
   const own = custom?.subject !== undefined && custom.body !== undefined ? undefined : KINDS.get(event.kind)?.notificationText?.(event);
-  const subject = custom?.subject !== undefined ? compiled(custom.subject)(event) : own?.subject ?? defaultSubject(event);
-  const body = custom?.body !== undefined ? compiled(custom.body)(event) : own?.body ?? defaultBody(event);
+  const subject = custom?.subject !== undefined ? compiled(custom.subject)(event) : (own?.subject ?? defaultSubject(event));
+  const body = custom?.body !== undefined ? compiled(custom.body)(event) : (own?.body ?? defaultBody(event));
   return { subject: headerSafe(subject), body };
 }
 

@@ -23,7 +23,13 @@ export function checkProtections(policies: readonly Entry[]): Diagnostic[] {
     const kind = typeof policy.value.kind === 'string' ? KINDS.get(policy.value.kind) : undefined;
     const power = kind?.power?.(policy.value);
     if (power !== undefined && selectsBySelfChosenKeysOnly(match)) {
-      diagnostics.push(at(policy, 'match', `The match of ${policyLabel(policy)} uses only ${selectorText(match)}, which any process chooses for itself: any local user can start ${whoText(match)} and have procguard ${power}. Add user: (root for a system daemon), exe:, program:, group: or pidfile: to the match`));
+      diagnostics.push(
+        at(
+          policy,
+          'match',
+          `The match of ${policyLabel(policy)} uses only ${selectorText(match)}, which any process chooses for itself: any local user can start ${whoText(match)} and have procguard ${power}. Add user: (root for a system daemon), exe:, program:, group: or pidfile: to the match`,
+        ),
+      );
     }
   }
   return diagnostics;
@@ -39,7 +45,9 @@ function selectsBySelfChosenKeysOnly(match: Data): boolean {
 }
 
 function selectorText(match: Data): string {
-  return selectors(match).map((key) => `"${key}"`).join(' and ');
+  return selectors(match)
+    .map((key) => `"${key}"`)
+    .join(' and ');
 }
 
 /** "a process called sshd", or the general case. */

@@ -21,9 +21,26 @@ const POLICY_DEFINITIONS = [...KINDS.values()].map((kind) => kind.schemaDefiniti
  * schemas/policy.schema.json; ajv reports the node (a copy of it) as an error's `parentSchema`.
  */
 export const ANNOTATED_NODES = [
-  'size', 'duration', 'policy-name', 'object-name', 'env-name', 'signal-name', 'string-or-list', 'exec',
-  'match', 'supervisor-url', 'settings-name', 'state-dir', 'user', 'notify', 'notify-rule',
-  'policy', 'supervisor', 'notifier', 'mail', 'smtp',
+  'size',
+  'duration',
+  'policy-name',
+  'object-name',
+  'env-name',
+  'signal-name',
+  'string-or-list',
+  'exec',
+  'match',
+  'supervisor-url',
+  'settings-name',
+  'state-dir',
+  'user',
+  'notify',
+  'notify-rule',
+  'policy',
+  'supervisor',
+  'notifier',
+  'mail',
+  'smtp',
 ] as const;
 type Annotated = (typeof ANNOTATED_NODES)[number];
 
@@ -59,9 +76,7 @@ function translateErrors(file: ParsedFile, errors: AjvError[]): Diagnostic[] {
     }
     if (error.propertyName !== undefined) dropped.add(error);
   }
-  const missingKind = new Set(
-    errors.filter((e) => e.keyword === 'required' && e.params.missingProperty === 'kind').map((e) => e.instancePath),
-  );
+  const missingKind = new Set(errors.filter((e) => e.keyword === 'required' && e.params.missingProperty === 'kind').map((e) => e.instancePath));
   // A value of the wrong type altogether: its type error says it all.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type' && !dropped.has(e)).map((e) => e.instancePath));
   const diagnostics: Diagnostic[] = [];
@@ -86,11 +101,7 @@ function branchErrors(error: AjvError, errors: AjvError[]): AjvError[] {
     // The value has the shape of one branch: when that branch says more than "wrong type",
     // its own errors (or those nested below the value) explain the problem best.
     const rootMismatch = (e: AjvError) => ['type', 'enum', 'const'].includes(e.keyword);
-    const explained = errors.some(
-      (e) =>
-        (branchOf(error, e) === fitting[0] && !rootMismatch(e) && e.instancePath === error.instancePath) ||
-        e.instancePath.startsWith(`${error.instancePath}/`),
-    );
+    const explained = errors.some((e) => (branchOf(error, e) === fitting[0] && !rootMismatch(e) && e.instancePath === error.instancePath) || e.instancePath.startsWith(`${error.instancePath}/`));
     if (explained) return [...fromBranches.filter((e) => branchOf(error, e) !== fitting[0]), error];
   }
   return fromBranches;
@@ -115,8 +126,7 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
   const subject = place.subject;
   const value = error.data;
   const parent = error.parentSchema as JsonSchema | undefined;
-  const at = (code: DiagnosticCode, message: string, target: PathSegment[] = path, which: 'key' | 'value' = 'value') =>
-    diagnostic(file.path, locate(file, target, which), 'error', code, message);
+  const at = (code: DiagnosticCode, message: string, target: PathSegment[] = path, which: 'key' | 'value' = 'value') => diagnostic(file.path, locate(file, target, which), 'error', code, message);
 
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -140,22 +150,13 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
         return at('invalid-value', `Invalid variable name ${show(name)} in ${place.objectName}: use letters, digits and "_", not starting with a digit`, [...path, name], 'key');
       }
       const what = path[0] === 'supervisors' ? 'supervisor' : path[0] === 'notifiers' ? 'notifier' : 'key';
-      return at(
-        'invalid-value',
-        `Invalid ${what} name ${show(name)}: use letters, digits, ".", "_" and "-", starting with a letter or digit`,
-        [...path, name],
-        'key',
-      );
+      return at('invalid-value', `Invalid ${what} name ${show(name)}: use letters, digits, ".", "_" and "-", starting with a letter or digit`, [...path, name], 'key');
     }
     case 'discriminator': {
       const tag = error.params.tagValue;
       const kinds = POLICY_KINDS.join(', ');
       const suggestion = typeof tag === 'string' ? nearest(tag, POLICY_KINDS) : undefined;
-      return at(
-        'invalid-value',
-        `Unknown kind ${show(tag)} in ${place.objectName}; use one of ${kinds}${didYouMean(suggestion)}`,
-        [...path, 'kind'],
-      );
+      return at('invalid-value', `Unknown kind ${show(tag)} in ${place.objectName}; use one of ${kinds}${didYouMean(suggestion)}`, [...path, 'kind']);
     }
     case 'oneOf':
     case 'anyOf':
@@ -282,9 +283,7 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
     const types = ([] as unknown[]).concat(error.params.type).map((t) => (Object.hasOwn(TYPE_WORDS, String(t)) ? TYPE_WORDS[String(t)] : undefined) ?? String(t));
     expected = types.join(' or ');
   }
-  const hint = typeof value === 'string' && (node === 'notify' || node === 'notify-rule')
-    ? `; write notify: [{ to: ${value} }]`
-    : '';
+  const hint = typeof value === 'string' && (node === 'notify' || node === 'notify-rule') ? `; write notify: [{ to: ${value} }]` : '';
   return `${capitalize(subject)} must be ${expected}, not ${show(value)}${hint}`;
 }
 
@@ -316,9 +315,7 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
     return `Unknown signal ${show(value)} in ${subject}: use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"`;
   }
   if (node === 'supervisor-url') {
-    const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value)
-      ? '; give credentials as username and password_env or password_file'
-      : '';
+    const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value) ? '; give credentials as username and password_env or password_file' : '';
     return `${capitalize(subject)} must be unix:///path/to/supervisor.sock or http://host:port, not ${show(value)}${credentials}`;
   }
   if (node === 'settings-name') return `${capitalize(subject)} must be a single line`;

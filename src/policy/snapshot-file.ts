@@ -30,7 +30,9 @@ function duplicatePids(snapshot: Snapshot, file: ParsedFile, base: PathSegment[]
     if (earlier === undefined) first.set(process.pid, index);
     else {
       const where = locate(file, [...base, 'processes', index, 'pid']);
-      problems.push(diagnostic(file.path, where, 'error', 'schema', `"processes[${index}].pid" in the snapshot is ${process.pid}, already the pid of processes[${earlier}]; two processes never share a pid`));
+      problems.push(
+        diagnostic(file.path, where, 'error', 'schema', `"processes[${index}].pid" in the snapshot is ${process.pid}, already the pid of processes[${earlier}]; two processes never share a pid`),
+      );
     }
   });
   return problems;

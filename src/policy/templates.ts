@@ -79,11 +79,7 @@ function walkStatement(node: hbs.AST.Statement, problems: TemplateProblem[], che
   }
 }
 
-function walkCall(
-  call: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression,
-  problems: TemplateProblem[],
-  checkFields: boolean,
-): void {
+function walkCall(call: hbs.AST.MustacheStatement | hbs.AST.BlockStatement | hbs.AST.SubExpression, problems: TemplateProblem[], checkFields: boolean): void {
   const name = pathName(call.path);
   const hasArguments = call.params.length > 0 || (call.hash?.pairs.length ?? 0) > 0;
   if (name !== undefined && BUILT_IN_HELPERS.has(name)) {

@@ -63,9 +63,7 @@ export function matchBlocks(policy: Entry): Entry[] {
 export function stringItems(value: unknown, path: PathSegment[]): Array<[string, PathSegment[]]> {
   if (typeof value === 'string') return [[value, path]];
   if (!Array.isArray(value)) return [];
-  return value.flatMap((item, index): Array<[string, PathSegment[]]> =>
-    typeof item === 'string' ? [[item, [...path, index]]] : [],
-  );
+  return value.flatMap((item, index): Array<[string, PathSegment[]]> => (typeof item === 'string' ? [[item, [...path, index]]] : []));
 }
 
 export function policyLabel(policy: Entry): string {

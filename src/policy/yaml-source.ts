@@ -41,9 +41,7 @@ export function parseYamlFile(path: string, text: string): { file: ParsedFile; d
   const at = (offset: number): Position => offsetPosition(lineCounter, offset);
 
   for (const error of document.errors.slice(0, MAX_YAML_ERRORS)) {
-    const message = /call stack/i.test(error.message)
-      ? `the file nests too deeply (at most ${MAX_DEPTH} levels)`
-      : (YAML_ERROR_WORDING[error.code] ?? firstLine(error.message));
+    const message = /call stack/i.test(error.message) ? `the file nests too deeply (at most ${MAX_DEPTH} levels)` : (YAML_ERROR_WORDING[error.code] ?? firstLine(error.message));
     diagnostics.push(diagnostic(path, at(error.pos[0]), 'error', 'yaml-syntax', `YAML: ${message}`));
   }
   if (document.errors.length > MAX_YAML_ERRORS) {

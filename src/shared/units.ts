@@ -20,10 +20,8 @@ const DURATION_MULTIPLIERS: Readonly<Record<string, number>> = {
   d: 86400,
 };
 
-export const SIZE_UNITS_HELP =
-  'use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB';
-export const DURATION_UNITS_HELP =
-  'use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d';
+export const SIZE_UNITS_HELP = 'use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB';
+export const DURATION_UNITS_HELP = 'use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d';
 
 const POLICY_SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i;
 const POLICY_DURATION = /^(\d+)\s*([a-z]+)?$/i;
@@ -91,7 +89,12 @@ export function formatDuration(seconds: number): string {
   if (seconds <= 0) return '0s';
   const parts: string[] = [];
   let rest = Math.floor(seconds);
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const count = Math.floor(rest / size);
     if (count > 0) parts.push(`${count}${unit}`);
     rest -= count * size;

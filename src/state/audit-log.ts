@@ -6,7 +6,6 @@ import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEntry } from '../data/types.js';
 
-
 export const AUDIT_LOG_FILE = 'audit.log';
 /** 5 MiB, about 20,000 entries; one older generation is kept. */
 export const AUDIT_LOG_MAX_BYTES = 5 * 1024 * 1024;
@@ -16,7 +15,10 @@ export async function appendAudit(dir: string, entries: readonly AuditEntry[], m
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, AUDIT_LOG_FILE);
   const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
-  const size = await stat(path).then((s) => s.size, () => 0);
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
   if (size > 0 && size + Buffer.byteLength(text) > maxBytes) await rename(path, `${path}.1`);
   // O_NOFOLLOW: a link planted in the state directory must not make root append elsewhere.
   await appendFile(path, text, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW });

@@ -96,7 +96,10 @@ async function readOwner(path: string): Promise<LockOwner | undefined | 'gone'> 
 const UNREADABLE_LOCK_AGE_MS = 10_000;
 
 async function ageMs(path: string): Promise<number> {
-  return stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+  return stat(path).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => 0,
+  );
 }
 
 /** The owner has exited, or its pid now belongs to another process; an unreadable lock is stale once old. */

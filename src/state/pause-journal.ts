@@ -61,7 +61,7 @@ export async function readPauses(dir: string): Promise<JournalRead | { problem: 
   const read = await readBoundedFile(path, MAX_JOURNAL_BYTES, (stats) => (stats.isFile() ? undefined : notRegular(path)), constants.O_NOFOLLOW);
   if ('code' in read) {
     if (read.errno === 'ENOENT') return { trees: [], damaged: 0 };
-    return { problem: `cannot read the pause journal ${path}: ${read.errno === 'ELOOP' ? 'it is a symbolic link' : read.errno ?? read.reason}` };
+    return { problem: `cannot read the pause journal ${path}: ${read.errno === 'ELOOP' ? 'it is a symbolic link' : (read.errno ?? read.reason)}` };
   }
   // Past the bound, the lines read so far are still good ones; the cut last line fails its checksum.
   const validTree = dataValidator('state.schema.json');

@@ -42,7 +42,9 @@ export async function loadState(dir: string, now: number): Promise<LoadedState> 
   if (recovered.length > 0) {
     loaded.state.paused.push(...recovered);
     const count = recovered.reduce((n, tree) => n + tree.processes.length, 0);
-    loaded.warnings.push(`the pause journal names ${count} paused process${count === 1 ? '' : 'es'} the state file does not (${recovered.map((t) => `pid ${t.root.pid} by ${t.policy}`).join(', ')}); kept, so they are resumed and not left stopped`);
+    loaded.warnings.push(
+      `the pause journal names ${count} paused process${count === 1 ? '' : 'es'} the state file does not (${recovered.map((t) => `pid ${t.root.pid} by ${t.policy}`).join(', ')}); kept, so they are resumed and not left stopped`,
+    );
   }
   return loaded;
 }
@@ -53,7 +55,7 @@ async function loadStateFile(dir: string, now: number): Promise<LoadedState> {
   const read = await readBoundedFile(path, MAX_STATE_BYTES, (stats) => (stats.isFile() ? undefined : notRegular(path)), constants.O_NOFOLLOW);
   if ('code' in read) {
     if (read.errno === 'ENOENT') return { state: emptyState(), warnings: [] };
-    throw new StateError(`cannot read the state file ${path}: ${read.errno === 'ELOOP' ? 'it is a symbolic link' : read.errno ?? read.reason}`);
+    throw new StateError(`cannot read the state file ${path}: ${read.errno === 'ELOOP' ? 'it is a symbolic link' : (read.errno ?? read.reason)}`);
   }
   if (read.bytes.length > MAX_STATE_BYTES) throw new StateError(`the state file ${path} is larger than ${MAX_STATE_BYTES / 1024 / 1024} MiB`);
   const text = read.bytes.toString('utf8');

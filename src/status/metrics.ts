@@ -19,7 +19,7 @@ export class Metrics implements ServiceObserver {
     labelNames: ['result'],
     registers: [this.registry],
   });
-  private readonly processes = new Gauge({ name: 'procguard_processes_seen', help: 'Processes in the last cycle\'s snapshot.', registers: [this.registry] });
+  private readonly processes = new Gauge({ name: 'procguard_processes_seen', help: "Processes in the last cycle's snapshot.", registers: [this.registry] });
   private readonly actions = new Counter({
     name: 'procguard_actions_total',
     help: 'Actions by policy, action and status (done, failed, skipped).',

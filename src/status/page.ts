@@ -80,7 +80,12 @@ function compiled(): TemplateDelegate {
   if (template) return template;
   const hb = handlebars().create();
   hb.registerPartial('processes', PROCESSES);
-  hb.registerHelper('time', (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+  hb.registerHelper('time', (seconds: number) =>
+    new Date(seconds * 1000)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC'),
+  );
   hb.registerHelper('ago', (since: number, now: number) => formatDuration(Math.max(0, now - since)));
   hb.registerHelper('duration', (seconds: number) => formatDuration(seconds));
   hb.registerHelper('bytes', (bytes: number) => formatBytes(bytes));

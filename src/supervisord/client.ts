@@ -85,8 +85,7 @@ export class SupervisorClient {
     const timeout = options.timeout ?? this.options.timeout;
     const body = requestSerializer().serializeMethodCall(method, params);
     const where = `supervisor "${name}" at ${url}`;
-    const target: http.RequestOptions =
-      endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url, this.options.connectTo);
+    const target: http.RequestOptions = endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url, this.options.connectTo);
     const auth = username !== undefined ? { auth: `${username}:${password ?? ''}` } : {};
 
     return new Promise((resolve, reject) => {
@@ -151,9 +150,7 @@ export class SupervisorClient {
           });
         },
       );
-      request.on('error', (error: NodeJS.ErrnoException) =>
-        fail(new SupervisorError(`cannot reach ${where}: ${error.code ?? error.message}`, 'unreachable')),
-      );
+      request.on('error', (error: NodeJS.ErrnoException) => fail(new SupervisorError(`cannot reach ${where}: ${error.code ?? error.message}`, 'unreachable')));
       request.end(body);
     });
   }

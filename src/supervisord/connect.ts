@@ -33,7 +33,8 @@ function environmentSupervisor(url: string, env: NodeJS.ProcessEnv): SupervisorC
   const refused = (problem: string): SupervisorConfig => ({ ...base, url: redactUrlPassword(url), endpoint: { transport: 'unix', socketPath: '' }, problem });
   if (url.startsWith('unix://')) {
     // The rest is the socket path, shown in messages: credentials cannot be written there.
-    if (!url.slice('unix://'.length).startsWith('/') || url.includes('@')) return refused('SUPERVISOR_SERVER_URL unix:// must be followed by the socket\'s absolute path, without credentials (give them in SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD)');
+    if (!url.slice('unix://'.length).startsWith('/') || url.includes('@'))
+      return refused("SUPERVISOR_SERVER_URL unix:// must be followed by the socket's absolute path, without credentials (give them in SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD)");
     return withEnvCredentials({ ...base, url, endpoint: supervisorEndpoint(url) }, env);
   }
   let parsed: URL;
@@ -140,10 +141,7 @@ async function verifyListener(config: SupervisorConfig): Promise<Pick<Supervisor
     if (listener.uids.length === 4 && listener.uids.every((uid) => allowed.has(uid))) continue;
     const owner = listener.uids.find((uid) => !allowed.has(uid));
     const who = owner === undefined ? 'a user that cannot be read' : `user ${userName(owner)}`;
-    throw new SupervisorError(
-      `${where}: the socket ${place.shown} is held by pid ${listener.pid} (${who}), not by ${trusted}; nothing was sent`,
-      'untrusted',
-    );
+    throw new SupervisorError(`${where}: the socket ${place.shown} is held by pid ${listener.pid} (${who}), not by ${trusted}; nothing was sent`, 'untrusted');
   }
   if (place.kind === 'unix') {
     // A connection reaches the socket bound to the file at the path: whoever could put it there could answer.

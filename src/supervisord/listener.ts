@@ -12,10 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import type { SupervisorEndpoint } from '../policy/model.js';
 
 /** Where a supervisor is: a socket on this host (verified before use), or another host. */
-export type SupervisorPlace =
-  | { kind: 'unix'; socketPath: string; shown: string }
-  | { kind: 'loopback'; address: string; port: number; shown: string }
-  | { kind: 'remote' };
+export type SupervisorPlace = { kind: 'unix'; socketPath: string; shown: string } | { kind: 'loopback'; address: string; port: number; shown: string } | { kind: 'remote' };
 
 /** The process that holds a listening socket. */
 export interface Listener {
@@ -80,7 +77,11 @@ export async function placeOf(endpoint: SupervisorEndpoint): Promise<SupervisorP
   let addresses: string[];
   if (isIP(host) !== 0) addresses = [host];
   else if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) addresses = ['127.0.0.1', '::1'];
-  else addresses = await lookup(host, { all: true, verbatim: true }).then((found) => found.map((a) => a.address), () => []);
+  else
+    addresses = await lookup(host, { all: true, verbatim: true }).then(
+      (found) => found.map((a) => a.address),
+      () => [],
+    );
   const local = [...new Set(addresses.map(plainAddress))].filter((address) => isThisHostAddress(address));
   if (local.length === 0) return { kind: 'remote' };
   // Of several local addresses, the first one something listens on (localhost: 127.0.0.1, then ::1).
@@ -205,12 +206,15 @@ export function socketFileOwners(socketPath: string): { path: string; uid: numbe
 function tcpListeners(address: string, port: number, procRoot: string): string[] {
   const plain = plainAddress(address);
   const v4 = isIP(plain) === 4 ? plain : undefined;
-  const preference = v4
-    ? [[`4:${v4}`], ['4:0.0.0.0'], [`6:${expandIPv6(`::ffff:${v4}`)}`, `6:${expandIPv6('::')}`]]
-    : [[`6:${expandIPv6(plain)}`], [`6:${expandIPv6('::')}`]];
+  const preference = v4 ? [[`4:${v4}`], ['4:0.0.0.0'], [`6:${expandIPv6(`::ffff:${v4}`)}`, `6:${expandIPv6('::')}`]] : [[`6:${expandIPv6(plain)}`], [`6:${expandIPv6('::')}`]];
   const found = new Map<string, string[]>();
   // Reading /proc/net/tcp* walks the kernel's whole table (milliseconds each): tcp6 only when tcp has no answer.
-  for (const [family, file] of (v4 ? [['4', 'net/tcp'], ['6', 'net/tcp6']] : [['6', 'net/tcp6']]) as [string, string][]) {
+  for (const [family, file] of (v4
+    ? [
+        ['4', 'net/tcp'],
+        ['6', 'net/tcp6'],
+      ]
+    : [['6', 'net/tcp6']]) as [string, string][]) {
     let text: string;
     try {
       text = readFileSync(join(procRoot, file), 'utf8');
@@ -268,7 +272,10 @@ export function expandIPv6(address: string): string {
 /** Which process holds each socket inode: the hinted pids first, then every process in pid order. */
 function socketHolders(inodes: ReadonlySet<string>, procRoot: string, hints: readonly (number | undefined)[]): Map<string, number> {
   const holders = new Map<string, number>();
-  const pids = readdirSync(procRoot).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
+  const pids = readdirSync(procRoot)
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
   const order = [...new Set([...hints.filter((p): p is number => p !== undefined), ...pids])];
   for (const pid of order) {
     let fds: string[];

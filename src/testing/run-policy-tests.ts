@@ -148,9 +148,7 @@ function checkExpectations(expect: Expectations, plan: Plan): string[] {
     }
     for (const entry of expected) {
       if (actual.some((a) => matchesSubset(entry, a))) continue;
-      const closest = actual
-        .map((a) => differences(entry, a))
-        .sort((x, y) => x.length - y.length)[0];
+      const closest = actual.map((a) => differences(entry, a)).sort((x, y) => x.length - y.length)[0];
       const hint = closest ? `\n    closest ${what} differs in: ${closest.join('; ')}` : '';
       failures.push(`no ${what} matches ${show(entry)}${hint}\n${listing}`);
     }

@@ -51,11 +51,23 @@ describe('carrying out a plan', function () {
     const evaluation = evaluate(set, hostWithChild(), emptyState(), T0);
     const execution = await applyEvaluation(evaluation, emptyState(), set, deps);
     assert.equal(execution.failed, false);
-    assert.deepEqual(execution.plan.actions.map((a) => [a.action, a.status, a.result]), [['set_oom_score_adj', 'done', `oom_score_adj of pid ${child.pid}: 0 → 400`]]);
-    assert.deepEqual(execution.plan.notifications.map((n) => [n.to, n.status, n.result]), [['pager', 'done', `${notifyScript} exited 0`]]);
+    assert.deepEqual(
+      execution.plan.actions.map((a) => [a.action, a.status, a.result]),
+      [['set_oom_score_adj', 'done', `oom_score_adj of pid ${child.pid}: 0 → 400`]],
+    );
+    assert.deepEqual(
+      execution.plan.notifications.map((n) => [n.to, n.status, n.result]),
+      [['pager', 'done', `${notifyScript} exited 0`]],
+    );
     const event = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
     assert.deepEqual([event.policy, event.action, event.status, event.target.pid], ['sleeper-oom', 'set_oom_score_adj', 'done', child.pid]);
-    assert.deepEqual(execution.audit.map((e) => [e.type, e.status]), [['action', 'done'], ['notification', 'done']]);
+    assert.deepEqual(
+      execution.audit.map((e) => [e.type, e.status]),
+      [
+        ['action', 'done'],
+        ['notification', 'done'],
+      ],
+    );
   });
 
   it('a failed action: the notification is rendered again and says FAILED, with the error', async () => {
@@ -91,7 +103,10 @@ describe('carrying out a plan', function () {
     const brokenProc = join(dir, 'proc');
     await mkdir(join(brokenProc, String(child.pid), 'oom_score_adj'), { recursive: true });
     const failed = await applyEvaluation(evaluate(set, later(), emptyState(), T0), emptyState(), set, { ...deps, procRoot: brokenProc });
-    assert.deepEqual(failed.plan.notifications.map((n) => [n.to, n.status, n.subject]), [['pager', 'done', `procguard: set_oom_score_adj sleep (pid ${child.pid}) FAILED (sleeper-oom on web1)`]]);
+    assert.deepEqual(
+      failed.plan.notifications.map((n) => [n.to, n.status, n.subject]),
+      [['pager', 'done', `procguard: set_oom_score_adj sleep (pid ${child.pid}) FAILED (sleeper-oom on web1)`]],
+    );
     const event = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
     assert.equal(event.status, 'failed');
   });
@@ -112,23 +127,38 @@ describe('carrying out a plan', function () {
     await writeFile(join(dir, 'down'), '');
     const first = await applyEvaluation(evaluate(set, hostWithChild(), emptyState(), T0), emptyState(), set, deps);
     assert.equal(first.failed, true);
-    assert.deepEqual(first.plan.notifications.map((n) => [n.status, n.error]), [['failed', `${notifyScript}: exited with status 1`]]);
+    assert.deepEqual(
+      first.plan.notifications.map((n) => [n.status, n.error]),
+      [['failed', `${notifyScript}: exited with status 1`]],
+    );
     assert.equal(first.state.pending?.length, 1);
-    assert.deepEqual(first.state.pending?.[0] && { ...first.state.pending[0], notification: undefined, event: undefined }, { notification: undefined, event: undefined, attempts: 1, first_failed: T0, last_error: `${notifyScript}: exited with status 1` });
+    assert.deepEqual(first.state.pending?.[0] && { ...first.state.pending[0], notification: undefined, event: undefined }, {
+      notification: undefined,
+      event: undefined,
+      attempts: 1,
+      first_failed: T0,
+      last_error: `${notifyScript}: exited with status 1`,
+    });
     assert.ok(logged.includes(`notifier "pager" (${notifyScript}) said: pager service down`));
 
     // Still down a minute later: tried again, kept, attempts counted.
     const later = { ...deps, now: () => T0 + 60 };
     const afterOom = snapshot([proc(child.pid, 'sleep', { start_time: child.start_time, oom_score_adj: 400 })], { time: T0 + 60 });
     const second = await applyEvaluation(evaluate(set, afterOom, first.state, T0 + 60), first.state, set, later);
-    assert.deepEqual(second.plan.notifications.map((n) => [n.status, n.reason]), [['failed', 'retry 2: first failed 1m ago']]);
+    assert.deepEqual(
+      second.plan.notifications.map((n) => [n.status, n.reason]),
+      [['failed', 'retry 2: first failed 1m ago']],
+    );
     assert.equal(second.state.pending?.[0]?.attempts, 2);
 
     // Back up: delivered, and gone from the state.
     await rm(join(dir, 'down'));
     const third = await applyEvaluation(evaluate(set, afterOom, second.state, T0 + 120), second.state, set, { ...deps, now: () => T0 + 120 });
     assert.equal(third.failed, false);
-    assert.deepEqual(third.plan.notifications.map((n) => [n.status, n.reason]), [['done', 'retry 3: first failed 2m ago']]);
+    assert.deepEqual(
+      third.plan.notifications.map((n) => [n.status, n.reason]),
+      [['done', 'retry 3: first failed 2m ago']],
+    );
     assert.equal(third.state.pending, undefined);
     const delivered = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
     assert.equal(delivered.subject, first.plan.notifications[0]?.subject);
@@ -147,13 +177,20 @@ describe('carrying out a plan', function () {
     const quiet = snapshot([]);
     const execution = await applyEvaluation(evaluate(set, quiet, old, T0), old, set, deps);
     const dropped = execution.audit.filter((e) => e.status === 'dropped');
-    assert.deepEqual(dropped.map((e) => e.subject), ['message 0', 'message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
+    assert.deepEqual(
+      dropped.map((e) => e.subject),
+      ['message 0', 'message 1', 'message 2', 'message 3', 'message 4', 'message 5'],
+    );
     assert.match(dropped[0]?.reason ?? '', /^undelivered for 1d1s \(3 attempts\); given up$/);
     assert.equal(dropped[1]?.reason, `more than ${PENDING_MAX_COUNT} notifications waiting; the oldest are dropped`);
     assert.equal(execution.state.pending?.length, PENDING_MAX_COUNT);
     assert.equal(execution.state.pending?.[0]?.notification.subject, 'message 6');
     const tried = execution.plan.notifications.filter((n) => n.status === 'failed');
-    assert.deepEqual(tried.map((n) => n.subject), ['message 1'], 'after one failure the notifier is not tried again this cycle');
+    assert.deepEqual(
+      tried.map((n) => n.subject),
+      ['message 1'],
+      'after one failure the notifier is not tried again this cycle',
+    );
     assert.equal(execution.state.pending?.find((p) => p.notification.subject === 'message 7')?.attempts, 3, 'untried ones keep their count');
   });
 
@@ -163,7 +200,10 @@ describe('carrying out a plan', function () {
     `);
     const old: EngineState = { ...emptyState(), pending: [{ notification: { policy: 'gone', to: 'pager', subject: 's', body: 'b' }, attempts: 1, first_failed: T0, last_error: 'x' }] };
     const execution = await applyEvaluation(evaluate(set, snapshot([]), old, T0), old, set, deps);
-    assert.deepEqual(execution.audit.map((e) => [e.status, e.reason]), [['dropped', 'notifier "pager" is no longer configured']]);
+    assert.deepEqual(
+      execution.audit.map((e) => [e.status, e.reason]),
+      [['dropped', 'notifier "pager" is no longer configured']],
+    );
     assert.equal(execution.state.pending, undefined);
   });
 });

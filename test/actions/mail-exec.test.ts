@@ -112,14 +112,20 @@ describe('mail adapter', function () {
   it('-t is read as a flag only: -ti reads the headers, -fmonitor@… and -oi pass the recipients', async () => {
     const cases: Array<[string[], string[]]> = [
       [['-ti'], ['-i', '-ti']],
-      [['-fmonitor@example.com', '-oi'], ['-i', '-fmonitor@example.com', '-oi', 'ops@example.com', 'dev@example.com']],
+      [
+        ['-fmonitor@example.com', '-oi'],
+        ['-i', '-fmonitor@example.com', '-oi', 'ops@example.com', 'dev@example.com'],
+      ],
     ];
     for (const [index, [args, expected]] of cases.entries()) {
       const own = join(dir, String(index));
       await mkdir(own);
       const script = await writeCaptureScript(own);
       assert.equal((await send(mailer({ type: 'sendmail', command: [script, ...args].join(' '), argv: [script, ...args] }))).status, 'done');
-      assert.deepEqual((await readCaptured(own)).map((m) => m.args), [expected]);
+      assert.deepEqual(
+        (await readCaptured(own)).map((m) => m.args),
+        [expected],
+      );
     }
   });
 
@@ -185,7 +191,10 @@ describe('exec notifier', function () {
       assert.equal(outcome.status, 'failed', argv[0]);
       assert.match(outcome.status === 'failed' ? outcome.error : '', expected);
     }
-    assert.ok(logged.some((line) => line.endsWith('said: oops')), 'the output of the failing command is logged');
+    assert.ok(
+      logged.some((line) => line.endsWith('said: oops')),
+      'the output of the failing command is logged',
+    );
   });
 });
 
@@ -231,7 +240,7 @@ describe('the environment of sendmail and exec notifiers', function () {
         .filter(([name]) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(name!)),
     );
 
-  it('an exec notifier gets only the minimal set plus its env: (values, and procguard\'s variables it names)', async () => {
+  it("an exec notifier gets only the minimal set plus its env: (values, and procguard's variables it names)", async () => {
     const notifier: NotifierConfig = {
       type: 'exec',
       name: 'pager',
@@ -262,7 +271,7 @@ describe('the environment of sendmail and exec notifiers', function () {
     assert.deepEqual(parseEnv(await readFile(join(dir, 'env'), 'utf8')), minimal);
   });
 
-  it('procguard apply: an exec notifier run for a real pause sees none of the secrets in procguard\'s environment', async () => {
+  it("procguard apply: an exec notifier run for a real pause sees none of the secrets in procguard's environment", async () => {
     // A command line of this run only: never another user's process on a shared host.
     const unique = `4341.${process.pid}${Math.floor(Math.random() * 1e6)}`;
     const child = await spawnChild('sh', ['-c', `exec sleep ${unique}`]);
@@ -289,4 +298,3 @@ policies:
     for (const secret of ['sv-secret', 'password-env-secret', 'smtp-secret', 'listen-secret']) assert.ok(!Object.values(seen).includes(secret), secret);
   });
 });
-

@@ -96,10 +96,12 @@ describe('pid identity to the clock tick', () => {
   it('the snapshot keeps start_time to the clock tick: boot time + field 22 / USER_HZ', async () => {
     const h = await harness();
     roots.push(h.root);
-    const snapshot = await h.snapshot(policySetOf(yaml`
+    const snapshot = await h.snapshot(
+      policySetOf(yaml`
       policies:
         - { name: p, kind: oom, match: { name: worker }, oom_score_adj: 500 }
-    `));
+    `),
+    );
     assert.equal(snapshot.processes.find((p) => p.pid === PID)?.start_time, BOOT_TIME + 12.34);
     assert.equal(readStartTime(PID, h.root), BOOT_TIME + 12.34);
   });
@@ -113,7 +115,10 @@ describe('pid identity to the clock tick', () => {
       const start = snapshot.processes.find((p) => p.pid === PID)!.start_time!;
       const state = c.state?.(start) ?? emptyState();
       const plan = (): ReturnType<typeof evaluate> => evaluate(policySet, snapshot, state, snapshot.time);
-      assert.deepEqual(plan().plan.actions.map((a) => [a.action, a.target.pid, a.status]), [[c.action, PID, 'planned']]);
+      assert.deepEqual(
+        plan().plan.actions.map((a) => [a.action, a.target.pid, a.status]),
+        [[c.action, PID, 'planned']],
+      );
 
       // Reused within the same second: nothing is sent, nothing written.
       await h.reuse();
@@ -121,8 +126,11 @@ describe('pid identity to the clock tick', () => {
       const reused = await applyEvaluation(plan(), state, policySet, h.deps);
       const [action] = reused.plan.actions;
       assert.equal(action?.status, 'skipped', action?.error);
-      assert.equal(action?.reason, `pid ${PID} is now another process (started ${BOOT_TIME + 12.67}, not ${BOOT_TIME + 12.34}); it was not ${c.action === 'set_oom_score_adj' ? 'changed' : 'signalled'}`);
-      assert.deepEqual([...h.sent], [], "nothing was signalled");
+      assert.equal(
+        action?.reason,
+        `pid ${PID} is now another process (started ${BOOT_TIME + 12.67}, not ${BOOT_TIME + 12.34}); it was not ${c.action === 'set_oom_score_adj' ? 'changed' : 'signalled'}`,
+      );
+      assert.deepEqual([...h.sent], [], 'nothing was signalled');
       assert.equal(await readFile(join(h.root, String(PID), 'oom_score_adj'), 'utf8'), '0\n');
 
       // The same process (same tick): acted on.
@@ -185,7 +193,13 @@ describe('pid identity to the clock tick', () => {
     const state: EngineState = { ...emptyState(), paused: [{ policy: 'p', root: { ...paused, name: 'worker' }, processes: [paused], since: BOOT_TIME + 3000 }] };
     await h.snapshot(policySet, 1);
     await h.reuse();
-    const snapshot = await collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root: h.root }), loadavgPath: join(h.root, 'loadavg'), now: () => BOOT_TIME + 3600 });
+    const snapshot = await collectSnapshot(policySet, {
+      secondPass: fieldsNeeded(policySet),
+      env: {},
+      processTable: new ProcfsCollector({ root: h.root }),
+      loadavgPath: join(h.root, 'loadavg'),
+      now: () => BOOT_TIME + 3600,
+    });
     const { plan, state: next } = evaluate(policySet, snapshot, state, snapshot.time);
     assert.deepEqual(plan.actions, []);
     assert.deepEqual(plan.warnings, [`pid ${PID} paused by "p" now belongs to another process (intruder); it is not resumed`]);
@@ -215,13 +229,20 @@ describe('pid identity to the clock tick', () => {
     };
     const execution = await applyEvaluation(evaluation, emptyState(), policySet, h.deps);
     assert.deepEqual(h.sent, [[PID, 'SIGTERM']]);
-    assert.deepEqual(execution.plan.actions.map((a) => [a.status, a.result]), [['done', `pid ${PID} exited after SIGTERM`]]);
+    assert.deepEqual(
+      execution.plan.actions.map((a) => [a.status, a.result]),
+      [['done', `pid ${PID} exited after SIGTERM`]],
+    );
   });
 
   it('kill: a process that outlives its grace is killed, each signal checked against its start tick', async () => {
     const { h, policySet, evaluation } = await killPlanned();
     const execution = await applyEvaluation(evaluation, emptyState(), policySet, h.deps);
-    assert.deepEqual(h.sent, [[PID, 'SIGTERM'], [PID, 'SIGCONT'], [PID, 'SIGKILL']]);
+    assert.deepEqual(h.sent, [
+      [PID, 'SIGTERM'],
+      [PID, 'SIGCONT'],
+      [PID, 'SIGKILL'],
+    ]);
     assert.equal(execution.plan.actions[0]?.status, 'done');
   });
 });

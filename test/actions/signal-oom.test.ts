@@ -34,14 +34,17 @@ describe('signal adapter: real processes', function () {
     const tree = [parent, ...kids.map((pid) => ({ pid, start_time: readStartTime(pid)! }))];
     const paused = await run(action('pause', parent, { processes: tree.map(({ pid, start_time }) => ({ pid, start_time })) }));
     assert.equal(paused.status, 'done');
-    assert.deepEqual(paused.status === 'done' && paused.processes?.map((p) => p.pid), tree.map((p) => p.pid));
+    assert.deepEqual(
+      paused.status === 'done' && paused.processes?.map((p) => p.pid),
+      tree.map((p) => p.pid),
+    );
     await eventually(() => tree.every((p) => readProcessState(p.pid) === 'T'), 3000, 'every process stopped');
     const resumed = await run(action('resume', parent, { processes: tree.map(({ pid, start_time }) => ({ pid, start_time })) }));
     assert.equal(resumed.status, 'done');
     await eventually(() => tree.every((p) => readProcessState(p.pid) !== 'T'), 3000, 'every process running again');
   });
 
-  it('skips, never signals, a pid whose start time is not the snapshot\'s (pid reuse)', async () => {
+  it("skips, never signals, a pid whose start time is not the snapshot's (pid reuse)", async () => {
     const child = await spawnChild('sleep', ['302']);
     const reused = { pid: child.pid, start_time: child.start_time - 100 };
     const outcome = await run(action('pause', reused, { processes: [reused] }));
@@ -75,7 +78,15 @@ describe('signal adapter: real processes', function () {
   it('kill: a process that ignores TERM gets KILL after the grace period', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pg-term-'));
     const child = await spawnChild('sh', ['-c', `trap "" TERM; touch ${dir}/ready; while :; do sleep 0.1; done`]);
-    await eventually(async () => (await readFile(join(dir, 'ready')).then(() => true, () => false)), 3000, 'the trap to be set');
+    await eventually(
+      async () =>
+        await readFile(join(dir, 'ready')).then(
+          () => true,
+          () => false,
+        ),
+      3000,
+      'the trap to be set',
+    );
     await rm(dir, { recursive: true, force: true });
     const started = Date.now();
     const outcome = await run(action('kill', child, { grace: 1 }));
@@ -95,7 +106,15 @@ describe('signal adapter: real processes', function () {
     const dir = await mkdtemp(join(tmpdir(), 'pg-sig-'));
     const marker = join(dir, 'hup');
     const child = await spawnChild('sh', ['-c', `trap 'echo got >> ${marker}' HUP; touch ${dir}/ready; while :; do sleep 0.1; done`]);
-    await eventually(async () => (await readFile(join(dir, 'ready')).then(() => true, () => false)), 3000, 'the trap to be set');
+    await eventually(
+      async () =>
+        await readFile(join(dir, 'ready')).then(
+          () => true,
+          () => false,
+        ),
+      3000,
+      'the trap to be set',
+    );
     const outcome = await run(action('signal', child, { signal: 'HUP', kind: 'memory' }));
     assert.deepEqual(outcome, { status: 'done', detail: `sent SIGHUP to pid ${child.pid}` });
     await eventually(async () => (await readFile(marker, 'utf8').catch(() => '')).includes('got'), 3000, 'the trap to run');
@@ -162,6 +181,9 @@ describe('oom adapter: a real process', function () {
     });
     const outcome = JSON.parse(output) as Outcome;
     assert.equal(outcome.status, 'failed');
-    assert.match(outcome.status === 'failed' ? outcome.error : '', /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj \(lowering oom_score_adj needs root or CAP_SYS_RESOURCE; procguard runs as uid 65534\)$/);
+    assert.match(
+      outcome.status === 'failed' ? outcome.error : '',
+      /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj \(lowering oom_score_adj needs root or CAP_SYS_RESOURCE; procguard runs as uid 65534\)$/,
+    );
   });
 });

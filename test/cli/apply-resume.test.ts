@@ -56,7 +56,10 @@ describe('procguard apply and resume at the command line', function () {
     const first = await runProcguard(['apply', '-q', '-c', file], { env: { PATH: process.env.PATH ?? '', TZ: 'UTC' } });
     assert.equal(first.code, 0, first.stderr);
     const lines = first.stdout.split('\n');
-    assert.deepEqual(lines.slice(2, 4).map((l) => l.replace(/ +/g, ' ')), ['ACTION TARGET POLICY STATUS REASON', `set_oom_score_adj 77 sleep (pid ${child.pid}) sleeper-oom done oom_score_adj 0, wants 77 → oom_score_adj of pid ${child.pid}: 0 → 77`]);
+    assert.deepEqual(
+      lines.slice(2, 4).map((l) => l.replace(/ +/g, ' ')),
+      ['ACTION TARGET POLICY STATUS REASON', `set_oom_score_adj 77 sleep (pid ${child.pid}) sleeper-oom done oom_score_adj 0, wants 77 → oom_score_adj of pid ${child.pid}: 0 → 77`],
+    );
     assert.equal(lines.at(-2), '1 action done, 0 notifications');
     const second = await runProcguard(['apply', '--quiet', '-c', file]);
     assert.deepEqual([second.code, second.stdout, second.stderr], [0, '', '']);
@@ -89,7 +92,10 @@ describe('procguard apply and resume at the command line', function () {
     process.kill(child.pid, 'SIGSTOP');
     await mkdir(state);
     const ref = { pid: child.pid, start_time: child.start_time };
-    await writeFile(join(state, 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'gone', root: { ...ref, name: 'sleep' }, processes: [ref], since: Math.floor(child.start_time) }] }));
+    await writeFile(
+      join(state, 'state.json'),
+      JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'gone', root: { ...ref, name: 'sleep' }, processes: [ref], since: Math.floor(child.start_time) }] }),
+    );
     const broken = join(work, 'broken.yaml');
     await writeFile(broken, 'policies: [ {');
     const run = await runProcguard(['resume', '--all', '-c', broken, '--state-dir', state]);
@@ -97,7 +103,13 @@ describe('procguard apply and resume at the command line', function () {
     assert.equal(run.stdout, `resumed: sleep (pid ${child.pid}, paused by gone): resumed 1 process (pid ${child.pid})\n`);
     assert.match(run.stderr, /broken\.yaml:1:\d+: error:/);
     assert.notEqual(child.state(), 'T');
-    const audit = (await readFile(join(state, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(audit.map((e) => [e.action, e.status, e.reason]), [['resume', 'done', 'procguard resume --all']]);
+    const audit = (await readFile(join(state, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      audit.map((e) => [e.action, e.status, e.reason]),
+      [['resume', 'done', 'procguard resume --all']],
+    );
   });
 });

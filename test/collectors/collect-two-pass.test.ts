@@ -53,7 +53,10 @@ describe('collection in two passes', () => {
     const everywhere = await writePolicies(join(base, 'cmdline-only'), [{ name: 'backoff', kind: 'load', match: { cmdline: '^rsync ' }, pause_above: 8 }]);
     const cmdlineOnly = await policySetFrom(everywhere);
     const all = await collectSnapshot(cmdlineOnly, { secondPass: fieldsNeeded(cmdlineOnly), env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg') });
-    assert.ok(all.processes.every((p) => p.cmdline !== undefined), 'a policy on the command line alone needs every command line');
+    assert.ok(
+      all.processes.every((p) => p.cmdline !== undefined),
+      'a policy on the command line alone needs every command line',
+    );
   });
 
   it('plans exactly what a snapshot with every field plans, on a 600-process fleet host with 200 policies', async () => {
@@ -67,7 +70,14 @@ describe('collection in two passes', () => {
     const policySet = await policySetFrom(await writePolicies(join(base, 'fleet-policies'), generatePolicies(200, 600)));
     const now = BOOT_TIME + 7 * 3600;
     const collect = async (fields?: typeof ALL_FIELDS): Promise<Snapshot> => {
-      const snapshot = await collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root }), loadavgPath: join(root, 'loadavg'), now: () => now, ...(fields ? { fields } : {}) });
+      const snapshot = await collectSnapshot(policySet, {
+        secondPass: fieldsNeeded(policySet),
+        env: {},
+        processTable: new ProcfsCollector({ root }),
+        loadavgPath: join(root, 'loadavg'),
+        now: () => now,
+        ...(fields ? { fields } : {}),
+      });
       snapshot.processes = joinSupervised(snapshot.processes, host.programs);
       return snapshot;
     };

@@ -40,7 +40,13 @@ describe('match.exe: the executable the kernel ran', () => {
 
   const snapshotFor = (text: string): Promise<Snapshot> => {
     const policySet = policySetOf(text);
-    return collectSnapshot(policySet, { secondPass: fieldsNeeded(policySet), env: {}, processTable: new ProcfsCollector({ root, passwd: join(root, 'passwd') }), loadavgPath: join(root, 'loadavg'), now: () => BOOT_TIME + 60 });
+    return collectSnapshot(policySet, {
+      secondPass: fieldsNeeded(policySet),
+      env: {},
+      processTable: new ProcfsCollector({ root, passwd: join(root, 'passwd') }),
+      loadavgPath: join(root, 'loadavg'),
+      now: () => BOOT_TIME + 60,
+    });
   };
 
   it('strips the " (deleted)" the kernel appends to an unlinked binary', () => {
@@ -48,14 +54,23 @@ describe('match.exe: the executable the kernel ran', () => {
     assert.equal(exePath('/usr/sbin/sshd'), '/usr/sbin/sshd');
   });
 
-  it('reads exe only for the processes the policy\'s other keys select (root\'s processes called sshd)', async () => {
+  it("reads exe only for the processes the policy's other keys select (root's processes called sshd)", async () => {
     const snapshot = await snapshotFor(yaml`
       policies:
         - { name: p, kind: oom, match: { name: sshd, user: root, exe: /usr/sbin/sshd }, oom_score_adj: -1000 }
     `);
     assert.deepEqual(
       [...snapshot.processes].sort((a, b) => a.pid - b.pid).map((p) => [p.pid, p.exe]),
-      [[1, undefined], [2, undefined], [10, '/usr/sbin/sshd'], [11, '/usr/sbin/sshd'], [20, undefined], [21, undefined], [22, '/opt/sshd'], [30, undefined]],
+      [
+        [1, undefined],
+        [2, undefined],
+        [10, '/usr/sbin/sshd'],
+        [11, '/usr/sbin/sshd'],
+        [20, undefined],
+        [21, undefined],
+        [22, '/opt/sshd'],
+        [30, undefined],
+      ],
     );
   });
 
@@ -64,7 +79,10 @@ describe('match.exe: the executable the kernel ran', () => {
       policies:
         - { name: p, kind: oom, match: { exe: /usr/bin/bash }, oom_score_adj: 100 }
     `);
-    assert.deepEqual([...snapshot.processes].sort((a, b) => a.pid - b.pid).map((p) => p.exe), ['/usr/lib/systemd/systemd', undefined, '/usr/sbin/sshd', '/usr/sbin/sshd', '/tmp/x/sshd', '/usr/sbin/sshd', '/opt/sshd', '/usr/bin/bash']);
+    assert.deepEqual(
+      [...snapshot.processes].sort((a, b) => a.pid - b.pid).map((p) => p.exe),
+      ['/usr/lib/systemd/systemd', undefined, '/usr/sbin/sshd', '/usr/sbin/sshd', '/tmp/x/sshd', '/usr/sbin/sshd', '/opt/sshd', '/usr/bin/bash'],
+    );
   });
 
   const CASES: Array<{ match: string; pids: number[] }> = [
@@ -81,7 +99,10 @@ describe('match.exe: the executable the kernel ran', () => {
       const text = `policies:\n  - { name: p, kind: oom, match: ${c.match}, oom_score_adj: -1000 }\n`;
       const snapshot = await snapshotFor(text);
       const { plan } = evaluate(policySetOf(text), snapshot, emptyState(), snapshot.time);
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.value, a.target.pid]).sort((a, b) => Number(a[2]) - Number(b[2])), c.pids.map((pid) => ['set_oom_score_adj', -1000, pid]));
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.value, a.target.pid]).sort((a, b) => Number(a[2]) - Number(b[2])),
+        c.pids.map((pid) => ['set_oom_score_adj', -1000, pid]),
+      );
     });
   }
 });

@@ -11,7 +11,11 @@ import { ALL_FIELDS } from '../../src/collectors/types.js';
 
 describe('collector: ps', () => {
   it('parses ps output: pid, ppid, uid, rss in KiB, elapsed time, state, name and command line', () => {
-    const text = ['    1     0     0  1200    3-04:05:06 Ss   launchd          /sbin/launchd', '  812     1    33 20480       05:00 S+   python3.11       python3.11 app.py --port 80', 'garbage line'].join('\n');
+    const text = [
+      '    1     0     0  1200    3-04:05:06 Ss   launchd          /sbin/launchd',
+      '  812     1    33 20480       05:00 S+   python3.11       python3.11 app.py --port 80',
+      'garbage line',
+    ].join('\n');
     assert.deepEqual(parsePsOutput(text, 1000000, ALL_FIELDS, new Map([[33, 'www']])), [
       { pid: 1, ppid: 0, name: 'launchd', rss: 1200 * 1024, start_time: 1000000 - (3 * 86400 + 4 * 3600 + 5 * 60 + 6), state: 'S', cmdline: '/sbin/launchd', uid: 0 },
       { pid: 812, ppid: 1, name: 'python3.11', rss: 20480 * 1024, start_time: 1000000 - 300, state: 'S', cmdline: 'python3.11 app.py --port 80', uid: 33, user: 'www' },

@@ -235,13 +235,23 @@ const otherCases: Case[] = [
   {
     name: 'runtime: uptime over max_runtime acts; equal does not',
     policies: 'policies: [{ name: batch, kind: runtime, match: { group: batch }, max_runtime: 100s }]',
-    snapshots: [snapshot([program(11, 'batch:a', { start_time: T0 - 100, supervisor: { server: 'main', group: 'batch', name: 'a', statename: 'RUNNING', start: T0 - 100 } }), program(12, 'batch:b', { start_time: T0 - 101, supervisor: { server: 'main', group: 'batch', name: 'b', statename: 'RUNNING', start: T0 - 101 } })])],
+    snapshots: [
+      snapshot([
+        program(11, 'batch:a', { start_time: T0 - 100, supervisor: { server: 'main', group: 'batch', name: 'a', statename: 'RUNNING', start: T0 - 100 } }),
+        program(12, 'batch:b', { start_time: T0 - 101, supervisor: { server: 'main', group: 'batch', name: 'b', statename: 'RUNNING', start: T0 - 101 } }),
+      ]),
+    ],
     actions: [['batch restart batch:b planned: uptime 1m41s > max_runtime 1m40s']],
   },
   {
     name: "runtime: uptime is the process' own (start_time), never supervisord's start field",
     policies: 'policies: [{ name: batch, kind: runtime, match: { group: batch }, max_runtime: 100s }]',
-    snapshots: [snapshot([program(11, 'batch:a', { start_time: T0 - 10, supervisor: { server: 'main', group: 'batch', name: 'a', statename: 'RUNNING', start: T0 - 100000 } }), program(12, 'batch:b', { start_time: T0 - 101, supervisor: { server: 'main', group: 'batch', name: 'b', statename: 'RUNNING', start: T0 } })])],
+    snapshots: [
+      snapshot([
+        program(11, 'batch:a', { start_time: T0 - 10, supervisor: { server: 'main', group: 'batch', name: 'a', statename: 'RUNNING', start: T0 - 100000 } }),
+        program(12, 'batch:b', { start_time: T0 - 101, supervisor: { server: 'main', group: 'batch', name: 'b', statename: 'RUNNING', start: T0 } }),
+      ]),
+    ],
     actions: [['batch restart batch:b planned: uptime 1m41s > max_runtime 1m40s']],
   },
   {
@@ -254,21 +264,14 @@ const otherCases: Case[] = [
 
 const loadPolicy = 'policies: [{ name: backoff, kind: load, match: { cmdline: "^rsync " }, pause_above: 4.0, resume_below: 2.0 }]';
 const rsyncTree = [proc(70, 'rsync', { cmdline: 'rsync -a /src /dst' }), proc(71, 'rsync', { ppid: 70, cmdline: 'rsync --server' }), proc(72, 'ssh', { ppid: 70, cmdline: 'ssh backup' })];
-const atLoad = (load: number, processes = rsyncTree, average: 0 | 1 = 0): Snapshot =>
-  snapshot(processes, { load: average === 0 ? [load, 0, 0] : [0, load, 0] });
+const atLoad = (load: number, processes = rsyncTree, average: 0 | 1 = 0): Snapshot => snapshot(processes, { load: average === 0 ? [load, 0, 0] : [0, load, 0] });
 
 const loadCases: Case[] = [
   {
     name: 'load: pauses the whole matched tree above pause_above, holds it in the band, resumes at resume_below',
     policies: loadPolicy,
     snapshots: [atLoad(4.0), atLoad(4.5), atLoad(3.0), atLoad(2.0), atLoad(3.0)],
-    actions: [
-      [],
-      ['backoff pause rsync/70 planned: load 4.50 (1m) > 4'],
-      [],
-      ['backoff resume rsync/70 planned: load 2.00 (1m) ≤ 2'],
-      [],
-    ],
+    actions: [[], ['backoff pause rsync/70 planned: load 4.50 (1m) > 4'], [], ['backoff resume rsync/70 planned: load 2.00 (1m) ≤ 2'], []],
   },
   {
     name: 'load: average 5m reads the 5-minute value',
@@ -319,7 +322,11 @@ const loadCases: Case[] = [
   ].map(([kind, policy]) => ({
     name: `load: a tree paused by a policy whose name is now kind ${kind} is resumed`,
     policies: `policies: [${policy}]`,
-    state: { version: 1 as const, targets: {}, paused: [{ policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 70, start_time: T0 - 100 }], since: T0 - 60 }] },
+    state: {
+      version: 1 as const,
+      targets: {},
+      paused: [{ policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: [{ pid: 70, start_time: T0 - 100 }], since: T0 - 60 }],
+    },
     snapshots: [atLoad(9)],
     actions: [[`backoff resume rsync/70 planned: policy "backoff" is no longer a load policy (now kind ${kind})`]],
   })),
@@ -343,9 +350,7 @@ describe('engine: evaluate', () => {
       { pid: 71, start_time: T0 - 100 },
       { pid: 72, start_time: T0 - 100 },
     ]);
-    assert.deepEqual(paused!.state.paused, [
-      { policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: paused!.plan.actions[0]!.processes, since: T0 + 60 },
-    ]);
+    assert.deepEqual(paused!.state.paused, [{ policy: 'backoff', root: { pid: 70, start_time: T0 - 100, name: 'rsync' }, processes: paused!.plan.actions[0]!.processes, since: T0 + 60 }]);
   });
 
   it('resuming leaves out a pid that was reused, with a warning', () => {
@@ -411,8 +416,14 @@ describe('engine: evaluate', () => {
     const fine = proc(40, 'a-very-long-nam', { cmdline: '/opt/bin/a-very-long-name-indeed --x' });
     const host = indexSnapshot(snapshot([...crafted, fine]));
     const lookup = processLookup(host);
-    assert.ok([...lookup.byName.keys()].every((key) => key.length <= 255), 'no key longer than NAME_MAX');
-    assert.deepEqual(lookup.byName.get('a-very-long-name-indeed')?.map((p) => p.pid), [40]);
+    assert.ok(
+      [...lookup.byName.keys()].every((key) => key.length <= 255),
+      'no key longer than NAME_MAX',
+    );
+    assert.deepEqual(
+      lookup.byName.get('a-very-long-name-indeed')?.map((p) => p.pid),
+      [40],
+    );
     assert.equal(evaluate(set, snapshot([...crafted, fine]), emptyState(), T0).plan.actions.length, 0);
   });
 
@@ -429,7 +440,10 @@ describe('engine: evaluate', () => {
     };
     const low = snapshot([proc(70, 'rsync', { cmdline: 'rsync -a', start_time: started }), proc(80, 'rsync', { cmdline: 'rsync -a', start_time: T0 - 50.5 })], { load: [0.1, 0.1, 0.1] });
     const { plan, state } = evaluate(set, low, legacy, T0);
-    assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid, a.processes]), [['resume', 70, [{ pid: 70, start_time: started }]]]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.action, a.target.pid, a.processes]),
+      [['resume', 70, [{ pid: 70, start_time: started }]]],
+    );
     assert.equal(state.start_times, 'ticks');
     const exact = evaluate(set, low, { ...legacy, start_times: 'ticks' }, T0);
     assert.deepEqual(exact.plan.actions, [], 'a state exact to the tick is not read by the second');

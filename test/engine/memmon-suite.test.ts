@@ -21,9 +21,7 @@ const programs = [
   { pid: 13, group: 'baz', name: 'baz_01', rss: 2265088 },
 ];
 const dummySnapshot = snapshot(
-  programs.map((p) =>
-    proc(p.pid, 'python', { ppid: 500, rss: p.rss, start_time: T0 - 100, supervisor: { server: 'default', group: p.group, name: p.name, statename: 'RUNNING', start: T0 - 100 } }),
-  ),
+  programs.map((p) => proc(p.pid, 'python', { ppid: 500, rss: p.rss, start_time: T0 - 100, supervisor: { server: 'default', group: p.group, name: p.name, statename: 'RUNNING', start: T0 - 100 } })),
 );
 /** _makeOnePopulated: sendmail 'cat - > /dev/null', email chrism@plope.com, email_uptime_limit 2000. */
 const populated = ['-s', 'cat - > /dev/null', '-m', 'chrism@plope.com', '-u', '2000'];
@@ -64,7 +62,11 @@ describe("memmon's own test suite, through import memmon", () => {
     assert.ok(subjects(memmonPlan(['-a', '0', '-n', 'thinko', ...populated])).includes('memmon [thinko]: process baz:baz_01 restarted'));
   });
 
-  for (const [limit, mails] of [['101', 1], ['100', 1], ['99', 0]] as const) {
+  for (const [limit, mails] of [
+    ['101', 1],
+    ['100', 1],
+    ['99', 0],
+  ] as const) {
     it(`test_uptime_short_email / test_uptime_long_no_email: uptime 100 and -u ${limit}: ${mails ? 'mail' : 'no mail'}`, () => {
       const plan = memmonPlan(['-p', 'foo=0', '-s', 'cat - > /dev/null', '-m', 'chrism@plope.com', '-u', limit]);
       assert.deepEqual(restarted(plan), ['foo:foo']);
@@ -108,7 +110,10 @@ describe("memmon's own test suite, through import memmon", () => {
     assert.equal(parseMemmonArgs(['-p', 'foo=50MB']).email, undefined);
     assert.equal(parseMemmonArgs(['-h']).help, true);
     const long = parseMemmonArgs(['--cumulative', '--program=foo=1GB', '--groupname', 'g=1kb', '--sendmail', 'x', '--email=a@b', '--uptime=2m', '--name=n', '--prog', 'bar=2']);
-    assert.deepEqual([long.cumulative, long.programs.get('foo'), long.programs.get('bar'), long.groups.get('g'), long.sendmail, long.email, long.uptime, long.name], [true, 1073741824, 2, 1024, 'x', 'a@b', 120, 'n']);
+    assert.deepEqual(
+      [long.cumulative, long.programs.get('foo'), long.programs.get('bar'), long.groups.get('g'), long.sendmail, long.email, long.uptime, long.name],
+      [true, 1073741824, 2, 1024, 'x', 'a@b', 120, 'n'],
+    );
   });
 
   describe("memmon's bugs, fixed", () => {

@@ -99,7 +99,10 @@ describe('engine: notifications', () => {
           max_actions: { count: 1, within: 1h }
           notify: [{ to: ops, uptime_at_most: 1s }]
     `);
-    const results = cycles(set, [1, 2, 3].map(() => snapshot([program(11, 'web:w1', { rss: 20 * MiB })])));
+    const results = cycles(
+      set,
+      [1, 2, 3].map(() => snapshot([program(11, 'web:w1', { rss: 20 * MiB })])),
+    );
     assert.deepEqual(
       results.map((r) => r.plan.notifications.map((n) => n.subject)),
       [[], ['procguard: not acting on web:w1: flapping guard: 1 restart actions within 1h (max_actions 1)'], []],

@@ -34,17 +34,33 @@ const BILLION_LAUGHS = [
 
 const BAD_POLICIES: BadPolicyCase[] = [
   { name: 'a YAML alias bomb (billion laughs)', make: (dir) => writeFile(join(dir, 'evil.yaml'), `${BILLION_LAUGHS}\n`), message: /evil\.yaml:1:1: error: YAML aliases expand too far/ },
-  { name: 'flow sequences nested 100,000 deep', make: (dir) => writeFile(join(dir, 'evil.yaml'), `${'['.repeat(100000)}${']'.repeat(100000)}\n`), message: /evil\.yaml:\d+:\d+: error: .*nests too deeply/i },
+  {
+    name: 'flow sequences nested 100,000 deep',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), `${'['.repeat(100000)}${']'.repeat(100000)}\n`),
+    message: /evil\.yaml:\d+:\d+: error: .*nests too deeply/i,
+  },
   {
     name: 'block mappings nested 300 deep',
     make: (dir) => writeFile(join(dir, 'evil.yaml'), Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' 1\n'),
     message: /evil\.yaml:1:1: error: The file nests too deeply \(more than 64 levels/,
   },
   { name: 'a 5 MiB file', make: (dir) => writeFile(join(dir, 'evil.yaml'), `# ${'x'.repeat(5 * 1024 * 1024)}\n`), message: /evil\.yaml:1:1: error: Policy file \S+evil\.yaml is larger than 1 MiB/ },
-  { name: 'a binary file', make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00])), message: /evil\.yaml:1:1: error: Policy file \S+ is binary, not text \(a NUL byte at offset 7\)/ },
-  { name: 'a Latin-1 file', make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from('settings: { name: caf\xe9 }\n', 'latin1')), message: /evil\.yaml:1:1: error: Policy file \S+ is not valid UTF-8 text/ },
+  {
+    name: 'a binary file',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00])),
+    message: /evil\.yaml:1:1: error: Policy file \S+ is binary, not text \(a NUL byte at offset 7\)/,
+  },
+  {
+    name: 'a Latin-1 file',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from('settings: { name: caf\xe9 }\n', 'latin1')),
+    message: /evil\.yaml:1:1: error: Policy file \S+ is not valid UTF-8 text/,
+  },
   { name: 'a UTF-16 file', make: (dir) => writeFile(join(dir, 'evil.yaml'), Buffer.from('\ufeffsettings: {}\n', 'utf16le')), message: /evil\.yaml:1:1: error: Policy file \S+ is binary/ },
-  { name: 'a FIFO named *.yaml (nobody writes to it)', make: async (dir) => void execFileSync('mkfifo', [join(dir, 'evil.yaml')]), message: /evil\.yaml:1:1: error: \S+evil\.yaml is not a regular file/ },
+  {
+    name: 'a FIFO named *.yaml (nobody writes to it)',
+    make: async (dir) => void execFileSync('mkfifo', [join(dir, 'evil.yaml')]),
+    message: /evil\.yaml:1:1: error: \S+evil\.yaml is not a regular file/,
+  },
   {
     name: 'a symbolic link to a valid policy file outside the directory',
     make: async (dir, outside) => {
@@ -53,7 +69,11 @@ const BAD_POLICIES: BadPolicyCase[] = [
     },
     message: /evil\.yaml:1:1: error: Refused: policy file \S+evil\.yaml is a symbolic link to \S+planted\.yaml, outside the policy directory/,
   },
-  { name: 'a symbolic link to /dev/zero', make: (dir) => symlink('/dev/zero', join(dir, 'evil.yaml')), message: /evil\.yaml:1:1: error: Refused: policy file \S+ is a symbolic link to \/dev\/zero, outside the policy directory/ },
+  {
+    name: 'a symbolic link to /dev/zero',
+    make: (dir) => symlink('/dev/zero', join(dir, 'evil.yaml')),
+    message: /evil\.yaml:1:1: error: Refused: policy file \S+ is a symbolic link to \/dev\/zero, outside the policy directory/,
+  },
   {
     name: 'a body_file that climbs out with ../',
     make: async (dir, outside) => {
@@ -62,7 +82,11 @@ const BAD_POLICIES: BadPolicyCase[] = [
     },
     message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: \.\.\/\S+body\.hbs is \S+body\.hbs, outside /,
   },
-  { name: 'an absolute body_file', make: (dir) => writeFile(join(dir, 'evil.yaml'), 'notifiers:\n  ops: { mail: { to: ops@example.com, body_file: /etc/passwd } }\n'), message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: \/etc\/passwd is \/etc\/passwd, outside / },
+  {
+    name: 'an absolute body_file',
+    make: (dir) => writeFile(join(dir, 'evil.yaml'), 'notifiers:\n  ops: { mail: { to: ops@example.com, body_file: /etc/passwd } }\n'),
+    message: /evil\.yaml:2:\d+: error: body_file of notifier "ops": Refused: \/etc\/passwd is \/etc\/passwd, outside /,
+  },
   {
     name: 'a body_file inside the directory that is a symbolic link to /etc/shadow',
     make: async (dir) => {
@@ -74,7 +98,8 @@ const BAD_POLICIES: BadPolicyCase[] = [
   },
   {
     name: 'keys named __proto__ and constructor, and YAML tags',
-    make: (dir) => writeFile(join(dir, 'evil.yaml'), 'settings: !!js/function "function(){}"\npolicies:\n  - { name: evil, kind: memory, match: { __proto__: { x: 1 }, constructor: x, name: a }, max_rss: 1MB }\n'),
+    make: (dir) =>
+      writeFile(join(dir, 'evil.yaml'), 'settings: !!js/function "function(){}"\npolicies:\n  - { name: evil, kind: memory, match: { __proto__: { x: 1 }, constructor: x, name: a }, max_rss: 1MB }\n'),
     message: /evil\.yaml:3:\d+: error: Unexpected key "__proto__" in "match" of policy "evil"\. Allowed keys: program, group, supervisor, name, cmdline, exe, user, pidfile, exclude\n/,
   },
   {
@@ -120,7 +145,10 @@ describe('hardening: adversarial policy files change nothing', function () {
     const run = await runProcguard(['check', '-c', dir, '--json']);
     assert.equal(run.code, 1, run.stderr);
     const plan = JSON.parse(run.stdout) as Plan;
-    assert.deepEqual(plan.actions.map((a) => [a.policy, a.action, a.target.pid]), [['kill-marker', 'kill', victim.pid]]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.policy, a.action, a.target.pid]),
+      [['kill-marker', 'kill', victim.pid]],
+    );
   });
 
   for (const testCase of BAD_POLICIES) {
@@ -170,19 +198,46 @@ const BAD_SNAPSHOTS: BadSnapshotCase[] = [
   { name: 'a list', make: (p) => writeFile(p, '[1, 2, 3]'), message: /snap\.json:1:1: error: The snapshot must be a mapping, not a list/ },
   { name: 'a newer version', make: (p) => writeFile(p, '{"version": 2, "time": 1, "host": "h", "processes": []}'), message: /snap\.json:1:13: error: "version" in the snapshot must be 1, not 2/ },
   { name: 'processes that is a string', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": "all"}'), message: /"processes" in the snapshot must be a list, not "all"/ },
-  { name: 'a pid that is a string', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": "1", "ppid": 0, "name": "x", "rss": 1, "start_time": 1}]}'), message: /"processes\[0\]\.pid" in the snapshot must be an integer, not "1"/ },
-  { name: 'a negative rss', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": 5, "ppid": 1, "name": "x", "rss": -5, "start_time": 1}]}'), message: /"processes\[0\]\.rss" in the snapshot must be >= 0, not -5/ },
+  {
+    name: 'a pid that is a string',
+    make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": "1", "ppid": 0, "name": "x", "rss": 1, "start_time": 1}]}'),
+    message: /"processes\[0\]\.pid" in the snapshot must be an integer, not "1"/,
+  },
+  {
+    name: 'a negative rss',
+    make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [{"pid": 5, "ppid": 1, "name": "x", "rss": -5, "start_time": 1}]}'),
+    message: /"processes\[0\]\.rss" in the snapshot must be >= 0, not -5/,
+  },
   {
     name: 'two processes with one pid',
-    make: (p) => writeFile(p, '{"version": 1, "time": 9, "host": "h", "processes": [{"pid": 7, "ppid": 1, "name": "a", "rss": 1, "start_time": 1}, {"pid": 7, "ppid": 1, "name": "b", "rss": 1, "start_time": 1}]}'),
+    make: (p) =>
+      writeFile(
+        p,
+        '{"version": 1, "time": 9, "host": "h", "processes": [{"pid": 7, "ppid": 1, "name": "a", "rss": 1, "start_time": 1}, {"pid": 7, "ppid": 1, "name": "b", "rss": 1, "start_time": 1}]}',
+      ),
     message: /snap\.json:1:\d+: error: "processes\[1\]\.pid" in the snapshot is 7, already the pid of processes\[0\]; two processes never share a pid/,
   },
-  { name: 'sizes and times beyond any machine', make: (p) => writeFile(p, '{"version": 1, "time": 1e300, "host": "h", "processes": [{"pid": 1e20, "ppid": 1, "name": "a", "rss": 1e300, "start_time": 1}]}'), message: /"time" in the snapshot must be <= 253402300799, not 1e\+300/ },
+  {
+    name: 'sizes and times beyond any machine',
+    make: (p) => writeFile(p, '{"version": 1, "time": 1e300, "host": "h", "processes": [{"pid": 1e20, "ppid": 1, "name": "a", "rss": 1e300, "start_time": 1}]}'),
+    message: /"time" in the snapshot must be <= 253402300799, not 1e\+300/,
+  },
   { name: 'an unknown key', make: (p) => writeFile(p, '{"version": 1, "time": 1, "host": "h", "processes": [], "rm -rf": true}'), message: /The snapshot has an unexpected key "rm -rf"/ },
-  { name: 'arrays nested 200,000 deep', make: (p) => writeFile(p, `{"version": 1, "time": 1, "host": "h", "processes": ${'['.repeat(200000)}${']'.repeat(200000)}}`), message: /snap\.json:\d+:\d+: error: .*nests too deeply|"processes\[0\]" in the snapshot must be a mapping/ },
+  {
+    name: 'arrays nested 200,000 deep',
+    make: (p) => writeFile(p, `{"version": 1, "time": 1, "host": "h", "processes": ${'['.repeat(200000)}${']'.repeat(200000)}}`),
+    message: /snap\.json:\d+:\d+: error: .*nests too deeply|"processes\[0\]" in the snapshot must be a mapping/,
+  },
   { name: 'binary', make: (p) => writeFile(p, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00])), message: /Snapshot \S+snap\.json is binary, not text/ },
   { name: 'not UTF-8', make: (p) => writeFile(p, Buffer.from('{"host": "caf\xe9"}', 'latin1')), message: /Snapshot \S+snap\.json is not valid UTF-8 text/ },
-  { name: 'a sparse 100 GiB file', make: async (p) => { await writeFile(p, ''); await truncate(p, 100 * 1024 ** 3); }, message: /Snapshot \S+snap\.json is larger than 64 MiB/ },
+  {
+    name: 'a sparse 100 GiB file',
+    make: async (p) => {
+      await writeFile(p, '');
+      await truncate(p, 100 * 1024 ** 3);
+    },
+    message: /Snapshot \S+snap\.json is larger than 64 MiB/,
+  },
   { name: 'a FIFO', make: async (p) => void execFileSync('mkfifo', [p]), message: /snap\.json is not a regular file/ },
   { name: 'a directory', make: (p) => mkdir(p), message: /snap\.json is not a regular file/ },
 ];
@@ -239,10 +294,7 @@ describe('hardening: patterns that would backtrack for ever are bounded', functi
 
   it('check --snapshot against crafted command lines of up to 2 MiB gives the right answer and says which lines were cut', async () => {
     const config = join(work, 'p.yaml');
-    await writeFile(
-      config,
-      `policies:\n${CASES.map((c, i) => `  - { name: p${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`,
-    );
+    await writeFile(config, `policies:\n${CASES.map((c, i) => `  - { name: p${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`);
     const processes = CASES.map((c, i) => ({ pid: 100 + i, ppid: 1, name: 'x', cmdline: c.cmdline, rss: 4096, start_time: 1, user: 'u', uid: 1000 }));
     const snap = join(work, 'snap.json');
     await writeFile(snap, JSON.stringify({ version: 1, time: 1000, host: 'h', processes }));
@@ -268,7 +320,9 @@ describe('hardening: the cost of matching crafted command lines is bounded by co
   this.timeout(120000);
   const PROCESSES = 100;
   const LENGTH = 2 * 1024 * 1024;
-  const policies = policySetOf(`policies:\n${CRAFTED_CASES.map((c, i) => `  - { name: c${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`);
+  const policies = policySetOf(
+    `policies:\n${CRAFTED_CASES.map((c, i) => `  - { name: c${i}, kind: runtime, match: { cmdline: ${JSON.stringify(c.pattern)} }, max_runtime: 1s, action: kill }`).join('\n')}\n`,
+  );
   const sources = new Set(CRAFTED_CASES.map((c) => c.pattern));
 
   /**
@@ -402,7 +456,10 @@ policies:
 /** RFC 2047 Q-encoded words (nodemailer's choice for a subject that is not ASCII), decoded. */
 function decodeMimeWords(header: string): string {
   return header.replace(/=\?UTF-8\?Q\?([^?]*)\?=\s*/gi, (_, text: string) =>
-    Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+    Buffer.from(
+      text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1',
+    ).toString('utf8'),
   );
 }
 
@@ -440,9 +497,12 @@ describe('hardening: pidfiles others can write', function () {
     const plan = await checkWith(pidfile);
     assert.equal(plan.code, 3);
     assert.deepEqual(plan.actions, []);
-    assert.deepEqual(plan.errors.map((e) => e.message), [
-      `pidfile ${pidfile} is owned by uid ${NOBODY}, not by root; it names pid ${rootVictim.pid}, which runs as uid 0, so it is ignored (a pidfile that a user other than root can change may only name that user's processes; fix with: chown root ${pidfile})`,
-    ]);
+    assert.deepEqual(
+      plan.errors.map((e) => e.message),
+      [
+        `pidfile ${pidfile} is owned by uid ${NOBODY}, not by root; it names pid ${rootVictim.pid}, which runs as uid 0, so it is ignored (a pidfile that a user other than root can change may only name that user's processes; fix with: chown root ${pidfile})`,
+      ],
+    );
   });
 
   it("a pidfile owned by another user naming that user's own process is used", async () => {
@@ -453,7 +513,10 @@ describe('hardening: pidfiles others can write', function () {
     await chown(pidfile, NOBODY, NOBODY);
     const plan = await checkWith(pidfile);
     assert.equal(plan.code, 1, plan.stderr);
-    assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid]), [['kill', nobodys.pid]]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.action, a.target.pid]),
+      [['kill', nobodys.pid]],
+    );
   });
 
   it('a pidfile anyone can write is ignored; a FIFO is not waited for', async () => {
@@ -463,13 +526,19 @@ describe('hardening: pidfiles others can write', function () {
     const plan = await checkWith(writable);
     assert.equal(plan.code, 3);
     assert.deepEqual(plan.actions, []);
-    assert.match(plan.errors[0]?.message ?? '', /pidfile \S+open\.pid is writable by group and others \(mode 0666\), so anyone could choose the process procguard acts on; ignored \(fix with: chmod go-w \S+open\.pid\)/);
+    assert.match(
+      plan.errors[0]?.message ?? '',
+      /pidfile \S+open\.pid is writable by group and others \(mode 0666\), so anyone could choose the process procguard acts on; ignored \(fix with: chmod go-w \S+open\.pid\)/,
+    );
 
     const fifo = join(work, 'fifo.pid');
     execFileSync('mkfifo', [fifo]);
     const fromFifo = await checkWith(fifo);
     assert.equal(fromFifo.code, 3);
-    assert.deepEqual(fromFifo.errors.map((e) => e.message), [`${fifo} is not a regular file`]);
+    assert.deepEqual(
+      fromFifo.errors.map((e) => e.message),
+      [`${fifo} is not a regular file`],
+    );
   });
 });
 
@@ -497,10 +566,16 @@ describe('hardening: a state directory others could tamper with', function () {
 
   it('a state directory anyone can write (mode 1777): apply and resume refuse it and do nothing', async () => {
     await chmod(stateDir, 0o1777);
-    for (const args of [['apply', '-c', config], ['resume', '--all', '-c', config]]) {
+    for (const args of [
+      ['apply', '-c', config],
+      ['resume', '--all', '-c', config],
+    ]) {
       const run = await runProcguard(args);
       assert.equal(run.code, 3, run.stdout + run.stderr);
-      assert.match(run.stderr, new RegExp(`Refused: state directory ${stateDir.replace(/[./]/g, '\\$&')} is writable by group and others \\(mode 1777\\), and procguard runs as root; fix with: chmod go-w`));
+      assert.match(
+        run.stderr,
+        new RegExp(`Refused: state directory ${stateDir.replace(/[./]/g, '\\$&')} is writable by group and others \\(mode 1777\\), and procguard runs as root; fix with: chmod go-w`),
+      );
       assert.doesNotMatch(run.stderr, STACK_TRACE);
     }
     assert.ok(alive());

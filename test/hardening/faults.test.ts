@@ -119,14 +119,20 @@ policies:
     const next = await runProcguard(['apply', '-c', await policies('500MB'), '--json'], { env });
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.doesNotMatch(next.stderr, STACK_TRACE);
-    assert.match(next.stderr, /restart stubborn:stubborn by stubborn-memory: done: finishing a restart that an earlier run began and did not finish → started stubborn:stubborn again: now pid \d+, RUNNING/);
+    assert.match(
+      next.stderr,
+      /restart stubborn:stubborn by stubborn-memory: done: finishing a restart that an earlier run began and did not finish → started stubborn:stubborn again: now pid \d+, RUNNING/,
+    );
     const after = await info();
     assert.equal(after.statename, 'RUNNING');
     assert.notEqual(after.pid, oldPid);
     assert.equal((await state()).restarting, undefined);
     assert.ok(!existsSync(join(work, 'state', 'lock')));
     const finished = (await audit()).filter((e) => e.reason?.startsWith('finishing a restart'));
-    assert.deepEqual(finished.map((e) => [e.action, e.status, e.target?.namespec]), [['restart', 'done', 'stubborn:stubborn']]);
+    assert.deepEqual(
+      finished.map((e) => [e.action, e.status, e.target?.namespec]),
+      [['restart', 'done', 'stubborn:stubborn']],
+    );
 
     // A third run has nothing left to finish.
     const third = await runProcguard(['apply', '-c', await policies('500MB'), '--json'], { env });
@@ -170,7 +176,10 @@ policies:
       assert.equal(full.code, 3, full.stderr);
       assert.match(full.stderr, /warning: cannot write the state file .*: ENOSPC; the previous state is kept; restarting without a record/);
       const plan = JSON.parse(full.stdout) as Plan;
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['restart', 'done']]);
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.status]),
+        [['restart', 'done']],
+      );
       const after = await info();
       assert.equal(after.statename, 'RUNNING');
       assert.notEqual(after.pid, oldPid);
@@ -188,9 +197,15 @@ policies:
     assert.equal(result.code, 3, result.stdout + result.stderr);
     assert.doesNotMatch(result.stderr, STACK_TRACE);
     const plan = JSON.parse(result.stdout) as Plan;
-    assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['restart', 'failed']]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.action, a.status]),
+      [['restart', 'failed']],
+    );
     assert.match(plan.actions[0]?.error ?? '', /supervisor "main"/);
-    assert.deepEqual((await state()).restarting?.map((r) => r.namespec), ['stubborn:stubborn']);
+    assert.deepEqual(
+      (await state()).restarting?.map((r) => r.namespec),
+      ['stubborn:stubborn'],
+    );
 
     // The orphaned program dies with its supervisor's crash in real life only sometimes; here it is ended by hand.
     try {
@@ -202,7 +217,10 @@ policies:
     const down = await runProcguard(['apply', '-c', await policies('500MB')], { env });
     assert.equal(down.code, 3, down.stderr);
     assert.match(down.stderr, /restart stubborn:stubborn by stubborn-memory: failed: finishing a restart .*cannot reach supervisor "main".*; tried again next cycle/);
-    assert.deepEqual((await state()).restarting?.map((r) => r.namespec), ['stubborn:stubborn']);
+    assert.deepEqual(
+      (await state()).restarting?.map((r) => r.namespec),
+      ['stubborn:stubborn'],
+    );
 
     await sv.restart(); // autostart=false: supervisord leaves it STOPPED
     assert.equal((await info()).statename, 'STOPPED');
@@ -245,8 +263,14 @@ policies:
     const first = await runProcguard(['apply', '-c', file, '--json']);
     assert.equal(first.code, 3, first.stderr);
     const plan = JSON.parse(first.stdout) as Plan;
-    assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['kill', 'done']]);
-    assert.deepEqual(plan.notifications.map((n) => n.status), ['failed']);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.action, a.status]),
+      [['kill', 'done']],
+    );
+    assert.deepEqual(
+      plan.notifications.map((n) => n.status),
+      ['failed'],
+    );
     assert.match(plan.notifications[0]?.error ?? '', /ECONNREFUSED/);
     await eventually(() => victim.state() === undefined || victim.state() === 'Z', 5000, 'the victim killed');
     const queued = JSON.parse(await readFile(join(work, 'state', 'state.json'), 'utf8')) as EngineState;
@@ -268,8 +292,14 @@ policies:
     assert.equal(smtp.messages[0]?.headers.get('subject'), subject);
     const delivered = JSON.parse(await readFile(join(work, 'state', 'state.json'), 'utf8')) as EngineState;
     assert.equal(delivered.pending, undefined);
-    const entries = (await readFile(join(work, 'state', 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
-    assert.deepEqual(entries.filter((e) => e.type === 'notification').map((e) => e.status), ['failed', 'failed', 'done']);
+    const entries = (await readFile(join(work, 'state', 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
+    assert.deepEqual(
+      entries.filter((e) => e.type === 'notification').map((e) => e.status),
+      ['failed', 'failed', 'done'],
+    );
 
     const fourth = await runProcguard(['apply', '-c', file]);
     assert.equal(fourth.code, 0);

@@ -35,7 +35,16 @@ function hostProcesses(): ProcessEntry[] {
     }
   }
   for (let k = 0; k < SERVICES; k += 1) {
-    processes.push({ pid: 5000 + k, ppid: 1, name: `svc${k % SERVICE_NAMES}`, cmdline: `/usr/sbin/svc${k % SERVICE_NAMES} --id ${k}`, rss: 5 * MiB, start_time: T0 - 5000, state: 'S', oom_score_adj: k % 3 === 0 ? -500 : 0 });
+    processes.push({
+      pid: 5000 + k,
+      ppid: 1,
+      name: `svc${k % SERVICE_NAMES}`,
+      cmdline: `/usr/sbin/svc${k % SERVICE_NAMES} --id ${k}`,
+      rss: 5 * MiB,
+      start_time: T0 - 5000,
+      state: 'S',
+      oom_score_adj: k % 3 === 0 ? -500 : 0,
+    });
   }
   for (let k = 0; k < JOBS - 2; k += 1) {
     processes.push({ pid: 20000 + k, ppid: 1, name: 'job', cmdline: `/opt/job${k % JOB_KINDS} --run ${k}`, rss: 50 * MiB, start_time: T0 - (60 * (k % 120) + 30), state: 'R' });

@@ -38,7 +38,6 @@ async function rootDirectory(prefix: string, parent = '/tmp'): Promise<string> {
   return dir;
 }
 
-
 /** `sleep` running as `uid`: past the fork, the setuid and the exec (before them, the child is still root's node). */
 function runningAs(pid: number, uid: number): boolean {
   try {
@@ -77,7 +76,10 @@ describe('hardening: pidfiles reached through a directory or a link another user
 
   async function applyWith(pidfile: string): Promise<Plan & { code: number | null }> {
     const config = join(work, 'p.yaml');
-    await writeFile(config, `settings: { state_dir: ${join(work, 'state')} }\npolicies:\n  - { name: by-pidfile, kind: memory, match: { pidfile: ${pidfile} }, max_rss: 1KB, action: kill, grace: 1s }\n`);
+    await writeFile(
+      config,
+      `settings: { state_dir: ${join(work, 'state')} }\npolicies:\n  - { name: by-pidfile, kind: memory, match: { pidfile: ${pidfile} }, max_rss: 1KB, action: kill, grace: 1s }\n`,
+    );
     const run = await runProcguard(['apply', '-c', config, '--json']);
     assert.doesNotMatch(run.stderr, STACK_TRACE);
     return { ...(JSON.parse(run.stdout) as Plan), code: run.code };
@@ -232,7 +234,10 @@ describe('hardening: pidfiles reached through a directory or a link another user
       const plan = await applyWith(pidfile);
       assert.deepEqual(plan.errors, []);
       assert.equal(plan.code, 0);
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid, a.status]), [['kill', pid, 'done']]);
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.target.pid, a.status]),
+        [['kill', pid, 'done']],
+      );
       await eventually(() => !alive(pid), 5000, 'the process named by the pidfile to exit');
     });
   }
@@ -340,7 +345,11 @@ describe("hardening: a pidfile's pid taken by another user's process after the p
         "the user's process in the table as the user's",
       );
       const again = evaluate(policySet, { version: 1, time: now, host: 'test', pidfiles: own2, processes: table }, emptyState(), now);
-      assert.deepEqual(again.plan.actions.map((a) => [a.action, a.target.pid]), [['kill', usersAgain.pid]], JSON.stringify({ entry: entry(), plan: again.plan }));
+      assert.deepEqual(
+        again.plan.actions.map((a) => [a.action, a.target.pid]),
+        [['kill', usersAgain.pid]],
+        JSON.stringify({ entry: entry(), plan: again.plan }),
+      );
     });
   }
 
@@ -375,7 +384,10 @@ describe("hardening: a pidfile's pid taken by another user's process after the p
     const run = await runProcguard(['check', '-c', config, '--snapshot', snapshotFile, '--json']);
     assert.doesNotMatch(run.stderr, STACK_TRACE);
     const plan = JSON.parse(run.stdout) as Plan;
-    assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid]), [['kill', victim.pid]]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.action, a.target.pid]),
+      [['kill', victim.pid]],
+    );
   });
 });
 
@@ -459,8 +471,7 @@ describe('hardening: a password_file another user could choose', function () {
         await chown(join(work, 'home'), 0, 0);
         return join(work, 'home/creds');
       },
-      refused: (file) =>
-        `Refused: password file ${file} is owned by uid ${user.uid}, not by root, so that user could choose what procguard sends as the password; fix with: chown root ${file}`,
+      refused: (file) => `Refused: password file ${file} is owned by uid ${user.uid}, not by root, so that user could choose what procguard sends as the password; fix with: chown root ${file}`,
     },
     {
       name: "a link root owns, in root's directory, to root's secret",
@@ -703,7 +714,10 @@ policies:
         assert.ok(existsSync(`/proc/${victim.pid}`));
       } else {
         assert.equal(run.code, 0, run.stdout + run.stderr);
-        assert.deepEqual(mails.map((mail) => mail.body.trim()), [`killed ${victim.pid}`]);
+        assert.deepEqual(
+          mails.map((mail) => mail.body.trim()),
+          [`killed ${victim.pid}`],
+        );
       }
     });
   }
@@ -725,7 +739,11 @@ describe('hardening: a policy file in a directory another user controls', functi
     assert.equal(refused.code, 2);
     assert.match(
       refused.stdout + refused.stderr,
-      new RegExp(escape(`Refused: policy file ${work}/etc/procguard/a.yaml is reached through ${work}/etc, which is owned by uid ${user.uid}, not by root, and procguard runs as root; fix with: chown root ${work}/etc`)),
+      new RegExp(
+        escape(
+          `Refused: policy file ${work}/etc/procguard/a.yaml is reached through ${work}/etc, which is owned by uid ${user.uid}, not by root, and procguard runs as root; fix with: chown root ${work}/etc`,
+        ),
+      ),
     );
     await chown(join(work, 'etc'), 0, 0);
     const accepted = await runProcguard(['validate', '-c', join(work, 'etc/procguard')]);

@@ -32,7 +32,11 @@ const BEHAVIOURS: Array<{ name: string; behave: Behaviour; message: RegExp }> = 
     },
     message: /supervisor "broken" at http:\/\/127\.0\.0\.1:\d+ did not answer supervisor\.getAllProcessInfo within 2s/,
   },
-  { name: 'headers and then silence', behave: (_request, response) => response.writeHead(200, { 'Content-Type': 'text/xml' }).flushHeaders(), message: /did not answer supervisor\.getAllProcessInfo within 2s/ },
+  {
+    name: 'headers and then silence',
+    behave: (_request, response) => response.writeHead(200, { 'Content-Type': 'text/xml' }).flushHeaders(),
+    message: /did not answer supervisor\.getAllProcessInfo within 2s/,
+  },
   { name: 'no answer at all', behave: () => undefined, message: /did not answer supervisor\.getAllProcessInfo within 2s/ },
   {
     name: 'a 40 MiB reply',
@@ -49,10 +53,18 @@ const BEHAVIOURS: Array<{ name: string; behave: Behaviour; message: RegExp }> = 
     },
     message: /sent a reply larger than 32 MiB to supervisor\.getAllProcessInfo/,
   },
-  { name: 'an HTML page', behave: (_request, response) => response.end('<html><body>502 Bad Gateway</body></html>'), message: /sent a reply that is not XML-RPC \(<html> at offset 0 where <methodResponse> was expected\); is the URL right\?/ },
+  {
+    name: 'an HTML page',
+    behave: (_request, response) => response.end('<html><body>502 Bad Gateway</body></html>'),
+    message: /sent a reply that is not XML-RPC \(<html> at offset 0 where <methodResponse> was expected\); is the URL right\?/,
+  },
   { name: 'a reply cut in the middle', behave: (_request, response) => response.end(VALID_REPLY.slice(0, 120)), message: /sent a reply that is not XML-RPC/ },
   { name: 'binary noise', behave: (_request, response) => response.end(Buffer.from([0, 1, 2, 0xff, 0xfe, 0x3c])), message: /sent a reply that is not XML-RPC/ },
-  { name: 'a struct where a list belongs', behave: (_request, response) => response.end(serializer.serializeMethodResponse({ name: 'w1' })), message: /answered getAllProcessInfo with object, not a list/ },
+  {
+    name: 'a struct where a list belongs',
+    behave: (_request, response) => response.end(serializer.serializeMethodResponse({ name: 'w1' })),
+    message: /answered getAllProcessInfo with object, not a list/,
+  },
   {
     name: 'an entry without a pid',
     behave: (_request, response) => response.end(serializer.serializeMethodResponse([{ name: 'w1', group: 'web', statename: 'RUNNING' }])),
@@ -126,7 +138,10 @@ policies:
         assert.equal(run.code, 3, `${verb}: ${run.stdout}${run.stderr}`);
         assert.doesNotMatch(run.stderr, STACK_TRACE);
         const plan = JSON.parse(run.stdout) as Plan;
-        assert.deepEqual(plan.errors.map((e) => e.source), ['supervisor:broken']);
+        assert.deepEqual(
+          plan.errors.map((e) => e.source),
+          ['supervisor:broken'],
+        );
         assert.match(plan.errors[0]?.message ?? '', message);
         assert.deepEqual(
           plan.actions.map((a) => [a.policy, a.target.pid, a.status]),

@@ -99,7 +99,11 @@ export async function startImpostor(user: TestUser, dir: string, listen: { unix:
   return {
     process: child,
     pid: child.pid!,
-    received: async () => (await readFile(log, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line)),
+    received: async () =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -11,7 +11,10 @@ export const MiB = 1024 * 1024;
 
 export function policySetOf(text: string): PolicySet {
   const result = validateTexts({ 'policies.yaml': text });
-  assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    result.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   assert.ok(result.policySet);
   return result.policySet;
 }

@@ -56,7 +56,10 @@ describe('import oom-adjust', () => {
   });
 
   it('a malformed line is an error with its line number', () => {
-    assert.throws(() => oomAdjustPolicies('sshd -17\nnamed\n', 'x'), (e: unknown) => e instanceof OomAdjustError && e.line === 2 && /expected "NAME ADJ"/.test(e.message));
+    assert.throws(
+      () => oomAdjustPolicies('sshd -17\nnamed\n', 'x'),
+      (e: unknown) => e instanceof OomAdjustError && e.line === 2 && /expected "NAME ADJ"/.test(e.message),
+    );
     assert.throws(() => oomAdjustPolicies('sshd -18\n', 'x'), /must be a whole number from -17 to 15, not "-18"/);
   });
 });
@@ -90,4 +93,3 @@ describe('import oom-adjust FILE: what is not a small text file', function () {
     }
   });
 });
-

@@ -149,15 +149,24 @@ policies:
     assert.deepEqual(mail.to, ['ops@example.com']);
     const date = Date.parse(mail.headers.get('date') ?? '');
     assert.ok(Math.abs(date - Date.now()) < 60000, `a Date header of now: ${mail.headers.get('date')}`);
-    assert.deepEqual(plan.notifications.map((n) => [n.to, n.status]), [['ops', 'done']]);
+    assert.deepEqual(
+      plan.notifications.map((n) => [n.to, n.status]),
+      [['ops', 'done']],
+    );
 
     const entries = await audit();
-    assert.deepEqual(entries.map((e) => [e.type, e.policy, e.action, e.status]), [['action', 'hog-memory', 'restart', 'done'], ['notification', 'hog-memory', 'restart', 'done']]);
+    assert.deepEqual(
+      entries.map((e) => [e.type, e.policy, e.action, e.status]),
+      [
+        ['action', 'hog-memory', 'restart', 'done'],
+        ['notification', 'hog-memory', 'restart', 'done'],
+      ],
+    );
     const state = JSON.parse(await readFile(join(work, 'state', 'state.json'), 'utf8'));
     assert.ok(dataValidator('state.schema.json')(state));
   });
 
-  it('the same through the sendmail transport: memmon\'s subject, and sendmail\'s chatter never reaches stdout', async () => {
+  it("the same through the sendmail transport: memmon's subject, and sendmail's chatter never reaches stdout", async () => {
     const script = await writeCaptureScript(work);
     const file = await policies(`
 notifiers:
@@ -218,7 +227,10 @@ policies:
     );
     const { run, plan } = await apply(file);
     assert.equal(run.code, 0, run.stdout);
-    assert.deepEqual(plan.actions.map((a) => a.status), ['done']);
+    assert.deepEqual(
+      plan.actions.map((a) => a.status),
+      ['done'],
+    );
     const after = await info('stubborn');
     assert.notEqual(after.pid, before.pid);
     assert.equal(after.statename, 'RUNNING');
@@ -229,7 +241,18 @@ policies:
     const now = await info('hog');
     const stalePid = now.pid + 100000;
     const outcome = await supervisorAdapter.execute(
-      { type: 'action', action: { policy: 'hog-memory', kind: 'memory', action: 'restart', mode: 'enforce', target: { pid: stalePid, name: 'node', supervisor: 'main', namespec: 'hog:hog' }, reason: 'r', status: 'planned' } },
+      {
+        type: 'action',
+        action: {
+          policy: 'hog-memory',
+          kind: 'memory',
+          action: 'restart',
+          mode: 'enforce',
+          target: { pid: stalePid, name: 'node', supervisor: 'main', namespec: 'hog:hog' },
+          reason: 'r',
+          status: 'planned',
+        },
+      },
       liveDeps(set.supervisors, { SV_PASSWORD: PASSWORD }, () => undefined),
     );
     assert.deepEqual(outcome, { status: 'skipped', reason: `hog:hog no longer runs pid ${stalePid} (now pid ${now.pid}, RUNNING); not acting on a changed program` });
@@ -246,7 +269,10 @@ policies:
     assert.deepEqual(first.plan.actions, []);
     assert.equal((await info('hog')).pid, before.pid);
     const second = await apply(file);
-    assert.deepEqual(second.plan.actions.map((a) => [a.action, a.status]), [['restart', 'done']]);
+    assert.deepEqual(
+      second.plan.actions.map((a) => [a.action, a.status]),
+      [['restart', 'done']],
+    );
     assert.match(second.plan.actions[0]?.reason ?? '', /\(cycle 2 of 2\)$/);
     assert.notEqual((await info('hog')).pid, before.pid);
   });
@@ -260,13 +286,22 @@ policies:
   - { name: hog-memory, kind: memory, match: { program: hog }, max_rss: 50MB, max_actions: { count: 1, within: 1h }, notify: [ { to: ops } ] }
 `);
     const first = await apply(file);
-    assert.deepEqual(first.plan.actions.map((a) => a.status), ['done']);
+    assert.deepEqual(
+      first.plan.actions.map((a) => a.status),
+      ['done'],
+    );
     await waitRunning('hog');
     const restarted = await info('hog');
     const second = await apply(file);
-    assert.deepEqual(second.plan.actions.map((a) => [a.status, a.reason]), [['skipped', 'flapping guard: 1 restart actions within 1h (max_actions 1)']]);
+    assert.deepEqual(
+      second.plan.actions.map((a) => [a.status, a.reason]),
+      [['skipped', 'flapping guard: 1 restart actions within 1h (max_actions 1)']],
+    );
     const third = await apply(file);
-    assert.deepEqual(third.plan.actions.map((a) => a.status), ['skipped']);
+    assert.deepEqual(
+      third.plan.actions.map((a) => a.status),
+      ['skipped'],
+    );
     assert.deepEqual(third.plan.notifications, []);
     assert.equal((await info('hog')).pid, restarted.pid, 'not restarted again');
     const subjects = (await readCaptured(work)).map((m) => m.headers.get('subject'));
@@ -281,14 +316,20 @@ policies:
 `);
     await setLoad(5);
     const paused = await apply(file);
-    assert.deepEqual(paused.plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+    assert.deepEqual(
+      paused.plan.actions.map((a) => [a.action, a.status, a.target.pid]),
+      [['pause', 'done', child.pid]],
+    );
     await eventually(() => child.state() === 'T', 3000, 'the child stopped');
     await setLoad(3);
     assert.deepEqual((await apply(file)).plan.actions, []);
     assert.equal(child.state(), 'T', 'held in the band');
     await setLoad(1);
     const resumed = await apply(file);
-    assert.deepEqual(resumed.plan.actions.map((a) => [a.action, a.status]), [['resume', 'done']]);
+    assert.deepEqual(
+      resumed.plan.actions.map((a) => [a.action, a.status]),
+      [['resume', 'done']],
+    );
     await eventually(() => child.state() !== 'T', 3000, 'the child running again');
 
     await setLoad(5);
@@ -315,7 +356,15 @@ policies:
 `);
     await setLoad(5);
     const applying = spawn(process.execPath, [BIN, 'apply', '-c', file], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', SV_PASSWORD: PASSWORD, PROCGUARD_LOADAVG: loadFile } });
-    await eventually(async () => readFile(join(work, 'notifying')).then(() => true, () => false), 10000, 'apply to reach its notifications');
+    await eventually(
+      async () =>
+        readFile(join(work, 'notifying')).then(
+          () => true,
+          () => false,
+        ),
+      10000,
+      'apply to reach its notifications',
+    );
     assert.equal(child.state(), 'T');
     applying.kill('SIGKILL');
     await new Promise((resolve) => applying.once('exit', resolve));
@@ -331,12 +380,18 @@ policies:
   - { name: sleeper-oom, kind: oom, match: { cmdline: "^sleep 4244" }, oom_score_adj: 321 }
 `);
     const first = await apply(file);
-    assert.deepEqual(first.plan.actions.map((a) => [a.action, a.value, a.status, a.result]), [['set_oom_score_adj', 321, 'done', `oom_score_adj of pid ${child.pid}: 0 → 321`]]);
+    assert.deepEqual(
+      first.plan.actions.map((a) => [a.action, a.value, a.status, a.result]),
+      [['set_oom_score_adj', 321, 'done', `oom_score_adj of pid ${child.pid}: 0 → 321`]],
+    );
     assert.equal(await readFile(`/proc/${child.pid}/oom_score_adj`, 'utf8'), '321\n');
     const second = await apply(file);
     assert.equal(second.run.code, 0);
     assert.deepEqual(second.plan.actions, []);
-    assert.deepEqual((await audit()).map((e) => e.action), ['set_oom_score_adj']);
+    assert.deepEqual(
+      (await audit()).map((e) => e.action),
+      ['set_oom_score_adj'],
+    );
   });
 
   it('a state file naming a pid whose start time changed: nothing is signalled, by apply or by resume --all', async () => {
@@ -349,12 +404,18 @@ policies:
 `);
     const stale = { pid: child.pid, start_time: child.start_time - 3600 };
     await mkdir(join(work, 'state'));
-    await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: Math.floor(child.start_time) - 3000 }] }));
+    await writeFile(
+      join(work, 'state', 'state.json'),
+      JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: Math.floor(child.start_time) - 3000 }] }),
+    );
     const { plan } = await apply(file);
     assert.deepEqual(plan.actions, []);
     assert.match(plan.warnings?.join('\n') ?? '', new RegExp(`pid ${child.pid}`));
     assert.equal(child.state(), 'T');
-    await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: Math.floor(child.start_time) - 3000 }] }));
+    await writeFile(
+      join(work, 'state', 'state.json'),
+      JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...stale, name: 'sleep' }, processes: [stale], since: Math.floor(child.start_time) - 3000 }] }),
+    );
     const resume = await procguard(['resume', '--all', '-c', file]);
     assert.equal(resume.code, 0, resume.stderr);
     assert.match(resume.stdout, new RegExp(`^skipped: sleep \\(pid ${child.pid}, paused by sleeper-backoff\\): pid ${child.pid} is now another process`));
@@ -372,11 +433,17 @@ policies:
 `);
       const paused = { pid: child.pid, start_time: Math.floor(child.start_time) };
       await mkdir(join(work, 'state'));
-      await writeFile(join(work, 'state', 'state.json'), JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...paused, name: 'sleep' }, processes: [paused], since: paused.start_time }] }));
+      await writeFile(
+        join(work, 'state', 'state.json'),
+        JSON.stringify({ version: 1, targets: {}, paused: [{ policy: 'sleeper-backoff', root: { ...paused, name: 'sleep' }, processes: [paused], since: paused.start_time }] }),
+      );
       if (resumer === 'apply') {
         await setLoad(1);
         const { plan } = await apply(file);
-        assert.deepEqual(plan.actions.map((a) => [a.action, a.target.pid, a.status]), [['resume', child.pid, 'done']]);
+        assert.deepEqual(
+          plan.actions.map((a) => [a.action, a.target.pid, a.status]),
+          [['resume', child.pid, 'done']],
+        );
       } else {
         const resume = await procguard(['resume', '--all', '-c', file]);
         assert.equal(resume.code, 0, resume.stderr);
@@ -388,7 +455,7 @@ policies:
     });
   }
 
-  it('two applies at once do not both act: the second waits for the lock and sees the first one\'s state', async () => {
+  it("two applies at once do not both act: the second waits for the lock and sees the first one's state", async () => {
     const before = await info('hog');
     const file = await policies(`
 policies:
@@ -441,9 +508,15 @@ policies:
     await other.stop();
     const { run, plan } = await apply(file);
     assert.equal(run.code, 3);
-    assert.deepEqual(plan.errors.map((e) => e.source), ['supervisor:other']);
+    assert.deepEqual(
+      plan.errors.map((e) => e.source),
+      ['supervisor:other'],
+    );
     assert.match(plan.errors[0]?.message ?? '', /ENOENT|ECONNREFUSED/);
-    assert.deepEqual(plan.actions.map((a) => [a.policy, a.status]), [['sleeper-oom', 'done']]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.policy, a.status]),
+      [['sleeper-oom', 'done']],
+    );
     assert.equal(await readFile(`/proc/${child.pid}/oom_score_adj`, 'utf8'), '123\n');
   });
 });

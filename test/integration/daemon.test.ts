@@ -180,10 +180,16 @@ policies:
     await logged(restarted, new RegExp(`start: resumed: sleep \\(pid ${child.pid}, paused by sleep-backoff\\)`));
     await new Promise((resolve) => setTimeout(resolve, 2500)); // two or three cycles at 1s
     assert.equal(child.state(), 'S', 'not paused again in the band');
-    const audit = (await readFile(join(work, 'state', 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { action: string; reason?: string; status: string });
+    const audit = (await readFile(join(work, 'state', 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; reason?: string; status: string });
     // The kill may land before the first cycle appended its pause to the audit log (the state was written ahead of the SIGSTOP).
     assert.ok(audit.filter((e) => e.action === 'pause').length <= 1, JSON.stringify(audit));
-    assert.deepEqual(audit.filter((e) => e.action !== 'pause').map((e) => [e.action, e.status, e.reason]), [['resume', 'done', 'start']]);
+    assert.deepEqual(
+      audit.filter((e) => e.action !== 'pause').map((e) => [e.action, e.status, e.reason]),
+      [['resume', 'done', 'start']],
+    );
     assert.equal(await stop(restarted), 0);
   });
 
@@ -194,6 +200,9 @@ policies:
     assert.equal(code, 2);
     assert.match(daemon.log(), /bad\.yaml:4:\d+: error: .*max_rss/);
     assert.match(daemon.log(), /the configuration is invalid; the daemon did not start/);
-    assert.ok(logEvents(daemon.stderr()).some((e) => e.level === 'error' && e.event === 'config'), 'the file problem is an error event');
+    assert.ok(
+      logEvents(daemon.stderr()).some((e) => e.level === 'error' && e.event === 'config'),
+      'the file problem is an error event',
+    );
   });
 });

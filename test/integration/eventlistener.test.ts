@@ -82,10 +82,14 @@ environment=SUPERVISOR_USERNAME="${USERNAME}",SUPERVISOR_PASSWORD="${PASSWORD}",
   it('memmon -p hog=50MB: restarts the hog within two ticks, mails, and keeps acknowledging though sendmail writes to stdout', async () => {
     const { listenerPid, hogPid } = await start(`memmon -p hog=50MB -m ops@example.com -s ${capture}`);
     const began = Date.now();
-    await eventually(async () => {
-      const hog = await info('hog');
-      return hog.pid !== hogPid && hog.statename === 'RUNNING';
-    }, TWO_TICKS_MS, 'the hog restarted');
+    await eventually(
+      async () => {
+        const hog = await info('hog');
+        return hog.pid !== hogPid && hog.statename === 'RUNNING';
+      },
+      TWO_TICKS_MS,
+      'the hog restarted',
+    );
     assert.ok(Date.now() - began <= TWO_TICKS_MS);
 
     await eventually(async () => (await readCaptured(work)).length >= 1, 5000, 'the mail');
@@ -107,13 +111,19 @@ environment=SUPERVISOR_USERNAME="${USERNAME}",SUPERVISOR_PASSWORD="${PASSWORD}",
   it('memmon: a restart whose start fails is logged and mailed, and the listener keeps serving', async () => {
     const flaky = await writeFlakyProgram(work);
     await flaky.broken(false);
-    const { listenerPid } = await start(`memmon -p flaky=50MB -p hog=50MB -m ops@example.com -s ${capture}`, `\n[program:flaky]\ncommand=${flaky.script}\nstartsecs=1\nstartretries=0\nautorestart=false\n`);
+    const { listenerPid } = await start(
+      `memmon -p flaky=50MB -p hog=50MB -m ops@example.com -s ${capture}`,
+      `\n[program:flaky]\ncommand=${flaky.script}\nstartsecs=1\nstartretries=0\nautorestart=false\n`,
+    );
     await eventually(async () => (await info('flaky')).statename === 'RUNNING', 10000, 'flaky RUNNING');
     await flaky.broken(true);
 
     await eventually(async () => (await listenerLog()).includes('restart flaky:flaky'), TWO_TICKS_MS, 'the flaky restart');
     const log = await listenerLog();
-    assert.match(log, /restart flaky:flaky \(pid \d+\) by memmon-program-flaky: failed: rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\) → stopped flaky:flaky \(was pid \d+\) but could not start it again: supervisor "default": supervisor.startProcess failed: SPAWN_ERROR: flaky:flaky/);
+    assert.match(
+      log,
+      /restart flaky:flaky \(pid \d+\) by memmon-program-flaky: failed: rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\) → stopped flaky:flaky \(was pid \d+\) but could not start it again: supervisor "default": supervisor.startProcess failed: SPAWN_ERROR: flaky:flaky/,
+    );
     // supervisord's log file gets JSON lines: one event per action, with its policy, target and reason.
     const failed = logEvents(await listenerStderr()).find((e) => e.event === 'action' && e.policy === 'memmon-program-flaky');
     assert.equal(failed?.level, 'error');
@@ -165,17 +175,25 @@ policies:
 `,
     );
     const { listenerPid, hogPid } = await start(`eventlistener -c ${policies}`);
-    await eventually(async () => {
-      const hog = await info('hog');
-      return hog.pid !== hogPid && hog.statename === 'RUNNING';
-    }, TWO_TICKS_MS, 'the hog restarted');
+    await eventually(
+      async () => {
+        const hog = await info('hog');
+        return hog.pid !== hogPid && hog.statename === 'RUNNING';
+      },
+      TWO_TICKS_MS,
+      'the hog restarted',
+    );
     await eventually(async () => (await readCaptured(work)).length >= 1, 5000, 'the mail');
     const [mail] = await readCaptured(work);
     assert.equal(mail?.headers.get('subject'), 'web: restart hog:hog done');
     assert.deepEqual(mail?.args, ['-i', '-t', '-i']);
     // Everything went through the state directory: the audit log names the restart.
     const audited = async (): Promise<Array<{ action?: string; status: string }>> =>
-      (await readFile(join(work, 'state', 'audit.log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+      (await readFile(join(work, 'state', 'audit.log'), 'utf8').catch(() => ''))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
     await eventually(async () => (await audited()).some((e) => e.action === 'restart' && e.status === 'done'), 5000, 'the restart in the audit log');
     await eventually(async () => (await restartsLogged('hog:hog')) >= 2, TWO_TICKS_MS, 'a second restart on a later tick');
     await assertStillServing(listenerPid, 2);

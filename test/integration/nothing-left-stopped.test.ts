@@ -66,7 +66,10 @@ describe('integration: nothing procguard paused is left stopped', function () {
     await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${seconds}[.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
     await setLoad(5);
     const plan = await apply();
-    assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+    assert.deepEqual(
+      plan.actions.map((a) => [a.action, a.status, a.target.pid]),
+      [['pause', 'done', child.pid]],
+    );
     await eventually(() => child.state() === 'T', 3000, 'the child stopped');
     return child;
   }
@@ -84,9 +87,21 @@ describe('integration: nothing procguard paused is left stopped', function () {
   describe('a paused tree whose policy is no longer a load policy', () => {
     const changes = [
       { what: 'removed', policies: '  - { name: other, kind: oom, match: { name: nothing-at-all }, oom_score_adj: 0 }\n', reason: 'policy "backoff" is no longer configured' },
-      { what: 'renamed', policies: (s: number) => `  - { name: backoff-2, kind: load, match: { cmdline: "^sleep ${s}-never$" }, pause_above: 4.0 }\n`, reason: 'policy "backoff" is no longer configured' },
-      { what: 'now kind runtime', policies: (s: number) => `  - { name: backoff, kind: runtime, match: { cmdline: "^sleep ${s}[.]${RUN}$" }, max_runtime: 6h, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind runtime)' },
-      { what: 'now kind memory', policies: (s: number) => `  - { name: backoff, kind: memory, match: { cmdline: "^sleep ${s}[.]${RUN}$" }, max_rss: 1GB, action: kill }\n`, reason: 'policy "backoff" is no longer a load policy (now kind memory)' },
+      {
+        what: 'renamed',
+        policies: (s: number) => `  - { name: backoff-2, kind: load, match: { cmdline: "^sleep ${s}-never$" }, pause_above: 4.0 }\n`,
+        reason: 'policy "backoff" is no longer configured',
+      },
+      {
+        what: 'now kind runtime',
+        policies: (s: number) => `  - { name: backoff, kind: runtime, match: { cmdline: "^sleep ${s}[.]${RUN}$" }, max_runtime: 6h, action: kill }\n`,
+        reason: 'policy "backoff" is no longer a load policy (now kind runtime)',
+      },
+      {
+        what: 'now kind memory',
+        policies: (s: number) => `  - { name: backoff, kind: memory, match: { cmdline: "^sleep ${s}[.]${RUN}$" }, max_rss: 1GB, action: kill }\n`,
+        reason: 'policy "backoff" is no longer a load policy (now kind memory)',
+      },
       { what: 'now kind oom', policies: '  - { name: backoff, kind: oom, match: { name: nothing-at-all }, oom_score_adj: 0 }\n', reason: 'policy "backoff" is no longer a load policy (now kind oom)' },
     ];
     changes.forEach((change, index) => {
@@ -95,7 +110,10 @@ describe('integration: nothing procguard paused is left stopped', function () {
         const child = await pausedByApply(seconds);
         await configure(typeof change.policies === 'string' ? change.policies : change.policies(seconds));
         const plan = await apply();
-        assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid, a.reason]), [['resume', 'done', child.pid, change.reason]]);
+        assert.deepEqual(
+          plan.actions.map((a) => [a.action, a.status, a.target.pid, a.reason]),
+          [['resume', 'done', child.pid, change.reason]],
+        );
         await eventually(() => child.state() !== 'T', 3000, 'the child running again');
         assert.deepEqual((await readState()).paused, []);
       });
@@ -128,7 +146,13 @@ describe('integration: nothing procguard paused is left stopped', function () {
       await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep 432[12][.]${RUN}$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
       await setLoad(5);
       const plan = await apply();
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['pause', 'done'], ['pause', 'done']]);
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.status]),
+        [
+          ['pause', 'done'],
+          ['pause', 'done'],
+        ],
+      );
       for (const child of children) await eventually(() => child.state() === 'T', 3000, `pid ${child.pid} stopped`);
       return children;
     }
@@ -224,9 +248,15 @@ describe('integration: nothing procguard paused is left stopped', function () {
       let started = Date.now();
       let plan = await apply();
       assert.ok(Date.now() - started < 8000, `apply took ${Date.now() - started} ms`);
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['pause', 'done']]);
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.status]),
+        [['pause', 'done']],
+      );
       assert.equal(child.state(), 'T');
-      assert.deepEqual(plan.notifications.map((n) => [n.status, n.error]), [['failed', 'mail to ops@example.com failed: the SMTP server 127.0.0.1:' + new URL(trickler.url).port + ' did not finish within 2s; cut short']]);
+      assert.deepEqual(
+        plan.notifications.map((n) => [n.status, n.error]),
+        [['failed', 'mail to ops@example.com failed: the SMTP server 127.0.0.1:' + new URL(trickler.url).port + ' did not finish within 2s; cut short']],
+      );
       assert.ok(trickler.lines >= 1, 'the server was trickling');
       await eventually(() => trickler!.open.size === 0, 5000, 'the connection closed');
 
@@ -235,7 +265,10 @@ describe('integration: nothing procguard paused is left stopped', function () {
       plan = await apply();
       // The new mail and the retry of the first: side by side in time, each cut at its timeout.
       assert.ok(Date.now() - started < 12000, `apply took ${Date.now() - started} ms`);
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.status]), [['resume', 'done']]);
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.status]),
+        [['resume', 'done']],
+      );
       await eventually(() => child.state() === 'S', 3000, 'the child resumed');
       assert.ok(plan.notifications.length >= 1 && plan.notifications.every((n) => n.status === 'failed'), JSON.stringify(plan.notifications));
       const state = JSON.parse(await readFile(stateFile(), 'utf8')) as { paused: unknown[]; pending?: unknown[] };
@@ -340,13 +373,22 @@ describe('integration: nothing procguard paused is left stopped', function () {
       const script = join(work, 'quick.sh');
       await writeFile(script, `#!/bin/bash\nsetsid bash -c 'exec sleep ${arg}9' &\necho paged\n`, { mode: 0o755 });
       const child = await spawnChild('sh', ['-c', `exec sleep ${arg}`]);
-      await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`, `notifiers:\n  pager: { exec: ["${script}"], timeout: 30s }\n`);
+      await configure(
+        `  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`,
+        `notifiers:\n  pager: { exec: ["${script}"], timeout: 30s }\n`,
+      );
       await setLoad(5);
       const run = await applyWithin(20000);
       assert.equal(run.code, 0, `apply: ${run.code === null ? 'did not exit within 20 s' : run.stderr}`);
       const plan = JSON.parse(run.stdout) as Plan;
-      assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
-      assert.deepEqual(plan.notifications.map((n) => n.status), ['done']);
+      assert.deepEqual(
+        plan.actions.map((a) => [a.action, a.status, a.target.pid]),
+        [['pause', 'done', child.pid]],
+      );
+      assert.deepEqual(
+        plan.notifications.map((n) => n.status),
+        ['done'],
+      );
       assert.match(run.stderr, /said: paged/);
       assert.ok(run.took < 15000, `apply took ${run.took} ms, not the notifier's 30 s timeout`);
       await eventually(async () => (await sleepsWith(`${arg}9`)).length === 1, 3000, 'the grandchild running');
@@ -361,7 +403,10 @@ describe('integration: nothing procguard paused is left stopped', function () {
         const arg = `${kind === 'exec' ? 4351 : 4352}.${RUN}`;
         const script = await stubbornScript(`${arg}9`);
         const child = await spawnChild('sh', ['-c', `exec sleep ${arg}`]);
-        await configure(`  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`, notifier(script));
+        await configure(
+          `  - { name: backoff, kind: load, match: { cmdline: "^sleep ${arg.replace('.', '[.]')}$" }, pause_above: 4.0, resume_below: 2.0, notify: [ { to: pager } ] }\n`,
+          notifier(script),
+        );
         await setLoad(5);
         const run = await applyWithin(20000);
         assert.notEqual(run.code, null, `apply did not exit within 20 s: ${run.stderr}`);
@@ -369,9 +414,15 @@ describe('integration: nothing procguard paused is left stopped', function () {
         assert.equal(run.code, 3, run.stderr);
         assert.doesNotMatch(run.stderr, STACK_TRACE);
         const plan = JSON.parse(run.stdout) as Plan;
-        assert.deepEqual(plan.actions.map((a) => [a.action, a.status, a.target.pid]), [['pause', 'done', child.pid]]);
+        assert.deepEqual(
+          plan.actions.map((a) => [a.action, a.status, a.target.pid]),
+          [['pause', 'done', child.pid]],
+        );
         assert.equal(child.state(), 'T');
-        assert.deepEqual(plan.notifications.map((n) => n.status), ['failed']);
+        assert.deepEqual(
+          plan.notifications.map((n) => n.status),
+          ['failed'],
+        );
         assert.match(plan.notifications[0]?.error ?? '', cut);
         assert.equal((await sleepsWith(`${arg}9`)).length, 1, 'the grandchild was still there when apply exited');
       });

@@ -75,7 +75,7 @@ describe('integration: protection by what a local user cannot choose', function 
     return pid;
   }
 
-  it('the shipped policies protect neither a process named sshd nor a supervisord of an unprivileged user, and still protect root\'s supervisord', async () => {
+  it("the shipped policies protect neither a process named sshd nor a supervisord of an unprivileged user, and still protect root's supervisord", async () => {
     const fakeSshd = join(work, 'sshd');
     await copyFile('/bin/sleep', fakeSshd);
     await chmod(fakeSshd, 0o755);
@@ -90,7 +90,7 @@ describe('integration: protection by what a local user cannot choose', function 
       `[unix_http_server]\nfile=${home}/sv.sock\n[supervisord]\nlogfile=${home}/sv.log\npidfile=${home}/sv.pid\nnodaemon=true\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n[program:child]\ncommand=sleep 4302\n`,
     );
     const userSupervisord = await runAsUser(['/usr/bin/supervisord', '-c', join(home, 'supervisord.conf')], 'supervisord');
-    assert.match(procText(userSupervisord, 'cmdline').replaceAll('\0', ' '), /^\/usr\/bin\/python3(\.\d+)? \/usr\/bin\/supervisord /, 'the same command line as root\'s');
+    assert.match(procText(userSupervisord, 'cmdline').replaceAll('\0', ' '), /^\/usr\/bin\/python3(\.\d+)? \/usr\/bin\/supervisord /, "the same command line as root's");
 
     sv = await startSupervisord('[program:calm]\ncommand=sleep 4303\nstartsecs=0\n');
     const rootSupervisord = (await sv.client.call('supervisor.getPID')) as number;
@@ -98,15 +98,15 @@ describe('integration: protection by what a local user cannot choose', function 
     const { plan } = await checkPlan(['check', '--json', '-c', SHIPPED]);
     const on = (pid: number): Array<[string, number | undefined, string]> => plan.actions.filter((a) => a.target.pid === pid).map((a) => [a.policy, a.value, a.action]);
     assert.deepEqual(on(sshd), [], 'a process called sshd, run by the user');
-    assert.deepEqual(on(userSupervisord), [], 'the user\'s own supervisord');
+    assert.deepEqual(on(userSupervisord), [], "the user's own supervisord");
     const userProgram = Number(procText(userSupervisord, `task/${userSupervisord}/children`).split(/\s+/)[0]);
     if (userProgram > 0) assert.deepEqual(on(userProgram), []);
     if (process.getuid?.() === 0) {
-      assert.deepEqual(on(rootSupervisord), [['oom-protect-supervisord', -1000, 'set_oom_score_adj']], 'root\'s supervisord still is protected');
+      assert.deepEqual(on(rootSupervisord), [['oom-protect-supervisord', -1000, 'set_oom_score_adj']], "root's supervisord still is protected");
     }
   });
 
-  it('a restarted program gets the oom policies on its new pid in the same cycle, not its parent\'s inherited value', async () => {
+  it("a restarted program gets the oom policies on its new pid in the same cycle, not its parent's inherited value", async () => {
     await sv?.stop();
     sv = await startSupervisord(`[program:hog]\ncommand=${HOG_COMMAND}\nstartsecs=1\nautorestart=true\n`);
     const supervisord = (await sv.client.call('supervisor.getPID')) as number;
@@ -143,7 +143,13 @@ policies:
     assert.equal(followUp.reason, `oom_score_adj 100, wants 300 (restarted as pid ${newPid} in this cycle)`);
     assert.equal(followUp.result, `oom_score_adj of pid ${newPid}: 100 → 300`);
     assert.equal((await readFile(`/proc/${newPid}/oom_score_adj`, 'utf8')).trim(), '300');
-    const audit = (await readFile(join(state, 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { action: string; target: { pid: number } });
-    assert.deepEqual(audit.map((e) => [e.action, e.target.pid]).filter(([, pid]) => pid === newPid), [['set_oom_score_adj', newPid]]);
+    const audit = (await readFile(join(state, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; target: { pid: number } });
+    assert.deepEqual(
+      audit.map((e) => [e.action, e.target.pid]).filter(([, pid]) => pid === newPid),
+      [['set_oom_score_adj', newPid]],
+    );
   });
 });

@@ -257,10 +257,14 @@ describe('integration: the status page against a local user', function () {
     const child = await spawnChild(binary, [unique]);
     const base = await startDaemon(`  - { name: odd, kind: load, match: { cmdline: " ${unique.replace('.', '[.]')}$" }, pause_above: 99 }\n`);
     let page = '';
-    await eventually(async () => {
-      page = await (await fetch(`${base}/`, { headers: { authorization: auth } })).text();
-      return page.includes(`(pid ${child.pid})`) || page.includes(`<td class="num">${child.pid}</td>`);
-    }, 10000, 'the process on the page');
+    await eventually(
+      async () => {
+        page = await (await fetch(`${base}/`, { headers: { authorization: auth } })).text();
+        return page.includes(`(pid ${child.pid})`) || page.includes(`<td class="num">${child.pid}</td>`);
+      },
+      10000,
+      'the process on the page',
+    );
     assert.ok(!/[\u202a-\u202e\u2066-\u2069\u200b-\u200f]/.test(page), 'no raw bidirectional or zero-width character on the page');
     assert.ok(page.includes('ev\\u202eil\\u200bx'), 'the name with its characters written as escapes');
   });

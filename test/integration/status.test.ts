@@ -30,9 +30,7 @@ describe('integration: the status page, /api/status, /metrics and /healthz', fun
 
   before(async () => {
     requireSupervisord();
-    sv = await startSupervisord(
-      `[program:hog]\ncommand=${HOG_COMMAND}\nstartsecs=1\nautorestart=true\n\n[program:calm]\ncommand=sleep 100000\nstartsecs=0\nautorestart=true\n`,
-    );
+    sv = await startSupervisord(`[program:hog]\ncommand=${HOG_COMMAND}\nstartsecs=1\nautorestart=true\n\n[program:calm]\ncommand=sleep 100000\nstartsecs=0\nautorestart=true\n`);
     work = await mkdtemp(join(tmpdir(), 'pg-status-'));
     const conf = join(work, 'procguard');
     await mkdir(conf);
@@ -62,7 +60,14 @@ policies:
 `,
     );
     daemon = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', SV_PASSWORD: PASSWORD, PROCGUARD_LOADAVG: join(work, 'loadavg'), PROCGUARD_LISTEN_USERNAME: LOGIN.username, PROCGUARD_LISTEN_PASSWORD: LOGIN.password },
+      env: {
+        PATH: process.env.PATH ?? '',
+        TZ: 'UTC',
+        SV_PASSWORD: PASSWORD,
+        PROCGUARD_LOADAVG: join(work, 'loadavg'),
+        PROCGUARD_LISTEN_USERNAME: LOGIN.username,
+        PROCGUARD_LISTEN_PASSWORD: LOGIN.password,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     daemon.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

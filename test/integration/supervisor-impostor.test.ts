@@ -181,20 +181,23 @@ describe('integration: a supervisord that is not supervisord', function () {
       assert.equal(code, 3);
       assert.deepEqual(plan.actions, []);
       const escaped = where.shown.replace(/[.[\]]/g, '\\$&');
-      assert.deepEqual(plan.errors.map((e: any) => e.source), ['supervisor:main']);
+      assert.deepEqual(
+        plan.errors.map((e: any) => e.source),
+        ['supervisor:main'],
+      );
       assert.match(
         plan.errors[0].message,
         new RegExp(`^supervisor "main": the socket ${escaped} is held by pid ${impostor.pid} \\(user ${USER}\\), not by root or the configured user; nothing was sent$`),
       );
       assert.deepEqual(await impostor.received(), [], 'not even a connection reached the stand-in');
-      assert.equal(victim.state(), 'S', 'root\'s process is alive and not stopped');
+      assert.equal(victim.state(), 'S', "root's process is alive and not stopped");
       assert.equal(await oomScoreAdj(victim.pid), oomBefore);
       const snapshot = await snapshotJson(conf);
       assert.equal(snapshot.processes.find((p: any) => p.pid === victim.pid)?.supervisor, undefined, 'never joined');
     });
   }
 
-  it('a socket held by the configured user: the program is joined only to that supervisord\'s own children; root\'s process is refused with both pids', async () => {
+  it("a socket held by the configured user: the program is joined only to that supervisord's own children; root's process is refused with both pids", async () => {
     const port = await freePort();
     impostor = await startImpostor(user, dir, { tcp: `127.0.0.1:${port}` }, victim.pid);
     const conf = await writePolicies(work, { url: `http://127.0.0.1:${port}`, user: USER });
@@ -209,9 +212,15 @@ describe('integration: a supervisord that is not supervisord', function () {
     ]);
     assert.equal(victim.state(), 'S');
     const requests = await impostor.received();
-    assert.ok(requests.some((r) => r.event === 'request' && r.authorization === `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`), 'the configured user was trusted with the credentials');
+    assert.ok(
+      requests.some((r) => r.event === 'request' && r.authorization === `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`),
+      'the configured user was trusted with the credentials',
+    );
     const snapshot = await snapshotJson(conf);
-    assert.deepEqual(snapshot.processes.find((p: any) => p.supervisor), { pid: 0, supervisor: { server: 'main', group: 'web', name: 'w0', statename: 'RUNNING', start: 1 } });
+    assert.deepEqual(
+      snapshot.processes.find((p: any) => p.supervisor),
+      { pid: 0, supervisor: { server: 'main', group: 'web', name: 'w0', statename: 'RUNNING', start: 1 } },
+    );
   });
 });
 
@@ -244,7 +253,15 @@ describe('integration: a real supervisord is still trusted, and credentials in S
     assert.equal(started.status, 0, started.stderr);
     let daemon = 0;
     try {
-      await eventually(async () => readFile(join(dir, 'sv.pid'), 'utf8').then((t) => (daemon = Number(t)) > 0, () => false), 10000, 'the daemon pidfile');
+      await eventually(
+        async () =>
+          readFile(join(dir, 'sv.pid'), 'utf8').then(
+            (t) => (daemon = Number(t)) > 0,
+            () => false,
+          ),
+        10000,
+        'the daemon pidfile',
+      );
       const conf = await writePolicies(work, { url: `unix://${socket}` });
       await eventually(async () => (await snapshotJson(conf)).processes.some((p: any) => p.supervisor?.name === 'w0' && p.pid > 0), 10000, 'w0 running');
       const snapshot = await snapshotJson(conf);
@@ -305,7 +322,10 @@ describe('integration: a real supervisord is still trusted, and credentials in S
       for (let cycle = 0; cycle < 2; cycle += 1) {
         const snapshot = await snapshotJson(conf);
         assert.equal(snapshot.errors, undefined, JSON.stringify(snapshot.errors));
-        assert.ok(snapshot.processes.some((p: any) => p.supervisor?.name === 'w0' && p.pid > 0), 'joined to root\'s supervisord');
+        assert.ok(
+          snapshot.processes.some((p: any) => p.supervisor?.name === 'w0' && p.pid > 0),
+          "joined to root's supervisord",
+        );
       }
       assert.deepEqual(await impostor.received(), []);
     } finally {
@@ -335,7 +355,10 @@ describe('integration: a real supervisord is still trusted, and credentials in S
       { url: `http://${USERNAME}:Zq7%zzSECRET@${at}`, secrets: ['Zq7', 'SECRET'], error: /SUPERVISOR_SERVER_URL has a % in its user name or password that is not a %-escape/ },
       { url: `unix://${USERNAME}:Zq7SECRET@${sv.socket}`, secrets: ['Zq7', 'SECRET'], error: /unix:\/\/ must be followed by the socket's absolute path, without credentials/ },
     ];
-    for (const [at, up] of [[down, false], [hostPort, true]] as const) {
+    for (const [at, up] of [
+      [down, false],
+      [hostPort, true],
+    ] as const) {
       for (const form of forms(at)) {
         const env = { PATH: process.env.PATH ?? '', TZ: 'UTC', SUPERVISOR_SERVER_URL: form.url };
         const runs = [
@@ -347,12 +370,17 @@ describe('integration: a real supervisord is still trusted, and credentials in S
           assert.doesNotMatch(run.stderr, STACK_TRACE);
           for (const secret of form.secrets) assert.ok(!`${run.stdout}${run.stderr}`.includes(secret), `${JSON.stringify(form.url)} showed ${secret}: ${run.stdout}${run.stderr}`);
         }
-        const message = JSON.parse(runs[0]!.stdout).errors.map((e: any) => e.message).join('\n');
+        const message = JSON.parse(runs[0]!.stdout)
+          .errors.map((e: any) => e.message)
+          .join('\n');
         if (form.error) assert.match(message, form.error);
         else if (!up) assert.match(message, new RegExp(`cannot reach supervisor "default" at http://${USERNAME}:\\*\\*\\*@${down.replace(/\./g, '\\.')}: ECONNREFUSED`));
         if (up && form.used) {
           assert.equal(runs[0]!.code, 0, `${JSON.stringify(form.url)}: ${runs[0]!.stdout}`);
-          assert.ok(JSON.parse(runs[2]!.stdout).processes.some((p: any) => p.pid > 0 && p.supervisor?.name === 'w0'), `${JSON.stringify(form.url)}: the credentials were used`);
+          assert.ok(
+            JSON.parse(runs[2]!.stdout).processes.some((p: any) => p.pid > 0 && p.supervisor?.name === 'w0'),
+            `${JSON.stringify(form.url)}: the credentials were used`,
+          );
         } else {
           assert.equal(runs[0]!.code, 3, `${JSON.stringify(form.url)}: ${runs[0]!.stdout}`);
         }
@@ -378,12 +406,18 @@ describe('integration: a real supervisord is still trusted, and credentials in S
     assert.equal(check.code, 0, check.stderr);
     assert.deepEqual(JSON.parse(check.stdout).errors, []);
     const snapshot = JSON.parse((await runProcguard(['snapshot', '-c', conf, '--json'], { env })).stdout);
-    assert.ok(snapshot.processes.some((p: any) => p.pid > 0 && p.supervisor?.name === 'w0'), 'joined, so the credentials were used');
+    assert.ok(
+      snapshot.processes.some((p: any) => p.pid > 0 && p.supervisor?.name === 'w0'),
+      'joined, so the credentials were used',
+    );
 
     const conflict = await runProcguard(['check', '-c', conf, '--json'], { env: { ...env, SUPERVISOR_USERNAME: 'someone-else' } });
     assert.equal(conflict.code, 3);
     assert.deepEqual(JSON.parse(conflict.stdout).errors, [
-      { source: 'supervisor:default', message: `supervisor "default": SUPERVISOR_SERVER_URL names user "${USERNAME}" and SUPERVISOR_USERNAME names "someone-else"; give the credentials once (nothing was sent)` },
+      {
+        source: 'supervisor:default',
+        message: `supervisor "default": SUPERVISOR_SERVER_URL names user "${USERNAME}" and SUPERVISOR_USERNAME names "someone-else"; give the credentials once (nothing was sent)`,
+      },
     ]);
 
     const down = await runProcguard(['check', '-c', conf], { env: { ...env, SUPERVISOR_SERVER_URL: `http://${USERNAME}:${PASSWORD}@127.0.0.1:1` } });

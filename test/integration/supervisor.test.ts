@@ -98,7 +98,10 @@ describe('integration: a real supervisord', function () {
       assert.equal(run.code, 3, run.stderr);
       const plan = JSON.parse(run.stdout) as { errors: unknown[]; actions: Array<{ policy: string }> };
       assert.deepEqual(plan.errors, [{ source: 'supervisor:main', message: `authentication failed for supervisor "main" (user "${USERNAME}")` }]);
-      assert.deepEqual(plan.actions.map((a) => a.policy), ['me']);
+      assert.deepEqual(
+        plan.actions.map((a) => a.policy),
+        ['me'],
+      );
     } finally {
       marker.kill();
     }

@@ -61,7 +61,10 @@ describe('loadConfig', () => {
 
   it('a valid set lists its files with the templates they name; an invalid one only its diagnostics', async () => {
     await writeFile(join(dir, 'body.hbs'), '{{target.name}} restarted\n');
-    await writeFile(join(dir, 'a.yaml'), 'notifiers:\n  ops: { mail: { to: root, body_file: body.hbs } }\npolicies:\n  - { name: p, kind: oom, match: { name: x }, oom_score_adj: 1, notify: [ { to: ops } ] }\n');
+    await writeFile(
+      join(dir, 'a.yaml'),
+      'notifiers:\n  ops: { mail: { to: root, body_file: body.hbs } }\npolicies:\n  - { name: p, kind: oom, match: { name: x }, oom_score_adj: 1, notify: [ { to: ops } ] }\n',
+    );
     const good = await loadConfig([dir]);
     assert.deepEqual(good.config?.files, [join(dir, 'a.yaml'), join(dir, 'body.hbs')]);
     await writeFile(join(dir, 'b.yaml'), 'policies: [\n');
@@ -93,7 +96,12 @@ describe('ConfigWatcher: a real file watcher on the policy files', function () {
   });
 
   async function watching(paths: string[]): Promise<ConfigWatcher> {
-    watcher = new ConfigWatcher(paths, {}, (path) => changes.push(path), (message) => errors.push(message));
+    watcher = new ConfigWatcher(
+      paths,
+      {},
+      (path) => changes.push(path),
+      (message) => errors.push(message),
+    );
     await sleep(300); // the watcher's initial scan
     return watcher;
   }

@@ -48,7 +48,10 @@ describe('the daemon over a long run', function () {
     assert.equal(code, 0, logged.join(''));
     // The one warning other processes of the host can cause: a command line longer than a pattern sees.
     const cutLines = /cmdline patterns saw only the first/;
-    assert.deepEqual(logged.filter((line) => /error|warning|skipped|failed/.test(line) && !cutLines.test(line)), []);
+    assert.deepEqual(
+      logged.filter((line) => /error|warning|skipped|failed/.test(line) && !cutLines.test(line)),
+      [],
+    );
     assert.equal(cycles, 10000);
     const growth = heap[10000]! - heap[1000]!;
     assert.ok(growth < 1024 * 1024, `the heap grew by ${(growth / 1024 / 1024).toFixed(2)} MiB over 9,000 ticks`);

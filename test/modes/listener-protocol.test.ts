@@ -47,7 +47,11 @@ describe('the supervisord event-listener protocol', () => {
       expect: [['TICK_5', '1795266630'], ['PROCESS_LOG_STDOUT', ''], 'end'],
     },
     { name: 'a payload of multi-byte characters: len counts bytes', input: [frame('TICK_60', 'when:1795266600 ünïcödé'), tick], expect: [['TICK_60', '1795266600'], ['TICK_5', '1795266630'], 'end'] },
-    { name: 'a header that is not supervisord', input: [Buffer.from('hello there\n')], expect: [/not a supervisord event header: "hello there" \(is this running as a supervisord \[eventlistener\]\?\)/] },
+    {
+      name: 'a header that is not supervisord',
+      input: [Buffer.from('hello there\n')],
+      expect: [/not a supervisord event header: "hello there" \(is this running as a supervisord \[eventlistener\]\?\)/],
+    },
     { name: 'a length that is not a number', input: [Buffer.from('ver:3.0 eventname:TICK_5 len:x\n')], expect: [/not a supervisord event header/] },
     { name: 'stdin ends inside a payload', input: [tick.subarray(0, tick.length - 3)], expect: [/stdin ended in the middle of an event \(\d+ bytes unread\)/] },
     { name: 'stdin ends between events', input: [], expect: ['end'] },
@@ -130,7 +134,10 @@ describe('serveEvents: a listener answering a scripted supervisord', function ()
     const { service, stdin, logs } = listener();
     const stdout = new Writable({ write: (_chunk, _encoding, callback) => callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
     assert.equal(await serveEvents(service, { input: stdin, output: stdout }), 3);
-    assert.ok(logs.some((line) => line.startsWith('cannot write to stdout: write EPIPE; stopping')), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => line.startsWith('cannot write to stdout: write EPIPE; stopping')),
+      logs.join('\n'),
+    );
   });
 
   it('SIGTERM while waiting for an event: stops at once and exits 0', async () => {

@@ -66,7 +66,16 @@ describe('CycleReporter: what the daemon logs', () => {
     storeProblems: [],
   });
   const supervisorDown = { source: 'supervisor:main', message: 'connect ENOENT /run/supervisor.sock' };
-  const audited = { policy: 'web-memory', kind: 'memory' as const, action: 'restart' as const, mode: 'audit' as const, target, reason: 'audit mode', observed: 'rss 2.0 MiB > 1.0 MiB (cycle 1 of 1)', status: 'skipped' as const };
+  const audited = {
+    policy: 'web-memory',
+    kind: 'memory' as const,
+    action: 'restart' as const,
+    mode: 'audit' as const,
+    target,
+    reason: 'audit mode',
+    observed: 'rss 2.0 MiB > 1.0 MiB (cycle 1 of 1)',
+    status: 'skipped' as const,
+  };
   const restarted = { ...audited, observed: undefined, mode: 'enforce' as const, reason: 'rss 2.0 MiB > 1.0 MiB (cycle 1 of 1)', status: 'done' as const, result: 'was pid 42, now pid 43, RUNNING' };
 
   const steps: Array<{ name: string; cycle: Partial<Plan>; logged: string[] }> = [

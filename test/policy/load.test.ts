@@ -3,13 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
-import {
-  configPaths,
-  discoverPolicySets,
-  loadPolicyFiles,
-  MAX_POLICY_FILE_BYTES,
-  permissionProblem,
-} from '../../src/policy/load.js';
+import { configPaths, discoverPolicySets, loadPolicyFiles, MAX_POLICY_FILE_BYTES, permissionProblem } from '../../src/policy/load.js';
 import { validatePolicyFiles } from '../../src/policy/validate.js';
 
 const OOM = (name: string) => `policies:\n  - { name: ${name}, kind: oom, match: { name: ${name} }, oom_score_adj: 0 }\n`;
@@ -47,15 +41,24 @@ describe('loading policy files', () => {
     await write('sub/99-z.yaml', 'garbage: [');
     const result = await loadAndValidate([dir]);
     assert.deepEqual(result.diagnostics, []);
-    assert.deepEqual(result.policySet?.policies.map((p) => p.name), ['a', 'b', 'c']);
-    assert.deepEqual(result.policySet?.files, ['10-a.yaml', '20-b.yml', '30-c.yaml'].map((f) => join(dir, f)));
+    assert.deepEqual(
+      result.policySet?.policies.map((p) => p.name),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      result.policySet?.files,
+      ['10-a.yaml', '20-b.yml', '30-c.yaml'].map((f) => join(dir, f)),
+    );
   });
 
   it('-c may be given several times, files and directories, in that order', async () => {
     const single = await write('one.yaml', OOM('z-first'));
     await write('conf.d/a.yaml', OOM('a'));
     const result = await loadAndValidate([single, join(dir, 'conf.d')]);
-    assert.deepEqual(result.policySet?.policies.map((p) => p.name), ['z-first', 'a']);
+    assert.deepEqual(
+      result.policySet?.policies.map((p) => p.name),
+      ['z-first', 'a'],
+    );
   });
 
   it('-c paths win over $PROCGUARD_CONFIG, which wins over /etc/procguard', () => {
@@ -138,9 +141,7 @@ describe('loading policy files', () => {
       'notifiers:\n  ops:\n    mail:\n      to: ops@example.com\n      body_file: nowhere.hbs\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\n',
     );
     const result = await loadAndValidate([file]);
-    assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
-      `${file}:5:18: error: body_file of notifier "ops": Cannot read ${dir}/nowhere.hbs: no such file or directory`,
-    ]);
+    assert.deepEqual(result.diagnostics.map(formatDiagnostic), [`${file}:5:18: error: body_file of notifier "ops": Cannot read ${dir}/nowhere.hbs: no such file or directory`]);
   });
 
   it('validate PATH finds every directory holding policy files, skipping hidden ones', async () => {
@@ -149,11 +150,7 @@ describe('loading policy files', () => {
     await write('repo/hosts/db/c.yml', OOM('c'));
     await write('repo/.github/workflows/ci.yml', 'on: push');
     await write('repo/tests/web.test.yaml', 'tests: []');
-    assert.deepEqual(await discoverPolicySets(join(dir, 'repo')), [
-      join(dir, 'repo/hosts/db'),
-      join(dir, 'repo/hosts/web'),
-      join(dir, 'repo/policies'),
-    ]);
+    assert.deepEqual(await discoverPolicySets(join(dir, 'repo')), [join(dir, 'repo/hosts/db'), join(dir, 'repo/hosts/web'), join(dir, 'repo/policies')]);
     const file = join(dir, 'repo/policies/a.yaml');
     assert.deepEqual(await discoverPolicySets(file), [file]);
   });

@@ -63,7 +63,17 @@ describe('normalized model', () => {
   });
 
   describe('oom_adj is converted as the kernel does', () => {
-    const cases: Array<[number, number]> = [[-17, -1000], [-16, -941], [-8, -470], [-1, -58], [0, 0], [1, 58], [8, 470], [14, 823], [15, 1000]];
+    const cases: Array<[number, number]> = [
+      [-17, -1000],
+      [-16, -941],
+      [-8, -470],
+      [-1, -58],
+      [0, 0],
+      [1, 58],
+      [8, 470],
+      [14, 823],
+      [15, 1000],
+    ];
     for (const [oomAdj, expected] of cases) {
       it(`oom_adj ${oomAdj} → oom_score_adj ${expected}`, () => {
         assert.equal(oomAdjToScoreAdj(oomAdj), expected);
@@ -95,9 +105,7 @@ describe('normalized model', () => {
   });
 
   it('compiles match patterns and turns numeric users into uids', () => {
-    const set = policySetOf(
-      'policies:\n  - { name: o, kind: oom, match: { name: [sshd, "/^nginx/"], user: ["33", www, 0], exclude: { cmdline: "--debug" } }, oom_score_adj: 0 }\n',
-    );
+    const set = policySetOf('policies:\n  - { name: o, kind: oom, match: { name: [sshd, "/^nginx/"], user: ["33", www, 0], exclude: { cmdline: "--debug" } }, oom_score_adj: 0 }\n');
     const match = set.policies[0]?.match;
     assert.deepEqual(match?.name?.[0], { exact: 'sshd' });
     const pattern = match?.name?.[1];
@@ -150,7 +158,14 @@ describe('normalized model', () => {
     assert.deepEqual(result.diagnostics, []);
     const set = result.policySet;
     assert.deepEqual(set?.settings, { name: 'web', interval: 30, stateDir: '/var/lib/procguard' });
-    assert.deepEqual(set?.policies.map((p) => [p.name, p.order, p.source.file]), [['a', 0, '10-a.yaml'], ['b', 1, '20-b.yaml'], ['c', 2, '20-b.yaml']]);
+    assert.deepEqual(
+      set?.policies.map((p) => [p.name, p.order, p.source.file]),
+      [
+        ['a', 0, '10-a.yaml'],
+        ['b', 1, '20-b.yaml'],
+        ['c', 2, '20-b.yaml'],
+      ],
+    );
     assert.deepEqual(set?.files, ['10-a.yaml', '20-b.yaml']);
   });
 
@@ -160,9 +175,12 @@ describe('normalized model', () => {
         - &web { name: web-a, kind: memory, match: { program: "web:*" }, max_rss: 200MB, for: 2 }
         - { <<: *web, name: web-b, max_rss: 300MB }
     `);
-    assert.deepEqual(set.policies.map((p) => [p.name, (p as MemoryPolicy).maxRss, (p as MemoryPolicy).for]), [
-      ['web-a', 200 * 1024 * 1024, 2],
-      ['web-b', 300 * 1024 * 1024, 2],
-    ]);
+    assert.deepEqual(
+      set.policies.map((p) => [p.name, (p as MemoryPolicy).maxRss, (p as MemoryPolicy).for]),
+      [
+        ['web-a', 200 * 1024 * 1024, 2],
+        ['web-b', 300 * 1024 * 1024, 2],
+      ],
+    );
   });
 });

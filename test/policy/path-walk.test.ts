@@ -41,10 +41,25 @@ describe('path walk', function () {
 
   const CASES: WalkCase[] = [
     { name: 'root-owned directories and file', make: async () => join(work, 'root/deep/file'), resolved: 'root/deep/file', writers: [] },
-    { name: 'through a sticky directory anyone can write (as /tmp), to a root-owned entry', make: async () => (await chmod(join(work, 'root'), 0o1777), join(work, 'root/deep/file')), resolved: 'root/deep/file', writers: [] },
+    {
+      name: 'through a sticky directory anyone can write (as /tmp), to a root-owned entry',
+      make: async () => (await chmod(join(work, 'root'), 0o1777), join(work, 'root/deep/file')),
+      resolved: 'root/deep/file',
+      writers: [],
+    },
     { name: 'a directory the user owns', make: async () => (await writeFile(join(work, 'users/file'), 'x'), join(work, 'users/file')), resolved: 'users/file', writers: ['users uid'] },
-    { name: 'a file others can write', make: async () => (await chmod(join(work, 'root/deep/file'), 0o646), join(work, 'root/deep/file')), resolved: 'root/deep/file', writers: ['root/deep/file anyone'] },
-    { name: 'a directory its group can write', make: async () => (await chmod(join(work, 'root/deep'), 0o775), join(work, 'root/deep/file')), resolved: 'root/deep/file', writers: ['root/deep anyone'] },
+    {
+      name: 'a file others can write',
+      make: async () => (await chmod(join(work, 'root/deep/file'), 0o646), join(work, 'root/deep/file')),
+      resolved: 'root/deep/file',
+      writers: ['root/deep/file anyone'],
+    },
+    {
+      name: 'a directory its group can write',
+      make: async () => (await chmod(join(work, 'root/deep'), 0o775), join(work, 'root/deep/file')),
+      resolved: 'root/deep/file',
+      writers: ['root/deep anyone'],
+    },
     {
       name: "a link the user made, in the user's directory, to a root-owned file",
       make: async () => (user.run(['ln', '-s', join(work, 'root/deep/file'), join(work, 'users/link')]), join(work, 'users/link')),
@@ -149,10 +164,7 @@ describe('path walk', function () {
       const walked = await walkPath(path, { followLastLink: true, afterLookup: () => void (lookups += 1) });
       assert.ok('code' in walked);
       assert.equal(walked.errno, 'ELOOP');
-      assert.equal(
-        walked.message,
-        `Cannot read ${path}: takes more than ${MAX_WALK_STEPS} steps to resolve (its components and those of every link's target), so it is refused as a loop of links is`,
-      );
+      assert.equal(walked.message, `Cannot read ${path}: takes more than ${MAX_WALK_STEPS} steps to resolve (its components and those of every link's target), so it is refused as a loop of links is`);
       // 64,000 components, ~32,000 of them lookups, unbounded; now at most one lookup a step, and / first.
       assert.ok(lookups <= MAX_WALK_STEPS + 1, `${lookups} lookups`);
     });
@@ -192,7 +204,7 @@ describe('path walk', function () {
 
     const SWAPS: { name: string; swap: () => void; read?: string }[] = [
       { name: 'nothing changes: the file is read', swap: () => undefined, read: 'template\n' },
-      { name: 'the user swaps the file for a link to root\'s secret', swap: () => void user.run(['ln', '-sfn', join(work, 'root/secret'), join(work, 'users/body.hbs')]) },
+      { name: "the user swaps the file for a link to root's secret", swap: () => void user.run(['ln', '-sfn', join(work, 'root/secret'), join(work, 'users/body.hbs')]) },
       { name: 'the user swaps the file for another file', swap: () => void user.run(['mv', '-f', join(work, 'users/other.hbs'), join(work, 'users/body.hbs')]) },
       { name: 'the user removes the file', swap: () => void user.run(['rm', '-f', join(work, 'users/body.hbs')]) },
     ];

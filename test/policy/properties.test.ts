@@ -35,11 +35,41 @@ function assertWellFormed(diagnostics: Diagnostic[], text: string): void {
 
 const yamlishChar = fc.constantFrom(
   ...'abcdefghijklmnopqrstuvwxyz_-:{}[],&*!|>#\'"% @`?\n\n  \t0123456789.'.split(''),
-  'policies', 'kind', 'match', 'memory', 'max_rss', '<<', '---', '\u00e9', '\ufeff', '\u0000', '\r',
+  'policies',
+  'kind',
+  'match',
+  'memory',
+  'max_rss',
+  '<<',
+  '---',
+  '\u00e9',
+  '\ufeff',
+  '\u0000',
+  '\r',
 );
 
 /** A JSON-like value whose keys are often the ones procguard knows. */
-const knownKey = fc.constantFrom('settings', 'supervisors', 'notifiers', 'policies', 'name', 'kind', 'match', 'max_rss', 'exclude', 'notify', 'to', 'mail', 'exec', 'url', 'scope', 'action', 'signal', 'oom_adj', 'pause_above');
+const knownKey = fc.constantFrom(
+  'settings',
+  'supervisors',
+  'notifiers',
+  'policies',
+  'name',
+  'kind',
+  'match',
+  'max_rss',
+  'exclude',
+  'notify',
+  'to',
+  'mail',
+  'exec',
+  'url',
+  'scope',
+  'action',
+  'signal',
+  'oom_adj',
+  'pause_above',
+);
 const anyKey = fc.oneof(knownKey, fc.string({ maxLength: 8 }));
 
 /** Random edits of parsed data: drop, replace or add keys and items anywhere in the tree. */
@@ -83,9 +113,12 @@ function applyMutation(root: unknown, m: { path: number[]; edit: 'drop' | 'repla
 describe('validation never fails on any input (properties)', () => {
   it('random YAML-like text', () => {
     fc.assert(
-      fc.property(fc.array(yamlishChar, { maxLength: 300 }).map((chars) => chars.join('')), (text) => {
-        assertWellFormed(validateText(text), text);
-      }),
+      fc.property(
+        fc.array(yamlishChar, { maxLength: 300 }).map((chars) => chars.join('')),
+        (text) => {
+          assertWellFormed(validateText(text), text);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -101,12 +134,7 @@ describe('validation never fails on any input (properties)', () => {
 
   it('random data with the keys procguard knows, written as YAML', () => {
     const tree = fc.letrec((tie) => ({
-      value: fc.oneof(
-        { depthSize: 'small' },
-        fc.jsonValue({ maxDepth: 1 }),
-        fc.dictionary(anyKey, tie('value'), { maxKeys: 4 }),
-        fc.array(tie('value'), { maxLength: 3 }),
-      ),
+      value: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.dictionary(anyKey, tie('value'), { maxKeys: 4 }), fc.array(tie('value'), { maxLength: 3 })),
     })).value;
     fc.assert(
       fc.property(fc.dictionary(knownKey, tree, { maxKeys: 4 }), (data) => {
@@ -151,7 +179,11 @@ describe('validation never fails on any input (properties)', () => {
       fc.property(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 4, max: 30 }), (depth, width) => {
         const lines = [`l0: &l0 [${Array(width).fill('lol').join(', ')}]`];
         for (let level = 1; level < depth; level += 1) {
-          lines.push(`l${level}: &l${level} [${Array(width).fill(`*l${level - 1}`).join(', ')}]`);
+          lines.push(
+            `l${level}: &l${level} [${Array(width)
+              .fill(`*l${level - 1}`)
+              .join(', ')}]`,
+          );
         }
         const text = `${lines.join('\n')}\n`;
         const diagnostics = validateText(text);
@@ -164,13 +196,20 @@ describe('validation never fails on any input (properties)', () => {
 
   it('the billion laughs file', () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f'], ['h', 'g'], ['i', 'h']]) {
+    for (const [name, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+      ['f', 'e'],
+      ['g', 'f'],
+      ['h', 'g'],
+      ['i', 'h'],
+    ]) {
       lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
     }
     const diagnostics = validateText(`${lines.join('\n')}\n`);
-    assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'p.yaml:1:1: error: YAML aliases expand too far (more than 100 times); write the values out or use fewer nested aliases',
-    ]);
+    assert.deepEqual(diagnostics.map(formatDiagnostic), ['p.yaml:1:1: error: YAML aliases expand too far (more than 100 times); write the values out or use fewer nested aliases']);
   });
 });
 
@@ -178,7 +217,11 @@ describe('deeply nested files', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['nested flow lists far beyond the parser', `policies: ${'['.repeat(5000)}${']'.repeat(5000)}`, /YAML: the file nests too deeply \(at most 64 levels\)/],
     ['nested flow mappings', `${'{a: '.repeat(5000)}1${'}'.repeat(5000)}`, /YAML: the file nests too deeply/],
-    ['nested excludes the parser accepts', `policies:\n  - { name: a, kind: oom, oom_score_adj: 0, match: ${'{ name: x, exclude: '.repeat(200)}{ name: y }${' }'.repeat(200)} }\n`, /The file nests too deeply \(more than 64 levels/],
+    [
+      'nested excludes the parser accepts',
+      `policies:\n  - { name: a, kind: oom, oom_score_adj: 0, match: ${'{ name: x, exclude: '.repeat(200)}{ name: y }${' }'.repeat(200)} }\n`,
+      /The file nests too deeply \(more than 64 levels/,
+    ],
   ];
   for (const [name, text, expected] of cases) {
     it(name, () => {

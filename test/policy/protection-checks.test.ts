@@ -12,14 +12,26 @@ const SUPERVISORD = (policy: string, value: number): string =>
   `warning: Policy "${policy}" protects supervisord (oom_score_adj ${value}), and every program supervisord starts inherits that value, including one procguard restarts for leaking memory; no oom policy covers the supervised programs. Add one, e.g. { kind: oom, match: { program: "*" }, oom_score_adj: 0 }`;
 
 const CASES: Array<{ name: string; policies: string; expected: string[] }> = [
-  { name: 'oom -1000 by name only', policies: '{ name: a, kind: oom, match: { name: sshd }, oom_score_adj: -1000 }', expected: [NAME_ONLY('a', 'protect it from the OOM killer (oom_score_adj -1000)')] },
-  { name: 'oom_adj -17 by name only (the legacy scale)', policies: '{ name: a, kind: oom, match: { name: sshd }, oom_adj: -17 }', expected: [NAME_ONLY('a', 'protect it from the OOM killer (oom_score_adj -1000)')] },
+  {
+    name: 'oom -1000 by name only',
+    policies: '{ name: a, kind: oom, match: { name: sshd }, oom_score_adj: -1000 }',
+    expected: [NAME_ONLY('a', 'protect it from the OOM killer (oom_score_adj -1000)')],
+  },
+  {
+    name: 'oom_adj -17 by name only (the legacy scale)',
+    policies: '{ name: a, kind: oom, match: { name: sshd }, oom_adj: -17 }',
+    expected: [NAME_ONLY('a', 'protect it from the OOM killer (oom_score_adj -1000)')],
+  },
   {
     name: 'oom by name and command line, with an exclude',
     policies: '{ name: a, kind: oom, match: { name: "/^ssh/", cmdline: "-D", exclude: { user: nobody } }, oom_score_adj: -500 }',
     expected: [NAME_ONLY('a', 'protect it from the OOM killer (oom_score_adj -500)', 'a process with a matching command line', '"name" and "cmdline"')],
   },
-  { name: 'kill by command line only', policies: '{ name: a, kind: runtime, match: { cmdline: "^rsync " }, max_runtime: 6h, action: kill }', expected: [NAME_ONLY('a', 'kill it', 'a process with a matching command line', '"cmdline"')] },
+  {
+    name: 'kill by command line only',
+    policies: '{ name: a, kind: runtime, match: { cmdline: "^rsync " }, max_runtime: 6h, action: kill }',
+    expected: [NAME_ONLY('a', 'kill it', 'a process with a matching command line', '"cmdline"')],
+  },
   { name: 'stop by name only', policies: '{ name: a, kind: memory, match: { name: worker }, max_rss: 1GB, action: stop }', expected: [NAME_ONLY('a', 'stop it', 'a process called worker')] },
   { name: 'oom protection with user', policies: '{ name: a, kind: oom, match: { name: sshd, user: root }, oom_score_adj: -1000 }', expected: [] },
   { name: 'oom protection with exe', policies: '{ name: a, kind: oom, match: { exe: /usr/sbin/sshd }, oom_score_adj: -1000 }', expected: [] },
@@ -64,27 +76,35 @@ describe('validate: protection a local user could aim', () => {
   for (const c of CASES) {
     it(c.name, () => {
       const lines = diagnosticLines({ 'p.yaml': `policies:\n  - ${c.policies}\n` });
-      assert.deepEqual(lines.map((line) => line.replace(/^p\.yaml:\d+:\d+: /, '')), c.expected);
+      assert.deepEqual(
+        lines.map((line) => line.replace(/^p\.yaml:\d+:\d+: /, '')),
+        c.expected,
+      );
     });
   }
 
   it('these are warnings: the set is still valid', () => {
-    const result = validateTexts({ 'p.yaml': yaml`
+    const result = validateTexts({
+      'p.yaml': yaml`
       policies:
         - { name: a, kind: oom, match: { name: sshd }, oom_score_adj: -1000 }
-    ` });
+    `,
+    });
     assert.equal(result.diagnostics[0]?.severity, 'warning');
     assert.equal(result.diagnostics[0]?.code, 'unsafe-match');
     assert.ok(result.policySet);
   });
 
   it('the shipped policies draw no warning', async () => {
-    const files = Object.fromEntries(await Promise.all(['oom-protect.yaml', 'memory-audit.yaml'].map(async (name) => [name, await readFile(new URL(`../../policies/${name}`, import.meta.url), 'utf8')])));
+    const files = Object.fromEntries(
+      await Promise.all(['oom-protect.yaml', 'memory-audit.yaml'].map(async (name) => [name, await readFile(new URL(`../../policies/${name}`, import.meta.url), 'utf8')])),
+    );
     assert.deepEqual(diagnosticLines(files), []);
   });
 
   it('the policies as shipped before (name: sshd, name: supervisord) draw both warnings', () => {
-    const lines = diagnosticLines({ 'p.yaml': yaml`
+    const lines = diagnosticLines({
+      'p.yaml': yaml`
       policies:
         - name: oom-protect-sshd
           kind: oom
@@ -96,7 +116,8 @@ describe('validate: protection a local user could aim', () => {
           match:
             name: supervisord
           oom_score_adj: -1000
-    ` });
+    `,
+    });
     assert.deepEqual(lines, [
       `p.yaml:4:5: ${NAME_ONLY('oom-protect-sshd', 'protect it from the OOM killer (oom_score_adj -1000)')}`,
       `p.yaml:9:5: ${SUPERVISORD('oom-protect-supervisord', -1000)}`,

@@ -4,7 +4,13 @@ import { checkTemplate, TEMPLATE_FIELDS } from '../../src/policy/templates.js';
 describe('notification templates', () => {
   const cases: Array<[string, string, string[]]> = [
     ['plain text', 'procguard restarted a process', []],
-    ['every documented field', Object.keys(TEMPLATE_FIELDS).map((f) => `{{${f}}}`).join(' '), []],
+    [
+      'every documented field',
+      Object.keys(TEMPLATE_FIELDS)
+        .map((f) => `{{${f}}}`)
+        .join(' '),
+      [],
+    ],
     ['the target object itself', '{{#with target}}{{namespec}} {{anything}}{{/with}}', []],
     ['if/unless/else with fields', '{{#if target.cmdline}}{{target.cmdline}}{{else}}{{target.name}}{{/if}}{{#unless name}}-{{/unless}}', []],
     ['@root inside each', '{{#each target}}{{@key}} {{@root.host}}{{/each}}', []],

@@ -1,12 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-  formatBytes,
-  formatDuration,
-  parseDuration,
-  parseMemmonSize,
-  parseMemmonUptime,
-  parseSize,
-} from '../../src/shared/units.js';
+import { formatBytes, formatDuration, parseDuration, parseMemmonSize, parseMemmonUptime, parseSize } from '../../src/shared/units.js';
 
 const MiB = 1024 * 1024;
 

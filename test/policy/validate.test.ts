@@ -57,9 +57,7 @@ const invalid: Case[] = [
   {
     name: 'misspelt top-level section',
     files: { 'a.yaml': 'polices: []\n' },
-    expected: [
-      'a.yaml:1:1: error: Unexpected key "polices" at the top level; did you mean "policies"? Allowed keys: settings, supervisors, notifiers, policies',
-    ],
+    expected: ['a.yaml:1:1: error: Unexpected key "polices" at the top level; did you mean "policies"? Allowed keys: settings, supervisors, notifiers, policies'],
   },
   {
     name: 'a plain password is pointed to password_env/password_file',
@@ -91,16 +89,12 @@ const invalid: Case[] = [
   {
     name: 'bad size names the accepted units',
     files: { 'a.yaml': MEMORY.replace('200MB', '200XB') },
-    expected: [
-      'a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB',
-    ],
+    expected: ['a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB'],
   },
   {
     name: 'a fractional number of bytes is not a size',
     files: { 'a.yaml': MEMORY.replace('200MB', '1.5') },
-    expected: [
-      'a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB',
-    ],
+    expected: ['a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB'],
   },
   {
     name: 'zero max_rss',
@@ -110,16 +104,12 @@ const invalid: Case[] = [
   {
     name: 'bad duration names the accepted units',
     files: { 'a.yaml': 'settings:\n  interval: 1.5m\n' },
-    expected: [
-      'a.yaml:2:13: error: Invalid duration "1.5m" for "interval" in settings: use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d',
-    ],
+    expected: ['a.yaml:2:13: error: Invalid duration "1.5m" for "interval" in settings: use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d'],
   },
   {
     name: 'a week is not a duration unit',
     files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops, uptime_at_most: 1w }]\n${OPS}` },
-    expected: [
-      'a.yaml:6:41: error: Invalid duration "1w" for "notify[0].uptime_at_most" in policy "web-memory": use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d',
-    ],
+    expected: ['a.yaml:6:41: error: Invalid duration "1w" for "notify[0].uptime_at_most" in policy "web-memory": use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d'],
   },
   {
     name: 'wrong type says what was expected and what was found',
@@ -139,16 +129,12 @@ const invalid: Case[] = [
   {
     name: 'unknown action',
     files: { 'a.yaml': `${MEMORY}    action: restrat\n` },
-    expected: [
-      'a.yaml:6:13: error: "action" in policy "web-memory" must be restart, stop, kill or {signal: NAME}, not "restrat"; did you mean "restart"?',
-    ],
+    expected: ['a.yaml:6:13: error: "action" in policy "web-memory" must be restart, stop, kill or {signal: NAME}, not "restrat"; did you mean "restart"?'],
   },
   {
     name: 'unknown signal',
     files: { 'a.yaml': `${MEMORY}    action: { signal: HANGUP }\n` },
-    expected: [
-      'a.yaml:6:23: error: Unknown signal "HANGUP" in "action.signal" in policy "web-memory": use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"',
-    ],
+    expected: ['a.yaml:6:23: error: Unknown signal "HANGUP" in "action.signal" in policy "web-memory": use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"'],
   },
   {
     name: 'oom_score_adj out of range',
@@ -175,9 +161,7 @@ const invalid: Case[] = [
     files: {
       'a.yaml': 'policies:\n  - name: a\n    kind: load\n    match: { cmdline: "^rsync " }\n    pause_above: 2.0\n    resume_below: 2.0\n',
     },
-    expected: [
-      'a.yaml:6:19: error: "resume_below" (2) must be lower than "pause_above" (2) in policy "a", or the process would be paused and resumed on the same load',
-    ],
+    expected: ['a.yaml:6:19: error: "resume_below" (2) must be lower than "pause_above" (2) in policy "a", or the process would be paused and resumed on the same load'],
   },
   {
     name: 'pause_above must be positive',
@@ -187,16 +171,12 @@ const invalid: Case[] = [
   {
     name: 'empty match',
     files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: {}\n    oom_score_adj: 0\n' },
-    expected: [
-      'a.yaml:4:12: error: Empty "match" in policy "a": a policy must say which processes it applies to; give at least one of program, group, supervisor, name, cmdline, exe, user, pidfile',
-    ],
+    expected: ['a.yaml:4:12: error: Empty "match" in policy "a": a policy must say which processes it applies to; give at least one of program, group, supervisor, name, cmdline, exe, user, pidfile'],
   },
   {
     name: 'match with only exclude',
     files: { 'a.yaml': 'policies:\n  - name: a\n    kind: oom\n    match: { exclude: { user: root } }\n    oom_score_adj: 0\n' },
-    expected: [
-      'a.yaml:4:12: error: The match of policy "a" has only "exclude": say which processes it applies to before subtracting some',
-    ],
+    expected: ['a.yaml:4:12: error: The match of policy "a" has only "exclude": say which processes it applies to before subtracting some'],
   },
   {
     name: 'regex that does not compile, in cmdline and in /name/',
@@ -211,16 +191,12 @@ const invalid: Case[] = [
   {
     name: 'invalid policy name',
     files: { 'a.yaml': 'policies:\n  - name: Web_Memory\n    kind: oom\n    match: { name: x }\n    oom_score_adj: 0\n' },
-    expected: [
-      'a.yaml:2:11: error: Invalid policy name "Web_Memory": use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
-    ],
+    expected: ['a.yaml:2:11: error: Invalid policy name "Web_Memory": use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit'],
   },
   {
     name: 'supervisor URL',
     files: { 'a.yaml': 'supervisors:\n  main:\n    url: /var/run/supervisor.sock\n' },
-    expected: [
-      'a.yaml:3:10: error: "url" in supervisor "main" must be unix:///path/to/supervisor.sock or http://host:port, not "/var/run/supervisor.sock"',
-    ],
+    expected: ['a.yaml:3:10: error: "url" in supervisor "main" must be unix:///path/to/supervisor.sock or http://host:port, not "/var/run/supervisor.sock"'],
   },
   {
     name: 'supervisor URLs the pattern lets through but no client can connect to (a hex port, a zone id, a port past 65535)',
@@ -286,9 +262,7 @@ const invalid: Case[] = [
   {
     name: 'exec must be an argv list',
     files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops:\n    exec: /usr/local/bin/page --json\n` },
-    expected: [
-      'a.yaml:9:11: error: "exec" in notifier "ops" must be a list: the program and its arguments, e.g. [/usr/local/bin/page-oncall, --json], not "/usr/local/bin/page --json"',
-    ],
+    expected: ['a.yaml:9:11: error: "exec" in notifier "ops" must be a list: the program and its arguments, e.g. [/usr/local/bin/page-oncall, --json], not "/usr/local/bin/page --json"'],
   },
   {
     name: 'env: is for exec notifiers only, and takes variable names with a string or { from_env }',
@@ -317,7 +291,8 @@ const invalid: Case[] = [
   {
     name: 'unknown supervisor, also inside exclude',
     files: {
-      'a.yaml': 'supervisors:\n  main: { url: "unix:///run/supervisor.sock" }\npolicies:\n  - name: a\n    kind: runtime\n    match: { supervisor: mian, exclude: { supervisor: [main, batch] } }\n    max_runtime: 6h\n',
+      'a.yaml':
+        'supervisors:\n  main: { url: "unix:///run/supervisor.sock" }\npolicies:\n  - name: a\n    kind: runtime\n    match: { supervisor: mian, exclude: { supervisor: [main, batch] } }\n    max_runtime: 6h\n',
     },
     expected: [
       'a.yaml:6:26: error: Unknown supervisor "mian" in match of policy "a"; did you mean "main"? (configured supervisors: main)',
@@ -330,10 +305,7 @@ const invalid: Case[] = [
       'a.yaml': MEMORY,
       'b.yaml': MEMORY,
     },
-    expected: [
-      'a.yaml:2:11: error: Duplicate policy name "web-memory": defined again at b.yaml:2:11',
-      'b.yaml:2:11: error: Duplicate policy name "web-memory": first defined at a.yaml:2:11',
-    ],
+    expected: ['a.yaml:2:11: error: Duplicate policy name "web-memory": defined again at b.yaml:2:11', 'b.yaml:2:11: error: Duplicate policy name "web-memory": first defined at a.yaml:2:11'],
   },
   {
     name: 'duplicate notifier and supervisor names across files',
@@ -412,9 +384,7 @@ const invalid: Case[] = [
         '',
       ].join('\n'),
     },
-    expected: [
-      'a.yaml:1:1: error: YAML aliases expand too far (more than 100 times); write the values out or use fewer nested aliases',
-    ],
+    expected: ['a.yaml:1:1: error: YAML aliases expand too far (more than 100 times); write the values out or use fewer nested aliases'],
   },
   {
     name: 'a zero interval or timeout',

@@ -74,7 +74,7 @@ describe('state file', () => {
     assert.deepEqual((await loadState(dir, NOW)).state.paused, paused);
   });
 
-  it('a link planted at the temporary file\'s name is replaced, never written through', async () => {
+  it("a link planted at the temporary file's name is replaced, never written through", async () => {
     const target = join(dir, 'precious');
     await writeFile(target, 'precious\n');
     await symlink(target, join(dir, `state.json.tmp-${process.pid}`));
@@ -131,7 +131,10 @@ describe('the pause journal: a corrupt state file never loses a paused process',
       await writeFile(join(dir, 'state.json'), text);
       const loaded = await loadState(dir, NOW);
       assert.deepEqual(pids(loaded.state), allPids);
-      assert.match(loaded.warnings.join('\n'), /the pause journal names 7 paused processes the state file does not \(pid 4242 by rsync-backoff, pid 5000 by rsync-backoff, pid 6100 by tar-backoff\); kept/);
+      assert.match(
+        loaded.warnings.join('\n'),
+        /the pause journal names 7 paused processes the state file does not \(pid 4242 by rsync-backoff, pid 5000 by rsync-backoff, pid 6100 by tar-backoff\); kept/,
+      );
     });
   }
 
@@ -142,7 +145,10 @@ describe('the pause journal: a corrupt state file never loses a paused process',
     loaded.state.paused = loaded.state.paused.filter((t) => t.root.pid !== 5000); // resumed by this cycle
     await saveState(dir, loaded.state);
     await writeFile(join(dir, 'state.json'), '{"vers');
-    assert.deepEqual(pids((await loadState(dir, NOW)).state), allPids.filter((pid) => pid !== 5000));
+    assert.deepEqual(
+      pids((await loadState(dir, NOW)).state),
+      allPids.filter((pid) => pid !== 5000),
+    );
     await saveState(dir, emptyState());
     assert.ok(!(await readdir(dir)).includes('paused.journal'), 'no journal once nothing is paused');
     assert.deepEqual((await loadState(dir, NOW)).state, emptyState());
@@ -155,7 +161,11 @@ describe('the pause journal: a corrupt state file never loses a paused process',
       await writeFile(journalPath(dir), line.slice(0, cut));
       await appendPauses(dir, trees.slice(1));
       const loaded = await loadState(dir, NOW);
-      assert.deepEqual(pids(loaded.state), allPids.filter((pid) => pid < 4242 || pid > 4245), `cut at ${cut}`);
+      assert.deepEqual(
+        pids(loaded.state),
+        allPids.filter((pid) => pid < 4242 || pid > 4245),
+        `cut at ${cut}`,
+      );
       if (cut > 1) assert.match(loaded.warnings.join('\n'), /1 damaged line of the pause journal .* skipped \(a write cut short\)/, `cut at ${cut}`);
     }
   });
@@ -169,7 +179,7 @@ describe('the pause journal: a corrupt state file never loses a paused process',
     assert.match(loaded.warnings.join('\n'), /1 damaged line/);
   });
 
-  it('a link planted at the journal\'s name is never followed: no pause is recorded through it, and loading refuses it', async () => {
+  it("a link planted at the journal's name is never followed: no pause is recorded through it, and loading refuses it", async () => {
     const target = join(dir, 'precious');
     await writeFile(target, 'precious\n');
     await symlink(target, journalPath(dir));
@@ -240,7 +250,7 @@ describe('lock', function () {
     await lock.release();
   });
 
-  it('a pid reused by another process does not keep a dead owner\'s lock', async () => {
+  it("a pid reused by another process does not keep a dead owner's lock", async () => {
     await writeFile(join(dir, 'lock'), JSON.stringify({ pid: process.pid, start_time: 12345, since: NOW }));
     const lock = await acquireLock(dir, { wait: 0 });
     await lock.release();
@@ -257,8 +267,9 @@ describe('lock', function () {
       await lock.release();
     `;
     const lockDir = join(dir, 'state');
-    const runs = Array.from({ length: 8 }, () =>
-      new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script, lockDir, 'x'], { stdio: 'inherit' }).once('exit', resolve)),
+    const runs = Array.from(
+      { length: 8 },
+      () => new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script, lockDir, 'x'], { stdio: 'inherit' }).once('exit', resolve)),
     );
     assert.deepEqual(await Promise.all(runs), Array(8).fill(0));
     const lines = (await readFile(join(dir, 'log-x'), 'utf8')).trim().split('\n');
@@ -277,21 +288,44 @@ describe('audit log', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  const entry = (n: number): AuditEntry => ({ time: NOW + n, type: 'action', policy: 'web-memory', action: 'restart', target: { pid: n, name: 'python', namespec: 'web:w1', supervisor: 'main' }, status: 'done', reason: 'rss 250.0 MiB > 200.0 MiB' });
+  const entry = (n: number): AuditEntry => ({
+    time: NOW + n,
+    type: 'action',
+    policy: 'web-memory',
+    action: 'restart',
+    target: { pid: n, name: 'python', namespec: 'web:w1', supervisor: 'main' },
+    status: 'done',
+    reason: 'rss 250.0 MiB > 200.0 MiB',
+  });
 
   it('appends one JSON line per entry', async () => {
     await appendAudit(dir, [entry(1)]);
     await appendAudit(dir, [entry(2), entry(3)]);
-    const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const lines = (await readFile(join(dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     assert.deepEqual(lines, [entry(1), entry(2), entry(3)]);
   });
 
   it('stays bounded: past the size, the log moves to audit.log.1 and a new one starts', async () => {
     const size = Buffer.byteLength(`${JSON.stringify(entry(1))}\n`);
     for (let n = 1; n <= 10; n += 1) await appendAudit(dir, [entry(n)], size * 4);
-    const current = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
-    const previous = (await readFile(join(dir, 'audit.log.1'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
-    assert.deepEqual([previous, current], [[5, 6, 7, 8], [9, 10]]);
+    const current = (await readFile(join(dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
+    const previous = (await readFile(join(dir, 'audit.log.1'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
+    assert.deepEqual(
+      [previous, current],
+      [
+        [5, 6, 7, 8],
+        [9, 10],
+      ],
+    );
     assert.deepEqual((await readdir(dir)).sort(), ['audit.log', 'audit.log.1']);
   });
 });

@@ -58,7 +58,11 @@ describe('supervisord XML-RPC client', () => {
     withServer(
       (_request, response) => response.end(serializer.serializeFault({ faultCode: 50, faultString: 'SPAWN_ERROR: web:w1' })),
       async (client) =>
-        await assert.rejects(client.call('supervisor.startProcess', ['web:w1']), { kind: 'fault', faultName: 'SPAWN_ERROR', message: 'supervisor "main": supervisor.startProcess failed: SPAWN_ERROR: web:w1' }),
+        await assert.rejects(client.call('supervisor.startProcess', ['web:w1']), {
+          kind: 'fault',
+          faultName: 'SPAWN_ERROR',
+          message: 'supervisor "main": supervisor.startProcess failed: SPAWN_ERROR: web:w1',
+        }),
     ));
 
   it('a reply over 32 MiB is refused', () =>

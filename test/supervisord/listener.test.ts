@@ -30,19 +30,23 @@ describe('collector: who listens on a supervisor address', () => {
   }
 
   it('an IPv4-mapped address, however it is spelled, is the IPv4 address inside it', () => {
-    for (const spelling of ['::ffff:127.0.0.1', '::ffff:7f00:1', '::FFFF:7F00:0001', '0:0:0:0:0:ffff:7f00:1', '0000:0000:0000:0000:0000:ffff:127.0.0.1']) assert.equal(plainAddress(spelling), '127.0.0.1', spelling);
+    for (const spelling of ['::ffff:127.0.0.1', '::ffff:7f00:1', '::FFFF:7F00:0001', '0:0:0:0:0:ffff:7f00:1', '0000:0000:0000:0000:0000:ffff:127.0.0.1'])
+      assert.equal(plainAddress(spelling), '127.0.0.1', spelling);
     assert.equal(plainAddress('::1'), '::1');
     assert.equal(plainAddress('192.0.2.2'), '192.0.2.2');
   });
 
   it("an address of one of this host's interfaces (in any spelling) is this host; others are remote", () => {
     const interfaces = { eth0: [{ address: '192.0.2.2' }, { address: 'fd00::2' }, { address: 'fe80::fc:ff:fe00:1%eth0' }] } as unknown as Parameters<typeof isThisHostAddress>[1];
-    for (const address of ['192.0.2.2', '::ffff:192.0.2.2', '::ffff:c000:202', 'fd00:0:0:0:0:0:0:2', 'fe80::fc:ff:fe00:1', '127.0.0.1', '::1']) assert.equal(isThisHostAddress(address, interfaces), true, address);
+    for (const address of ['192.0.2.2', '::ffff:192.0.2.2', '::ffff:c000:202', 'fd00:0:0:0:0:0:0:2', 'fe80::fc:ff:fe00:1', '127.0.0.1', '::1'])
+      assert.equal(isThisHostAddress(address, interfaces), true, address);
     for (const address of ['192.0.2.3', 'fd00::3', '203.0.113.9']) assert.equal(isThisHostAddress(address, interfaces), false, address);
   });
 
   it("a URL naming this host's own address or an IPv4-mapped loopback is verified like 127.0.0.1; an address not on this host is remote", async () => {
-    const own = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     assert.ok(own, 'this host has a non-loopback IPv4 address');
     assert.deepEqual(await placeOf({ transport: 'http', url: `http://${own}:9001/RPC2` }), { kind: 'loopback', address: own, port: 9001, shown: `${own}:9001` });
     assert.deepEqual(await placeOf({ transport: 'http', url: 'http://[::ffff:127.0.0.1]:9001/RPC2' }), { kind: 'loopback', address: '127.0.0.1', port: 9001, shown: '127.0.0.1:9001' });
@@ -60,7 +64,12 @@ describe('collector: who listens on a supervisor address', () => {
       const words: string[] = [];
       for (let i = 0; i < bytes.length; i += 4) {
         const word = bytes.slice(i, i + 4);
-        words.push((endianness() === 'LE' ? word.reverse() : word).map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase());
+        words.push(
+          (endianness() === 'LE' ? word.reverse() : word)
+            .map((b) => b.toString(16).padStart(2, '0'))
+            .join('')
+            .toUpperCase(),
+        );
       }
       return words.join('');
     };
@@ -89,7 +98,7 @@ describe('collector: who listens on a supervisor address', () => {
       assert.deepEqual(found, [{ pid: 700, uids: [0, 0, 0, 0], shown: '/srv/sv/supervisor.sock' }]);
     });
 
-    it('a socket bound in a directory that was moved away and replaced by a link to the supervisor\'s directory is not taken for the supervisor\'s', async () => {
+    it("a socket bound in a directory that was moved away and replaced by a link to the supervisor's directory is not taken for the supervisor's", async () => {
       // The names in /proc/net/unix are the paths as bound; resolved today they would follow the link.
       await mkdir(join(root, 'net'));
       await mkdir(join(root, 'real'));

@@ -16,7 +16,11 @@ const xmlrpcValue = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 5 }),
-    fc.dictionary(fc.string({ minLength: 1 }).filter((k) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/.test(k) && k.trim() === k), tie('value'), { maxKeys: 5, noNullPrototype: true }),
+    fc.dictionary(
+      fc.string({ minLength: 1 }).filter((k) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/.test(k) && k.trim() === k),
+      tie('value'),
+      { maxKeys: 5, noNullPrototype: true },
+    ),
   ),
 })).value;
 
@@ -91,7 +95,9 @@ describe('XML-RPC response decoder', () => {
   });
 
   it('a member called __proto__ is an ordinary key', () => {
-    const decoded = decodeMethodResponse('<methodResponse><params><param><value><struct><member><name>__proto__</name><value><int>1</int></value></member></struct></value></param></params></methodResponse>') as { value: Record<string, unknown> };
+    const decoded = decodeMethodResponse(
+      '<methodResponse><params><param><value><struct><member><name>__proto__</name><value><int>1</int></value></member></struct></value></param></params></methodResponse>',
+    ) as { value: Record<string, unknown> };
     assert.equal(Object.getPrototypeOf(decoded.value), Object.prototype);
     assert.deepEqual(Object.keys(decoded.value), ['__proto__']);
   });
@@ -109,11 +115,18 @@ describe('XML-RPC response decoder', () => {
     ['a stray <', '<methodResponse><params><param><value>a < b</value></param></params></methodResponse>', /a stray "<"/],
     ['trailing elements', '<methodResponse><params><param><value>x</value></param></params></methodResponse><extra/>', /<extra> .* where the end of the reply was expected/],
     ['a fault without a code', '<methodResponse><fault><value><struct></struct></value></fault></methodResponse>', /a fault without an integer faultCode/],
-    ['values nested too deep', `<methodResponse><params><param>${'<value><array><data>'.repeat(70)}${'</data></array></value>'.repeat(70)}</param></params></methodResponse>`, /nested more than 64 deep/],
+    [
+      'values nested too deep',
+      `<methodResponse><params><param>${'<value><array><data>'.repeat(70)}${'</data></array></value>'.repeat(70)}</param></params></methodResponse>`,
+      /nested more than 64 deep/,
+    ],
   ];
   for (const [what, xml, message] of BROKEN) {
     it(`refuses ${what}, saying where`, () => {
-      assert.throws(() => decodeMethodResponse(xml), (error: unknown) => error instanceof XmlRpcFormatError && message.test(error.message));
+      assert.throws(
+        () => decodeMethodResponse(xml),
+        (error: unknown) => error instanceof XmlRpcFormatError && message.test(error.message),
+      );
     });
   }
 });

@@ -28,7 +28,10 @@ export const adapter: Adapter = {
       const client = await deps.supervisor(supervisor);
       const before = await processInfo(client, namespec);
       if (before.pid !== pid) {
-        return { status: 'skipped', reason: `${namespec} no longer runs pid ${pid} (now ${before.pid === 0 ? 'no process' : `pid ${before.pid}`}, ${before.statename}); not acting on a changed program` };
+        return {
+          status: 'skipped',
+          reason: `${namespec} no longer runs pid ${pid} (now ${before.pid === 0 ? 'no process' : `pid ${before.pid}`}, ${before.statename}); not acting on a changed program`,
+        };
       }
       switch (action.action) {
         case 'restart':

@@ -45,7 +45,13 @@ export const load: PolicyKind<LoadPolicy> = {
   check(policy, label, report) {
     const { file, path, value } = policy;
     if (typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
-      report.add(file, [...path, 'resume_below'], 'error', 'inconsistent', `"resume_below" (${value.resume_below}) must be lower than "pause_above" (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`);
+      report.add(
+        file,
+        [...path, 'resume_below'],
+        'error',
+        'inconsistent',
+        `"resume_below" (${value.resume_below}) must be lower than "pause_above" (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`,
+      );
     }
     if (durationAt(value, 'max_pause') === 0) {
       report.add(file, [...path, 'max_pause'], 'error', 'invalid-value', `"max_pause" in ${label} must be longer than 0s`);

@@ -95,7 +95,6 @@ function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, se
   return result;
 }
 
-
 /** A memory restart of a supervisord program is told in memmon's words, so existing mail filters keep working. */
 function memmonText(event: KindNotificationEvent): { subject: string; body: string } | undefined {
   const restarted = event.action === 'restart' && (event.status === 'planned' || event.status === 'done');
