@@ -1,4 +1,4 @@
-// Exit codes of DESIGN.md §3, named once. Library code never exits; main sets process.exitCode.
+// Exit codes of the command line (README.md, "The command line"), named once. Library code never exits; main sets process.exitCode.
 
 export const ExitCode = {
   OK: 0,

@@ -3,6 +3,7 @@
 // since when, the recent actions and notifications with their reasons, and the config load
 // errors. Fed by the service after every cycle and reload; read by the status page and the API.
 
+import { kindOf } from '../policy/kinds/index.js';
 import { supervisorsToAsk } from '../supervisord/connect.js';
 import type { Measure, Observation, ProcessEntry } from '../data/types.js';
 import type { PlannedAction, PlannedNotification, Target } from '../data/plan.generated.js';
@@ -67,8 +68,18 @@ export interface StatusDocument {
   supervisors: SupervisorView[];
   /** Matched by a policy and not supervised. */
   processes: ProcessView[];
+  /** Every policy in force: what it enforces (in its kind's words) and how many processes it matched in the last cycle. */
+  policies: PolicySummary[];
   paused: { policy: string; pid: number; name: string; processes: number; since: number }[];
   recent: RecentEntry[];
+}
+
+export interface PolicySummary {
+  name: string;
+  kind: string;
+  mode: string;
+  enforces: string;
+  matched: number;
 }
 
 export class StatusBoard implements ServiceObserver {
@@ -152,6 +163,13 @@ export class StatusBoard implements ServiceObserver {
       },
       supervisors,
       processes: unsupervised,
+      policies: policySet.policies.map((policy) => ({
+        name: policy.name,
+        kind: policy.kind,
+        mode: policy.mode,
+        enforces: kindOf(policy.kind).describe(policy),
+        matched: observations.filter((o) => o.policy === policy.name).length,
+      })),
       paused: paused.map((tree) => ({ policy: tree.policy, pid: tree.root.pid, name: tree.root.name, processes: tree.processes.length, since: tree.since })),
       recent: this.recent,
     };

@@ -53,6 +53,11 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 {{> processes status.processes}}
 {{/if}}
 
+<h2 id="policies">Policies</h2>
+<table class="policies"><tr><th>Policy</th><th>Kind</th><th>Enforces</th><th class="num">Matched</th></tr>
+{{#each status.policies}}<tr class="policy"><td>{{name}}{{#if (isAudit mode)}} <span class="meta">(audit)</span>{{/if}}</td><td>{{kind}}</td><td>{{enforces}}</td><td class="num">{{matched}}</td></tr>{{/each}}
+</table>
+
 <h2 id="paused">Paused</h2>
 {{#if status.paused.length}}
 <table><tr><th>Process</th><th>Policy</th><th class="num">Tree</th><th>Since</th></tr>
@@ -89,6 +94,7 @@ function compiled(): TemplateDelegate {
   hb.registerHelper('ago', (since: number, now: number) => formatDuration(Math.max(0, now - since)));
   hb.registerHelper('duration', (seconds: number) => formatDuration(seconds));
   hb.registerHelper('bytes', (bytes: number) => formatBytes(bytes));
+  hb.registerHelper('isAudit', (mode: string) => mode === 'audit');
   hb.registerHelper('statusClass', (status: string) => (status === 'failed' ? 'error' : status === 'done' ? 'ok' : 'warn'));
   hb.registerHelper('barWidth', (h: NonNullable<PolicyView['headroom']>) => Math.min(100, Math.max(0, h.used_percent)));
   hb.registerHelper('barClass', (h: NonNullable<PolicyView['headroom']>) => (h.left < 0 ? 'over' : h.used_percent >= 80 ? 'high' : ''));

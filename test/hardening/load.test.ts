@@ -1,6 +1,6 @@
 // Load: 10,000 processes against 1,000 policies of every kind that acts per process, evaluated
 // once and compared, action by action, with what a plain loop over the same data says each
-// policy must do. The fixture is built so that every rule of DESIGN.md §2 is exercised at
+// policy must do. The fixture is built so that every rule of the plan (docs/formats.md, "The plan") is exercised at
 // scale: limits on both sides, one disruptive action per process (the first policy wins),
 // oom_score_adj only where it differs, audit mode.
 import assert from 'node:assert/strict';

@@ -410,7 +410,7 @@ describe('integration: nothing procguard paused is left stopped', function () {
         await setLoad(5);
         const run = await applyWithin(20000);
         assert.notEqual(run.code, null, `apply did not exit within 20 s: ${run.stderr}`);
-        // 3: a notifier failed (DESIGN.md §3).
+        // 3: a notifier failed (README.md, "The command line": apply exits 3 when an action or notification failed).
         assert.equal(run.code, 3, run.stderr);
         assert.doesNotMatch(run.stderr, STACK_TRACE);
         const plan = JSON.parse(run.stdout) as Plan;

@@ -118,6 +118,16 @@ policies:
     // Not supervised, matched by a policy: listed apart.
     assert.ok(doc.processes.some((p: any) => p.pid === sleeper.pid && p.policies[0].policy === 'sleeper-backoff'));
     assert.deepEqual(doc.config, { files: [join(work, 'procguard', 'policies.yaml')], policies: 3, errors: [] });
+    // Every policy in force, in its kind's words, with how many processes it saw in the last cycle.
+    assert.deepEqual(
+      doc.policies.map((p: any) => [p.name, p.kind, p.mode, p.enforces]),
+      [
+        ['hog-memory', 'memory', 'enforce', 'max_rss 50.0 MiB per process, then restart, at most 1 within 1h'],
+        ['calm-memory', 'memory', 'enforce', 'max_rss 500.0 MiB per process, then restart'],
+        ['sleeper-backoff', 'load', 'enforce', 'pause above load 4 (1m), resume at 2'],
+      ],
+    );
+    assert.equal(doc.policies.find((p: any) => p.name === 'calm-memory').matched, 1);
     assert.ok(doc.cycles >= 1 && doc.last_cycle.processes > 0 && doc.last_cycle.duration_ms > 0);
   });
 
@@ -204,6 +214,8 @@ policies:
       const calmRow = page.locator('tr.process', { hasText: 'calm:calm' });
       assert.match(await calmRow.innerText(), /RUNNING/);
       assert.match(await calmRow.innerText(), /calm-memory:\s*[\d.]+ MiB of 500\.0 MiB, [\d.]+ MiB left/);
+      const policyRow = page.locator('tr.policy', { hasText: 'sleeper-backoff' });
+      assert.match(await policyRow.innerText(), /sleeper-backoff\s+load\s+pause above load 4 \(1m\), resume at 2\s+1/);
       const restart = page.locator('tr.recent.action', { hasText: 'restart' });
       assert.match(await restart.innerText(), /hog-memory\s+restart\s+hog:hog \(pid \d+\)\s+done\s+rss [\d.]+ MiB > 50\.0 MiB/);
       assert.match(await page.locator('#paused + table').innerText(), new RegExp(`sleep \\(pid ${sleeper.pid}\\)\\s+sleeper-backoff`));

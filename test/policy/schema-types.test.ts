@@ -42,7 +42,7 @@ describe('schema and types', () => {
     });
   }
 
-  it('the schema knows the four kinds of DESIGN.md', () => {
+  it('the schema knows the four kinds the README documents', () => {
     assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime']);
   });
 

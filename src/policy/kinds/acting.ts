@@ -1,6 +1,7 @@
 // What the kinds that act on a process over its limit (memory, runtime) share: the action and
 // its grace, the flapping guard, and the warning about a grace no action uses.
 
+import { formatDuration } from '../../shared/units.js';
 import { DEFAULTS, type Action, type MaxActions } from '../model.js';
 import { durationAt } from '../unit-values.js';
 import { isRecord, type Data, type Entry } from '../walk.js';
@@ -51,6 +52,13 @@ export function actionProposal(fields: ActingFields): Pick<Proposal, 'action' | 
   if (fields.action.type === 'signal') return { action: 'signal', signal: fields.action.signal, ...guard };
   if (fields.action.type === 'kill') return { action: 'kill', grace: fields.grace, ...guard };
   return { action: fields.action.type, ...guard };
+}
+
+/** "restart", "kill (grace 10s)", "signal HUP", and the flapping guard if any. */
+export function actionText(fields: ActingFields): string {
+  const action = fields.action.type === 'signal' ? `signal ${fields.action.signal}` : fields.action.type === 'kill' ? `kill (grace ${formatDuration(fields.grace)})` : fields.action.type;
+  const guard = fields.maxActions ? `, at most ${fields.maxActions.count} within ${formatDuration(fields.maxActions.within)}` : '';
+  return `${action}${guard}`;
 }
 
 function describeAction(action: unknown): string {

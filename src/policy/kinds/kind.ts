@@ -113,6 +113,8 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
   checkSet?(own: readonly Entry[], all: readonly Entry[]): Diagnostic[];
   /** What the policy would do to a process it matched, when a local user could start one to have it done ("kill it"); undefined when nothing worth the while. */
   power?(raw: Data): string | undefined;
+  /** What the policy enforces, in a line for people (the status page): "max_rss 200.0 MiB per process, 2 cycles, then restart". */
+  describe(policy: P): string;
   /** This cycle's proposals and observations. */
   evaluate(policy: P, context: KindContext): KindResult;
   /** Its own default subject and body for this event, where it has one (memmon's words for a memory restart). */

@@ -57,6 +57,10 @@ export const load: PolicyKind<LoadPolicy> = {
       report.add(file, [...path, 'max_pause'], 'error', 'invalid-value', `"max_pause" in ${label} must be longer than 0s`);
     }
   },
+  describe(policy) {
+    const limit = policy.maxPause === undefined ? '' : `, for at most ${formatDuration(policy.maxPause)}`;
+    return `pause above load ${policy.pauseAbove} (${policy.average}), resume at ${policy.resumeBelow}${limit}`;
+  },
   evaluate: evaluateLoadPolicy,
 };
 

@@ -6,7 +6,7 @@ import { processTree, targetKey, targetOf, type LiveProcess } from '../../data/h
 import { formatBytes } from '../../shared/units.js';
 import { DEFAULTS, type PolicyBase } from '../model.js';
 import { sizeAt } from '../unit-values.js';
-import { actingFields, actingPower, actionProposal, checkActing, type ActingFields } from './acting.js';
+import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
 import type { KindContext, KindNotificationEvent, KindResult, PolicyKind } from './kind.js';
 
 export interface MemoryPolicy extends PolicyBase, ActingFields {
@@ -47,6 +47,11 @@ export const memory: PolicyKind<MemoryPolicy> = {
     checkActing(policy, label, report);
   },
   power: actingPower,
+  describe(policy) {
+    const scope = policy.scope === 'process' ? 'per process' : policy.scope === 'tree' ? 'per process tree' : 'for the group';
+    const cycles = policy.for === 1 ? '' : `, ${policy.for} cycles`;
+    return `max_rss ${formatBytes(policy.maxRss)} ${scope}${cycles}, then ${actionText(policy)}`;
+  },
   evaluate: evaluateMemoryPolicy,
   notificationText: memmonText,
 };

@@ -33,6 +33,7 @@ export const oom: PolicyKind<OomPolicy> = {
     const value = oomValue(raw);
     return value !== undefined && value < 0 ? `protect it from the OOM killer (oom_score_adj ${value})` : undefined;
   },
+  describe: (policy) => `oom_score_adj ${policy.oomScoreAdj}`,
   evaluate: evaluateOomPolicy,
 };
 

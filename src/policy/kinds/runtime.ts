@@ -5,7 +5,7 @@ import { targetKey, targetOf, uptimeOf } from '../../data/host-index.js';
 import { formatDuration } from '../../shared/units.js';
 import type { PolicyBase } from '../model.js';
 import { durationAt } from '../unit-values.js';
-import { actingFields, actingPower, actionProposal, checkActing, type ActingFields } from './acting.js';
+import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
 import type { KindContext, KindResult, PolicyKind } from './kind.js';
 
 export interface RuntimePolicy extends PolicyBase, ActingFields {
@@ -31,6 +31,7 @@ export const runtime: PolicyKind<RuntimePolicy> = {
     checkActing(policy, label, report);
   },
   power: actingPower,
+  describe: (policy) => `max_runtime ${formatDuration(policy.maxRuntime)}, then ${actionText(policy)}`,
   evaluate: evaluateRuntimePolicy,
 };
 
