@@ -2,7 +2,7 @@
 // its grace, the flapping guard, and the warning about a grace no action uses.
 
 import { formatDuration } from '../../shared/units.js';
-import { DEFAULTS, type Action, type MaxActions } from '../model.js';
+import { DEFAULTS, type Action, type MaxActions } from '../base.js';
 import { durationAt } from '../unit-values.js';
 import { isRecord, type Data, type Entry } from '../walk.js';
 import type { Proposal, Report } from './kind.js';

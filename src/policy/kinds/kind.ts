@@ -6,7 +6,7 @@
 import type { HostIndex, LiveProcess } from '../../data/host-index.js';
 import type { ActionName, Observation, PausedTree, ProcessRef, TargetState } from '../../data/types.js';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics.js';
-import type { PolicyBase } from '../model.js';
+import type { PolicyBase } from '../base.js';
 import type { Data, Entry } from '../walk.js';
 import type { ParsedFile, PathSegment } from '../yaml-source.js';
 

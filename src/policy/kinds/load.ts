@@ -6,7 +6,7 @@
 import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from '../../data/host-index.js';
 import type { PausedTree, ProcessRef } from '../../data/types.js';
 import { formatDuration } from '../../shared/units.js';
-import { DEFAULTS, type PolicyBase } from '../model.js';
+import { DEFAULTS, type PolicyBase } from '../base.js';
 import { durationAt } from '../unit-values.js';
 import type { KindContext, KindResult, PolicyKind } from './kind.js';
 

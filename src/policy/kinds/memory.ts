@@ -4,7 +4,7 @@
 
 import { processTree, targetKey, targetOf, type LiveProcess } from '../../data/host-index.js';
 import { formatBytes } from '../../shared/units.js';
-import { DEFAULTS, type PolicyBase } from '../model.js';
+import { DEFAULTS, type PolicyBase } from '../base.js';
 import { sizeAt } from '../unit-values.js';
 import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
 import type { KindContext, KindNotificationEvent, KindResult, PolicyKind } from './kind.js';

@@ -5,7 +5,7 @@
 import { targetOf } from '../../data/host-index.js';
 import { capitalize } from '../../shared/text.js';
 import { diagnostic, type Diagnostic } from '../diagnostics.js';
-import { oomAdjToScoreAdj, type PolicyBase } from '../model.js';
+import { oomAdjToScoreAdj, type PolicyBase } from '../base.js';
 import { isRecord, policyLabel, stringItems, type Data, type Entry } from '../walk.js';
 import { locate } from '../yaml-source.js';
 import type { KindContext, KindResult, PolicyKind } from './kind.js';

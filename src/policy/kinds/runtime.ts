@@ -3,7 +3,7 @@
 
 import { targetKey, targetOf, uptimeOf } from '../../data/host-index.js';
 import { formatDuration } from '../../shared/units.js';
-import type { PolicyBase } from '../model.js';
+import type { PolicyBase } from '../base.js';
 import { durationAt } from '../unit-values.js';
 import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
 import type { KindContext, KindResult, PolicyKind } from './kind.js';
