@@ -3,13 +3,14 @@
 
 import { errorText } from '../shared/errors.js';
 import { handlebars } from '../shared/handlebars.js';
+import { POLICY_KINDS } from './kinds/index.js';
 
 /** Every field a notification template may use, with what it holds. */
 export const TEMPLATE_FIELDS: Readonly<Record<string, string>> = {
   host: 'the host name',
   name: 'settings.name (the tag memmon sets with -n), empty when unset',
   policy: 'the policy name',
-  kind: 'the policy kind: memory, oom, load or runtime',
+  kind: `the policy kind: ${POLICY_KINDS.slice(0, -1).join(', ')} or ${POLICY_KINDS.at(-1) ?? ''}`,
   mode: 'enforce or audit',
   action: 'restart, stop, kill, signal, pause, resume or set_oom_score_adj',
   status: 'planned, done, failed or skipped',

@@ -5,7 +5,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveDeps } from '../../src/actions/deps.js';
-import { PENDING_MAX_AGE, PENDING_MAX_COUNT } from '../../src/actions/execute.js';
+import { carryOut, PENDING_MAX_AGE, PENDING_MAX_COUNT } from '../../src/actions/execute.js';
+import { dataValidator } from '../../src/policy/schema.js';
 import { applyEvaluation } from '../helpers/apply.js';
 import type { AdapterDeps } from '../../src/actions/types.js';
 import { evaluate } from '../../src/engine/evaluate.js';
@@ -70,6 +71,26 @@ describe('carrying out a plan', function () {
     );
   });
 
+  it('the plan is plain data: it survives JSON, is carried out as it is, and is left unchanged', async () => {
+    const set = policies();
+    const evaluation = evaluate(set, hostWithChild(), emptyState(), T0);
+    const plan = JSON.parse(JSON.stringify(evaluation.plan)) as typeof evaluation.plan;
+    assert.deepEqual(plan, evaluation.plan, 'nothing in it is lost to JSON');
+    assert.ok(dataValidator('plan.schema.json')(plan), 'it is a plan as schemas/plan.schema.json says');
+    const before = structuredClone(plan);
+    const execution = await carryOut(plan, set, deps);
+    assert.deepEqual(plan, before, 'carrying it out changed nothing in it');
+    assert.deepEqual(
+      execution.plan.actions.map((a) => [a.adapter, a.status]),
+      [['oom', 'done']],
+    );
+    assert.deepEqual(
+      execution.outcomes.map((o) => o?.status),
+      ['done'],
+    );
+    assert.ok(dataValidator('plan.schema.json')(execution.plan), 'the plan carried out is a plan too');
+  });
+
   it('a failed action: the notification is rendered again and says FAILED, with the error', async () => {
     const set = policies();
     const brokenProc = join(dir, 'proc');
@@ -96,6 +117,11 @@ describe('carrying out a plan', function () {
     const later = (): ReturnType<typeof snapshot> => ({ ...hostWithChild(), time: child.start_time + 100 });
     const planned = evaluate(set, later(), emptyState(), T0);
     assert.deepEqual(planned.plan.notifications, []);
+    // Held back in the plan, as data: which notifier, for which action.
+    assert.deepEqual(
+      planned.plan.held_notifications?.map((n) => [n.to, n.adapter, n.action_index, n.event.status]),
+      [['pager', 'exec', 0, 'planned']],
+    );
     const done = await applyEvaluation(planned, emptyState(), set, deps);
     assert.deepEqual(done.plan.notifications, []);
     await assert.rejects(readFile(join(dir, 'delivered')), /ENOENT/);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { asctime } from '../../src/engine/notify.js';
-import { headerSafe } from '../../src/policy/notification-text.js';
+import { cachedTemplates, headerSafe, renderNotification, TEMPLATE_CACHE_SIZE } from '../../src/policy/notification-text.js';
 import { emptyState } from '../../src/data/types.js';
 import { yaml } from '../helpers/policy-files.js';
 import { cycles, MiB, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapshots.js';
@@ -114,5 +114,28 @@ describe('engine: notifications', () => {
     const { plan } = evaluate(set, snapshot([program(11, 'foo', { rss: 20 * MiB })]), emptyState(), T0);
     assert.equal(plan.actions[0]?.status, 'skipped');
     assert.deepEqual(plan.notifications, []);
+  });
+
+  it('writes mail dates in the time zone it is given, not the one of the process', () => {
+    assert.equal(asctime(T0, 'UTC'), 'Sat Nov 21 13:10:02 2026');
+    assert.equal(asctime(T0, 'Europe/Paris'), 'Sat Nov 21 14:10:02 2026');
+    assert.equal(asctime(T0, 'Pacific/Kiritimati'), 'Sun Nov 22 03:10:02 2026');
+    const set = policySetOf(memory('{ to: ops }'));
+    const host = snapshot([program(11, 'foo', { rss: 20 * MiB })]);
+    const at = (timeZone: string): string => evaluate(set, host, emptyState(), T0, { timeZone }).plan.notifications[0]!.body;
+    assert.match(at('UTC'), / at Sat Nov 21 13:10:02 2026 /);
+    assert.match(at('America/New_York'), / at Sat Nov 21 08:10:02 2026 /);
+  });
+
+  it(`keeps at most ${TEMPLATE_CACHE_SIZE} compiled templates, however many a long-running daemon sees`, () => {
+    const set = policySetOf(memory('{ to: ops }'));
+    const notifier = set.notifiers[0]!;
+    const event = evaluate(set, snapshot([program(11, 'foo', { rss: 20 * MiB })]), emptyState(), T0).plan.notifications[0]!.event!;
+    for (let n = 0; n < TEMPLATE_CACHE_SIZE * 3; n += 1) {
+      const custom = { ...notifier, subject: `#${n} {{target.namespec}}`, body: `body ${n}: {{policy}}` } as typeof notifier;
+      assert.deepEqual(renderNotification(custom, event), { subject: `#${n} foo:foo`, body: `body ${n}: web` });
+      assert.ok(cachedTemplates() <= TEMPLATE_CACHE_SIZE, `${cachedTemplates()} templates cached after ${n + 1}`);
+    }
+    assert.equal(cachedTemplates(), TEMPLATE_CACHE_SIZE);
   });
 });
