@@ -35,12 +35,34 @@ export function notificationEvent(
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** One formatter per time zone; a handful of zones at most in any run. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const UTC_NAMES = new Set([
+  'UTC',
+  'Etc/UTC',
+  'Etc/UCT',
+  'UCT',
+  'Etc/Universal',
+  'Universal',
+  'Zulu',
+  'Etc/Zulu',
+  'GMT',
+  'Etc/GMT',
+  'Etc/GMT+0',
+  'Etc/GMT-0',
+  'Etc/GMT0',
+  'GMT0',
+  'Etc/Greenwich',
+  'Greenwich',
+]);
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
+/** One formatter per time zone; a handful of zones at most in any run. */
+const formatters = new Map<string, Intl.DateTimeFormat | undefined>();
+
+/** The zone's formatter; undefined for a name Intl does not know (written in UTC instead). */
+function formatterFor(timeZone: string): Intl.DateTimeFormat | undefined {
+  if (formatters.has(timeZone)) return formatters.get(timeZone);
+  let formatter: Intl.DateTimeFormat | undefined;
+  try {
     formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       year: 'numeric',
@@ -52,22 +74,34 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       second: 'numeric',
       hourCycle: 'h23',
     });
-    if (formatters.size >= 16) formatters.clear();
-    formatters.set(timeZone, formatter);
+  } catch {
+    formatter = undefined;
   }
+  if (formatters.size >= 16) formatters.clear();
+  formatters.set(timeZone, formatter);
   return formatter;
 }
 
-/** Python's time.asctime() in the given IANA time zone, as memmon writes it: "Sat Nov 21 13:36:09 2026". */
+/**
+ * Python's time.asctime() in the given IANA time zone, as memmon writes it: "Sat Nov 21 13:36:09
+ * 2026". UTC needs no time zone data; another zone is read through Intl (loaded on first use).
+ */
 export function asctime(epochSeconds: number, timeZone = 'UTC'): string {
-  const parts = Object.fromEntries(
-    formatterFor(timeZone)
-      .formatToParts(new Date(epochSeconds * 1000))
-      .map((p) => [p.type, p.value]),
-  );
+  const date = new Date(epochSeconds * 1000);
+  const formatter = UTC_NAMES.has(timeZone) ? undefined : formatterFor(timeZone);
+  const parts = formatter
+    ? Object.fromEntries(formatter.formatToParts(date).map((p) => [p.type, p.value]))
+    : {
+        weekday: DAYS[date.getUTCDay()],
+        month: String(date.getUTCMonth() + 1),
+        day: String(date.getUTCDate()),
+        hour: String(date.getUTCHours()),
+        minute: String(date.getUTCMinutes()),
+        second: String(date.getUTCSeconds()),
+        year: String(date.getUTCFullYear()),
+      };
   const two = (text: string | undefined): string => (text ?? '0').padStart(2, '0');
-  const weekday = parts.weekday ?? '';
   const month = MONTHS[Number(parts.month) - 1];
   const day = String(Number(parts.day)).padStart(2, ' ');
-  return `${weekday} ${month} ${day} ${two(parts.hour)}:${two(parts.minute)}:${two(parts.second)} ${parts.year}`;
+  return `${parts.weekday ?? ''} ${month} ${day} ${two(parts.hour)}:${two(parts.minute)}:${two(parts.second)} ${parts.year}`;
 }
