@@ -34,9 +34,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('validate')
     .summary('check policy files: syntax, schema, references, templates')
     .description(
-      'Parse, schema-check and cross-check policy files. Every problem is printed as FILE:LINE:COL: error|warning: message.\n' +
-        '-c paths form one configuration, as the daemon loads it; each PATH argument is checked on its own\n' +
-        '(a file, or every directory under it that holds *.yaml/*.yml files).\n' +
+      'Parse, schema-check and cross-check policy files. Every problem is printed as FILE:LINE:COL: error|warning: message. ' +
+        '-c paths form one configuration, as the daemon loads it; each PATH argument is checked on its own ' +
+        '(a file, or every directory under it that holds *.yaml/*.yml files). ' +
         'Exit status: 0 valid (warnings allowed), 2 invalid.',
     )
     .argument('[paths...]', 'policy files or directories to check, each on its own')
@@ -50,8 +50,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('check')
     .summary('evaluate the policies against this host (or a snapshot) and print the plan; never acts')
     .description(
-      'Collect a snapshot of this host (or read one with --snapshot), evaluate every policy and print the plan:\n' +
-        'the actions and notifications procguard would carry out, each with its reason. Never acts, never writes state.\n' +
+      'Collect a snapshot of this host (or read one with --snapshot), evaluate every policy and print the plan: ' +
+        'the actions and notifications procguard would carry out, each with its reason. Never acts, never writes state. ' +
         'Exit status: 0 nothing to do, 1 actions planned, 2 invalid configuration or usage, 3 a collector failed.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -68,9 +68,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('apply')
     .summary('one cycle: collect, evaluate, act, save state (for cron)')
     .description(
-      'Take the lock in STATE_DIR, collect a snapshot, evaluate every policy, carry out the plan (supervisord, signals,\n' +
-        'oom_score_adj, mail, exec), save the state atomically and append every action and notification to STATE_DIR/audit.log.\n' +
-        'Prints the plan with final statuses: done, failed (with the error), skipped (with the reason).\n' +
+      'Take the lock in STATE_DIR, collect a snapshot, evaluate every policy, carry out the plan (supervisord, signals, ' +
+        'oom_score_adj, mail, exec), save the state atomically and append every action and notification to STATE_DIR/audit.log. ' +
+        'Prints the plan with final statuses: done, failed (with the error), skipped (with the reason). ' +
         'Exit status: 0 ok, 2 invalid configuration or usage, 3 a collector, action or notification failed, or the lock stayed busy.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -87,8 +87,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('resume')
     .summary('SIGCONT every process procguard has paused')
     .description(
-      'Resume every process tree procguard paused and still owns (each pid checked against its start time, so a reused pid is\n' +
-        'never signalled), then clear them from the state. Works even when the configuration does not validate.\n' +
+      'Resume every process tree procguard paused and still owns (each pid checked against its start time, so a reused pid is ' +
+        'never signalled), then clear them from the state. Works even when the configuration does not validate. ' +
         'Exit status: 0, 2 usage, 3 a process could not be resumed (it stays in the state) or the lock stayed busy.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -103,10 +103,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('run')
     .summary('the daemon: a cycle every interval, policy files reloaded when they change')
     .description(
-      'Run a cycle (as apply) every interval, never two at once. The policy files are watched and reloaded when they change\n' +
-        'and on SIGHUP: a valid set is swapped in whole (counters of unchanged policies are kept); an invalid one is reported\n' +
-        'with FILE:LINE:COL and the last good set stays in force. SIGTERM or SIGINT: finish the cycle under way (a notification\n' +
-        'under way is cut short and kept to retry), resume every process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed.\n' +
+      'Run a cycle (as apply) every interval, never two at once. The policy files are watched and reloaded when they change ' +
+        'and on SIGHUP: a valid set is swapped in whole (counters of unchanged policies are kept); an invalid one is reported ' +
+        'with FILE:LINE:COL and the last good set stays in force. SIGTERM or SIGINT: finish the cycle under way (a notification ' +
+        'under way is cut short and kept to retry), resume every process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed. ' +
         'Logs go to stderr. Exit status: 0 stopped cleanly, 2 invalid configuration at start, 3 the state directory is unusable.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -124,9 +124,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('eventlistener')
     .summary('run as a supervisord [eventlistener]: one cycle per TICK_* event')
     .description(
-      "Speak supervisord's event-listener protocol on stdin and stdout: one cycle (as apply) per TICK_5/TICK_60/TICK_3600 event,\n" +
-        'every other event acknowledged untouched. stdout carries only the protocol; logs go to stderr. A failed action or mail\n' +
-        'is logged and the event acknowledged. SIGHUP reloads the policy files; SIGTERM resumes what procguard paused and exits.\n' +
+      "Speak supervisord's event-listener protocol on stdin and stdout: one cycle (as apply) per TICK_5/TICK_60/TICK_3600 event, " +
+        'every other event acknowledged untouched. stdout carries only the protocol; logs go to stderr. A failed action or mail ' +
+        'is logged and the event acknowledged. SIGHUP reloads the policy files; SIGTERM resumes what procguard paused and exits. ' +
         'With no supervisors configured, SUPERVISOR_SERVER_URL, SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD name the supervisord.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -160,8 +160,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('test')
     .summary('run policy tests (*.test.yaml)')
     .description(
-      'Run policy tests: each test evaluates its snapshots cycle after cycle, carrying the state, and checks the plan by subset.\n' +
-        'FILES are test files or directories searched for *.test.yaml (default: the current directory).\n' +
+      'Run policy tests: each test evaluates its snapshots cycle after cycle, carrying the state, and checks the plan by subset. ' +
+        'FILES are test files or directories searched for *.test.yaml (default: the current directory). ' +
         'Exit status: 0 all pass, 1 a test failed, 2 a test file or its policies are invalid.',
     )
     .argument('[files...]', 'test files or directories')
