@@ -131,7 +131,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**/*.ts'],
+    // The engine, and the kinds whose evaluation runs inside it, are pure.
+    files: ['src/engine/**/*.ts', 'src/policy/kinds/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -143,7 +144,11 @@ export default tseslint.config(
           })),
         },
       ],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'The engine is pure: take `now` as an argument.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'The engine is pure: take `now` as an argument.' },
+        { object: 'process', property: 'env', message: 'The engine is pure: what it needs from the environment is an argument.' },
+      ],
       'no-restricted-syntax': [
         'error',
         {

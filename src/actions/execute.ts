@@ -96,7 +96,9 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
     audit.push({ ...pendingAudit(dropped, now), status: 'dropped', reason: `more than ${PENDING_MAX_COUNT} notifications waiting; the oldest are dropped` });
   }
 
-  const final: Plan = { ...plan, actions, notifications };
+  // The notices held back for a failure are settled: sent (now among the notifications) or not owed.
+  const { held_notifications: _held, ...rest } = plan;
+  const final: Plan = { ...rest, actions, notifications };
   const failed = actions.some((a) => a.status === 'failed') || notifications.some((n) => n.status === 'failed');
   const restarted = actions.flatMap((action, index) => {
     const outcome = outcomes[index];

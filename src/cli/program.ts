@@ -36,7 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Parse, schema-check and cross-check policy files. Every problem is printed as FILE:LINE:COL: error|warning: message. ' +
         '-c paths form one configuration, as the daemon loads it; each PATH argument is checked on its own ' +
-        '(a file, or every directory under it that holds *.yaml/*.yml files). ' +
+        '(a file, or every directory under it that holds *.yaml/*.yml files).\n' +
         'Exit status: 0 valid (warnings allowed), 2 invalid.',
     )
     .argument('[paths...]', 'policy files or directories to check, each on its own')
@@ -51,7 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .summary('evaluate the policies against this host (or a snapshot) and print the plan; never acts')
     .description(
       'Collect a snapshot of this host (or read one with --snapshot), evaluate every policy and print the plan: ' +
-        'the actions and notifications procguard would carry out, each with its reason. Never acts, never writes state. ' +
+        'the actions and notifications procguard would carry out, each with its reason. Never acts, never writes state.\n' +
         'Exit status: 0 nothing to do, 1 actions planned, 2 invalid configuration or usage, 3 a collector failed.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -70,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Take the lock in STATE_DIR, collect a snapshot, evaluate every policy, carry out the plan (supervisord, signals, ' +
         'oom_score_adj, mail, exec), save the state atomically and append every action and notification to STATE_DIR/audit.log. ' +
-        'Prints the plan with final statuses: done, failed (with the error), skipped (with the reason). ' +
+        'Prints the plan with final statuses: done, failed (with the error), skipped (with the reason).\n' +
         'Exit status: 0 ok, 2 invalid configuration or usage, 3 a collector, action or notification failed, or the lock stayed busy.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -88,7 +88,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .summary('SIGCONT every process procguard has paused')
     .description(
       'Resume every process tree procguard paused and still owns (each pid checked against its start time, so a reused pid is ' +
-        'never signalled), then clear them from the state. Works even when the configuration does not validate. ' +
+        'never signalled), then clear them from the state. Works even when the configuration does not validate.\n' +
         'Exit status: 0, 2 usage, 3 a process could not be resumed (it stays in the state) or the lock stayed busy.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
@@ -106,8 +106,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'Run a cycle (as apply) every interval, never two at once. The policy files are watched and reloaded when they change ' +
         'and on SIGHUP: a valid set is swapped in whole (counters of unchanged policies are kept); an invalid one is reported ' +
         'with FILE:LINE:COL and the last good set stays in force. SIGTERM or SIGINT: finish the cycle under way (a notification ' +
-        'under way is cut short and kept to retry), resume every process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed. ' +
-        'Logs go to stderr. Exit status: 0 stopped cleanly, 2 invalid configuration at start, 3 the state directory is unusable.',
+        'under way is cut short and kept to retry), resume every process procguard paused, save the state, exit 0. At start, processes a crashed run left paused are resumed.\n' +
+        'Logs go to stderr.\nExit status: 0 stopped cleanly, 2 invalid configuration at start, 3 the state directory is unusable.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .addOption(new Option('--interval <duration>', 'time between cycle starts (default settings.interval, 60s)').argParser(positiveDurationArgument))
@@ -161,7 +161,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .summary('run policy tests (*.test.yaml)')
     .description(
       'Run policy tests: each test evaluates its snapshots cycle after cycle, carrying the state, and checks the plan by subset. ' +
-        'FILES are test files or directories searched for *.test.yaml (default: the current directory). ' +
+        'FILES are test files or directories searched for *.test.yaml (default: the current directory).\n' +
         'Exit status: 0 all pass, 1 a test failed, 2 a test file or its policies are invalid.',
     )
     .argument('[files...]', 'test files or directories')

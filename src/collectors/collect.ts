@@ -53,7 +53,7 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
   return {
     cmdline: matchers.some((m) => m.cmdline !== undefined),
     truncatedNames: matchers.some((m) => m.name !== undefined),
-    oomScoreAdj: policySet.policies.some((p) => kindOf(p.kind).reads?.oomScoreAdj === true),
+    oomScoreAdj: policySet.policies.some((p) => kindOf(p.kind).reads?.includes('oomScoreAdj') === true),
     // A pidfile another user can change names only that user's processes: the engine compares uids.
     user: matchers.some((m) => m.user !== undefined || m.pidfile !== undefined),
     exe: matchers.some((m) => m.exe !== undefined),
@@ -180,7 +180,7 @@ export function joinSupervised(processes: ProcessEntry[], programs: SupervisedPr
 
 /** A file the collector could not read as "path: CODE"; anything else as errorText. */
 function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return errorText(error);
   const { code, path } = error as NodeJS.ErrnoException;
-  if (error instanceof Error && code && path && !error.message.includes(path)) return `${path}: ${code}`;
-  return errorText(error);
+  return code && path && !error.message.includes(path) ? `${path}: ${code}` : errorText(error);
 }

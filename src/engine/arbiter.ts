@@ -11,7 +11,7 @@ import { formatDuration } from '../shared/units.js';
 import { asctime, notificationEvent } from './notify.js';
 
 /** The actions that disrupt a process: at most one of them per process per cycle. */
-export const DISRUPTIVE: ReadonlySet<PlannedAction['action']> = new Set(['restart', 'stop', 'kill', 'signal']);
+const DISRUPTIVE: ReadonlySet<PlannedAction['action']> = new Set(['restart', 'stop', 'kill', 'signal']);
 
 type AdapterName = NonNullable<PlannedAction['adapter']>;
 

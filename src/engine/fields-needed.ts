@@ -54,7 +54,7 @@ function inQuestion(policySet: PolicySet, host: HostIndex, key: NarrowedKey): Pr
 function oomTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
   const need = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
-    if (kindOf(policy.kind).reads?.oomScoreAdj) for (const process of matchProcesses(policy.match, host)) need.add(process);
+    if (kindOf(policy.kind).reads?.includes('oomScoreAdj')) for (const process of matchProcesses(policy.match, host)) need.add(process);
   }
   return [...need];
 }

@@ -11,11 +11,6 @@ export const DEFAULTS = {
   notifierTimeout: 30,
   sendmail: '/usr/sbin/sendmail -t -i',
   mode: 'enforce',
-  scope: 'process',
-  for: 1,
-  action: 'restart',
-  grace: 10,
-  average: '1m',
   /** Seconds an apply, resume or daemon cycle waits for another's state lock. */
   lockWait: 30,
 } as const;

@@ -1,6 +1,7 @@
 // Checks the schema cannot make: across files (unique names, settings set once,
-// references to notifiers and supervisors) and inside values (regexes, templates,
-// load hysteresis, limits that must be positive). Pure: the loader has read everything.
+// references to notifiers and supervisors) and inside values (regexes, templates, durations
+// that must be positive); each policy's kind adds its own (src/policy/kinds). Pure: the loader
+// has read everything.
 
 import { errorText } from '../shared/errors.js';
 import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
@@ -28,15 +29,12 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   for (const policy of policies) checkPolicyValues(policy, report);
   checkTemplates(files, report);
   report.diagnostics.push(...checkProtections(policies));
-  for (const kind of KINDS.values()) {
-    if (kind.checkSet)
-      report.diagnostics.push(
-        ...kind.checkSet(
-          policies.filter((p) => p.value.kind === kind.kind),
-          policies,
-        ),
-      );
-  }
+  for (const kind of KINDS.values())
+    kind.checkSet?.(
+      policies.filter((p) => p.value.kind === kind.kind),
+      policies,
+      report,
+    );
   return report.diagnostics;
 }
 
@@ -182,9 +180,19 @@ function checkPolicyValues(policy: Entry, report: Reporter): void {
     }
   }
 
+  for (const path of POSITIVE_POLICY_DURATIONS) {
+    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), value);
+    const key = path.at(-1)!;
+    if (isRecord(parent) && key in parent && durationAt(parent, key) === 0) {
+      report.add(file, [...policy.path, ...path], 'error', 'invalid-value', `"${path.join('.')}" in ${label} must be longer than 0s`);
+    }
+  }
   const kind = typeof value.kind === 'string' ? KINDS.get(value.kind) : undefined;
   kind?.check?.(policy, label, report);
 }
+
+/** Every kind's durations that must not be 0, checked on any policy that has them. */
+const POSITIVE_POLICY_DURATIONS: ReadonlyArray<readonly string[]> = [...new Map([...KINDS.values()].flatMap((kind) => kind.positiveDurations ?? []).map((path) => [path.join('.'), path])).values()];
 
 function checkRegexes(block: Entry, label: string, report: Reporter): void {
   const patterns: Array<[string, PathSegment[]]> = [

@@ -13,21 +13,28 @@ describe('the host time zone', () => {
     dir = await mkdtemp(join(tmpdir(), 'pg-tz-'));
     await symlink('/usr/share/zoneinfo/Europe/Paris', join(dir, 'paris'));
     await symlink('../usr/share/zoneinfo/America/New_York', join(dir, 'relative'));
+    await symlink('/usr/share/zoneinfo/posix/Asia/Tokyo', join(dir, 'posix'));
     await writeFile(join(dir, 'copied'), 'TZif');
+    await writeFile(join(dir, 'timezone'), 'Europe/Lisbon\n');
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  const cases: Array<[string, NodeJS.ProcessEnv, string, string]> = [
-    ['TZ wins over /etc/localtime', { TZ: 'Asia/Tokyo' }, 'paris', 'Asia/Tokyo'],
-    ['TZ with the leading colon of POSIX', { TZ: ':Europe/Berlin' }, 'paris', 'Europe/Berlin'],
-    ['the /etc/localtime link', {}, 'paris', 'Europe/Paris'],
-    ['a relative link', {}, 'relative', 'America/New_York'],
-    ['a copied file, not a link: UTC', {}, 'copied', 'UTC'],
-    ['no /etc/localtime: UTC', {}, 'missing', 'UTC'],
+  const cases: Array<[string, NodeJS.ProcessEnv, string, string | undefined, string]> = [
+    ['TZ wins over /etc/localtime', { TZ: 'Asia/Tokyo' }, 'paris', 'timezone', 'Asia/Tokyo'],
+    ['TZ with the leading colon of POSIX', { TZ: ':Europe/Berlin' }, 'paris', 'timezone', 'Europe/Berlin'],
+    ['an empty TZ is UTC, as for the C library', { TZ: '' }, 'paris', 'timezone', 'UTC'],
+    ['the /etc/localtime link', {}, 'paris', 'timezone', 'Europe/Paris'],
+    ['a relative link', {}, 'relative', 'timezone', 'America/New_York'],
+    ['a link into zoneinfo/posix/', {}, 'posix', 'timezone', 'Asia/Tokyo'],
+    ['a copied /etc/localtime: /etc/timezone names the zone', {}, 'copied', 'timezone', 'Europe/Lisbon'],
   ];
-  for (const [title, env, localtime, expected] of cases) {
-    it(title, () => assert.equal(localTimeZone(env, join(dir, localtime)), expected));
+  for (const [title, env, localtime, timezone, expected] of cases) {
+    it(title, () => assert.equal(localTimeZone(env, { localtime: join(dir, localtime), timezone: join(dir, timezone ?? 'none') }), expected));
   }
+
+  it('a host that names its zone nowhere: the zone Node itself uses', () => {
+    assert.equal(localTimeZone({}, { localtime: join(dir, 'missing'), timezone: join(dir, 'none') }), Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
 
   it('a zone name no time zone data knows is written in UTC, never an error in a mail', () => {
     assert.equal(asctime(1795266602, 'No/Such_Zone'), 'Sat Nov 21 13:10:02 2026');

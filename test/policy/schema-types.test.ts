@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { dataValidator, policySchema } from '../../src/policy/schema.js';
 import type { EngineState } from '../../src/data/types.js';
 import { POLICY_KINDS } from '../../src/policy/kinds/index.js';
+import { LOAD_DEFAULTS } from '../../src/policy/kinds/load.js';
+import { MEMORY_DEFAULTS } from '../../src/policy/kinds/memory.js';
 import { DEFAULTS } from '../../src/policy/model.js';
 import { ANNOTATED_NODES } from '../../src/policy/schema-diagnostics.js';
 
@@ -91,8 +93,8 @@ describe('schema and types', () => {
 
   it('the model defaults are the values the schema enumerates', () => {
     const memory = policySchema.definitions?.memoryPolicy?.properties ?? {};
-    assert.ok((memory.scope?.enum as string[]).includes(DEFAULTS.scope));
+    assert.ok((memory.scope?.enum as string[]).includes(MEMORY_DEFAULTS.scope));
     assert.ok((policySchema.definitions?.mode?.enum as string[]).includes(DEFAULTS.mode));
-    assert.ok((policySchema.definitions?.loadPolicy?.properties?.average?.enum as string[]).includes(DEFAULTS.average));
+    assert.ok((policySchema.definitions?.loadPolicy?.properties?.average?.enum as string[]).includes(LOAD_DEFAULTS.average));
   });
 });

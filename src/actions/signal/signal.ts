@@ -97,7 +97,7 @@ async function pauseTree(tree: readonly ProcessRef[], deps: AdapterDeps): Promis
 }
 
 /** SIGCONT to every process of the tree that is still the one paused. Outcome.processes: those still stopped (to try again). */
-export async function resumeTree(tree: readonly ProcessRef[], deps: AdapterDeps): Promise<Outcome> {
+async function resumeTree(tree: readonly ProcessRef[], deps: AdapterDeps): Promise<Outcome> {
   const resumed: number[] = [];
   const notOurs: string[] = [];
   const stillStopped: ProcessRef[] = [];

@@ -2,10 +2,13 @@
 // its grace, the flapping guard, and the warning about a grace no action uses.
 
 import { formatDuration } from '../../shared/units.js';
-import { DEFAULTS, type Action, type MaxActions } from '../base.js';
+import type { Action, MaxActions } from '../base.js';
 import { durationAt } from '../unit-values.js';
 import { isRecord, type Data, type Entry } from '../walk.js';
 import type { Proposal, Report } from './kind.js';
+
+/** What an acting policy does when it leaves out action and grace. */
+export const ACTING_DEFAULTS = { action: 'restart', grace: 10 } as const;
 
 export interface ActingFields {
   action: Action;
@@ -18,23 +21,19 @@ export function actingFields(raw: Data): ActingFields {
   const maxActions = isRecord(raw.max_actions) ? raw.max_actions : undefined;
   return {
     action: normalizeAction(raw.action),
-    grace: durationAt(raw, 'grace') ?? DEFAULTS.grace,
+    grace: durationAt(raw, 'grace') ?? ACTING_DEFAULTS.grace,
     ...(maxActions ? { maxActions: { count: maxActions.count as number, within: durationAt(maxActions, 'within') as number } } : {}),
   };
 }
 
 function normalizeAction(raw: unknown): Action {
-  if (raw === undefined) return { type: DEFAULTS.action };
+  if (raw === undefined) return { type: ACTING_DEFAULTS.action };
   if (typeof raw === 'string') return { type: raw as Exclude<Action['type'], 'signal'> };
   return { type: 'signal', signal: String((raw as { signal: string }).signal).replace(/^SIG/, '') };
 }
 
 export function checkActing(policy: Entry, label: string, report: Report): void {
   const { file, path, value } = policy;
-  const maxActions = value.max_actions;
-  if (isRecord(maxActions) && durationAt(maxActions, 'within') === 0) {
-    report.add(file, [...path, 'max_actions', 'within'], 'error', 'invalid-value', `"max_actions.within" in ${label} must be longer than 0s`);
-  }
   if ('grace' in value && value.action !== 'kill') {
     report.add(file, [...path, 'grace'], 'warning', 'inconsistent', `"grace" in ${label} only applies to action kill; this policy's action is ${describeAction(value.action)}`, 'key');
   }

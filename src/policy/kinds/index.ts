@@ -12,7 +12,6 @@ const KIND_LIST = [memory, oom, load, runtime] as const;
 
 /** A normalized policy of any kind. */
 export type Policy = ReturnType<(typeof KIND_LIST)[number]['normalize']>;
-export type PolicyKindName = Policy['kind'];
 
 export const KINDS: ReadonlyMap<string, PolicyKind> = new Map(KIND_LIST.map((kind) => [kind.kind, kind as unknown as PolicyKind]));
 

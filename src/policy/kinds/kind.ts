@@ -4,8 +4,8 @@
 // the notifications and the status page loop over the registry (index.ts) and never name a kind.
 
 import type { HostIndex, LiveProcess } from '../../data/host-index.js';
-import type { ActionName, Observation, PausedTree, ProcessRef, TargetState } from '../../data/types.js';
-import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics.js';
+import type { ActionName, NotificationEvent, Observation, PausedTree, ProcessRef, TargetState } from '../../data/types.js';
+import type { DiagnosticCode, Severity } from '../diagnostics.js';
 import type { PolicyBase } from '../base.js';
 import type { Data, Entry } from '../walk.js';
 import type { ParsedFile, PathSegment } from '../yaml-source.js';
@@ -41,12 +41,8 @@ export interface Proposal {
   maxActions?: { count: number; within: number };
 }
 
-/** A figure measured against its limit. */
-export interface Measure {
-  value: number;
-  limit: number;
-  unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj';
-}
+/** A figure measured against its limit, as the plan carries it. */
+export type Measure = import('../../data/types.js').Measure;
 
 /** What a kind's evaluation hands back: proposals in order, what it saw, and (load) the trees it keeps paused. */
 export interface KindResult {
@@ -81,17 +77,6 @@ export interface KindContext {
   perCycle<T>(init: () => T): T;
 }
 
-/** The template fields of a notification (src/policy/templates.ts lists them for operators). */
-export interface KindNotificationEvent {
-  kind: string;
-  action: string;
-  status: string;
-  name: string;
-  time: string;
-  rss?: number;
-  target: { namespec?: string | undefined; name: string; pid: number };
-}
-
 export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase & { kind: string }> {
   /** The value of `kind:` in a policy file. */
   readonly kind: P['kind'];
@@ -103,14 +88,19 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
   readonly pauses?: boolean;
   /** Its actions apply to a program procguard has just restarted, within the same cycle (oom_score_adj is inherited from supervisord). */
   readonly appliesToRestarted?: boolean;
-  /** The per-process fields its evaluation reads beyond the basics. */
-  readonly reads?: { oomScoreAdj?: boolean };
+  /** The per-process fields its evaluation reads beyond the basics, which a collector reads only for the processes it matches. */
+  readonly reads?: ReadonlyArray<'oomScoreAdj'>;
+  /**
+   * Durations, as paths inside a policy, where 0 would mean acting at once or never. Checked on
+   * every policy that has them, whatever its kind: a key put in the wrong kind still gets the message.
+   */
+  readonly positiveDurations?: ReadonlyArray<readonly string[]>;
   /** The typed policy from its schema-valid, checked entry. */
   normalize(raw: Data, base: PolicyBase): P;
   /** Values the schema cannot judge (a limit of 0, two keys that contradict each other). */
   check?(policy: Entry, label: string, report: Report): void;
-  /** Checks across every policy of the set; the kind's own entries and all of them. */
-  checkSet?(own: readonly Entry[], all: readonly Entry[]): Diagnostic[];
+  /** Checks across every policy of the set: the kind's own entries, and all of them. */
+  checkSet?(own: readonly Entry[], all: readonly Entry[], report: Report): void;
   /** What the policy would do to a process it matched, when a local user could start one to have it done ("kill it"); undefined when nothing worth the while. */
   power?(raw: Data): string | undefined;
   /** What the policy enforces, in a line for people (the status page): "max_rss 200.0 MiB per process, 2 cycles, then restart". */
@@ -118,5 +108,5 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
   /** This cycle's proposals and observations. */
   evaluate(policy: P, context: KindContext): KindResult;
   /** Its own default subject and body for this event, where it has one (memmon's words for a memory restart). */
-  notificationText?(event: KindNotificationEvent): { subject: string; body: string } | undefined;
+  notificationText?(event: NotificationEvent): { subject: string; body: string } | undefined;
 }

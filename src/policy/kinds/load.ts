@@ -6,9 +6,9 @@
 import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from '../../data/host-index.js';
 import type { PausedTree, ProcessRef } from '../../data/types.js';
 import { formatDuration } from '../../shared/units.js';
-import { DEFAULTS, type PolicyBase } from '../base.js';
+import type { PolicyBase } from '../base.js';
 import { durationAt } from '../unit-values.js';
-import type { KindContext, KindResult, PolicyKind } from './kind.js';
+import type { KindContext, KindResult, PolicyKind, Proposal } from './kind.js';
 
 export interface LoadPolicy extends PolicyBase {
   kind: 'load';
@@ -20,6 +20,9 @@ export interface LoadPolicy extends PolicyBase {
 }
 
 const AVERAGES = { '1m': 0, '5m': 1, '15m': 2 } as const;
+
+/** The load average a load policy watches when it leaves out average. */
+export const LOAD_DEFAULTS = { average: '1m' } as const;
 
 export const load: PolicyKind<LoadPolicy> = {
   kind: 'load',
@@ -38,10 +41,11 @@ export const load: PolicyKind<LoadPolicy> = {
       kind: 'load',
       pauseAbove,
       resumeBelow: (raw.resume_below as number | undefined) ?? pauseAbove / 2,
-      average: (raw.average as LoadPolicy['average'] | undefined) ?? DEFAULTS.average,
+      average: (raw.average as LoadPolicy['average'] | undefined) ?? LOAD_DEFAULTS.average,
       ...(maxPause !== undefined ? { maxPause } : {}),
     };
   },
+  positiveDurations: [['max_pause']],
   check(policy, label, report) {
     const { file, path, value } = policy;
     if (typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
@@ -52,9 +56,6 @@ export const load: PolicyKind<LoadPolicy> = {
         'inconsistent',
         `"resume_below" (${value.resume_below}) must be lower than "pause_above" (${value.pause_above}) in ${label}, or the process would be paused and resumed on the same load`,
       );
-    }
-    if (durationAt(value, 'max_pause') === 0) {
-      report.add(file, [...path, 'max_pause'], 'error', 'invalid-value', `"max_pause" in ${label} must be longer than 0s`);
     }
   },
   describe(policy) {
@@ -79,10 +80,15 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
     const root = host.byPid.get(alive[0]!.pid)!;
     const pausedFor = time - tree.since;
     let reason: string | undefined;
+    // The figure the resume is decided on: the load against resume_below, or the time paused against max_pause.
+    let figures: Pick<Proposal, 'measure'> = {};
     if (policy.mode === 'audit') reason = `policy "${policy.name}" is in audit mode now`;
-    else if (load !== undefined && load <= policy.resumeBelow) reason = `${loadText} ≤ ${policy.resumeBelow}`;
-    else if (policy.maxPause !== undefined && pausedFor >= policy.maxPause) {
+    else if (load !== undefined && load <= policy.resumeBelow) {
+      reason = `${loadText} ≤ ${policy.resumeBelow}`;
+      figures = measure(policy.resumeBelow);
+    } else if (policy.maxPause !== undefined && pausedFor >= policy.maxPause) {
       reason = `paused for ${formatDuration(pausedFor)}, max_pause ${formatDuration(policy.maxPause)}`;
+      figures = { measure: { value: pausedFor, limit: policy.maxPause, unit: 'seconds' } };
       (targets[targetKey(root)] ??= {}).released = true;
     }
     if (reason === undefined) {
@@ -90,7 +96,7 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
       outcome.observations.push({ policy: policy.name, target: targetOf(root), detail: `held paused: ${loadText}, resumes at ≤ ${policy.resumeBelow}`, verdict: 'hold' });
       continue;
     }
-    outcome.proposals.push({ policy, action: 'resume', process: root, reason, processes: alive, ...measure(policy.resumeBelow) });
+    outcome.proposals.push({ policy, action: 'resume', process: root, reason, processes: alive, ...figures });
   }
 
   if (load !== undefined && load <= policy.resumeBelow) {

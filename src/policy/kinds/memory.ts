@@ -4,10 +4,11 @@
 
 import { processTree, targetKey, targetOf, type LiveProcess } from '../../data/host-index.js';
 import { formatBytes } from '../../shared/units.js';
-import { DEFAULTS, type PolicyBase } from '../base.js';
+import type { PolicyBase } from '../base.js';
 import { sizeAt } from '../unit-values.js';
 import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
-import type { KindContext, KindNotificationEvent, KindResult, PolicyKind } from './kind.js';
+import type { NotificationEvent } from '../../data/types.js';
+import type { KindContext, KindResult, PolicyKind } from './kind.js';
 
 export interface MemoryPolicy extends PolicyBase, ActingFields {
   kind: 'memory';
@@ -17,6 +18,9 @@ export interface MemoryPolicy extends PolicyBase, ActingFields {
   /** Consecutive over-limit cycles before acting. */
   for: number;
 }
+
+/** What a memory policy measures when it leaves out scope and for. */
+export const MEMORY_DEFAULTS = { scope: 'process', for: 1 } as const;
 
 export const memory: PolicyKind<MemoryPolicy> = {
   kind: 'memory',
@@ -35,11 +39,12 @@ export const memory: PolicyKind<MemoryPolicy> = {
       ...base,
       kind: 'memory',
       maxRss: sizeAt(raw, 'max_rss') as number,
-      scope: (raw.scope as MemoryPolicy['scope'] | undefined) ?? DEFAULTS.scope,
-      for: (raw.for as number | undefined) ?? DEFAULTS.for,
+      scope: (raw.scope as MemoryPolicy['scope'] | undefined) ?? MEMORY_DEFAULTS.scope,
+      for: (raw.for as number | undefined) ?? MEMORY_DEFAULTS.for,
       ...actingFields(raw),
     };
   },
+  positiveDurations: [['max_actions', 'within']],
   check(policy, label, report) {
     if (sizeAt(policy.value, 'max_rss') === 0) {
       report.add(policy.file, [...policy.path, 'max_rss'], 'warning', 'invalid-value', `"max_rss" is 0 in ${label}: every matched process is over it and is acted on every cycle (as memmon NAME=0)`);
@@ -101,7 +106,7 @@ function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, se
 }
 
 /** A memory restart of a supervisord program is told in memmon's words, so existing mail filters keep working. */
-function memmonText(event: KindNotificationEvent): { subject: string; body: string } | undefined {
+function memmonText(event: NotificationEvent): { subject: string; body: string } | undefined {
   const restarted = event.action === 'restart' && (event.status === 'planned' || event.status === 'done');
   const namespec = event.target.namespec;
   if (!restarted || namespec === undefined) return undefined;

@@ -4,11 +4,9 @@
 
 import { targetOf } from '../../data/host-index.js';
 import { capitalize } from '../../shared/text.js';
-import { diagnostic, type Diagnostic } from '../diagnostics.js';
 import { oomAdjToScoreAdj, type PolicyBase } from '../base.js';
 import { isRecord, policyLabel, stringItems, type Data, type Entry } from '../walk.js';
-import { locate } from '../yaml-source.js';
-import type { KindContext, KindResult, PolicyKind } from './kind.js';
+import type { KindContext, KindResult, PolicyKind, Report } from './kind.js';
 
 export interface OomPolicy extends PolicyBase {
   kind: 'oom';
@@ -24,7 +22,7 @@ export const oom: PolicyKind<OomPolicy> = {
   schemaDefinition: 'oomPolicy',
   keyHints: { oom_score: 'oom_score_adj' },
   appliesToRestarted: true,
-  reads: { oomScoreAdj: true },
+  reads: ['oomScoreAdj'],
   normalize(raw, base) {
     return { ...base, kind: 'oom', oomScoreAdj: oomValue(raw) as number };
   },
@@ -84,18 +82,16 @@ function evaluateOomPolicy(policy: OomPolicy, { matched, perCycle }: KindContext
  * no oom policy covers the supervised programs: every program supervisord starts, or procguard
  * restarts, inherits the value.
  */
-function checkSupervisordProtection(own: readonly Entry[]): Diagnostic[] {
+function checkSupervisordProtection(own: readonly Entry[], _all: readonly Entry[], report: Report): void {
   const programsCovered = own.some((policy) => coversSupervisedPrograms(policy.value.match));
-  if (programsCovered) return [];
-  const diagnostics: Diagnostic[] = [];
+  if (programsCovered) return;
   for (const policy of own) {
     const match = policy.value.match;
     const value = oomValue(policy.value);
     if (!isRecord(match) || value === undefined || value >= 0 || !protectsSupervisord(match)) continue;
     const message = `${capitalize(policyLabel(policy))} protects supervisord (oom_score_adj ${value}), and every program supervisord starts inherits that value, including one procguard restarts for leaking memory; no oom policy covers the supervised programs. Add one, e.g. { kind: oom, match: { program: "*" }, oom_score_adj: 0 }`;
-    diagnostics.push(diagnostic(policy.file.path, locate(policy.file, [...policy.path, 'match'], 'key'), 'warning', 'unsafe-match', message));
+    report.add(policy.file, [...policy.path, 'match'], 'warning', 'unsafe-match', message, 'key');
   }
-  return diagnostics;
 }
 
 /** A match that selects supervisord itself, not its programs. */

@@ -24,12 +24,8 @@ export const runtime: PolicyKind<RuntimePolicy> = {
   normalize(raw, base) {
     return { ...base, kind: 'runtime', maxRuntime: durationAt(raw, 'max_runtime') as number, ...actingFields(raw) };
   },
-  check(policy, label, report) {
-    if (durationAt(policy.value, 'max_runtime') === 0) {
-      report.add(policy.file, [...policy.path, 'max_runtime'], 'error', 'invalid-value', `"max_runtime" in ${label} must be longer than 0s`);
-    }
-    checkActing(policy, label, report);
-  },
+  positiveDurations: [['max_runtime'], ['max_actions', 'within']],
+  check: checkActing,
   power: actingPower,
   describe: (policy) => `max_runtime ${formatDuration(policy.maxRuntime)}, then ${actionText(policy)}`,
   evaluate: evaluateRuntimePolicy,
