@@ -1,27 +1,48 @@
-// Sizes and durations of a policy file, parsed once: the cross-file checks and the normalizer
-// read the same number for the same key of the same mapping, never parsing the text again.
+// Sizes and durations of policy files, parsed once: the schema's `size` and `duration` formats
+// (formats.ts), the cross-file checks and the normalizer all read the number parsed the first
+// time a text was seen, never parsing it again. Numbers written as numbers need no parsing.
 
 import { parseDuration, parseSize } from '../shared/units.js';
 import type { Data } from './walk.js';
 
-const parsed = new WeakMap<Data, Map<string, number | undefined>>();
+/** Distinct texts remembered per unit: far more than any configuration writes; the oldest go first. */
+const REMEMBERED = 4096;
 
-function valueAt(data: Data, key: string, parse: (value: unknown) => number | undefined): number | undefined {
-  let values = parsed.get(data);
-  if (!values) {
-    values = new Map();
-    parsed.set(data, values);
-  }
-  if (!values.has(key)) values.set(key, parse(data[key]));
-  return values.get(key);
+let textsParsed = 0;
+const sizes = new Map<string, number | undefined>();
+const durations = new Map<string, number | undefined>();
+
+function parsedOnce(memo: Map<string, number | undefined>, parse: (value: unknown) => number | undefined, value: unknown): number | undefined {
+  if (typeof value !== 'string') return parse(value);
+  if (memo.has(value)) return memo.get(value);
+  const parsed = parse(value);
+  textsParsed += 1;
+  if (memo.size >= REMEMBERED) memo.delete(memo.keys().next().value as string);
+  memo.set(value, parsed);
+  return parsed;
+}
+
+/** Bytes of a size as written ("200MB", 1048576); undefined when it is not one. */
+export function sizeOf(value: unknown): number | undefined {
+  return parsedOnce(sizes, parseSize, value);
+}
+
+/** Seconds of a duration as written ("90s", 60); undefined when it is not one. */
+export function durationOf(value: unknown): number | undefined {
+  return parsedOnce(durations, parseDuration, value);
 }
 
 /** Bytes of the size at data[key]; undefined when absent or not a size. */
 export function sizeAt(data: Data, key: string): number | undefined {
-  return valueAt(data, key, parseSize);
+  return sizeOf(data[key]);
 }
 
 /** Seconds of the duration at data[key]; undefined when absent or not a duration. */
 export function durationAt(data: Data, key: string): number | undefined {
-  return valueAt(data, key, parseDuration);
+  return durationOf(data[key]);
+}
+
+/** How many times a text has been parsed since start (for the test that each is parsed once). */
+export function textsParsedSoFar(): number {
+  return textsParsed;
 }
