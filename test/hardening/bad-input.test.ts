@@ -114,6 +114,9 @@ const BAD_POLICIES: BadPolicyCase[] = [
   },
 ];
 
+/** The victim's command line is this run's own: another run of these tests on the machine has its own victim. */
+const VICTIM_SECONDS = `4242.${process.pid}`;
+
 describe('hardening: adversarial policy files change nothing', function () {
   this.timeout(60000);
   let work: string;
@@ -129,10 +132,10 @@ describe('hardening: adversarial policy files change nothing', function () {
     stateDir = join(work, 'state');
     await Promise.all([mkdir(dir), mkdir(outside), mkdir(stateDir)]);
     // Valid on its own: it would kill the victim at once. A bad neighbour must stop everything.
-    victim = await spawnChild('sleep', ['4242']);
+    victim = await spawnChild('sleep', [VICTIM_SECONDS]);
     await writeFile(
       join(dir, 'good.yaml'),
-      `settings: { state_dir: ${stateDir} }\npolicies:\n  - { name: kill-marker, kind: memory, match: { cmdline: "^sleep 4242$" }, max_rss: 1KB, action: kill }\n`,
+      `settings: { state_dir: ${stateDir} }\npolicies:\n  - { name: kill-marker, kind: memory, match: { cmdline: "^sleep ${VICTIM_SECONDS.replace('.', '\\\\.')}$" }, max_rss: 1KB, action: kill }\n`,
     );
     await writeFile(join(stateDir, 'state.json'), `${JSON.stringify(STATE)}\n`);
   });
