@@ -100,6 +100,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     });
 
   program
+    .command('status')
+    .summary('what procguard sees and last did here: policies, headroom, paused, failing, supervisors')
+    .description(
+      'Collect a snapshot of this host (or read one with --snapshot) and show every configured policy (also those that match ' +
+        'nothing) with each process it matches: its value, the limit and the headroom left. Then the process trees paused and ' +
+        'since when, the actions and notifications whose latest attempt failed (since when, how many attempts), the last cycle ' +
+        '(when it wrote state.json, and what it carried out) and whether each supervisor answers. Reads STATE_DIR and its audit ' +
+        'log; needs no daemon, never acts, never writes.\n' +
+        'Exit status: 0, 2 invalid configuration or usage, 3 a collector failed.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--state-dir <dir>', 'the state directory to read (default: settings.state_dir)')
+    .option('--snapshot <file>', 'show this snapshot (procguard snapshot --json) instead of the live host')
+    .option('--json', 'print the report as JSON (docs/formats.md)')
+    .action(async (options: { config: string[]; stateDir?: string; snapshot?: string; json?: boolean }) => {
+      exitCode = await (await import('./status.js')).runStatus(options, io);
+    });
+
+  program
+    .command('history')
+    .summary('the audit log: what procguard carried out, newest last')
+    .description(
+      'Print the audit log of the state directory (STATE_DIR/audit.log and its rotated files audit.log.1 … , gzipped or not) ' +
+        'as a table: when, policy, action, target, outcome, reason; the newest entry last. A line that is not an entry is ' +
+        'skipped with a warning naming FILE:LINE. With --state-dir the configuration is not read.\n' +
+        'Exit status: 0, 2 invalid configuration or usage.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .option('--state-dir <dir>', 'the state directory to read (default: settings.state_dir)')
+    .option('--since <when>', 'only entries from this long ago (2h, 1d) or since this date (2026-05-01, 2026-05-01T10:00:00Z)')
+    .option('--policy <name>', 'only entries of this policy')
+    .option('--target <target>', 'only entries for this target: a pid, a namespec (web:web_0, web:* for a group) or a name')
+    .option('--json', 'print the entries as a JSON array (the lines of audit.log)')
+    .action(async (options: { config: string[]; stateDir?: string; since?: string; policy?: string; target?: string; json?: boolean }) => {
+      exitCode = await (await import('./history.js')).runHistory(options, io);
+    });
+
+  program
     .command('run')
     .summary('the daemon: a cycle every interval, policy files reloaded when they change')
     .description(

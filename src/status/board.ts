@@ -192,7 +192,7 @@ function processView(process: ProcessEntry, time: number, byPid: Map<number, Pol
   };
 }
 
-function policyView(observation: Observation): PolicyView {
+export function policyView(observation: Observation): PolicyView {
   const { measure } = observation;
   return {
     policy: observation.policy,
