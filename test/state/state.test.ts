@@ -2,12 +2,13 @@
 // aside (its paused processes kept), the lock with a bounded wait and stale-lock recovery,
 // and the audit log bounded by rotation.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyState, type EngineState } from '../../src/data/types.js';
-import { appendAudit } from '../../src/state/audit-log.js';
+import { appendAudit, AUDIT_LOG_GENERATIONS, readAuditLog } from '../../src/state/audit-log.js';
+import { gzipSync } from 'node:zlib';
 import type { AuditEntry } from '../../src/data/types.js';
 import { acquireLock, LockBusyError } from '../../src/state/lock.js';
 import { appendPauses, journalPath } from '../../src/state/pause-journal.js';
@@ -308,24 +309,101 @@ describe('audit log', () => {
     assert.deepEqual(lines, [entry(1), entry(2), entry(3)]);
   });
 
-  it('stays bounded: past the size, the log moves to audit.log.1 and a new one starts', async () => {
-    const size = Buffer.byteLength(`${JSON.stringify(entry(1))}\n`);
-    for (let n = 1; n <= 10; n += 1) await appendAudit(dir, [entry(n)], size * 4);
-    const current = (await readFile(join(dir, 'audit.log'), 'utf8'))
+  const pids = async (file: string): Promise<Array<number | undefined>> =>
+    (await readFile(join(dir, file), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
-    const previous = (await readFile(join(dir, 'audit.log.1'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => (JSON.parse(l) as AuditEntry).target?.pid);
+
+  it(`stays bounded: past the size, the log moves to audit.log.1, .1 to .2 … and the ${AUDIT_LOG_GENERATIONS + 1}th file is dropped`, async () => {
+    // Pids of two digits: every line has the same length, four fit in a file.
+    const size = Buffer.byteLength(`${JSON.stringify(entry(11))}\n`);
+    for (let n = 11; n <= 28; n += 1) await appendAudit(dir, [entry(n)], size * 4);
+    assert.equal(AUDIT_LOG_GENERATIONS, 3);
+    assert.deepEqual((await readdir(dir)).sort(), ['audit.log', 'audit.log.1', 'audit.log.2', 'audit.log.3']);
     assert.deepEqual(
-      [previous, current],
+      [await pids('audit.log.3'), await pids('audit.log.2'), await pids('audit.log.1'), await pids('audit.log')],
       [
-        [5, 6, 7, 8],
-        [9, 10],
+        [15, 16, 17, 18],
+        [19, 20, 21, 22],
+        [23, 24, 25, 26],
+        [27, 28],
       ],
+      'entries 11 to 14 were in the oldest file, dropped',
     );
-    assert.deepEqual((await readdir(dir)).sort(), ['audit.log', 'audit.log.1']);
+    const read = await readAuditLog(dir);
+    assert.deepEqual(
+      read.entries.map((e) => e.target?.pid),
+      Array.from({ length: 14 }, (_, i) => i + 15),
+      'read back oldest first, across the files',
+    );
+    assert.deepEqual(read.warnings, []);
+  });
+
+  it('reads gzipped rotations too, and skips a line that is not an entry with one warning naming FILE:LINE', async () => {
+    await writeFile(join(dir, 'audit.log.2.gz'), gzipSync(`${JSON.stringify(entry(1))}\n`));
+    await writeFile(join(dir, 'audit.log.1'), `${JSON.stringify(entry(2))}\n{"time":"soon"}\n\n[1]\n${JSON.stringify(entry(3)).slice(0, 30)}\n`);
+    await appendAudit(dir, [entry(4)]);
+    const read = await readAuditLog(dir);
+    assert.deepEqual(
+      read.entries.map((e) => e.target?.pid),
+      [1, 2, 4],
+    );
+    assert.deepEqual(read.warnings, [
+      `${join(dir, 'audit.log.1')}:2: skipped: no "time" (epoch seconds)`,
+      `${join(dir, 'audit.log.1')}:4: skipped: not a JSON object`,
+      `${join(dir, 'audit.log.1')}:5: skipped: not JSON`,
+    ]);
+  });
+
+  it('a file that cannot be read is a warning, not a failure; a link is not followed', async () => {
+    await writeFile(join(dir, 'elsewhere'), `${JSON.stringify(entry(9))}\n`);
+    await symlink(join(dir, 'elsewhere'), join(dir, 'audit.log.1'));
+    await writeFile(join(dir, 'audit.log.2.gz'), 'not gzip');
+    await appendAudit(dir, [entry(1)]);
+    const read = await readAuditLog(dir);
+    assert.deepEqual(
+      read.entries.map((e) => e.target?.pid),
+      [1],
+    );
+    assert.equal(read.warnings.length, 2, read.warnings.join('\n'));
+    assert.match(read.warnings[0]!, /audit\.log\.2\.gz:1: the rest of the file cannot be read: Z_DATA_ERROR/);
+    assert.match(read.warnings[1]!, /audit\.log\.1: cannot be read: ELOOP/);
+  });
+
+  // Real logrotate (Debian's package), as an operator would configure it for STATE_DIR/audit.log.
+  const logrotate = async (directives: string): Promise<void> => {
+    const conf = join(dir, 'logrotate.conf');
+    await writeFile(conf, `${join(dir, 'audit.log')} {\n  rotate 5\n  ${directives}\n}\n`, { mode: 0o644 });
+    const run = spawnSync('logrotate', ['-f', '-s', join(dir, 'logrotate.status'), conf], { encoding: 'utf8' });
+    assert.equal(run.error, undefined, 'logrotate is not installed: apt-get install -y logrotate');
+    assert.equal(run.status, 0, run.stderr);
+  };
+  const logrotateCases: Array<[string, string, string[]]> = [
+    ['copytruncate', 'copytruncate', ['audit.log', 'audit.log.1', 'audit.log.2']],
+    ['rename and create', 'create 0600 root root', ['audit.log', 'audit.log.1', 'audit.log.2']],
+    ['rename, no create, compress', 'nocreate\n  compress', ['audit.log', 'audit.log.1.gz', 'audit.log.2.gz']],
+  ];
+  for (const [name, directives, files] of logrotateCases) {
+    it(`under logrotate (${name}) every entry lands in the current file and history reads them all`, async () => {
+      await appendAudit(dir, [entry(1), entry(2)]);
+      await logrotate(directives);
+      await appendAudit(dir, [entry(3)]);
+      await logrotate(directives);
+      await appendAudit(dir, [entry(4)]);
+      await appendAudit(dir, [entry(5)]);
+      assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('audit.log')).sort(), files);
+      assert.deepEqual(await pids('audit.log'), [4, 5], 'appended to the file logrotate left, from its start');
+      const read = await readAuditLog(dir);
+      assert.deepEqual(
+        read.entries.map((e) => e.target?.pid),
+        [1, 2, 3, 4, 5],
+      );
+      assert.deepEqual(read.warnings, []);
+    });
+  }
+
+  it('a missing state directory has no entries', async () => {
+    assert.deepEqual(await readAuditLog(join(dir, 'none')), { entries: [], warnings: [], files: [] });
   });
 });
