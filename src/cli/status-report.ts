@@ -114,7 +114,12 @@ export function buildStatusReport(input: StatusInput): StatusReport {
         .filter((o) => o.policy === policy.name)
         .map((o) => {
           const { pid, name, namespec, supervisor } = o.target;
-          return { target: { pid, name, ...(namespec !== undefined ? { namespec } : {}), ...(supervisor !== undefined ? { supervisor } : {}) }, ...policyView(o) };
+          // Some kinds measure only what they act on: the planned action carries the figure then.
+          const measure = o.measure ?? evaluation.plan.actions.find((a) => a.policy === o.policy && a.target.pid === pid && a.measure !== undefined)?.measure;
+          return {
+            target: { pid, name, ...(namespec !== undefined ? { namespec } : {}), ...(supervisor !== undefined ? { supervisor } : {}) },
+            ...policyView(measure !== undefined ? { ...o, measure } : o),
+          };
         }),
     })),
     paused: input.paused.map((tree) => {
