@@ -1,6 +1,8 @@
 // The memmon drop-in's command line: memmon's usage and exit status 255 on a bad one, help,
 // the supervisord it needs, and the policies and mail transport its options become.
 import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { MEMMON_BODY, MEMMON_SUBJECT } from '../../src/import/import.js';
 import { parseMemmonArgs } from '../../src/import/memmon-options.js';
 import { memmonPolicySet } from '../../src/modes/memmon.js';
 import type { MailNotifier, PolicySet } from '../../src/policy/model.js';
@@ -46,6 +48,17 @@ describe('procguard memmon: the policies its options become', () => {
         ['memmon-group-batch', { group: ['batch'] }, 1024 ** 3, 'tree', 'restart', [{ to: 'memmon-mail', uptimeAtMost: 172800 }]],
       ],
     );
+  });
+
+  it("its notifier carries memmon's subject and body as templates, the same ones import memmon writes", async () => {
+    const [notifier] = policySetFor(['-a', '1MB', '-m', 'ops@example.com']).notifiers as MailNotifier[];
+    assert.equal(notifier?.subject, MEMMON_SUBJECT);
+    assert.equal(notifier?.body, MEMMON_BODY);
+    const imported = await runProcguard(['import', 'memmon', '-a', '200MB', '-m', 'ops@example.com', '-n', 'web']);
+    assert.equal(imported.code, 0, imported.stderr);
+    const document = parse(imported.stdout) as { notifiers: Record<string, { mail: { subject: string; body: string } }> };
+    assert.equal(document.notifiers['memmon-mail']?.mail.subject, MEMMON_SUBJECT);
+    assert.equal(document.notifiers['memmon-mail']?.mail.body, MEMMON_BODY);
   });
 
   const transports: Array<{ sendmail: string[]; argv: string[] }> = [
