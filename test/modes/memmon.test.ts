@@ -61,10 +61,10 @@ describe('procguard memmon: the policies its options become', () => {
     assert.equal(document.notifiers['memmon-mail']?.mail.body, MEMMON_BODY);
   });
 
+  // memmon hands -s to os.popen, that is to /bin/sh -c: so does procguard memmon, adding nothing.
   const transports: Array<{ sendmail: string[]; argv: string[] }> = [
     { sendmail: [], argv: ['/usr/sbin/sendmail', '-t', '-i'] },
-    { sendmail: ['-s', '/usr/lib/sendmail -t -i -f memmon@example.com'], argv: ['/usr/lib/sendmail', '-t', '-i', '-f', 'memmon@example.com'] },
-    // memmon hands -s to /bin/sh (os.popen): a redirection or a pipe keeps working.
+    { sendmail: ['-s', '/usr/lib/sendmail -t -i -f memmon@example.com'], argv: ['/bin/sh', '-c', '/usr/lib/sendmail -t -i -f memmon@example.com'] },
     { sendmail: ['-s', 'cat - > /dev/null'], argv: ['/bin/sh', '-c', 'cat - > /dev/null'] },
     { sendmail: ['--sendmail_program', 'msmtp -t | logger'], argv: ['/bin/sh', '-c', 'msmtp -t | logger'] },
   ];
