@@ -75,7 +75,16 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       } else if (!notifier) {
         notification = { ...planned, status: 'failed', error: `notifier "${planned.to}" is not configured` };
       } else {
-        const event = planned.event && action ? { ...planned.event, status: action.status, reason: action.error ? `${action.reason}; failed: ${action.error}` : planned.event.reason } : planned.event;
+        const outcome = action?.error ?? action?.result;
+        const event =
+          planned.event && action
+            ? {
+                ...planned.event,
+                status: action.status,
+                reason: action.error ? `${action.reason}; failed: ${action.error}` : planned.event.reason,
+                ...(outcome !== undefined ? { result: outcome } : {}),
+              }
+            : planned.event;
         const rendered = event ? { ...planned, ...renderNotification(notifier, event), event } : planned;
         notification = withNotificationOutcome(rendered, await deliver(rendered, notifier, { ...(event ?? {}) }, deps));
         if (notification.status === 'failed') {

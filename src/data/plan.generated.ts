@@ -181,6 +181,11 @@ export interface NotificationEvent {
    */
   rss?: number;
   limit?: number;
+  measure?: Measure;
+  /**
+   * A carried-out action: what the adapter did (done) or what went wrong (failed).
+   */
+  result?: string;
   /**
    * Seconds.
    */

@@ -28,6 +28,7 @@ export function notificationEvent(
     target: action.target,
     ...(rss !== undefined ? { rss } : {}),
     ...(limit !== undefined ? { limit } : {}),
+    ...(action.measure !== undefined ? { measure: action.measure } : {}),
     uptime,
     time,
   };

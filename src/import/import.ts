@@ -7,6 +7,14 @@ import { MEMMON_DEFAULT_SENDMAIL, type MemmonOptions } from './memmon-options.js
 /** The notifier an imported memmon -m becomes. */
 export const MEMMON_NOTIFIER = 'memmon-mail';
 
+/**
+ * memmon's own mail, word for word, as templates: a migration mails what memmon mailed. memmon
+ * died on a failed restart, so its failure mail is worded after its own but says what failed.
+ */
+export const MEMMON_SUBJECT = 'memmon{{#if name}} [{{name}}]{{/if}}: {{#if (eq status "failed")}}failed to restart process {{target.namespec}}{{else}}process {{target.namespec}} restarted{{/if}}';
+export const MEMMON_BODY =
+  '{{#if (eq status "failed")}}Failed to restart process {{target.namespec}} (RSS {{rss}}): {{result}}{{else}}memmon.py restarted the process named {{target.namespec}} at {{time}} because it was consuming too much memory ({{rss}} bytes RSS){{/if}}';
+
 export function memmonPolicies(options: MemmonOptions, argv: readonly string[]): string {
   const names = new PolicyNames();
   const notify = options.email !== undefined ? [{ to: MEMMON_NOTIFIER, ...(options.uptime !== undefined ? { uptime_at_most: options.uptime } : {}) }] : undefined;
@@ -29,7 +37,9 @@ export function memmonPolicies(options: MemmonOptions, argv: readonly string[]):
   if (options.name !== undefined) document.settings = { name: options.name };
   if (options.email !== undefined) {
     document.notifiers = {
-      [MEMMON_NOTIFIER]: { mail: { to: [options.email], ...(options.sendmail !== MEMMON_DEFAULT_SENDMAIL ? { sendmail: options.sendmail } : {}) } },
+      [MEMMON_NOTIFIER]: {
+        mail: { to: [options.email], ...(options.sendmail !== MEMMON_DEFAULT_SENDMAIL ? { sendmail: options.sendmail } : {}), subject: MEMMON_SUBJECT, body: MEMMON_BODY },
+      },
     };
   }
   document.policies = policies;
@@ -39,6 +49,7 @@ export function memmonPolicies(options: MemmonOptions, argv: readonly string[]):
     '# procguard finds supervisord through SUPERVISOR_SERVER_URL (and SUPERVISOR_USERNAME,',
     '# SUPERVISOR_PASSWORD) when no supervisors are configured.',
   ];
+  if (options.email !== undefined) header.push("# The mail subject and body are memmon's own words, so mail filters keep working.");
   if (options.email === undefined && options.sendmail !== MEMMON_DEFAULT_SENDMAIL) header.push('# -s is ignored without -m, as memmon ignores it.');
   if (policies.length === 0) header.push('# memmon was given no -p, -g or -a: it watched nothing, and neither do these policies.');
   return `${header.join('\n')}\n${stringify(document, { lineWidth: 0, aliasDuplicateObjects: false })}`;

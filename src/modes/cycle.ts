@@ -117,10 +117,25 @@ export function memoryStore(): StateStore {
 export interface CycleOptions {
   env: NodeJS.ProcessEnv;
   log: Log;
-  /** Policies whose counters start afresh: they changed since the state was written. */
+  /**
+   * Policies that changed since the state was written: their cycle counts (`for`) start afresh,
+   * since the condition they counted may be another; the actions they took on each target still
+   * count for the flapping guard, which an edit must not reopen.
+   */
   forget?: ReadonlySet<string>;
   /** Aborted when procguard is stopping: notifications under way are cut short so the cycle ends. */
   stopping?: AbortSignal;
+}
+
+/** What a changed policy forgets: how many cycles each target has been over the limit, nothing else. */
+function forgetCounts(state: EngineState, policy: string): void {
+  const targets = state.targets[policy];
+  if (!targets) return;
+  for (const [key, entry] of Object.entries(targets)) {
+    delete entry.over;
+    if (Object.keys(entry).length === 0) delete targets[key];
+  }
+  if (Object.keys(targets).length === 0) delete state.targets[policy];
 }
 
 export interface CycleResult {
@@ -140,7 +155,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
     const loaded = await store.load(Math.floor(Date.now() / 1000));
     for (const warning of loaded.warnings) options.log(`warning: ${warning}`);
     const previous = loaded.state;
-    for (const name of options.forget ?? []) delete previous.targets[name];
+    for (const name of options.forget ?? []) forgetCounts(previous, name);
 
     const deps = liveDeps(policySet.supervisors, options.env, options.log, options.stopping);
     const interrupted = await finishInterruptedRestarts(previous.restarting ?? [], deps);

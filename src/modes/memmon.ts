@@ -1,15 +1,15 @@
 // `procguard memmon [memmon options]`: a drop-in for superlance memmon. The options become
 // the same policies `procguard import memmon` prints, run as an event listener with the
 // state kept in memory (memmon had none). Like memmon: usage and exit 255 on a bad command
-// line; supervisord found through SUPERVISOR_SERVER_URL; `-s` run by /bin/sh when it has
-// shell syntax. Unlike memmon: a failed stop or start is logged and mailed, and the listener
+// line; supervisord found through SUPERVISOR_SERVER_URL; `-s` run by /bin/sh -c with the
+// message on its stdin and nothing added. Unlike memmon: a failed stop or start is logged and mailed, and the listener
 // keeps serving (examples/migration.md lists every difference).
 
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
 import { memmonPolicies } from '../import/import.js';
-import { MemmonUsageError, parseMemmonArgs, type MemmonOptions } from '../import/memmon-options.js';
+import { MEMMON_DEFAULT_SENDMAIL, MemmonUsageError, parseMemmonArgs, type MemmonOptions } from '../import/memmon-options.js';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -92,14 +92,12 @@ export function memmonPolicySet(options: MemmonOptions, argv: readonly string[])
   }
   const policySet = result.policySet;
   for (const notifier of policySet.notifiers) {
-    // memmon hands -s to os.popen, that is to /bin/sh: a pipe or a redirection must keep working.
-    if (notifier.type === 'mail' && notifier.transport.type === 'sendmail' && hasShellSyntax(notifier.transport.command)) {
+    // memmon hands -s to os.popen, that is to /bin/sh -c, and writes the message to it with
+    // nothing added: so does procguard memmon (a pipe or a redirection keeps working).
+    if (notifier.type === 'mail' && notifier.transport.type === 'sendmail' && options.sendmail !== MEMMON_DEFAULT_SENDMAIL) {
       notifier.transport.argv = ['/bin/sh', '-c', notifier.transport.command];
+      notifier.transport.shell = true;
     }
   }
   return { policySet };
-}
-
-function hasShellSyntax(command: string): boolean {
-  return /[|&;<>()$`\\"'*?[\]#~=%{}]/.test(command);
 }

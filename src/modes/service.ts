@@ -143,7 +143,7 @@ export class Service {
     this.config = config;
     const parts = [`${plural(after.policies.length, 'policy', 'policies')} in force`];
     if (changes.added.length > 0) parts.push(`added: ${changes.added.join(', ')}`);
-    if (changes.changed.length > 0) parts.push(`changed (counters start afresh): ${changes.changed.join(', ')}`);
+    if (changes.changed.length > 0) parts.push(`changed (cycle counts start afresh, actions taken still count): ${changes.changed.join(', ')}`);
     if (changes.removed.length > 0) parts.push(`removed: ${changes.removed.join(', ')}`);
     if (parts.length === 1) parts.push('no policy changed');
     this.log(`${trigger}: reloaded; ${parts.join('; ')}`, { event: 'reload', ok: true, ...changes });

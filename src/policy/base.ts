@@ -46,7 +46,9 @@ export interface SupervisorConfig {
   problem?: string;
 }
 
-export type MailTransport = { type: 'sendmail'; command: string; argv: string[] } | { type: 'smtp'; url: string; username?: string; password?: SecretSource };
+export type MailTransport =
+  | { type: 'sendmail'; command: string; argv: string[]; /** argv is `/bin/sh -c command`: nothing is added to it. */ shell?: boolean }
+  | { type: 'smtp'; url: string; username?: string; password?: SecretSource };
 
 export interface MailNotifier {
   type: 'mail';

@@ -1,11 +1,12 @@
 // The one place a notification's text is rendered, from its event (the template fields of
 // TEMPLATE_FIELDS in templates.ts): with the notifier's handlebars templates, or else the
-// default text, which a kind may word itself (a memory restart speaks memmon's words). The
+// default text in procguard's own words (a kind may word its own). The
 // engine renders a planned notification with it, the adapters a carried-out one with the
 // action's final status. Plain text; header fields on one line.
 
 import type HandlebarsModule from 'handlebars';
-import type { NotificationEvent } from '../data/types.js';
+import type { Measure, NotificationEvent } from '../data/types.js';
+import { formatBytes, formatDuration } from '../shared/units.js';
 import { handlebars as loadHandlebars } from '../shared/handlebars.js';
 import { printable, UNPRINTABLE } from '../shared/text.js';
 import { KINDS } from './kinds/index.js';
@@ -27,6 +28,8 @@ function templateEnvironment(): typeof HandlebarsModule {
   environment = loadHandlebars().create();
   // `log` would write to stdout, which belongs to the supervisord event-listener protocol.
   environment.registerHelper('log', () => '');
+  // `{{#if (eq status "failed")}}`: a template may word each outcome its own way.
+  environment.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   return environment;
 }
 
@@ -79,30 +82,85 @@ function shownEvent(event: NotificationEvent): NotificationEvent {
   return clean(event) as NotificationEvent;
 }
 
-function prefix(tool: string, event: NotificationEvent): string {
-  return event.name ? `${tool} [${event.name}]:` : `${tool}:`;
+function prefix(event: NotificationEvent): string {
+  return event.name ? `procguard [${event.name}]:` : 'procguard:';
+}
+
+/** The target as people name it: its namespec, else its process name and pid. */
+function targetName(event: NotificationEvent): string {
+  return event.target.namespec ?? `${event.target.name} (pid ${event.target.pid})`;
+}
+
+/** A measured figure in its unit: "250.0 MiB", "2h30m", "load 4.20", "oom_score_adj -17". */
+function figure(value: number, unit: Measure['unit']): string {
+  if (unit === 'bytes') return formatBytes(value);
+  if (unit === 'seconds') return formatDuration(value);
+  if (unit === 'load') return `load ${Number(value.toFixed(2))}`;
+  return `oom_score_adj ${value}`;
+}
+
+/** What was seen against which limit, in people's units: "250.0 MiB over the limit of 200.0 MiB". */
+export function seenText(measure: Measure): string {
+  const { value, limit, unit } = measure;
+  if (unit === 'oom_score_adj') return `${figure(value, unit)}, wanted ${limit}`;
+  const relation = value > limit ? 'over' : value < limit ? 'under' : 'at';
+  const what = unit === 'bytes' ? 'memory ' : unit === 'seconds' ? 'running for ' : '';
+  return `${what}${figure(value, unit)}, ${relation} the ${unit === 'load' ? `threshold of ${Number(limit.toFixed(2))}` : `limit of ${figure(limit, unit)}`}`;
+}
+
+/** The reason without the failure an adapter appended to it, which the body shows on its own line. */
+function reasonAlone(event: NotificationEvent): string {
+  const suffix = event.status === 'failed' && event.result !== undefined ? `; failed: ${event.result}` : undefined;
+  return suffix !== undefined && event.reason.endsWith(suffix) ? event.reason.slice(0, -suffix.length) : event.reason;
 }
 
 export function defaultSubject(event: NotificationEvent): string {
-  const who = event.target.namespec ?? `${event.target.name} (pid ${event.target.pid})`;
-  if (event.status === 'skipped') return `${prefix('procguard', event)} not acting on ${who}: ${event.reason}`;
-  if (event.status === 'failed') return `${prefix('procguard', event)} ${event.action} ${who} FAILED (${event.policy} on ${event.host})`;
-  return `${prefix('procguard', event)} ${event.action} ${who} (${event.policy} on ${event.host})`;
+  const who = targetName(event);
+  const seen = event.measure !== undefined ? seenText(event.measure) : reasonAlone(event);
+  if (event.status === 'skipped') return `${prefix(event)} ${event.policy} is not acting on ${who} on ${event.host}: ${event.reason}`;
+  const failed = event.status === 'failed' ? ' FAILED' : '';
+  return `${prefix(event)} ${event.policy}: ${event.action} ${who}${failed} on ${event.host} (${seen})`;
 }
 
+const DONE_VERB: Readonly<Record<string, string>> = {
+  restart: 'restarted',
+  stop: 'stopped',
+  kill: 'killed',
+  signal: 'signalled',
+  pause: 'paused',
+  resume: 'resumed',
+  set_oom_score_adj: 'set the oom_score_adj of',
+};
+
+const STATUS_TEXT: Readonly<Record<string, string>> = {
+  planned: 'planned, not carried out yet',
+  done: 'done',
+  failed: 'FAILED',
+  skipped: 'not carried out',
+};
+
 export function defaultBody(event: NotificationEvent): string {
-  const who = event.target.namespec ?? event.target.name;
   const target = event.target;
+  const who = targetName(event);
+  const opening: Readonly<Record<string, string>> = {
+    planned: `procguard will ${event.action} ${who} on ${event.host}`,
+    done: `procguard ${DONE_VERB[event.action] ?? `carried out ${event.action} on`} ${who} on ${event.host}`,
+    failed: `procguard could not ${event.action} ${who} on ${event.host}`,
+    skipped: `procguard did not ${event.action} ${who} on ${event.host}`,
+  };
+  const outcome = event.result !== undefined ? `: ${event.result}` : '';
   const lines = [
-    event.status === 'skipped'
-      ? `procguard did not ${event.action} ${who} (pid ${target.pid}) on ${event.host} at ${event.time}.`
-      : `procguard: ${event.action} ${who} (pid ${target.pid}) on ${event.host} at ${event.time} (${event.status}).`,
+    `${opening[event.status] ?? `procguard: ${event.action} ${who} on ${event.host}: ${event.status}`}, at ${event.time}.`,
     '',
-    `policy:  ${event.policy} (${event.kind}, ${event.mode})`,
-    `reason:  ${event.reason}`,
-    `process: pid ${target.pid}, ${target.name}${target.user !== undefined ? `, user ${target.user}` : ''}, up ${event.uptime}s`,
+    `policy:     ${event.policy} (${event.kind}, ${event.mode})`,
+    ...(event.measure !== undefined ? [`seen:       ${seenText(event.measure)}`] : []),
+    `${(event.status === 'skipped' ? 'why not:' : 'reason:').padEnd(12)}${reasonAlone(event)}`,
+    `action:     ${event.action}, ${STATUS_TEXT[event.status] ?? event.status}${outcome}`,
+    `host:       ${event.host}`,
   ];
-  if (target.namespec !== undefined) lines.push(`program: ${target.namespec} in supervisor "${target.supervisor ?? ''}"`);
-  if (target.cmdline !== undefined) lines.push(`command: ${target.cmdline}`);
+  if (target.namespec !== undefined) lines.push(`program:    ${target.namespec}`);
+  if (target.supervisor !== undefined) lines.push(`supervisor: ${target.supervisor}`);
+  lines.push(`process:    pid ${target.pid}, ${target.name}${target.user !== undefined ? `, user ${target.user}` : ''}, up ${formatDuration(event.uptime)}`);
+  if (target.cmdline !== undefined) lines.push(`command:    ${target.cmdline}`);
   return `${lines.join('\n')}\n`;
 }

@@ -23,12 +23,16 @@ export const TEMPLATE_FIELDS: Readonly<Record<string, string>> = {
   'target.supervisor': 'the name of the supervisor that runs it',
   rss: 'the resident set size observed, in bytes',
   limit: 'the limit of the policy (bytes for memory, seconds for runtime, load for load)',
+  'measure.value': 'the figure measured: bytes of memory, seconds of uptime, the load average or the current oom_score_adj',
+  'measure.limit': 'what it was compared with: the limit, threshold or wanted value',
+  'measure.unit': 'bytes, seconds, load or oom_score_adj',
+  result: 'a carried-out action: what was done (done), or what went wrong (failed)',
   uptime: 'the seconds since the process started',
   time: 'when it happened, as asctime (Sat Nov 21 13:36:09 2026)',
 };
 
-/** Helpers a template may call: handlebars' own. */
-const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log']);
+/** Helpers a template may call: handlebars' own, and eq (are its two arguments the same?). */
+const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'eq']);
 /** Helpers whose block runs in another context, where field names are relative. */
 const CONTEXT_CHANGING_HELPERS = new Set(['each', 'with']);
 

@@ -1,7 +1,7 @@
 // The mail adapter against a real SMTP server and a sendmail capture script, and the exec
 // notifier against real commands: headers, argv without a shell, failures and timeouts.
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adapter as exec } from '../../src/actions/exec/exec.js';
@@ -92,7 +92,8 @@ describe('mail adapter', function () {
     assert.equal(outcome.status, 'done');
     const [captured] = await readCaptured(dir);
     assert.ok(captured);
-    assert.deepEqual(captured.args, ['-i', '-t', '-i']);
+    // -i once: the command's own, not a second one of nodemailer's.
+    assert.deepEqual(captured.args, ['-t', '-i']);
     assert.equal(captured.headers.get('to'), 'ops@example.com, dev@example.com');
     assert.equal(captured.headers.get('from'), 'procguard@web1');
     assert.equal(captured.headers.get('subject'), 'memmon [web]: process web:w1 restarted');
@@ -100,22 +101,47 @@ describe('mail adapter', function () {
     assert.equal(captured.body.replace(/\n$/, ''), 'line one\n.\nline three');
   });
 
+  it('the message handed to sendmail ends every line with LF alone: headers, body and encoded long lines', async () => {
+    const script = await writeCaptureScript(dir);
+    const body = `procguard restarted web:w1.\n\ncommand:    ${'python3 -m worker --queue high '.repeat(5)}\nlast line\n`;
+    const notifier = mailer({ type: 'sendmail', command: `${script} -t -i`, argv: [script, '-t', '-i'] });
+    const work: Work = { type: 'notification', notification: { ...notification, body, to: notifier.name }, notifier, event: {} };
+    assert.equal((await mail.execute(work, deps)).status, 'done');
+    const names = (await readdir(dir)).filter((name) => name.endsWith('.eml'));
+    const raw = await readFile(join(dir, names[0] ?? ''), 'utf8');
+    assert.ok(!raw.includes('\r'), JSON.stringify(raw));
+    const [captured] = await readCaptured(dir);
+    assert.equal(captured?.body.replace(/\n$/, ''), body.replace(/\n$/, ''));
+  });
+
+  it('a command run by the shell (procguard memmon -s) gets the message on stdin and no argument added', async () => {
+    const script = await writeCaptureScript(dir);
+    const command = `${script} -t | cat > /dev/null`;
+    const outcome = await send(mailer({ type: 'sendmail', command, argv: ['/bin/sh', '-c', command], shell: true }));
+    assert.equal(outcome.status, 'done');
+    const [captured] = await readCaptured(dir);
+    assert.deepEqual(captured?.args, ['-t']);
+    assert.equal(captured?.headers.get('to'), 'ops@example.com, dev@example.com');
+  });
+
   it('sendmail without -t gets the recipients as arguments; shell characters stay literal', async () => {
     const script = await writeCaptureScript(dir);
     const outcome = await send(mailer({ type: 'sendmail', command: `${script} -oi '$(touch pwned)'`, argv: [script, '-oi', '$(touch pwned);'] }));
     assert.equal(outcome.status, 'done');
     const [captured] = await readCaptured(dir);
-    assert.deepEqual(captured?.args, ['-i', '-oi', '$(touch pwned);', 'ops@example.com', 'dev@example.com']);
+    assert.deepEqual(captured?.args, ['-oi', '$(touch pwned);', 'ops@example.com', 'dev@example.com']);
     await assert.rejects(readFile(join(dir, 'pwned')), /ENOENT/);
   });
 
   it('-t is read as a flag only: -ti reads the headers, -fmonitor@… and -oi pass the recipients', async () => {
     const cases: Array<[string[], string[]]> = [
-      [['-ti'], ['-i', '-ti']],
+      [['-ti'], ['-ti']],
       [
         ['-fmonitor@example.com', '-oi'],
-        ['-i', '-fmonitor@example.com', '-oi', 'ops@example.com', 'dev@example.com'],
+        ['-fmonitor@example.com', '-oi', 'ops@example.com', 'dev@example.com'],
       ],
+      // No -i of its own: one is added, so a line holding only a dot does not end the message.
+      [['-t'], ['-i', '-t']],
     ];
     for (const [index, [args, expected]] of cases.entries()) {
       const own = join(dir, String(index));

@@ -112,7 +112,7 @@ policies:
     // Saved the way vim and most editors do: a new file renamed over the old one.
     await writeFile(`${file}.tmp`, hogPolicy('50MB'));
     await rename(`${file}.tmp`, file);
-    await eventually(() => /changed: reloaded; 1 policy in force; changed \(counters start afresh\): hog-memory/.test(daemon.log()), 5000, 'the reload');
+    await eventually(() => /changed: reloaded; 1 policy in force; changed \(cycle counts start afresh, actions taken still count\): hog-memory/.test(daemon.log()), 5000, 'the reload');
     await eventually(async () => (await hogPid()) !== first, 8000, 'the hog restarted under the new 50MB limit');
     await logged(daemon, /restart hog:hog \(pid \d+\) by hog-memory: done: rss [\d.]+ MiB > 50\.0 MiB/);
 

@@ -133,10 +133,13 @@ environment=SUPERVISOR_USERNAME="${USERNAME}",SUPERVISOR_PASSWORD="${PASSWORD}",
     assert.match(String(failed?.reason), /^rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\)$/);
     assert.match(String(failed?.error), /SPAWN_ERROR: flaky:flaky$/);
     assert.deepEqual({ ...(failed?.target as object), pid: 0, start_time: 0 }, { pid: 0, start_time: 0, name: 'node', supervisor: 'default', namespec: 'flaky:flaky' });
-    await eventually(async () => (await readCaptured(work)).some((m) => m.headers.get('subject')?.includes('flaky:flaky FAILED')), 5000, 'the failure mail');
-    const failure = (await readCaptured(work)).find((m) => m.headers.get('subject')?.includes('flaky:flaky FAILED'));
-    assert.match(failure?.headers.get('subject') ?? '', /^procguard: restart flaky:flaky FAILED \(memmon-program-flaky on .+\)$/);
-    assert.match(failure?.body ?? '', /could not start it again: supervisor "default": supervisor.startProcess failed: SPAWN_ERROR/);
+    await eventually(async () => (await readCaptured(work)).some((m) => m.headers.get('subject')?.includes('failed to restart process flaky:flaky')), 5000, 'the failure mail');
+    const failure = (await readCaptured(work)).find((m) => m.headers.get('subject')?.includes('failed to restart process flaky:flaky'));
+    assert.equal(failure?.headers.get('subject'), 'memmon: failed to restart process flaky:flaky');
+    assert.match(
+      failure?.body ?? '',
+      /^Failed to restart process flaky:flaky \(RSS \d+\): stopped flaky:flaky \(was pid \d+\) but could not start it again: supervisor "default": supervisor.startProcess failed: SPAWN_ERROR/,
+    );
 
     // Unlike memmon, which raised and died here, the next ticks are still served: the hog keeps being restarted.
     const restartsBefore = await restartsLogged('hog:hog');

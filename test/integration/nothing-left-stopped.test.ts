@@ -127,7 +127,7 @@ describe('integration: nothing procguard paused is left stopped', function () {
       await eventually(() => child.state() === 'T', 10000, 'the child paused by the daemon');
       await configure(`  - { name: backoff, kind: memory, match: { cmdline: "^sleep 4312[.]${RUN}$" }, max_rss: 1GB }\n`);
       await eventually(() => child.state() === 'S', 10000, 'the child resumed after the reload');
-      assert.match(daemon.log(), /reloaded; .*changed \(counters start afresh\): backoff/);
+      assert.match(daemon.log(), /reloaded; .*changed \(cycle counts start afresh, actions taken still count\): backoff/);
       // The line is logged once the cycle has finished, a moment after its SIGCONT.
       const resumed = new RegExp(`resume sleep \\(pid ${child.pid}\\) by backoff: done: policy "backoff" is no longer a load policy \\(now kind memory\\)`);
       await eventually(() => resumed.test(daemon.log()), 10000, 'the resume logged');

@@ -1,5 +1,5 @@
 // The configuration of the long-running modes: which policies a reload changed (their
-// counters start afresh, the others keep theirs), and a real file watcher that sees edits
+// cycle counts start afresh, the others keep theirs), and a real file watcher that sees edits
 // in place, saves by rename, new files, and nothing else.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';

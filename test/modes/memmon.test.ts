@@ -1,6 +1,8 @@
 // The memmon drop-in's command line: memmon's usage and exit status 255 on a bad one, help,
 // the supervisord it needs, and the policies and mail transport its options become.
 import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { MEMMON_BODY, MEMMON_SUBJECT } from '../../src/import/import.js';
 import { parseMemmonArgs } from '../../src/import/memmon-options.js';
 import { memmonPolicySet } from '../../src/modes/memmon.js';
 import type { MailNotifier, PolicySet } from '../../src/policy/model.js';
@@ -48,10 +50,21 @@ describe('procguard memmon: the policies its options become', () => {
     );
   });
 
+  it("its notifier carries memmon's subject and body as templates, the same ones import memmon writes", async () => {
+    const [notifier] = policySetFor(['-a', '1MB', '-m', 'ops@example.com']).notifiers as MailNotifier[];
+    assert.equal(notifier?.subject, MEMMON_SUBJECT);
+    assert.equal(notifier?.body, MEMMON_BODY);
+    const imported = await runProcguard(['import', 'memmon', '-a', '200MB', '-m', 'ops@example.com', '-n', 'web']);
+    assert.equal(imported.code, 0, imported.stderr);
+    const document = parse(imported.stdout) as { notifiers: Record<string, { mail: { subject: string; body: string } }> };
+    assert.equal(document.notifiers['memmon-mail']?.mail.subject, MEMMON_SUBJECT);
+    assert.equal(document.notifiers['memmon-mail']?.mail.body, MEMMON_BODY);
+  });
+
+  // memmon hands -s to os.popen, that is to /bin/sh -c: so does procguard memmon, adding nothing.
   const transports: Array<{ sendmail: string[]; argv: string[] }> = [
     { sendmail: [], argv: ['/usr/sbin/sendmail', '-t', '-i'] },
-    { sendmail: ['-s', '/usr/lib/sendmail -t -i -f memmon@example.com'], argv: ['/usr/lib/sendmail', '-t', '-i', '-f', 'memmon@example.com'] },
-    // memmon hands -s to /bin/sh (os.popen): a redirection or a pipe keeps working.
+    { sendmail: ['-s', '/usr/lib/sendmail -t -i -f memmon@example.com'], argv: ['/bin/sh', '-c', '/usr/lib/sendmail -t -i -f memmon@example.com'] },
     { sendmail: ['-s', 'cat - > /dev/null'], argv: ['/bin/sh', '-c', 'cat - > /dev/null'] },
     { sendmail: ['--sendmail_program', 'msmtp -t | logger'], argv: ['/bin/sh', '-c', 'msmtp -t | logger'] },
   ];

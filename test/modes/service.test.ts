@@ -48,12 +48,42 @@ describe('Service: reloads and counters', function () {
 
     await writeFile(file, policies('2KB'));
     await service.reload('test');
-    assert.ok(logs.includes('test: reloaded; 2 policies in force; changed (counters start afresh): second'));
+    assert.ok(logs.includes('test: reloaded; 2 policies in force; changed (cycle counts start afresh, actions taken still count): second'));
     logs.length = 0;
     await service.cycle();
     // first: cycle 3 of 3, so it would act (audit mode: skipped); second: cycle 1 of 3 again.
     assert.equal(logs.length, 1, logs.join('\n'));
     assert.match(logs[0] ?? '', /^kill sleep \(pid \d+\) by first: skipped: audit mode \(rss [\d.]+ MiB > 1\.0 KiB \(cycle 3 of 3\)\)$/);
+  });
+
+  it('the flapping guard still counts the actions a policy took after an edit of its limit', async () => {
+    // A real child, signalled with CONT (harmless) every cycle it is over the limit, at most twice an hour.
+    const child = await spawnChild('sleep', ['1923']);
+    const guarded = (limit: string): string => `policies:
+  - { name: flappy, kind: memory, match: { name: sleep, cmdline: "^sleep 1923$" }, max_rss: ${limit}, action: { signal: CONT }, max_actions: { count: 2, within: 1h } }
+`;
+    const file = join(dir, 'policies.yaml');
+    await writeFile(file, guarded('1KB'));
+    const { config } = await loadConfig([file]);
+    assert.ok(config);
+    const logs: string[] = [];
+    const service = new Service({ env: {}, log: (line) => logs.push(line), config, store: memoryStore(), reloadFrom: [file] });
+    await service.cycle();
+    await service.cycle();
+    const signalled = logs.filter((line) => line.startsWith(`signal CONT sleep (pid ${child.pid}) by flappy: done`));
+    assert.equal(signalled.length, 2, logs.join('\n'));
+
+    await writeFile(file, guarded('2KB'));
+    await service.reload('test');
+    assert.ok(logs.includes('test: reloaded; 1 policy in force; changed (cycle counts start afresh, actions taken still count): flappy'), logs.join('\n'));
+    logs.length = 0;
+    await service.cycle();
+    await service.cycle();
+    assert.ok(!logs.some((line) => / by flappy: done/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => line.includes(`by flappy: skipped: flapping guard: 2 signal actions within 1h (max_actions 2)`)),
+      logs.join('\n'),
+    );
   });
 });
 

@@ -21,7 +21,7 @@ describe('notification templates', () => {
     ['a field named after an Object method', '{{constructor}}', ['warning 1:3 unknown field "constructor"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['unknown field inside if', '{{#if oops}}x{{/if}}', ['warning 1:7 unknown field "oops"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
     ['unknown @root field', '{{#each target}}{{@root.nope}}{{/each}}', ['warning 1:19 unknown field "nope"; fields: ' + Object.keys(TEMPLATE_FIELDS).join(', ')]],
-    ['unknown helper', '{{upper host}}', ['warning 1:1 unknown helper "upper"; available: if, unless, each, with, lookup, log']],
+    ['unknown helper', '{{upper host}}', ['warning 1:1 unknown helper "upper"; available: if, unless, each, with, lookup, log, eq']],
     ['partials are refused', '{{> footer}}', ['error 1:1 partials ({{> name}}) are not available in procguard templates']],
     ['unclosed block', 'a\n{{#if host}}b', ['error 2:1 template does not parse: the template ends inside an unclosed {{#…}} block or {{…}} tag']],
     ['unclosed tag', '{{host', ['error 1:1 template does not parse: a malformed or unclosed {{…}} tag']],

@@ -60,7 +60,7 @@ async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps,
   const { transport } = notifier;
   const nodemailer = await loadNodemailer();
   if (transport.type === 'sendmail') {
-    await sendWithSendmail(nodemailer, transport.argv, message, signal, deps);
+    await sendWithSendmail(nodemailer, transport, message, signal, deps);
     return transport.argv[0] ?? 'sendmail';
   }
   const url = new URL(transport.url);
@@ -90,22 +90,37 @@ async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps,
  */
 const HEADER_RECIPIENTS_FLAG = /^-[imnvUG]*t[imnvUGt]*$/;
 
+/** -i, alone or in such a cluster (-ti), or -oi: a line holding only a dot does not end the message. */
+const KEEP_DOTS_FLAG = /^(-[mnvUGt]*i[imnvUGt]*|-oi)$/;
+
 /**
  * `sendmail -t` reads the recipients from the To: header; sendmail proper would drop any also
  * given as arguments, so with -t none are added (as memmon). Without it they are passed in argv.
  */
-async function sendWithSendmail(nodemailer: typeof import('nodemailer').default, argv: readonly string[], message: Message, signal: AbortSignal, deps: AdapterDeps): Promise<void> {
+async function sendWithSendmail(
+  nodemailer: typeof import('nodemailer').default,
+  { argv, shell = false }: { argv: readonly string[]; shell?: boolean },
+  message: Message,
+  signal: AbortSignal,
+  deps: AdapterDeps,
+): Promise<void> {
   const [path, ...args] = argv;
   if (!path) throw new Error('the sendmail command is empty');
-  const readsHeaders = args.some((arg) => HEADER_RECIPIENTS_FLAG.test(arg));
-  const mailer = nodemailer.createTransport({ sendmail: true, path, args });
+  // A command run by the shell (procguard memmon -s, as memmon's os.popen) gets the message only, recipients in To:.
+  const readsHeaders = shell || args.some((arg) => HEADER_RECIPIENTS_FLAG.test(arg));
+  // One line ending throughout, LF, as a local sendmail reads it: headers, body and encoding alike.
+  const mailer = nodemailer.createTransport({ sendmail: true, path, args, newline: 'unix' });
   let child: ChildProcess | undefined;
   // The transport spawns with piped stdio; it is wrapped to drain sendmail's output and to kill it on timeout.
   const transport = (mailer as unknown as { transporter: { _spawn?: typeof spawn } }).transporter;
   let exited = false;
   transport._spawn = ((command: string, commandArgs: readonly string[], options?: SpawnOptions) => {
+    // nodemailer puts its own -i before the configured arguments and the recipients after them:
+    // -i is kept once (the default command has its own), and a shell command gets nothing added.
+    const recipients = commandArgs.slice(1 + args.length);
+    const finalArgs = shell ? args : [...(args.some((arg) => KEEP_DOTS_FLAG.test(arg)) ? [] : ['-i']), ...args, ...recipients];
     // None of procguard's secrets: a minimal environment.
-    const spawned = spawn(command, commandArgs, { ...options, env: minimalEnvironment(deps.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const spawned = spawn(command, finalArgs, { ...options, env: minimalEnvironment(deps.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child = spawned;
     spawned.once('exit', () => (exited = true));
     if (signal.aborted) cutShort(spawned);

@@ -7,7 +7,6 @@ import { formatBytes } from '../../shared/units.js';
 import type { PolicyBase } from '../base.js';
 import { sizeAt } from '../unit-values.js';
 import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
-import type { NotificationEvent } from '../../data/types.js';
 import type { KindContext, KindResult, PolicyKind } from './kind.js';
 
 export interface MemoryPolicy extends PolicyBase, ActingFields {
@@ -58,7 +57,6 @@ export const memory: PolicyKind<MemoryPolicy> = {
     return `max_rss ${formatBytes(policy.maxRss)} ${scope}${cycles}, then ${actionText(policy)}`;
   },
   evaluate: evaluateMemoryPolicy,
-  notificationText: memmonText,
 };
 
 function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, seen }: KindContext): KindResult {
@@ -103,16 +101,4 @@ function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, se
     }
   }
   return result;
-}
-
-/** A memory restart of a supervisord program is told in memmon's words, so existing mail filters keep working. */
-function memmonText(event: NotificationEvent): { subject: string; body: string } | undefined {
-  const restarted = event.action === 'restart' && (event.status === 'planned' || event.status === 'done');
-  const namespec = event.target.namespec;
-  if (!restarted || namespec === undefined) return undefined;
-  const tool = event.name ? `memmon [${event.name}]:` : 'memmon:';
-  return {
-    subject: `${tool} process ${namespec} restarted`,
-    body: `memmon.py restarted the process named ${namespec} at ${event.time} because it was consuming too much memory (${event.rss ?? 0} bytes RSS)`,
-  };
 }
