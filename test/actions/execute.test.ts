@@ -102,8 +102,11 @@ describe('carrying out a plan', function () {
     assert.equal(action?.status, 'failed');
     assert.match(action?.error ?? '', /^cannot write .*oom_score_adj: EISDIR/);
     const [notification] = execution.plan.notifications;
-    assert.equal(notification?.subject, `procguard: set_oom_score_adj sleep (pid ${child.pid}) FAILED (sleeper-oom on web1)`);
-    assert.match(notification?.body ?? '', /\(failed\)\.\n\npolicy: {2}sleeper-oom \(oom, enforce\)\nreason: {2}oom_score_adj 0, wants 400; failed: cannot write/);
+    assert.equal(notification?.subject, `procguard: sleeper-oom: set_oom_score_adj sleep (pid ${child.pid}) FAILED on web1 (oom_score_adj 0, wanted 400)`);
+    assert.match(
+      notification?.body ?? '',
+      /^procguard could not set_oom_score_adj sleep \(pid \d+\) on web1, at .*\n\npolicy: {5}sleeper-oom \(oom, enforce\)\n(?:.*\n)*action: {5}set_oom_score_adj, FAILED: cannot write .*oom_score_adj: EISDIR/,
+    );
   });
 
   it('uptime_at_most holds back the notice of a done action, never of a failed one', async () => {
@@ -131,7 +134,7 @@ describe('carrying out a plan', function () {
     const failed = await applyEvaluation(evaluate(set, later(), emptyState(), T0), emptyState(), set, { ...deps, procRoot: brokenProc });
     assert.deepEqual(
       failed.plan.notifications.map((n) => [n.to, n.status, n.subject]),
-      [['pager', 'done', `procguard: set_oom_score_adj sleep (pid ${child.pid}) FAILED (sleeper-oom on web1)`]],
+      [['pager', 'done', `procguard: sleeper-oom: set_oom_score_adj sleep (pid ${child.pid}) FAILED on web1 (oom_score_adj 0, wanted 400)`]],
     );
     const event = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
     assert.equal(event.status, 'failed');

@@ -129,7 +129,7 @@ describe('loading policy files', () => {
     );
     const result = await loadAndValidate([file]);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
-      `${dir}/policies/templates/body.hbs:2:18: warning: body_file of notifier "ops": unknown field "hots"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, uptime, time`,
+      `${dir}/policies/templates/body.hbs:2:18: warning: body_file of notifier "ops": unknown field "hots"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, measure.value, measure.limit, measure.unit, result, uptime, time`,
     ]);
     const notifier = result.policySet?.notifiers[0];
     assert.equal(notifier?.type === 'mail' && notifier.body, 'Restarted {{target.namespec}}\nat {{time}} on {{hots}}\n');

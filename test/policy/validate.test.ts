@@ -355,7 +355,7 @@ const invalid: Case[] = [
     },
     expected: [
       'a.yaml:11:16: error: subject of notifier "ops": template does not parse: the template ends inside an unclosed {{#…}} block or {{…}} tag',
-      'a.yaml:12:13: warning: body of notifier "ops": unknown field "target.pidd"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, uptime, time',
+      'a.yaml:12:13: warning: body of notifier "ops": unknown field "target.pidd"; fields: host, name, policy, kind, mode, action, status, reason, target.pid, target.name, target.namespec, target.cmdline, target.user, target.supervisor, rss, limit, measure.value, measure.limit, measure.unit, result, uptime, time',
     ],
   },
   {
