@@ -168,20 +168,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         'With no supervisors configured, SUPERVISOR_SERVER_URL, SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD name the supervisord.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
-    .action(async (options: { config: string[] }) => {
-      exitCode = await (await import('../modes/eventlistener.js')).runEventListenerVerb(options, io, listenerStreams);
+    .option('--listen <address>', 'serve the status page, /api/status, /metrics and /healthz on PORT or HOST:PORT, as run --listen')
+    .action(async (options: { config: string[]; listen?: string }) => {
+      const companions = options.listen === undefined ? [] : [await (await import('./run.js')).statusPage(options.listen, io.env)];
+      exitCode = await (await import('../modes/eventlistener.js')).runEventListenerVerb({ config: options.config, companions }, io, listenerStreams);
     });
 
   program
     .command('memmon')
     .summary('a drop-in for superlance memmon: procguard memmon -a 200MB -m ops@example.com')
-    .description("superlance memmon's options (-c -p -g -a -s -m -u -n, long forms and aliases), run as a supervisord event listener.")
+    .description(
+      "superlance memmon's options (-c -p -g -a -s -m -u -n, long forms and aliases), run as a supervisord event listener; " +
+        "procguard's own --listen ADDRESS serves the status page as run --listen does.",
+    )
     .argument('[options...]', "memmon's options; -h for memmon's help")
     .allowUnknownOption()
     .allowExcessArguments()
     .helpOption(false)
     .action(async (args: string[]) => {
-      exitCode = await (await import('../modes/memmon.js')).runMemmon(args, io, listenerStreams);
+      const { statusPage } = await import('./run.js');
+      exitCode = await (await import('../modes/memmon.js')).runMemmon(args, io, listenerStreams, { statusPage: (listen) => statusPage(listen, io.env) });
     });
 
   program

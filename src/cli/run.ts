@@ -22,8 +22,11 @@ export async function runDaemonVerb(options: RunOptions, io: CliIo): Promise<Exi
   return runDaemon({ config: options.config, ...(options.interval !== undefined ? { interval: options.interval } : {}), ...(status ? { companions: [status] } : {}) }, io);
 }
 
-/** The status page on `listen`: its board and metrics observe every cycle and reload; the server starts before the first cycle. */
-async function statusPage(listen: string, env: NodeJS.ProcessEnv): Promise<DaemonCompanion> {
+/**
+ * The status page on `listen` for the daemon, the event listener or the memmon drop-in: its
+ * board and metrics observe every cycle and reload; the server starts before the first cycle.
+ */
+export async function statusPage(listen: string, env: NodeJS.ProcessEnv): Promise<DaemonCompanion> {
   // The status page's modules (prom-client, the HTTP server, the page) load only when it is asked for.
   const [{ StatusBoard }, { Metrics }, web] = await Promise.all([import('../status/board.js'), import('../status/metrics.js'), import('../status/server.js')]);
   const address = web.parseListenAddress(listen);

@@ -94,6 +94,7 @@ function completeForPolicies(secondPass: SecondPass, snapshot: Snapshot, complet
 
 export async function collectSnapshot(policySet: PolicySet, options: CollectOptions): Promise<Snapshot> {
   const errors: CollectorError[] = [];
+  const warnings: CollectorError[] = [];
   const table = options.processTable ?? defaultProcessTable();
   const loadPath = options.loadavgPath === undefined ? defaultLoadavgPath(options.env) : options.loadavgPath;
   const secondPass = options.fields === undefined ? options.secondPass : undefined;
@@ -135,7 +136,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     ...(load ? { load: load satisfies LoadAverages } : {}),
     ...(options.self !== undefined ? { self: options.self } : {}),
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
-    processes: joinSupervised(processes, trusted(supervised, processes, errors)),
+    processes: joinSupervised(processes, trusted(oncePerSupervisord(supervised, warnings), processes, errors)),
   };
   if (secondPass && complete && processes.length > 0) {
     try {
@@ -145,7 +146,33 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     }
   }
   if (errors.length > 0) snapshot.errors = errors.sort((a, b) => a.source.localeCompare(b.source));
+  if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
+}
+
+/**
+ * One supervisord reached through two entries (its unix socket and its inet port) answers
+ * both with the same programs: they are taken from the first entry only, and the other is
+ * named in a warning. Told apart by the pid of the supervisord verified behind each local
+ * listener; a remote one's pid is another host's and is not compared.
+ */
+function oncePerSupervisord<T extends { client: SupervisorClientOptions }>(replies: readonly (T | undefined)[], warnings: CollectorError[]): (T | undefined)[] {
+  const first = new Map<number, SupervisorClientOptions>();
+  return replies.map((reply) => {
+    const pid = reply?.client.supervisord;
+    if (!reply || pid === undefined || reply.client.remote) return reply;
+    const earlier = first.get(pid);
+    if (!earlier) {
+      first.set(pid, reply.client);
+      return reply;
+    }
+    const { name, url } = reply.client;
+    warnings.push({
+      source: `supervisor:${name}`,
+      message: `supervisor "${name}" (${url}) is the same supervisord as "${earlier.name}" (${earlier.url}), pid ${pid}: its programs are listed under "${earlier.name}" only; configure it once`,
+    });
+    return undefined;
+  });
 }
 
 /** Every supervisor's programs, those whose pid is not its verified supervisord's child (or is another host's) with pid 0. */

@@ -58,6 +58,10 @@ export interface Snapshot {
    * Collectors that failed; the rest of the snapshot is still evaluated.
    */
   errors?: CollectorError[];
+  /**
+   * What a collector read but the operator should fix, e.g. one supervisord configured twice (a unix and an inet entry); each becomes a warning of the plan.
+   */
+  warnings?: CollectorError[];
 }
 /**
  * This interface was referenced by `Snapshot`'s JSON-Schema

@@ -22,7 +22,7 @@ export interface EvaluateOptions {
 export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: EngineState, now: number, options: EvaluateOptions = {}): Evaluation {
   const host = indexSnapshot(snapshot);
   const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
-  const warnings: string[] = [];
+  const warnings: string[] = (snapshot.warnings ?? []).map((w) => w.message);
   const observations: Observation[] = [];
   state = withTickStartTimes(state, (pid) => host.byPid.get(pid)?.start_time);
   const next: EngineState = { version: 1, start_times: 'ticks', targets: {}, paused: [], ...(state.pending?.length ? { pending: state.pending } : {}) };

@@ -120,6 +120,52 @@ export function parseMemmonArgs(argv: readonly string[]): MemmonOptions {
   return options;
 }
 
+/**
+ * procguard's own `--listen ADDRESS` (or `--listen=ADDRESS`), taken off a memmon command line
+ * where it stands as an option (not as the value of one, nor after --); the rest is left for
+ * memmon's parser exactly as given. Only the whole word: memmon's long options have no
+ * prefix in common with it.
+ */
+export function takeListenOption(argv: readonly string[]): { listen?: string; rest: string[] } {
+  const rest: string[] = [];
+  let listen: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--listen' || arg.startsWith('--listen=')) {
+      if (listen !== undefined) throw new MemmonUsageError('option --listen given twice');
+      if (arg !== '--listen') listen = arg.slice('--listen='.length);
+      else if (i + 1 < argv.length) listen = argv[++i]!;
+      else throw new MemmonUsageError('option --listen requires argument');
+      continue;
+    }
+    rest.push(arg);
+    if (consumesNext(arg) && i + 1 < argv.length) rest.push(argv[++i]!);
+  }
+  return { ...(listen !== undefined ? { listen } : {}), rest };
+}
+
+/** Whether memmon's parser takes the next argument as this option's value. */
+function consumesNext(arg: string): boolean {
+  if (arg.startsWith('--')) {
+    const [word = '', inline] = splitOnce(arg.slice(2), '=');
+    if (inline !== undefined || word === '') return false;
+    const exact = LONG.find(([long]) => long === word);
+    const candidates = exact ? [exact] : LONG.filter(([long]) => long.startsWith(word));
+    return candidates.length > 0 && candidates.every(([, , takesValue]) => takesValue);
+  }
+  if (!arg.startsWith('-') || arg.length < 2) return false;
+  for (let j = 1; j < arg.length; j += 1) {
+    const letter = arg[j]!;
+    if (SHORT_WITH_VALUE.has(letter)) return j === arg.length - 1;
+    if (!SHORT_FLAGS.has(letter)) return false;
+  }
+  return false;
+}
+
 function nameSize(option: string, value: string): [string, number] {
   const parts = value.split('=');
   if (parts.length !== 2 || parts[0] === '') throw new MemmonUsageError(`Unparseable value ${JSON.stringify(value)} for ${option}: use NAME=SIZE, e.g. foo=200MB`);

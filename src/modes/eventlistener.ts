@@ -11,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
+import type { DaemonCompanion } from './daemon.js';
 import { ListenerProtocol, ProtocolError } from './listener-protocol.js';
 import { handleSignals, startService, type Service } from './service.js';
 
@@ -19,17 +20,41 @@ export interface ListenerStreams {
   output: Writable;
 }
 
-export async function runEventListenerVerb(options: { config: string[] }, io: CliIo, streams: ListenerStreams): Promise<ExitCode> {
+export interface ListenerOptions {
+  config: string[];
+  /** What runs alongside the cycles (`--listen`: the status page), as for the daemon. */
+  companions?: readonly DaemonCompanion[];
+}
+
+export async function runEventListenerVerb(options: ListenerOptions, io: CliIo, streams: ListenerStreams): Promise<ExitCode> {
   const service = await startService(options.config, io, 'event listener');
   if (typeof service === 'number') return service;
   const { log, store, paths, config } = service;
   log(`listening for supervisord events: ${plural(config.policySet.policies.length, 'policy', 'policies')} from ${paths.join(', ')}, state in ${store.where}`);
-  return serveEvents(service, streams);
+  return serveEvents(service, streams, options.companions);
 }
 
-/** The protocol loop, until stdin closes or SIGTERM/SIGINT; then paused processes are resumed. */
-export async function serveEvents(service: Service, { input, output }: ListenerStreams): Promise<ExitCode> {
+/**
+ * The protocol loop, until stdin closes or SIGTERM/SIGINT; then paused processes are resumed.
+ * The companions start before the first event; the interval they are told is the period of
+ * the last TICK_ event (settings.interval until one has come).
+ */
+export async function serveEvents(service: Service, { input, output }: ListenerStreams, companions: readonly DaemonCompanion[] = []): Promise<ExitCode> {
   const { log } = service;
+  let tickMs: number | undefined;
+  const intervalMs = (): number => tickMs ?? 1000 * service.config.policySet.settings.interval;
+  const running: DaemonCompanion[] = [];
+  for (const companion of companions) {
+    const problem = await companion.start(service, intervalMs);
+    if (problem === undefined) {
+      running.push(companion);
+      continue;
+    }
+    for (const started of running) await started.stop();
+    log(`${problem}; the event listener did not start`, { event: 'start', level: 'error' });
+    await service.resumePaused('stop');
+    return ExitCode.FAILED;
+  }
   const protocol = new ListenerProtocol(input, output);
   const restoreConsole = output === process.stdout ? consoleToStderr() : () => undefined;
   let stopping: string | undefined;
@@ -58,6 +83,8 @@ export async function serveEvents(service: Service, { input, output }: ListenerS
         break;
       }
       if (event.eventName.startsWith('TICK_')) {
+        const period = Number(event.eventName.slice('TICK_'.length));
+        if (Number.isInteger(period) && period > 0) tickMs = period * 1000;
         const when = Number(event.payload.when);
         // A tick from before the last cycle began was queued while it ran: that cycle has already seen the host.
         if (Number.isFinite(when) && when * 1000 <= service.lastCycleStart) log(`${event.eventName} of ${when} acknowledged without a cycle: one began after it`);
@@ -75,6 +102,7 @@ export async function serveEvents(service: Service, { input, output }: ListenerS
     output.off('error', outputFailed);
     protocol.close();
     restoreConsole();
+    for (const companion of running) await companion.stop();
   }
   const resumed = await service.resumePaused('stop');
   log(`stopped after ${plural(service.cycles, 'cycle')}`);

@@ -9,7 +9,7 @@ import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
 import { memmonPolicies } from '../import/import.js';
-import { MEMMON_DEFAULT_SENDMAIL, MemmonUsageError, parseMemmonArgs, type MemmonOptions } from '../import/memmon-options.js';
+import { MEMMON_DEFAULT_SENDMAIL, MemmonUsageError, parseMemmonArgs, takeListenOption, type MemmonOptions } from '../import/memmon-options.js';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -17,6 +17,7 @@ import { redactUrlPassword } from '../shared/text.js';
 import { parseYamlFile } from '../policy/yaml-source.js';
 import { createLog } from './log.js';
 import { memoryStore } from './cycle.js';
+import type { DaemonCompanion } from './daemon.js';
 import { serveEvents, type ListenerStreams } from './eventlistener.js';
 import { Service } from './service.js';
 
@@ -38,6 +39,8 @@ Usage: procguard memmon [-c] [-p processname=byte_size] [-g groupname=byte_size]
   -u, --uptime LIMIT           mail a restart only when the process' uptime is at most LIMIT
                                (seconds, or with s, m, h or d: 2d)
   -n, --name NAME              mail subjects start with "memmon [NAME]:"
+      --listen ADDRESS         procguard's own, not memmon's: serve the status page, its
+                               JSON, metrics and /healthz on PORT or HOST:PORT (as run --listen)
 
 SIZE is bytes or a whole number with KB, MB or GB (1024-based), e.g. 200MB.
 
@@ -47,11 +50,23 @@ supervisord.conf:
   events=TICK_60
 `;
 
-export async function runMemmon(argv: readonly string[], io: CliIo, streams: ListenerStreams): Promise<ExitCode> {
+/** What procguard's own options (not memmon's) start: `--listen ADDRESS`, the status page. */
+export interface MemmonExtras {
+  /** The status page on ADDRESS; throws (a CLI failure) when the address or the login is bad. */
+  statusPage?: (listen: string) => Promise<DaemonCompanion>;
+}
+
+export async function runMemmon(argv: readonly string[], io: CliIo, streams: ListenerStreams, extras: MemmonExtras = {}): Promise<ExitCode> {
   let options: MemmonOptions;
+  let listen: string | undefined;
+  let memmonArgv: readonly string[] = argv;
   try {
     if (argv.length === 0) throw new MemmonUsageError('give memmon options, e.g. -a 200MB -m ops@example.com');
-    options = parseMemmonArgs(argv);
+    const own = takeListenOption(argv);
+    listen = own.listen;
+    memmonArgv = own.rest;
+    if (listen !== undefined && !extras.statusPage) throw new MemmonUsageError('option --listen not recognized');
+    options = parseMemmonArgs(own.rest);
   } catch (error) {
     if (!(error instanceof MemmonUsageError)) throw error;
     io.stderr(`procguard memmon: ${error.message}\n\n${MEMMON_USAGE}`);
@@ -63,7 +78,7 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
     return ExitCode.OK;
   }
   const log = createLog(io, 'procguard memmon');
-  const built = memmonPolicySet(options, argv);
+  const built = memmonPolicySet(options, memmonArgv);
   if ('errors' in built) {
     for (const error of built.errors) log(error);
     log('these options do not make valid policies');
@@ -74,13 +89,15 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
     log('SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord [eventlistener], which sets it');
     return ExitCode.INVALID;
   }
+  // A bad address or half a login is refused before anything starts.
+  const companions = listen !== undefined && extras.statusPage ? [await extras.statusPage(listen)] : [];
   const service = new Service({ env: io.env, log, config: { policySet, files: [] }, store: memoryStore() });
   const watched = policySet.policies.map((p) => p.description?.replace(/^memmon /, '')).join(' ');
   log(
     `watching ${plural(policySet.policies.length, 'rule')}${watched ? ` (${watched})` : ''} on ${redactUrlPassword(io.env.SUPERVISOR_SERVER_URL)}${options.email ? `, mail to ${options.email}` : ''}`,
   );
   if (policySet.policies.length === 0) log('warning: no -p, -g or -a was given: nothing is watched');
-  return serveEvents(service, streams);
+  return serveEvents(service, streams, companions);
 }
 
 /** The policy set memmon's options stand for: exactly what `procguard import memmon` prints. */

@@ -30,6 +30,8 @@ export interface ProcessView {
   uptime?: number;
   rss?: number;
   cmdline?: string;
+  /** Stopped by a load policy: which, and since when (epoch seconds). */
+  paused?: { policy: string; since: number };
   policies: PolicyView[];
 }
 
@@ -38,7 +40,25 @@ export interface SupervisorView {
   url: string;
   /** Why the last cycle could not read it. */
   error?: string;
+  /** Since when (epoch seconds) and for how many cycles in a row it has not answered. */
+  unanswered?: { since: number; cycles: number };
+  /** What the operator should fix, e.g. that it is the same supervisord as another entry. */
+  warning?: string;
+  /** Sorted by namespec. */
   processes: ProcessView[];
+}
+
+/** The counts the page starts with. */
+export interface StatusSummary {
+  supervisors: { up: number; down: number };
+  /** supervisord programs, running or not. */
+  programs: number;
+  /** Processes over a policy's limit in the last cycle. */
+  over_limit: number;
+  /** Process trees paused now. */
+  paused: number;
+  /** Actions and notifications that failed in the last cycle. */
+  failing: number;
 }
 
 export interface RecentEntry {
@@ -64,13 +84,17 @@ export interface StatusDocument {
   cycles: number;
   last_cycle?: { time: number; duration_ms: number; processes: number; errors: { source: string; message: string }[] };
   last_failure?: { time: number; message: string };
+  summary: StatusSummary;
+  /** The last cycle's warnings: conflicts and configuration the operator should fix. */
+  warnings: string[];
   config: { files: string[]; policies: number; errors: string[]; last_reload?: { time: number; trigger: string; ok: boolean } };
   supervisors: SupervisorView[];
-  /** Matched by a policy and not supervised. */
+  /** Matched by a policy and not supervised; sorted by name, command line, pid. */
   processes: ProcessView[];
   /** Every policy in force: what it enforces (in its kind's words) and how many processes it matched in the last cycle. */
   policies: PolicySummary[];
-  paused: { policy: string; pid: number; name: string; processes: number; since: number }[];
+  /** namespec: the supervisord program the paused process is, when it is one. */
+  paused: { policy: string; pid: number; name: string; namespec?: string; processes: number; since: number }[];
   recent: RecentEntry[];
 }
 
@@ -89,6 +113,8 @@ export class StatusBoard implements ServiceObserver {
   private lastReload?: { time: number; trigger: string; ok: boolean };
   private configErrors: string[] = [];
   private recent: RecentEntry[] = [];
+  /** The supervisors that did not answer the last cycle: since when, and for how many cycles in a row. */
+  private unanswered = new Map<string, { since: number; cycles: number }>();
 
   constructor(
     private readonly service: Service,
@@ -99,6 +125,12 @@ export class StatusBoard implements ServiceObserver {
   cycleDone(result: CycleResult, durationMs: number): void {
     this.last = { result, durationMs };
     const { plan } = result.execution;
+    const failed = new Set((result.snapshot.errors ?? []).filter((e) => e.source.startsWith('supervisor:')).map((e) => e.source.slice('supervisor:'.length)));
+    for (const name of this.unanswered.keys()) if (!failed.has(name)) this.unanswered.delete(name);
+    for (const name of failed) {
+      const before = this.unanswered.get(name);
+      this.unanswered.set(name, { since: before?.since ?? result.snapshot.time, cycles: (before?.cycles ?? 0) + 1 });
+    }
     const entries: RecentEntry[] = [
       ...plan.actions.filter((a) => a.status !== 'skipped' || a.mode === 'audit').map((a) => actionEntry(plan.time, a)),
       ...plan.notifications.map((n) => notificationEntry(plan.time, n)),
@@ -127,17 +159,32 @@ export class StatusBoard implements ServiceObserver {
     }
     const time = snapshot?.time ?? nowSeconds();
     const processes = snapshot?.processes ?? [];
+    const paused = this.last?.result.state.paused ?? [];
+    const pausedPids = new Map(paused.flatMap((tree) => tree.processes.map((p) => [p.pid, { policy: tree.policy, since: tree.since }] as const)));
+    const view = (p: ProcessEntry): ProcessView => processView(p, time, byPid, pausedPids);
     const supervisors = supervisorsToAsk(policySet.supervisors, this.env).map((config): SupervisorView => {
-      const error = snapshot?.errors?.find((e) => e.source === `supervisor:${config.name}`)?.message;
+      const source = `supervisor:${config.name}`;
+      const error = snapshot?.errors?.find((e) => e.source === source)?.message;
+      const warning = snapshot?.warnings?.find((w) => w.source === source)?.message;
+      const unanswered = this.unanswered.get(config.name);
       return {
         name: config.name,
         url: config.url,
         ...(error !== undefined ? { error } : {}),
-        processes: processes.filter((p) => p.supervisor?.server === config.name).map((p) => processView(p, time, byPid)),
+        ...(unanswered ? { unanswered: { ...unanswered } } : {}),
+        ...(warning !== undefined ? { warning } : {}),
+        processes: processes
+          .filter((p) => p.supervisor?.server === config.name)
+          .map(view)
+          .sort((a, b) => compareText(a.namespec ?? a.name, b.namespec ?? b.name) || a.pid - b.pid),
       };
     });
-    const unsupervised = processes.filter((p) => !p.supervisor && byPid.has(p.pid)).map((p) => processView(p, time, byPid));
-    const paused = this.last?.result.state.paused ?? [];
+    const unsupervised = processes
+      .filter((p) => !p.supervisor && byPid.has(p.pid))
+      .map(view)
+      .sort((a, b) => compareText(a.name, b.name) || compareText(a.cmdline ?? '', b.cmdline ?? '') || a.pid - b.pid);
+    const plan = this.last?.result.execution.plan;
+    const byPidEntry = new Map(processes.filter((p) => p.pid > 0).map((p) => [p.pid, p]));
     return {
       version: 1,
       host: snapshot?.host ?? this.host,
@@ -155,6 +202,14 @@ export class StatusBoard implements ServiceObserver {
           }
         : {}),
       ...(this.lastFailure ? { last_failure: this.lastFailure } : {}),
+      summary: {
+        supervisors: { up: supervisors.filter((sv) => sv.error === undefined).length, down: supervisors.filter((sv) => sv.error !== undefined).length },
+        programs: supervisors.reduce((sum, sv) => sum + sv.processes.length, 0),
+        over_limit: new Set(observations.filter((o) => o.verdict !== 'ok').map((o) => o.target.pid)).size,
+        paused: paused.length,
+        failing: plan ? [...plan.actions, ...plan.notifications].filter((entry) => entry.status === 'failed').length : 0,
+      },
+      warnings: plan?.warnings ?? [],
       config: {
         files: [...files],
         policies: policySet.policies.length,
@@ -170,13 +225,23 @@ export class StatusBoard implements ServiceObserver {
         enforces: kindOf(policy.kind).describe(policy),
         matched: observations.filter((o) => o.policy === policy.name).length,
       })),
-      paused: paused.map((tree) => ({ policy: tree.policy, pid: tree.root.pid, name: tree.root.name, processes: tree.processes.length, since: tree.since })),
+      paused: paused.map((tree) => {
+        const program = byPidEntry.get(tree.root.pid)?.supervisor;
+        return {
+          policy: tree.policy,
+          pid: tree.root.pid,
+          name: tree.root.name,
+          ...(program ? { namespec: `${program.group}:${program.name}` } : {}),
+          processes: tree.processes.length,
+          since: tree.since,
+        };
+      }),
       recent: this.recent,
     };
   }
 }
 
-function processView(process: ProcessEntry, time: number, byPid: Map<number, PolicyView[]>): ProcessView {
+function processView(process: ProcessEntry, time: number, byPid: Map<number, PolicyView[]>, pausedPids: ReadonlyMap<number, { policy: string; since: number }>): ProcessView {
   const sv = process.supervisor;
   // The process' own start time, not supervisord's word for it.
   const started = process.start_time;
@@ -188,6 +253,7 @@ function processView(process: ProcessEntry, time: number, byPid: Map<number, Pol
     ...(process.pid > 0 && started !== undefined ? { uptime: Math.max(0, Math.floor(time - started)) } : {}),
     ...(process.rss !== undefined ? { rss: process.rss } : {}),
     ...(process.cmdline !== undefined ? { cmdline: process.cmdline } : {}),
+    ...(process.pid > 0 && pausedPids.has(process.pid) ? { paused: { ...pausedPids.get(process.pid)! } } : {}),
     policies: process.pid > 0 ? (byPid.get(process.pid) ?? []) : [],
   };
 }
@@ -238,6 +304,11 @@ function notificationEntry(time: number, n: PlannedNotification): RecentEntry {
     ...(n.error !== undefined ? { error: n.error } : {}),
     ...(n.result !== undefined ? { result: n.result } : {}),
   };
+}
+
+/** The same order on every host and every run, whatever the locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function nowSeconds(): number {

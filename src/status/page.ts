@@ -2,7 +2,7 @@
 // HTML file with its own styles, no script and no external asset; it reloads itself.
 
 import type { TemplateDelegate } from 'handlebars';
-import { printable } from '../shared/text.js';
+import { plural, printable } from '../shared/text.js';
 import { handlebars } from '../shared/handlebars.js';
 import { formatBytes, formatDuration } from '../shared/units.js';
 import type { PolicyView, StatusDocument } from './board.js';
@@ -28,7 +28,10 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 </head>
 <body>
 <h1>procguard on {{status.host}}</h1>
-<p class="meta">{{status.cycles}} cycles since {{time status.started}}{{#if status.last_cycle}}; the last at {{time status.last_cycle.time}}, {{status.last_cycle.duration_ms}} ms, {{status.last_cycle.processes}} processes{{else}}; no cycle has run yet{{/if}}. {{status.config.policies}} policies from {{status.config.files.length}} files. This page reloads every {{refresh}} s.</p>
+<table id="summary"><tr><th>Supervisors</th><th>Programs</th><th>Over limit</th><th>Paused</th><th>Failing</th><th>Last cycle</th></tr>
+<tr><td class="{{#if status.summary.supervisors.down}}error{{else}}ok{{/if}}">{{status.summary.supervisors.up}} up, {{status.summary.supervisors.down}} down</td><td>{{status.summary.programs}}</td><td{{#if status.summary.over_limit}} class="warn"{{/if}}>{{status.summary.over_limit}}</td><td>{{status.summary.paused}}</td><td{{#if status.summary.failing}} class="error"{{/if}}>{{status.summary.failing}}</td><td>{{#if status.last_cycle}}{{time status.last_cycle.time}} ({{ago status.last_cycle.time status.now}} ago){{else}}none yet{{/if}}</td></tr>
+</table>
+<p class="meta">{{plural status.cycles "cycle"}} since {{time status.started}}{{#if status.last_cycle}}; the last at {{time status.last_cycle.time}}, {{status.last_cycle.duration_ms}} ms, {{plural status.last_cycle.processes "process" "processes"}}{{else}}; no cycle has run yet{{/if}}. {{plural status.config.policies "policy" "policies"}} from {{plural status.config.files.length "file"}}. This page reloads every {{refresh}} s.</p>
 {{#if status.last_failure}}<p class="error" id="last-failure">Last failed cycle at {{time status.last_failure.time}}: {{status.last_failure.message}}</p>{{/if}}
 
 <h2 id="config">Configuration</h2>
@@ -39,11 +42,13 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 <p class="ok">No load errors.{{#if status.config.last_reload}} Last reload: {{status.config.last_reload.trigger}}, {{time status.config.last_reload.time}}.{{/if}}</p>
 {{/if}}
 {{#each status.last_cycle.errors}}<p class="warn">Collector {{source}}: {{message}}</p>{{/each}}
+{{#each status.warnings}}<p class="warn warning">Warning: {{this}}</p>{{/each}}
 
 {{#each status.supervisors}}
 <h2 class="supervisor">Supervisor {{name}} <span class="meta">{{url}}</span></h2>
-{{#if error}}<p class="error">{{error}}</p>{{/if}}
-{{#if processes.length}}{{> processes processes}}{{else}}{{#unless error}}<p class="meta">No programs.</p>{{/unless}}{{/if}}
+{{#if error}}<p class="error">{{#if unanswered}}Not answering since {{time unanswered.since}} ({{plural unanswered.cycles "cycle"}}): {{/if}}{{error}}</p>{{/if}}
+{{#if warning}}<p class="warn">{{warning}}</p>{{/if}}
+{{#if processes.length}}{{> processes processes}}{{else}}{{#unless error}}{{#unless warning}}<p class="meta">No programs.</p>{{/unless}}{{/unless}}{{/if}}
 {{else}}
 <h2>Supervisors</h2><p class="meta">None configured.</p>
 {{/each}}
@@ -55,13 +60,13 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 
 <h2 id="policies">Policies</h2>
 <table class="policies"><tr><th>Policy</th><th>Kind</th><th>Enforces</th><th class="num">Matched</th></tr>
-{{#each status.policies}}<tr class="policy"><td>{{name}}{{#if (isAudit mode)}} <span class="meta">(audit)</span>{{/if}}</td><td>{{kind}}</td><td>{{enforces}}</td><td class="num">{{matched}}</td></tr>{{/each}}
+{{#each status.policies}}<tr class="policy"><td>{{name}}{{#if (isAudit mode)}} <span class="meta">(audit)</span>{{/if}}</td><td>{{kind}}</td><td>{{enforces}}</td><td class="num">{{#if matched}}{{matched}}{{else}}0 <span class="meta">(matches nothing)</span>{{/if}}</td></tr>{{/each}}
 </table>
 
 <h2 id="paused">Paused</h2>
 {{#if status.paused.length}}
 <table><tr><th>Process</th><th>Policy</th><th class="num">Tree</th><th>Since</th></tr>
-{{#each status.paused}}<tr><td>{{name}} (pid {{pid}})</td><td>{{policy}}</td><td class="num">{{processes}}</td><td>{{time since}} ({{ago since ../status.now}} ago)</td></tr>{{/each}}
+{{#each status.paused}}<tr class="paused"><td>{{#if namespec}}{{namespec}}{{else}}{{name}}{{/if}} (pid {{pid}})</td><td>{{policy}}</td><td class="num">{{processes}}</td><td>{{time since}} ({{ago since ../status.now}} ago)</td></tr>{{/each}}
 </table>
 {{else}}<p class="meta">Nothing is paused.</p>{{/if}}
 
@@ -76,7 +81,7 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 `;
 
 const PROCESSES = `<table class="processes"><tr><th>Process</th><th>State</th><th class="num">PID</th><th class="num">Uptime</th><th class="num">RSS</th><th>Policies</th></tr>
-{{#each this}}<tr class="process"><td>{{#if namespec}}{{namespec}}{{else}}{{name}}{{/if}}</td><td>{{state}}</td><td class="num">{{#if pid}}{{pid}}{{/if}}</td><td class="num">{{#if uptime}}{{duration uptime}}{{/if}}</td><td class="num">{{#if rss}}{{bytes rss}}{{/if}}</td><td>{{#each policies}}<div>{{policy}}: {{#if headroom}}<span class="bar"><span class="{{barClass headroom}}" style="width: {{barWidth headroom}}%"></span></span>{{headroomText headroom}}{{else}}{{detail}}{{/if}}</div>{{/each}}</td></tr>{{/each}}
+{{#each this}}<tr class="process"><td>{{#if namespec}}{{namespec}}{{else}}{{name}}{{/if}}</td><td>{{#if paused}}<span class="warn">paused since {{time paused.since}}</span> <span class="meta">({{paused.policy}})</span>{{else}}{{state}}{{/if}}</td><td class="num">{{#if pid}}{{pid}}{{/if}}</td><td class="num">{{#if uptime}}{{duration uptime}}{{/if}}</td><td class="num">{{#if rss}}{{bytes rss}}{{/if}}</td><td>{{#each policies}}<div>{{policy}}: {{#if headroom}}<span class="bar"><span class="{{barClass headroom}}" style="width: {{barWidth headroom}}%"></span></span>{{headroomText headroom}}{{else}}{{detail}}{{/if}}</div>{{/each}}</td></tr>{{/each}}
 </table>`;
 
 let template: TemplateDelegate | undefined;
@@ -94,6 +99,7 @@ function compiled(): TemplateDelegate {
   hb.registerHelper('ago', (since: number, now: number) => formatDuration(Math.max(0, now - since)));
   hb.registerHelper('duration', (seconds: number) => formatDuration(seconds));
   hb.registerHelper('bytes', (bytes: number) => formatBytes(bytes));
+  hb.registerHelper('plural', (count: number, one: string, many: unknown) => plural(count, one, typeof many === 'string' ? many : undefined));
   hb.registerHelper('isAudit', (mode: string) => mode === 'audit');
   hb.registerHelper('statusClass', (status: string) => (status === 'failed' ? 'error' : status === 'done' ? 'ok' : 'warn'));
   hb.registerHelper('barWidth', (h: NonNullable<PolicyView['headroom']>) => Math.min(100, Math.max(0, h.used_percent)));

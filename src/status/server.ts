@@ -54,7 +54,7 @@ export interface StatusServerOptions {
   credentials?: Credentials;
   board: StatusBoard;
   metrics: Metrics;
-  /** The daemon's interval: the page reloads at it (between 5 s and 60 s), and /healthz fails after three missed. */
+  /** The interval between cycles: the page reloads at it (between 5 s and 60 s), and /healthz fails after three missed. */
   intervalMs: () => number;
   log: Log;
 }
@@ -172,7 +172,13 @@ function refreshSeconds(intervalMs: number): number {
   return Math.min(60, Math.max(5, Math.round(intervalMs / 1000)));
 }
 
-/** Healthy once a cycle has ended within three intervals (or the first is still due), and the last cycle did not fail. */
+/** A configured supervisor that has not answered this many cycles in a row makes /healthz fail. */
+export const UNANSWERED_CYCLES = 3;
+
+/**
+ * Healthy once a cycle has ended within three intervals (or the first is still due), the last
+ * cycle did not fail, and every configured supervisor has answered within the last three cycles.
+ */
 function healthOf(board: StatusBoard, intervalMs: number): { ok: boolean; text: string } {
   const status = board.status();
   const allowed = Math.max(3 * intervalMs, 30_000) / 1000;
@@ -180,6 +186,12 @@ function healthOf(board: StatusBoard, intervalMs: number): { ok: boolean; text: 
   if (status.last_failure && (last === undefined || status.last_failure.time >= last)) return { ok: false, text: `failing: ${status.last_failure.message}` };
   if (last === undefined) return status.now - status.started <= allowed ? { ok: true, text: 'starting' } : { ok: false, text: 'no cycle has completed' };
   if (status.now - last > allowed) return { ok: false, text: `stalled: the last cycle ended ${status.now - last}s ago` };
+  // Cycles start at least an interval apart: three in a row without an answer span three intervals.
+  const silent = status.supervisors.filter((sv) => (sv.unanswered?.cycles ?? 0) >= UNANSWERED_CYCLES);
+  if (silent.length > 0) {
+    const names = silent.map((sv) => `supervisor "${sv.name}" has not answered for ${sv.unanswered!.cycles} cycles (since ${new Date(sv.unanswered!.since * 1000).toISOString()})`);
+    return { ok: false, text: `failing: ${names.join('; ')}` };
+  }
   return { ok: true, text: 'ok' };
 }
 

@@ -21,6 +21,8 @@ export interface Supervisord {
   stop(): Promise<void>;
   /** SIGKILL to supervisord alone, as a crash would: its children live on, orphaned. */
   kill9(): Promise<void>;
+  /** SIGTERM: supervisord stops its programs and exits, its configuration kept for restart(). */
+  terminate(): Promise<void>;
   /** Starts supervisord again on the same configuration, socket and port. */
   restart(): Promise<void>;
   /** supervisord's own log file. */
@@ -113,7 +115,8 @@ ${programs}
     child = spawn('supervisord', ['-c', conf], { stdio: 'ignore', detached: false });
     await ready();
   };
-  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop, kill9, restart, log };
+  const terminate = (): Promise<void> => exit('SIGTERM');
+  return { dir, socket, port, unixUrl, httpUrl: `http://127.0.0.1:${port}`, client, stop, kill9, terminate, restart, log };
 }
 
 /** A program that really holds 60 MiB of memory from the moment it starts. */

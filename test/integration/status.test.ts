@@ -30,7 +30,9 @@ describe('integration: the status page, /api/status, /metrics and /healthz', fun
 
   before(async () => {
     requireSupervisord();
-    sv = await startSupervisord(`[program:hog]\ncommand=${HOG_COMMAND}\nstartsecs=1\nautorestart=true\n\n[program:calm]\ncommand=sleep 100000\nstartsecs=0\nautorestart=true\n`);
+    sv = await startSupervisord(
+      `[program:hog]\ncommand=${HOG_COMMAND}\nstartsecs=1\nautorestart=true\n\n[program:calm]\ncommand=sleep 100000\nstartsecs=0\nautorestart=true\n\n[program:napper]\ncommand=sleep 1919192\nstartsecs=0\n`,
+    );
     work = await mkdtemp(join(tmpdir(), 'pg-status-'));
     const conf = join(work, 'procguard');
     await mkdir(conf);
@@ -57,6 +59,15 @@ policies:
     match: { name: sleep, cmdline: "^sleep 100001$" }
     pause_above: 4
     resume_below: 2
+  - name: napper-backoff
+    kind: load
+    match: { program: napper }
+    pause_above: 4
+    resume_below: 2
+  - name: sshd-memory
+    kind: memory
+    match: { name: sshd, cmdline: "^sshd 1919193$" }
+    max_rss: 1GB
 `,
     );
     daemon = spawn(process.execPath, [BIN, 'run', '-c', conf, '--interval', '1s', '--listen', '127.0.0.1:0'], {
@@ -75,7 +86,7 @@ policies:
     base = String(logEvents(stderr).find((e) => e.event === 'listen')!.url);
     // The hog is restarted once (then the flapping guard holds), and the sleeper paused.
     await eventually(async () => (await status()).recent.some((r: any) => r.what === 'restart' && r.status === 'done'), 20000, 'the hog restarted');
-    await eventually(async () => (await status()).paused.length === 1, 10000, 'the sleeper paused');
+    await eventually(async () => (await status()).paused.length === 2, 10000, 'the sleeper and the napper paused');
   });
 
   after(async () => {
@@ -117,7 +128,7 @@ policies:
     assert.equal(hog.policies[0].policy, 'hog-memory');
     // Not supervised, matched by a policy: listed apart.
     assert.ok(doc.processes.some((p: any) => p.pid === sleeper.pid && p.policies[0].policy === 'sleeper-backoff'));
-    assert.deepEqual(doc.config, { files: [join(work, 'procguard', 'policies.yaml')], policies: 3, errors: [] });
+    assert.deepEqual(doc.config, { files: [join(work, 'procguard', 'policies.yaml')], policies: 5, errors: [] });
     // Every policy in force, in its kind's words, with how many processes it saw in the last cycle.
     assert.deepEqual(
       doc.policies.map((p: any) => [p.name, p.kind, p.mode, p.enforces]),
@@ -125,24 +136,39 @@ policies:
         ['hog-memory', 'memory', 'enforce', 'max_rss 50.0 MiB per process, then restart, at most 1 within 1h'],
         ['calm-memory', 'memory', 'enforce', 'max_rss 500.0 MiB per process, then restart'],
         ['sleeper-backoff', 'load', 'enforce', 'pause above load 4 (1m), resume at 2'],
+        ['napper-backoff', 'load', 'enforce', 'pause above load 4 (1m), resume at 2'],
+        ['sshd-memory', 'memory', 'enforce', 'max_rss 1.0 GiB per process, then restart'],
       ],
     );
     assert.equal(doc.policies.find((p: any) => p.name === 'calm-memory').matched, 1);
+    // A policy that matches nothing on this host is listed all the same.
+    assert.equal(doc.policies.find((p: any) => p.name === 'sshd-memory').matched, 0);
     assert.ok(doc.cycles >= 1 && doc.last_cycle.processes > 0 && doc.last_cycle.duration_ms > 0);
   });
 
   it('/api/status: the paused process since when, and the recent actions with their reasons', async () => {
     const doc = await status();
-    const [paused] = doc.paused;
-    assert.deepEqual({ policy: paused.policy, pid: paused.pid, name: paused.name }, { policy: 'sleeper-backoff', pid: sleeper.pid, name: 'sleep' });
+    const paused = doc.paused.find((p: any) => p.policy === 'sleeper-backoff');
+    assert.deepEqual({ pid: paused.pid, name: paused.name, namespec: paused.namespec }, { pid: sleeper.pid, name: 'sleep', namespec: undefined });
     assert.ok(Math.abs(paused.since - Date.now() / 1000) < 60);
+    // A paused program is named by its namespec, and its own row says it is paused, since when.
+    const napperInfo = (await sv.client.call('supervisor.getProcessInfo', ['napper'])) as { pid: number; statename: string };
+    const napper = doc.paused.find((p: any) => p.policy === 'napper-backoff');
+    assert.deepEqual({ pid: napper.pid, namespec: napper.namespec }, { pid: napperInfo.pid, namespec: 'napper:napper' });
+    assert.equal(napperInfo.statename, 'RUNNING', 'supervisord does not know it is stopped');
+    const napperRow = doc.supervisors[0].processes.find((p: any) => p.namespec === 'napper:napper');
+    assert.deepEqual(napperRow.paused, { policy: 'napper-backoff', since: napper.since });
+    // The counts the page starts with.
+    assert.deepEqual(doc.summary, { supervisors: { up: 1, down: 0 }, programs: 3, over_limit: doc.summary.over_limit, paused: 2, failing: 0 });
+    // The two paused under a load over its limit, and the hog (held by the flapping guard) unless it has just been started again.
+    assert.ok(doc.summary.over_limit === 2 || doc.summary.over_limit === 3, String(doc.summary.over_limit));
     const restart = doc.recent.find((r: any) => r.what === 'restart');
     assert.equal(restart.policy, 'hog-memory');
     assert.equal(restart.target.namespec, 'hog:hog');
     assert.equal(restart.status, 'done');
     assert.match(restart.reason, /^rss [\d.]+ MiB > 50\.0 MiB \(cycle 1 of 1\)$/);
     assert.match(restart.result, /^restarted hog:hog: was pid \d+, now pid \d+, RUNNING$/);
-    const pause = doc.recent.find((r: any) => r.what === 'pause');
+    const pause = doc.recent.find((r: any) => r.what === 'pause' && r.policy === 'sleeper-backoff');
     assert.equal(pause.target.pid, sleeper.pid);
     assert.match(pause.reason, /load 6\.00/);
   });
@@ -160,7 +186,7 @@ policies:
     assert.ok(value('procguard_cycle_duration_seconds_count') >= 2);
     assert.ok(value('procguard_cycles_total{result="ok"}') >= 2);
     assert.ok(value('procguard_processes_seen') > 3);
-    assert.equal(value('procguard_paused_processes'), 1);
+    assert.equal(value('procguard_paused_processes'), 2);
     assert.equal(value('procguard_notifications_total{status="failed"}'), 0);
     assert.equal(value('procguard_config_reloads_total{result="failed"}'), 0);
     assert.match(text, /^# TYPE procguard_collector_errors_total counter$/m);
@@ -193,7 +219,7 @@ policies:
     const doc = await status();
     assert.match(doc.config.errors.join('\n'), /zz-bad\.yaml:2:\d+: error: .*max_rss/);
     assert.equal(doc.config.last_reload.ok, false);
-    assert.equal(doc.config.policies, 3);
+    assert.equal(doc.config.policies, 5);
     assert.match(await (await get('/')).text(), /The last reload \(.*zz-bad\.yaml changed, .*\) was refused/);
     assert.match(await (await get('/metrics')).text(), /^procguard_config_reloads_total\{result="failed"\} 1$/m);
     await rm(bad);
@@ -209,8 +235,17 @@ policies:
       const response = await page.goto(`${base}/`);
       assert.equal(response?.status(), 200);
       assert.equal(await page.title(), `procguard on ${(await status()).host}`);
+      // In namespec order, whichever pid each has now.
       const programs = await page.locator('h2.supervisor + table tr.process td:first-child').allTextContents();
-      assert.deepEqual(programs.sort(), ['calm:calm', 'hog:hog']);
+      assert.deepEqual(programs, ['calm:calm', 'hog:hog', 'napper:napper']);
+      const summary = await page.locator('#summary').innerText();
+      assert.match(summary, /Supervisors\s+Programs\s+Over limit\s+Paused\s+Failing\s+Last cycle\s+1 up, 0 down\s+3\s+[23]\s+2\s+0\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+s ago\)/);
+      // Counts in the singular where they are one.
+      assert.match(await page.locator('p.meta').first().innerText(), /\d+ cycles? since .* 5 policies from 1 file\./);
+      const napperRow = page.locator('tr.process', { hasText: 'napper:napper' });
+      assert.match(await napperRow.innerText(), /napper:napper\s+paused since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(napper-backoff\)/);
+      assert.doesNotMatch(await napperRow.innerText(), /RUNNING/);
+      assert.match(await page.locator('tr.policy', { hasText: 'sshd-memory' }).innerText(), /sshd-memory\s+memory\s+max_rss 1\.0 GiB per process, then restart\s+0 \(matches nothing\)/);
       const calmRow = page.locator('tr.process', { hasText: 'calm:calm' });
       assert.match(await calmRow.innerText(), /RUNNING/);
       assert.match(await calmRow.innerText(), /calm-memory:\s*[\d.]+ MiB of 500\.0 MiB, [\d.]+ MiB left/);
@@ -218,7 +253,9 @@ policies:
       assert.match(await policyRow.innerText(), /sleeper-backoff\s+load\s+pause above load 4 \(1m\), resume at 2\s+1/);
       const restart = page.locator('tr.recent.action', { hasText: 'restart' });
       assert.match(await restart.innerText(), /hog-memory\s+restart\s+hog:hog \(pid \d+\)\s+done\s+rss [\d.]+ MiB > 50\.0 MiB/);
-      assert.match(await page.locator('#paused + table').innerText(), new RegExp(`sleep \\(pid ${sleeper.pid}\\)\\s+sleeper-backoff`));
+      const pausedTable = await page.locator('#paused + table').innerText();
+      assert.match(pausedTable, new RegExp(`sleep \\(pid ${sleeper.pid}\\)\\s+sleeper-backoff`));
+      assert.match(pausedTable, /napper:napper \(pid \d+\)\s+napper-backoff/);
       // Nothing but the page itself is loaded.
       const requests: string[] = [];
       page.on('request', (request) => requests.push(request.url()));

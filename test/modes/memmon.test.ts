@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { MEMMON_BODY, MEMMON_SUBJECT } from '../../src/import/import.js';
-import { parseMemmonArgs } from '../../src/import/memmon-options.js';
+import { parseMemmonArgs, takeListenOption } from '../../src/import/memmon-options.js';
 import { memmonPolicySet } from '../../src/modes/memmon.js';
 import type { MailNotifier, PolicySet } from '../../src/policy/model.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
@@ -24,6 +24,9 @@ describe('procguard memmon: the command line', () => {
     { args: ['-p', 'foo=1MB', 'stray'], code: 255, stderr: [/^procguard memmon: unexpected argument "stray"/, usage] },
     { args: ['-h'], code: 0, stderr: [/^procguard memmon: a drop-in for superlance memmon/, usage] },
     { args: ['--help'], code: 0, stderr: [usage] },
+    { args: ['-p', 'foo=1MB', '--listen'], code: 255, stderr: [/^procguard memmon: option --listen requires argument\n/, usage] },
+    { args: ['--listen=1', '-p', 'foo=1MB', '--listen', '2'], code: 255, stderr: [/^procguard memmon: option --listen given twice\n/, usage] },
+    { args: ['-p', 'foo=1MB', '--listen', 'nowhere'], env: { SUPERVISOR_SERVER_URL: 'unix:///nonexistent19pg.sock' }, code: 2, stderr: [/--listen "nowhere" is not an address to listen on/] },
     { args: ['-p', 'foo=1MB'], code: 2, stderr: [/SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord \[eventlistener\], which sets it/] },
   ];
   for (const c of cases) {
@@ -35,6 +38,28 @@ describe('procguard memmon: the command line', () => {
       assert.doesNotMatch(run.stderr, STACK_TRACE);
     });
   }
+});
+
+describe("procguard memmon: procguard's own --listen, taken off memmon's command line", () => {
+  const cases: Array<{ argv: string[]; listen?: string; rest: string[] }> = [
+    { argv: ['-a', '1MB', '--listen', '9120'], listen: '9120', rest: ['-a', '1MB'] },
+    { argv: ['--listen=127.0.0.1:9120', '-cp', 'foo=1MB'], listen: '127.0.0.1:9120', rest: ['-cp', 'foo=1MB'] },
+    // The value of an option memmon reads whole, and anything after --, stay memmon's.
+    { argv: ['-p', '--listen', '-a', '1MB'], rest: ['-p', '--listen', '-a', '1MB'] },
+    { argv: ['--name', '--listen', '-a', '1MB'], rest: ['--name', '--listen', '-a', '1MB'] },
+    { argv: ['--em', '--listen', '-a', '1MB'], rest: ['--em', '--listen', '-a', '1MB'] },
+    { argv: ['-a', '1MB', '--', '--listen', '9120'], rest: ['-a', '1MB', '--', '--listen', '9120'] },
+    { argv: ['-c', '--listen', '9120'], listen: '9120', rest: ['-c'] },
+  ];
+  for (const c of cases) {
+    it(c.argv.join(' '), () => {
+      assert.deepEqual(takeListenOption(c.argv), { ...(c.listen !== undefined ? { listen: c.listen } : {}), rest: c.rest });
+    });
+  }
+  it('memmon parses what is left as it parses a command line without --listen', () => {
+    const { rest } = takeListenOption(['-cp', 'foo=1MB', '--listen', '9120', '-m', 'ops@example.com']);
+    assert.deepEqual(parseMemmonArgs(rest), parseMemmonArgs(['-cp', 'foo=1MB', '-m', 'ops@example.com']));
+  });
 });
 
 describe('procguard memmon: the policies its options become', () => {
