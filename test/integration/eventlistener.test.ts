@@ -189,7 +189,7 @@ policies:
     await eventually(async () => (await readCaptured(work)).length >= 1, 5000, 'the mail');
     const [mail] = await readCaptured(work);
     assert.equal(mail?.headers.get('subject'), 'web: restart hog:hog done');
-    assert.deepEqual(mail?.args, ['-i', '-t', '-i']);
+    assert.deepEqual(mail?.args, ['-t', '-i'], 'sendmail gets -i once');
     // Everything went through the state directory: the audit log names the restart.
     const audited = async (): Promise<Array<{ action?: string; status: string }>> =>
       (await readFile(join(work, 'state', 'audit.log'), 'utf8').catch(() => ''))
