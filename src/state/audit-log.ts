@@ -2,7 +2,8 @@
 // sent or failed, appended; bounded by rotating to audit.log.1 once it passes a size.
 
 import { constants } from 'node:fs';
-import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { appendFile, rename, stat } from 'node:fs/promises';
+import { makeDirectory } from './directory.js';
 import { join } from 'node:path';
 import type { AuditEntry } from '../data/types.js';
 
@@ -12,7 +13,7 @@ export const AUDIT_LOG_MAX_BYTES = 5 * 1024 * 1024;
 
 export async function appendAudit(dir: string, entries: readonly AuditEntry[], maxBytes = AUDIT_LOG_MAX_BYTES): Promise<void> {
   if (entries.length === 0) return;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const path = join(dir, AUDIT_LOG_FILE);
   const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
   const size = await stat(path).then(
