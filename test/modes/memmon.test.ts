@@ -22,7 +22,7 @@ describe('procguard memmon: the command line', () => {
     { args: ['-p', 'foo=1MB', 'stray'], code: 255, stderr: [/^procguard memmon: unexpected argument "stray"/, usage] },
     { args: ['-h'], code: 0, stderr: [/^procguard memmon: a drop-in for superlance memmon/, usage] },
     { args: ['--help'], code: 0, stderr: [usage] },
-    { args: ['-p', 'foo=1MB'], code: 2, stderr: [/SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord \[eventlistener\], which sets it/] },
+    { args: ['-p', 'foo=1MB'], code: 2, stderr: [/"level":"error".*SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord \[eventlistener\], which sets it/] },
   ];
   for (const c of cases) {
     it(`memmon ${c.args.join(' ') || '(no options)'}: exit ${c.code}`, async () => {
