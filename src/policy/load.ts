@@ -50,8 +50,23 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
   const uid = options.uid ?? process.getuid?.() ?? -1;
   const diagnostics: Diagnostic[] = [];
   const files: ParsedFile[] = [];
+  // The same file named twice (-c f -c f, a directory and a file in it, two spellings of one
+  // path) is loaded once: loaded twice, each of its names would be reported as a duplicate.
+  const given = new Map<string, string>();
+  const firstTime = async (file: string, path: string): Promise<boolean> => {
+    const key = file === STDIN_NAME ? file : await realpath(file).catch(() => resolve(file));
+    const first = given.get(key);
+    if (first === undefined) {
+      given.set(key, path);
+      return true;
+    }
+    const what = file === STDIN_NAME ? 'Standard input' : `Policy file ${file}`;
+    diagnostics.push(diagnostic(file, START_OF_FILE, 'warning', 'duplicate-file', `${what} is given twice, as ${first} and as ${path}; it is read once`));
+    return false;
+  };
   for (const path of paths) {
     if (path === STDIN_PATH) {
+      if (!(await firstTime(STDIN_NAME, path))) continue;
       const parsed = await loadStandardInput(options, uid, diagnostics);
       if (parsed) files.push(parsed);
       continue;
@@ -62,6 +77,7 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
       diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'no-policy-files', `No policy files (*.yaml, *.yml) in directory ${path}`));
     }
     for (const filePath of listed) {
+      if (!(await firstTime(filePath, path))) continue;
       const parsed = await loadPolicyFile(filePath, uid, diagnostics);
       if (parsed) files.push(parsed);
     }
