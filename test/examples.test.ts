@@ -46,7 +46,7 @@ describe('examples/', function () {
 
   for (const [snippet, name, started] of [
     ['procguard-eventlistener.conf', 'procguard', /^listening for supervisord events: 1 policy from .*policies\.yaml/],
-    ['memmon-dropin.conf', 'procguard memmon', /^watching 2 rules \(-p web=209715200 -g workers=524288000\) on unix:\/\/.*, mail to ops@example\.com$/],
+    ['memmon-dropin.conf', 'procguard memmon', /^watching 2 rules \(-p web=200MB -g workers=500MB\) on unix:\/\/.*, mail to ops@example\.com$/],
   ] as const) {
     it(`supervisord/${snippet}: loads into a real supervisord, and the listener starts and stays RUNNING`, async () => {
       requireSupervisord();

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { emptyState, type EngineState, type Snapshot } from '../data/types.js';
 import { parseDataFile } from '../policy/data-file.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
-import { readTextFile } from '../shared/bounded-read.js';
-import { configPaths } from '../policy/load.js';
+import { readBoundedStream, readTextFile } from '../shared/bounded-read.js';
+import { configPaths, MAX_POLICY_FILE_BYTES } from '../policy/load.js';
 import { loadPolicySet } from '../policy/policy-set.js';
 import { parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
@@ -30,12 +30,21 @@ export class CliFailure extends Error {
 
 /** The policy set of -c (or the defaults); warnings go to stderr, errors end the verb with exit 2. */
 export async function loadConfiguration(config: readonly string[], io: CliIo): Promise<PolicySet> {
-  const result = await loadPolicySet(configPaths(config, io.env));
+  const stdin = standardInput(io);
+  const result = await loadPolicySet(configPaths(config, io.env), stdin ? { stdin } : {});
   printDiagnostics(result.diagnostics, io);
   if (!result.policySet || hasErrors(result.diagnostics)) {
     throw new CliFailure(`the configuration is invalid; nothing was evaluated (see \`procguard validate\`)`, ExitCode.INVALID);
   }
   return result.policySet;
+}
+
+/** Standard input for `-c -`, read once however often `-` is named, bounded as a policy file is. */
+export function standardInput(io: CliIo): (() => Promise<Buffer>) | undefined {
+  const { stdin } = io;
+  if (!stdin) return undefined;
+  let read: Promise<Buffer> | undefined;
+  return () => (read ??= readBoundedStream(stdin(), MAX_POLICY_FILE_BYTES));
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo): void {

@@ -5,12 +5,16 @@ import { ExitCode } from '../shared/exit-codes.js';
 import { processIo } from '../shared/io.js';
 import { runCli } from './program.js';
 
-// A reader that goes away (`procguard snapshot --json | head`) ends the output, not in a stack trace.
+// A reader that goes away (`procguard snapshot --json | head`) ends the output quietly, as it
+// does for any Unix tool: no stack trace, and the verb's own exit status. Later writes to the
+// closed stream are dropped by Node. stderr is guarded too (`procguard check 2>&1 | head`):
+// a failure there has nowhere to be reported.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') return;
   process.stderr.write(`procguard: cannot write the output: ${error.message}\n`);
   process.exitCode = ExitCode.INTERNAL_ERROR;
 });
+process.stderr.on('error', () => undefined);
 
 try {
   process.exitCode = await runCli(process.argv.slice(2), processIo);

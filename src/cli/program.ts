@@ -16,6 +16,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 // watcher, nor `check` the mail library, which keeps every start short.
 
 const CONFIG_HELP = 'policy file or conf.d directory (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
+const CONFIG_OR_STDIN_HELP = 'policy file, conf.d directory, or - for standard input (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
 
 /** The event listener's protocol streams: supervisord's pipes to this process. */
 const listenerStreams: ListenerStreams = { input: process.stdin, output: process.stdout };
@@ -39,8 +40,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         '(a file, or every directory under it that holds *.yaml/*.yml files).\n' +
         'Exit status: 0 valid (warnings allowed), 2 invalid.',
     )
-    .argument('[paths...]', 'policy files or directories to check, each on its own')
-    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .argument('[paths...]', 'policy files or directories to check, each on its own; - for standard input')
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
     .option('--json', 'print the diagnostics as a JSON array')
     .action(async (paths: string[], options: { config: string[]; json?: boolean }) => {
       exitCode = await (await import('./validate.js')).runValidate(paths, options, io);
@@ -54,7 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         'the actions and notifications procguard would carry out, each with its reason. Never acts, never writes state.\n' +
         'Exit status: 0 nothing to do, 1 actions planned, 2 invalid configuration or usage, 3 a collector failed.',
     )
-    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
     .option('--dry-run', 'the default: never act (accepted for symmetry with apply)')
     .option('--snapshot <file>', 'evaluate this snapshot (procguard snapshot --json) instead of the live host')
     .option('--state <file>', 'the state to start from (default: STATE_DIR/state.json when it exists; none with --snapshot)')
@@ -73,7 +74,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         'Prints the plan with final statuses: done, failed (with the error), skipped (with the reason).\n' +
         'Exit status: 0 ok, 2 invalid configuration or usage, 3 a collector, action or notification failed, or the lock stayed busy.',
     )
-    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
     .option('--dry-run', 'act on nothing: the same as procguard check')
     .option('--json', 'print the plan with final statuses as JSON (schemas/plan.schema.json)')
     .option('--verbose', 'list every matched process with its value against the limit')
@@ -91,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         'never signalled), then clear them from the state. Works even when the configuration does not validate.\n' +
         'Exit status: 0, 2 usage, 3 a process could not be resumed (it stays in the state) or the lock stayed busy.',
     )
-    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
     .option('--all', 'every paused process (required)')
     .option('--state-dir <dir>', 'the state directory (default: settings.state_dir)')
     .addOption(new Option('--wait <duration>', `how long to wait for the lock (default ${DEFAULTS.lockWait}s)`).argParser(durationArgument))
@@ -194,7 +195,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('snapshot')
     .summary('print what the collectors see on this host now')
     .description('Print the live snapshot: every process, the load averages and the supervisord programs.\nExit status: 0, or 3 when a collector failed.')
-    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
     .option('--json', 'print JSON (schemas/snapshot.schema.json), as check --snapshot reads it')
     .action(async (options: { config: string[]; json?: boolean }) => {
       exitCode = await (await import('./snapshot.js')).runSnapshot(options, io);

@@ -20,11 +20,16 @@ export interface ResumeOptions {
 export async function runResume(options: ResumeOptions, io: CliIo): Promise<ExitCode> {
   if (!options.all) throw new CliFailure('say --all: resume every process procguard has paused', ExitCode.INVALID);
   const log = (line: string): void => io.stderr(`procguard: ${line}\n`);
-  const policySet = await loadConfiguration(options.config, io).catch((error: unknown) => {
-    if (!(error instanceof CliFailure)) throw error;
-    if (options.stateDir === undefined) log(`warning: the configuration is invalid; resuming from the default state directory ${DEFAULTS.stateDir} (give --state-dir to choose another)`);
-    return undefined;
-  });
+  // --state-dir without -c says all resume needs (it only signals): no configuration is read, so a
+  // missing or broken /etc/procguard is not complained about.
+  const readConfiguration = options.config.length > 0 || options.stateDir === undefined;
+  const policySet = !readConfiguration
+    ? undefined
+    : await loadConfiguration(options.config, io).catch((error: unknown) => {
+        if (!(error instanceof CliFailure)) throw error;
+        if (options.stateDir === undefined) log(`warning: the configuration is invalid; resuming from the default state directory ${DEFAULTS.stateDir} (give --state-dir to choose another)`);
+        return undefined;
+      });
   const dir = options.stateDir ?? policySet?.settings.stateDir ?? DEFAULTS.stateDir;
   const deps = liveDeps(policySet?.supervisors ?? [], io.env, log);
   let result;

@@ -3,12 +3,13 @@
 
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
 import { jsonText } from '../shared/text.js';
-import { configPaths, discoverPolicySets, type LoadOptions } from '../policy/load.js';
+import { configPaths, discoverPolicySets, STDIN_NAME, STDIN_PATH, type LoadOptions } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { loadPolicySet } from '../policy/policy-set.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
+import { standardInput } from './context.js';
 
 export interface ValidateOptions {
   config: string[];
@@ -34,9 +35,11 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
   }
 
   const reports: SetReport[] = [];
+  const stdin = standardInput(io);
   for (const set of sets) {
-    const { diagnostics, policySet, files } = await loadPolicySet(set, load);
-    reports.push({ label: set.join(', '), fileCount: files.length, diagnostics, ...(policySet ? { policySet } : {}) });
+    const { diagnostics, policySet, files } = await loadPolicySet(set, { ...(stdin ? { stdin } : {}), ...load });
+    const label = set.map((path) => (path === STDIN_PATH ? STDIN_NAME : path)).join(', ');
+    reports.push({ label, fileCount: files.length, diagnostics, ...(policySet ? { policySet } : {}) });
   }
 
   const all = reports.flatMap((r) => r.diagnostics);

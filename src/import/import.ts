@@ -17,21 +17,23 @@ export const MEMMON_BODY =
 
 export function memmonPolicies(options: MemmonOptions, argv: readonly string[]): string {
   const names = new PolicyNames();
-  const notify = options.email !== undefined ? [{ to: MEMMON_NOTIFIER, ...(options.uptime !== undefined ? { uptime_at_most: options.uptime } : {}) }] : undefined;
-  const policy = (label: string, origin: string, match: Record<string, string>, bytes: number): Record<string, unknown> => ({
+  const { written } = options;
+  const uptime = written.uptime !== undefined ? inUnits(written.uptime, 'lower') : options.uptime;
+  const notify = options.email !== undefined ? [{ to: MEMMON_NOTIFIER, ...(uptime !== undefined ? { uptime_at_most: uptime } : {}) }] : undefined;
+  const policy = (label: string, origin: string, match: Record<string, string>, size: string): Record<string, unknown> => ({
     name: names.take(`memmon-${label}`),
     kind: 'memory',
     description: `memmon ${origin}`,
     match,
-    max_rss: bytes,
+    max_rss: inUnits(size, 'upper'),
     ...(options.cumulative ? { scope: 'tree' } : {}),
     action: 'restart',
     ...(notify ? { notify } : {}),
   });
   const policies = [
-    ...[...options.programs].map(([name, bytes]) => policy(`program-${name}`, `-p ${name}=${bytes}`, { program: escapeGlob(name) }, bytes)),
-    ...[...options.groups].map(([name, bytes]) => policy(`group-${name}`, `-g ${name}=${bytes}`, { group: escapeGlob(name) }, bytes)),
-    ...(options.any !== undefined ? [policy('any', `-a ${options.any}`, { program: '*' }, options.any)] : []),
+    ...[...written.programs].map(([name, size]) => policy(`program-${name}`, `-p ${name}=${size}`, { program: escapeGlob(name) }, size)),
+    ...[...written.groups].map(([name, size]) => policy(`group-${name}`, `-g ${name}=${size}`, { group: escapeGlob(name) }, size)),
+    ...(written.any !== undefined ? [policy('any', `-a ${written.any}`, { program: '*' }, written.any)] : []),
   ];
   const document: Record<string, unknown> = {};
   if (options.name !== undefined) document.settings = { name: options.name };
@@ -45,7 +47,7 @@ export function memmonPolicies(options: MemmonOptions, argv: readonly string[]):
   document.policies = policies;
   const header = [
     `# Imported from: memmon ${argv.map(shellWord).join(' ')}`,
-    '# Sizes are in bytes; memmon and procguard both count KB/MB/GB as 1024-based. Like memmon,',
+    '# Sizes and the uptime keep the units memmon was given; both count KB/MB/GB as 1024-based. Like memmon,',
     '# procguard finds supervisord through SUPERVISOR_SERVER_URL (and SUPERVISOR_USERNAME,',
     '# SUPERVISOR_PASSWORD) when no supervisors are configured.',
   ];
@@ -85,14 +87,21 @@ export function oomAdjustPolicies(text: string, path: string): string {
     }
     const words = raw.trim().split(/\s+/);
     if (words.length !== 2) throw new OomAdjustError(line, `expected "NAME ADJ" (e.g. "sshd -17"), found ${JSON.stringify(raw)}`);
-    const [name = '', adj = ''] = words;
+    const [listed = '', adj = ''] = words;
+    // "php-fpm:" is the first word of a process title ("php-fpm: master process (…)"), which
+    // pidof matched; the kernel's process name (comm) is the executable's, without the colon.
+    const name = listed.replace(/:+$/, '') || listed;
+    const titleNote =
+      name !== listed
+        ? ` (oom_adjust.conf says "${listed}", the start of its process title; procguard matches the process name ${name}, which is the executable's: a versioned binary such as ${name}8.2 has that name, see procguard snapshot)`
+        : '';
     if (!/^-?\d+$/.test(adj) || Number(adj) < -17 || Number(adj) > 15) {
-      throw new OomAdjustError(line, `the oom_adj of ${name} must be a whole number from -17 to 15, not ${JSON.stringify(adj)}`);
+      throw new OomAdjustError(line, `the oom_adj of ${listed} must be a whole number from -17 to 15, not ${JSON.stringify(adj)}`);
     }
     policies.push({
       name: names.take(`oom-${name}`),
       kind: 'oom',
-      description: comment.length > 0 ? comment.join(' ') : `oom_adjust.conf line ${line}`,
+      description: (comment.length > 0 ? comment.join(' ') : `oom_adjust.conf line ${line}`) + titleNote,
       match: { name },
       oom_adj: Number(adj),
     });
@@ -122,6 +131,16 @@ class PolicyNames {
     this.used.add(name);
     return name;
   }
+}
+
+/**
+ * A memmon size or uptime as written ("200MB", "1d", "3600"; the parser has accepted it) in
+ * procguard's spelling: a bare number stays a number, a unit keeps its value and letters.
+ */
+function inUnits(text: string, unitCase: 'upper' | 'lower'): string | number {
+  const [, digits = '', unit = ''] = /^(\d+)([a-z]*)$/i.exec(text) ?? [];
+  if (unit === '') return Number(digits);
+  return `${Number(digits)}${unitCase === 'upper' ? unit.toUpperCase() : unit.toLowerCase()}`;
 }
 
 /** memmon compares names literally; in a procguard glob, *, ? and [ must be escaped. */

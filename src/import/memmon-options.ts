@@ -16,6 +16,8 @@ export interface MemmonOptions {
   /** Seconds; undefined = no limit. */
   uptime?: number;
   name?: string;
+  /** Each size and the uptime as written, for `import memmon` to keep the user's units. */
+  written: { programs: Map<string, string>; groups: Map<string, string>; any?: string; uptime?: string };
 }
 
 export const MEMMON_DEFAULT_SENDMAIL = '/usr/sbin/sendmail -t -i';
@@ -40,7 +42,14 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
 ];
 
 export function parseMemmonArgs(argv: readonly string[]): MemmonOptions {
-  const options: MemmonOptions = { help: false, cumulative: false, programs: new Map(), groups: new Map(), sendmail: MEMMON_DEFAULT_SENDMAIL };
+  const options: MemmonOptions = {
+    help: false,
+    cumulative: false,
+    programs: new Map(),
+    groups: new Map(),
+    sendmail: MEMMON_DEFAULT_SENDMAIL,
+    written: { programs: new Map(), groups: new Map() },
+  };
   const pairs: Array<[string, string | undefined, string]> = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
@@ -95,10 +104,12 @@ export function parseMemmonArgs(argv: readonly string[]): MemmonOptions {
       case 'g': {
         const [name, size] = nameSize(option, value);
         (letter === 'p' ? options.programs : options.groups).set(name, size);
+        (letter === 'p' ? options.written.programs : options.written.groups).set(name, value.slice(name.length + 1));
         break;
       }
       case 'a':
         options.any = size(option, value);
+        options.written.any = value;
         break;
       case 's':
         options.sendmail = value;
@@ -110,6 +121,7 @@ export function parseMemmonArgs(argv: readonly string[]): MemmonOptions {
         const seconds = parseMemmonUptime(value);
         if (seconds === undefined) throw new MemmonUsageError(`Unparseable uptime ${JSON.stringify(value)} for ${option}: use seconds, or a number with s, m, h or d (e.g. 2d)`);
         options.uptime = seconds;
+        options.written.uptime = value;
         break;
       }
       case 'n':

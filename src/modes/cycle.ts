@@ -55,7 +55,14 @@ export function diskStore(dir: string, lockWait: number): StateStore {
       } catch (error) {
         if (error instanceof LockBusyError) throw new CycleAborted(error.message);
         const code = (error as NodeJS.ErrnoException).code;
-        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' ? 'permission denied (EACCES)' : (code ?? String(error));
+        const why =
+          code === 'EEXIST' || code === 'ENOTDIR'
+            ? 'it is not a directory'
+            : code === 'EACCES'
+              ? 'permission denied (EACCES)'
+              : code === 'ENOENT'
+                ? 'it cannot be created there (ENOENT)'
+                : (code ?? String(error));
         throw new CycleAborted(`cannot take the lock in the state directory ${dir}: ${why}; nothing was done`);
       }
     },

@@ -1,7 +1,7 @@
 // The long-running modes' log: pino events on stderr, JSON lines for journald, supervisord's
 // log files and log shippers, readable lines on a terminal. Every event has a message that
 // reads on its own; actions and notifications also carry their policy, target and reason as
-// fields. PROCGUARD_LOG_FORMAT=json|pretty overrides the choice.
+// fields, in the JSON lines (a readable line is the message alone). PROCGUARD_LOG_FORMAT=json|pretty overrides the choice.
 
 import { createRequire } from 'node:module';
 import pino from 'pino';
@@ -46,15 +46,19 @@ export function createLog(io: CliIo, component: string, format: LogFormat = logF
   };
 }
 
-/** pino-pretty's formatter, loaded only for a terminal, one line per event. */
+/**
+ * pino-pretty's formatter, loaded only for a terminal: one line per event, its message alone.
+ * The message already says what the fields say (policy, target, reason, error), so printing
+ * the fields too would show every event twice, the error once more on a line of its own.
+ */
 function prettyWriter(io: CliIo): (line: string) => void {
   const require = createRequire(import.meta.url);
   const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
   const prettify = prettyFactory({
     colorize: io.stderrIsTTY === true && !io.env.NO_COLOR,
-    singleLine: true,
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
     ignore: 'pid,hostname',
+    hideObject: true,
   });
   return (line) => io.stderr(prettify(line));
 }

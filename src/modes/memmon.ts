@@ -80,13 +80,13 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
   const log = createLog(io, 'procguard memmon');
   const built = memmonPolicySet(options, memmonArgv);
   if ('errors' in built) {
-    for (const error of built.errors) log(error);
-    log('these options do not make valid policies');
+    for (const error of built.errors) log(error, { event: 'start', level: 'error' });
+    log('these options do not make valid policies', { event: 'start', level: 'error' });
     return ExitCode.MEMMON_USAGE;
   }
   const policySet = built.policySet;
   if (!io.env.SUPERVISOR_SERVER_URL) {
-    log('SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord [eventlistener], which sets it');
+    log('SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord [eventlistener], which sets it', { event: 'start', level: 'error' });
     return ExitCode.INVALID;
   }
   // A bad address or half a login is refused before anything starts.

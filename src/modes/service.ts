@@ -173,7 +173,7 @@ export class Service {
       for (const problem of storeProblems) this.log(problem, { event: 'state', level: 'error' });
       return storeProblems.length === 0 && reports.every((r) => r.status !== 'failed') ? 'ok' : 'failed';
     } catch (error) {
-      this.log(`${why}: ${errorText(error)}`);
+      this.log(`${why}: ${errorText(error)}`, { event: 'state', level: 'error' });
       return 'unusable';
     }
   }

@@ -6,6 +6,7 @@ export const DIAGNOSTIC_CODES = [
   'io',
   'permission',
   'no-policy-files',
+  'duplicate-file',
   'yaml-syntax',
   'yaml-warning',
   'schema',

@@ -17,9 +17,15 @@ export const DEFAULT_CONFIG_PATH = '/etc/procguard';
 /** Far above any real policy file; protects the parser from a mistaken path or a hostile file. */
 export const MAX_POLICY_FILE_BYTES = 1024 * 1024;
 
+/** `-c -` and `validate -`: policies read from standard input, named STDIN_NAME in diagnostics. */
+export const STDIN_PATH = '-';
+export const STDIN_NAME = '<stdin>';
+
 export interface LoadOptions {
   /** The uid procguard runs as; policy files are checked for ownership and mode when it is 0. */
   uid?: number;
+  /** Standard input's bytes (at most MAX_POLICY_FILE_BYTES + 1), for STDIN_PATH; without it, `-` is an error. */
+  stdin?: () => Promise<Buffer>;
 }
 
 export interface LoadResult {
@@ -44,13 +50,34 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
   const uid = options.uid ?? process.getuid?.() ?? -1;
   const diagnostics: Diagnostic[] = [];
   const files: ParsedFile[] = [];
+  // The same file named twice (-c f -c f, a directory and a file in it, two spellings of one
+  // path) is loaded once: loaded twice, each of its names would be reported as a duplicate.
+  const given = new Map<string, string>();
+  const firstTime = async (file: string, path: string): Promise<boolean> => {
+    const key = file === STDIN_NAME ? file : await realpath(file).catch(() => resolve(file));
+    const first = given.get(key);
+    if (first === undefined) {
+      given.set(key, path);
+      return true;
+    }
+    const what = file === STDIN_NAME ? 'Standard input' : `Policy file ${file}`;
+    diagnostics.push(diagnostic(file, START_OF_FILE, 'warning', 'duplicate-file', `${what} is given twice, as ${first} and as ${path}; it is read once`));
+    return false;
+  };
   for (const path of paths) {
+    if (path === STDIN_PATH) {
+      if (!(await firstTime(STDIN_NAME, path))) continue;
+      const parsed = await loadStandardInput(options, uid, diagnostics);
+      if (parsed) files.push(parsed);
+      continue;
+    }
     const listed = await listPolicyFiles(path, uid, diagnostics);
     if (listed === undefined) continue;
     if (listed.length === 0) {
       diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'no-policy-files', `No policy files (*.yaml, *.yml) in directory ${path}`));
     }
     for (const filePath of listed) {
+      if (!(await firstTime(filePath, path))) continue;
       const parsed = await loadPolicyFile(filePath, uid, diagnostics);
       if (parsed) files.push(parsed);
     }
@@ -63,6 +90,7 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
  * below PATH that holds policy files (hidden directories and node_modules skipped).
  */
 export async function discoverPolicySets(root: string): Promise<string[]> {
+  if (root === STDIN_PATH) return [root];
   let stats: Stats;
   try {
     stats = await stat(root);
@@ -149,6 +177,31 @@ async function outsideOf(path: string, directory: string): Promise<string | unde
 
 async function loadPolicyFile(path: string, uid: number, diagnostics: Diagnostic[]): Promise<ParsedFile | undefined> {
   const text = await readCheckedText(path, uid, 'policy file');
+  return parsePolicyText(path, text, uid, diagnostics);
+}
+
+/**
+ * Policies piped in: bounded as a file is, named STDIN_NAME, templates they name read from
+ * the current directory. Whoever runs procguard chose what it reads, so there is no file
+ * whose writers to check.
+ */
+async function loadStandardInput(options: LoadOptions, uid: number, diagnostics: Diagnostic[]): Promise<ParsedFile | undefined> {
+  if (!options.stdin) {
+    const message = `Standard input (${STDIN_PATH}) cannot hold the policies of this command: name a file or directory`;
+    diagnostics.push(diagnostic(STDIN_NAME, START_OF_FILE, 'error', 'io', message));
+    return undefined;
+  }
+  let text: string | ReadProblem;
+  try {
+    text = decodeText(STDIN_NAME, await options.stdin(), MAX_POLICY_FILE_BYTES, 'policy file');
+  } catch (error) {
+    const reason = describeIoError(error);
+    text = { code: 'io', message: `Cannot read ${STDIN_NAME}: ${reason}`, reason };
+  }
+  return parsePolicyText(STDIN_NAME, text, uid, diagnostics);
+}
+
+async function parsePolicyText(path: string, text: string | ReadProblem, uid: number, diagnostics: Diagnostic[]): Promise<ParsedFile | undefined> {
   if (typeof text !== 'string') {
     diagnostics.push(diagnostic(path, START_OF_FILE, 'error', text.code, text.message));
     return undefined;

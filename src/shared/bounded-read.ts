@@ -64,6 +64,19 @@ export async function readBoundedFile(
   }
 }
 
+/** At most `limit` + 1 bytes of a stream such as standard input; decodeText tells a longer one as too large. */
+export async function readBoundedStream(stream: AsyncIterable<Buffer | string>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(bytes);
+    length += bytes.length;
+    if (length > limit) break; // ends (destroys) the stream: the rest is never read
+  }
+  return Buffer.concat(chunks).subarray(0, limit + 1);
+}
+
 export function describeIoError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {

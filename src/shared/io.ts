@@ -7,6 +7,8 @@ export interface CliIo {
   cwd: string;
   /** Colour only on a terminal, and never with NO_COLOR. */
   color?: boolean;
+  /** Standard input, for `-c -`; a verb run without it cannot read policies from it. */
+  stdin?: () => AsyncIterable<Buffer | string>;
   /** The long-running modes log readable lines on a terminal, JSON lines elsewhere. */
   stderrIsTTY?: boolean;
 }
@@ -14,6 +16,7 @@ export interface CliIo {
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stdin: () => process.stdin,
   env: process.env,
   cwd: process.cwd(),
   color: process.stdout.isTTY === true && !process.env.NO_COLOR,

@@ -5,7 +5,8 @@
 // files (numbered, gzipped or not), oldest first, for `procguard history` and `status`.
 
 import { constants } from 'node:fs';
-import { appendFile, mkdir, open, readdir, rename, stat } from 'node:fs/promises';
+import { appendFile, open, readdir, rename, stat } from 'node:fs/promises';
+import { makeDirectory } from './directory.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -22,7 +23,7 @@ const MAX_LINE_WARNINGS = 10;
 
 export async function appendAudit(dir: string, entries: readonly AuditEntry[], maxBytes = AUDIT_LOG_MAX_BYTES): Promise<void> {
   if (entries.length === 0) return;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const path = join(dir, AUDIT_LOG_FILE);
   const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
   const size = await stat(path).then(

@@ -4,7 +4,8 @@
 // waiters cannot both break it.
 
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { makeDirectory } from './directory.js';
 import { join } from 'node:path';
 import { readStartTime } from '../host/proc.js';
 import { sameStartTime } from '../data/host-index.js';
@@ -44,7 +45,7 @@ export interface Lock {
 }
 
 export async function acquireLock(dir: string, options: LockOptions): Promise<Lock> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const path = join(dir, LOCK_FILE);
   const deadline = Date.now() + options.wait * 1000;
   const me: LockOwner = { pid: process.pid, since: Math.floor(Date.now() / 1000) };

@@ -4,12 +4,13 @@
 // also kept in the pause journal beside it (pause-journal.ts): what either names is resumed.
 
 import { constants } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type PausedTree } from '../data/types.js';
 import { notRegular, readBoundedFile } from '../shared/bounded-read.js';
 import { dataValidator } from '../policy/schema.js';
 import { writeFileAtomically } from './atomic-write.js';
+import { makeDirectory } from './directory.js';
 import { compactPauses, journalPath, readPauses, treeKey } from './pause-journal.js';
 
 export const STATE_FILE = 'state.json';
@@ -111,7 +112,7 @@ export function writeAheadState(next: EngineState, previous: EngineState): Engin
 
 /** Write the state so that a crash at any moment leaves either the old file or the new one. */
 export async function saveState(dir: string, state: EngineState): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const path = statePath(dir);
   try {
     await writeFileAtomically(path, `${JSON.stringify(state)}\n`);

@@ -86,6 +86,19 @@ describe('procguard apply and resume at the command line', function () {
     assert.equal(run.stderr, 'procguard: say --all: resume every process procguard has paused\n');
   });
 
+  it('resume --all --state-dir without -c reads no configuration, so a missing or broken default is not complained about', async () => {
+    const state = join(work, 'state');
+    await mkdir(state);
+    const broken = join(work, 'broken.yaml');
+    await writeFile(broken, 'policies: [ {');
+    for (const env of [{}, { PROCGUARD_CONFIG: broken }, { PROCGUARD_CONFIG: join(work, 'missing') }]) {
+      const run = await runProcguard(['resume', '--all', '--state-dir', state], { env: { PATH: process.env.PATH, ...env } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'Nothing is paused.\n');
+      assert.equal(run.stderr, '', JSON.stringify(env));
+    }
+  });
+
   it('resume --all works when the configuration is broken, from --state-dir', async () => {
     const state = join(work, 'state');
     const child = await spawnChild('sleep', ['4250']);

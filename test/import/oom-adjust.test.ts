@@ -55,6 +55,22 @@ describe('import oom-adjust', () => {
     assert.match(oomAdjustPolicies(CONF, 'x'), /oom_adj: -17\n/);
   });
 
+  it('a process title such as "php-fpm:" becomes the process name php-fpm, with a note saying why', () => {
+    const policies = policySetOf(oomAdjustPolicies('# PHP workers can go first\nphp-fpm: 10\nmaster: -5\n', 'x')).policies as OomPolicy[];
+    assert.deepEqual(
+      policies.map((p) => [p.name, p.match.name]),
+      [
+        ['oom-php-fpm', [{ exact: 'php-fpm' }]],
+        ['oom-master', [{ exact: 'master' }]],
+      ],
+    );
+    assert.equal(
+      policies[0]?.description,
+      'PHP workers can go first (oom_adjust.conf says "php-fpm:", the start of its process title; procguard matches the process name php-fpm, which is the executable\'s: a versioned binary such as php-fpm8.2 has that name, see procguard snapshot)',
+    );
+    assert.match(policies[1]?.description ?? '', /^oom_adjust\.conf line 3 \(oom_adjust\.conf says "master:"/);
+  });
+
   it('a malformed line is an error with its line number', () => {
     assert.throws(
       () => oomAdjustPolicies('sshd -17\nnamed\n', 'x'),

@@ -26,15 +26,30 @@ describe('log', () => {
     assert.equal(reload?.msg, 'the "new" configuration is invalid');
   });
 
-  it('readable lines on a terminal: no JSON, the level and message first, the fields after', () => {
+  it('readable lines on a terminal: the time, level and message, each event once', () => {
     const { io, text } = capture({ stderrIsTTY: true, env: { NO_COLOR: '1' } });
     assert.equal(logFormat(io), 'pretty');
-    createLog(io, 'procguard')('restart web:w1 (pid 11) by web: done', { event: 'action', policy: 'web' });
-    const line = text();
-    assert.equal(line.split('\n').filter(Boolean).length, 1);
-    assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] INFO \(procguard\): restart web:w1 \(pid 11\) by web: done /);
-    assert.match(line, /"policy":"web"/);
-    assert.doesNotMatch(line, /\x1b\[/, 'no colour with NO_COLOR');
+    const log = createLog(io, 'procguard');
+    log('restart web:w1 (pid 11) by web: failed: rss 20.0 MiB > 10.0 MiB → supervisord said BAD_NAME', {
+      event: 'action',
+      level: 'error',
+      policy: 'web',
+      target: { pid: 11, namespec: 'web:w1' },
+      reason: 'rss 20.0 MiB > 10.0 MiB',
+      error: 'supervisord said BAD_NAME',
+    });
+    log('stopped after 3 cycles');
+    const time = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] /;
+    const lines = text().split('\n');
+    assert.ok(
+      lines.slice(0, 2).every((line) => time.test(line)),
+      text(),
+    );
+    assert.deepEqual(
+      lines.map((line) => line.replace(time, '')),
+      ['ERROR (procguard): restart web:w1 (pid 11) by web: failed: rss 20.0 MiB > 10.0 MiB → supervisord said BAD_NAME', 'INFO (procguard): stopped after 3 cycles', ''],
+    );
+    assert.doesNotMatch(text(), /\x1b\[/, 'no colour with NO_COLOR');
   });
 
   it('PROCGUARD_LOG_FORMAT chooses either way', () => {

@@ -27,7 +27,7 @@ describe('procguard memmon: the command line', () => {
     { args: ['-p', 'foo=1MB', '--listen'], code: 255, stderr: [/^procguard memmon: option --listen requires argument\n/, usage] },
     { args: ['--listen=1', '-p', 'foo=1MB', '--listen', '2'], code: 255, stderr: [/^procguard memmon: option --listen given twice\n/, usage] },
     { args: ['-p', 'foo=1MB', '--listen', 'nowhere'], env: { SUPERVISOR_SERVER_URL: 'unix:///nonexistent19pg.sock' }, code: 2, stderr: [/--listen "nowhere" is not an address to listen on/] },
-    { args: ['-p', 'foo=1MB'], code: 2, stderr: [/SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord \[eventlistener\], which sets it/] },
+    { args: ['-p', 'foo=1MB'], code: 2, stderr: [/"level":"error".*SUPERVISOR_SERVER_URL is not set: run procguard memmon as a supervisord \[eventlistener\], which sets it/] },
   ];
   for (const c of cases) {
     it(`memmon ${c.args.join(' ') || '(no options)'}: exit ${c.code}`, async () => {

@@ -61,6 +61,24 @@ describe('loading policy files', () => {
     );
   });
 
+  it('one file given twice (the same path, a directory and a file in it, two spellings) is read once, with one warning naming both', async () => {
+    const file = await write('conf.d/p.yaml', `policies:\n  - { name: a, kind: oom, match: { name: a }, oom_score_adj: 0 }\n  - { name: b, kind: oom, match: { name: b }, oom_score_adj: 0 }\n`);
+    const conf = join(dir, 'conf.d');
+    const cases: Array<[string, string]> = [
+      [file, file],
+      [conf, file],
+      [file, join(conf, '..', 'conf.d', 'p.yaml')],
+    ];
+    for (const [first, second] of cases) {
+      const result = await loadAndValidate([first, second]);
+      assert.deepEqual(result.diagnostics.map(formatDiagnostic), [`${second}:1:1: warning: Policy file ${second} is given twice, as ${first} and as ${second}; it is read once`]);
+      assert.deepEqual(
+        result.policySet?.policies.map((p) => p.name),
+        ['a', 'b'],
+      );
+    }
+  });
+
   it('-c paths win over $PROCGUARD_CONFIG, which wins over /etc/procguard', () => {
     assert.deepEqual(configPaths(['a', 'b'], { PROCGUARD_CONFIG: '/x' }), ['a', 'b']);
     assert.deepEqual(configPaths([], { PROCGUARD_CONFIG: '/srv/procguard' }), ['/srv/procguard']);

@@ -1,0 +1,45 @@
+// import memmon: the policies keep the sizes and the uptime in the units the operator gave memmon.
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { memmonPolicies } from '../../src/import/import.js';
+import { parseMemmonArgs } from '../../src/import/memmon-options.js';
+import type { MemoryPolicy } from '../../src/policy/kinds/memory.js';
+import { policySetOf } from '../helpers/snapshots.js';
+
+describe('import memmon', () => {
+  const args = ['-p', 'web=200MB', '-g', 'workers=1gb', '-a', '1048576', '-p', 'small=512KB', '-u', '1d', '-m', 'ops@example.com'];
+  const text = memmonPolicies(parseMemmonArgs(args), args);
+  const document = parse(text) as { policies: Array<{ description: string; max_rss: unknown; notify: Array<{ uptime_at_most: unknown }> }> };
+
+  it('keeps the units of each size and of the uptime', () => {
+    assert.deepEqual(
+      document.policies.map((p) => [p.description, p.max_rss, p.notify[0]?.uptime_at_most]),
+      [
+        ['memmon -p web=200MB', '200MB', '1d'],
+        ['memmon -p small=512KB', '512KB', '1d'],
+        ['memmon -g workers=1gb', '1GB', '1d'],
+        ['memmon -a 1048576', 1048576, '1d'],
+      ],
+    );
+    assert.match(text, /max_rss: 200MB\n/);
+    assert.doesNotMatch(text, /209715200|86400/);
+  });
+
+  it('means what memmon meant: the same bytes and seconds (1024-based)', () => {
+    const policies = policySetOf(text).policies as MemoryPolicy[];
+    assert.deepEqual(
+      policies.map((p) => p.maxRss),
+      [200 * 1024 * 1024, 512 * 1024, 1024 * 1024 * 1024, 1048576],
+    );
+    assert.deepEqual(
+      policies.map((p) => p.notify[0]?.uptimeAtMost),
+      [86400, 86400, 86400, 86400],
+    );
+  });
+
+  it('an uptime in bare seconds stays a number', () => {
+    const seconds = ['-a', '200MB', '-u', '3600', '-m', 'ops@example.com'];
+    const doc = parse(memmonPolicies(parseMemmonArgs(seconds), seconds)) as typeof document;
+    assert.equal(doc.policies[0]?.notify[0]?.uptime_at_most, 3600);
+  });
+});
