@@ -60,6 +60,9 @@ describe('a closed output pipe', function () {
       ['test', ['test', 'test/scenarios/test-pass-and-fail/tests']],
       ['import memmon', ['import', 'memmon', '--', '-p', 'web=200MB', '-m', 'ops@example.com']],
       ['import oom-adjust of 4000 lines', ['import', 'oom-adjust', oomAdjust]],
+      ['status', ['status', '-c', 'policies', '--state-dir', join(dir, 'no-state')]],
+      ['status --json', ['status', '-c', 'policies', '--state-dir', join(dir, 'no-state'), '--json']],
+      ['history', ['history', '--state-dir', 'test/scenarios/history-table/state']],
     ];
   });
   after(async () => {
