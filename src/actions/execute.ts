@@ -9,6 +9,7 @@ import type { NotifierConfig, PolicySet } from '../policy/model.js';
 import { renderNotification } from '../policy/notification-text.js';
 import { errorText } from '../shared/errors.js';
 import { formatDuration } from '../shared/units.js';
+import { clearedText, isRepeat, lastingAfter, succeededText, timeText } from '../data/lasting.js';
 import { ADAPTERS } from './registry.js';
 import type { AdapterDeps, AdapterName, Outcome, Work } from './types.js';
 
@@ -41,14 +42,18 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       outcomes[index] = await runAction(action, deps);
     }),
   );
-  const actions = plan.actions.map((action, index) => withOutcome(action, outcomes[index]));
-  for (const action of actions.filter((_, index) => outcomes[index] !== undefined)) audit.push(actionAudit(action, now));
+  const actions = plan.actions.map((action, index) => withOutcome(action, outcomes[index], now));
+  // A lasting condition is audited when it begins and when it ends, not at every repeat.
+  for (const action of actions.filter((a, index) => outcomes[index] !== undefined && !isRepeat(a))) audit.push(actionAudit(action, now));
+  for (const cleared of plan.cleared ?? []) {
+    audit.push({ time: now, type: 'action', policy: cleared.policy, action: cleared.action, target: auditTarget(cleared.target), status: 'cleared', reason: clearedText(cleared) });
+  }
 
   // uptime_at_most spares the notifier a routine restart, never a failed one (memmon mails every failure).
   const owed: PlannedNotification[] = [
     ...plan.notifications,
     ...(plan.held_notifications ?? [])
-      .filter((held) => actions[held.action_index]?.status === 'failed')
+      .filter((held) => actions[held.action_index]?.status === 'failed' && !isRepeat(actions[held.action_index]!))
       .map((held): PlannedNotification => ({
         policy: held.policy,
         to: held.to,
@@ -72,6 +77,9 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       let notification: PlannedNotification;
       if (action && outcomes[planned.action_index!]?.status === 'skipped') {
         notification = { ...planned, status: 'skipped', reason: `the ${action.action} was not carried out: ${action.reason}` };
+      } else if (action?.lasting && isRepeat(action)) {
+        // Told when the failure began; told again when it ends.
+        return { ...planned, status: 'skipped', reason: `already reported: failing since ${timeText(action.lasting.since)}, ${action.lasting.attempts} attempts` };
       } else if (!notifier) {
         notification = { ...planned, status: 'failed', error: `notifier "${planned.to}" is not configured` };
       } else {
@@ -99,7 +107,9 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
   // The notices held back for a failure are settled: sent (now among the notifications) or not owed.
   const { held_notifications: _held, ...rest } = plan;
   const final: Plan = { ...rest, actions, notifications };
-  const failed = actions.some((a) => a.status === 'failed') || notifications.some((n) => n.status === 'failed');
+  // An action waiting out its backoff still fails: the exit status says so until it succeeds.
+  const failing = (a: PlannedAction): boolean => a.status === 'failed' || (a.lasting?.error !== undefined && a.lasting.report !== 'ends');
+  const failed = actions.some(failing) || notifications.some((n) => n.status === 'failed');
   const restarted = actions.flatMap((action, index) => {
     const outcome = outcomes[index];
     return action.action === 'restart' && outcome?.status === 'done' && outcome.pid !== undefined ? [{ action, pid: outcome.pid }] : [];
@@ -117,7 +127,7 @@ export async function carryOutFollowUps(execution: Execution, followUps: readonl
   const outcomes: Array<ActionOutcome | undefined> = [];
   for (const action of followUps) {
     const outcome = action.status === 'planned' ? await runAction(action, deps) : undefined;
-    actions.push(withOutcome(action, outcome));
+    actions.push(withOutcome(action, outcome, now));
     outcomes.push(outcome);
   }
   return {
@@ -149,9 +159,18 @@ function deliver(notification: NotificationMessage, notifier: NotifierConfig, ev
   return runWork(notifier.type, { type: 'notification', notification, notifier, event }, deps);
 }
 
-/** The action as it ended: a copy with its final status and what goes with it. */
-function withOutcome(action: PlannedAction, outcome: Outcome | undefined): PlannedAction {
+/** The action as it ended: a copy with its final status, what goes with it, and the lasting condition it begins, repeats or ends. */
+function withOutcome(action: PlannedAction, outcome: Outcome | undefined, now: number): PlannedAction {
   if (!outcome) return action;
+  const ended = finalOf(action, outcome);
+  const { lasting: _before, ...rest } = ended;
+  const lasting = lastingAfter(ended, now);
+  if (!lasting) return rest;
+  if (lasting.report === 'ends') return { ...rest, result: [rest.result, succeededText(lasting, now)].filter(Boolean).join('; '), lasting };
+  return { ...rest, lasting };
+}
+
+function finalOf(action: PlannedAction, outcome: Outcome): PlannedAction {
   switch (outcome.status) {
     case 'done':
       return { ...action, status: 'done', ...(outcome.detail !== undefined ? { result: outcome.detail } : {}) };
