@@ -45,6 +45,10 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
   const actions = plan.actions.map((action, index) => withOutcome(action, outcomes[index], now));
   // A lasting condition is audited when it begins and when it ends, not at every repeat.
   for (const action of actions.filter((a, index) => outcomes[index] !== undefined && !isRepeat(a))) audit.push(actionAudit(action, now));
+  // An audit-mode finding is audited when it begins (and when it ends, below).
+  for (const action of actions.filter((a) => a.mode === 'audit' && a.status === 'skipped' && a.lasting?.report === 'begins')) {
+    audit.push({ ...actionAudit(action, now), ...(action.observed !== undefined ? { reason: `${action.reason} (${action.observed})` } : {}) });
+  }
   for (const cleared of plan.cleared ?? []) {
     audit.push({ time: now, type: 'action', policy: cleared.policy, action: cleared.action, target: auditTarget(cleared.target), status: 'cleared', reason: clearedText(cleared) });
   }
