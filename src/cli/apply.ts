@@ -23,7 +23,7 @@ export interface ApplyOptions {
   verbose?: boolean;
   /** Seconds to wait for the lock. */
   wait?: number;
-  /** Print nothing when there was nothing to do (cron mails any output). */
+  /** Print only what is new: a lasting condition when it begins and ends (cron mails any output). */
   quiet?: boolean;
 }
 
