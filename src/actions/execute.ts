@@ -9,7 +9,7 @@ import type { NotifierConfig, PolicySet } from '../policy/model.js';
 import { renderNotification } from '../policy/notification-text.js';
 import { errorText } from '../shared/errors.js';
 import { formatDuration } from '../shared/units.js';
-import { clearedText, isRepeat, lastingAfter, succeededText, timeText } from '../data/lasting.js';
+import { clearedText, isRepeat, lastingAfter, RETRY_AT_LEAST_EVERY, skipCyclesAfter, succeededText, timeText } from '../data/lasting.js';
 import { ADAPTERS } from './registry.js';
 import type { AdapterDeps, AdapterName, Outcome, Work } from './types.js';
 
@@ -113,7 +113,7 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
   const final: Plan = { ...rest, actions, notifications };
   // An action waiting out its backoff still fails: the exit status says so until it succeeds.
   const failing = (a: PlannedAction): boolean => a.status === 'failed' || (a.lasting?.error !== undefined && a.lasting.report !== 'ends');
-  const failed = actions.some(failing) || notifications.some((n) => n.status === 'failed');
+  const failed = actions.some(failing) || notifications.some((n) => n.status === 'failed') || retried.waiting;
   const restarted = actions.flatMap((action, index) => {
     const outcome = outcomes[index];
     return action.action === 'restart' && outcome?.status === 'done' && outcome.pid !== undefined ? [{ action, pid: outcome.pid }] : [];
@@ -198,7 +198,9 @@ function withNotificationOutcome(notification: PlannedNotification, outcome: Out
 
 /**
  * Oldest first within each notifier; once a notifier fails in a cycle, its other waiting
- * notifications wait for the next cycle instead of each timing out. Notifiers are tried side by
+ * notifications wait for the next cycle instead of each timing out. Each is tried 1, 2, 4, 8 …
+ * cycles apart (at least once an hour); a retry failing with the error of the last one is a
+ * repeat (not audited or logged), a retry delivered says after how many attempts. Notifiers are tried side by
  * side, so that however many are down the retries take at most one notifier's timeout.
  */
 async function retryPending(
@@ -206,12 +208,13 @@ async function retryPending(
   policySet: PolicySet,
   deps: AdapterDeps,
   down: Set<string>,
-): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[] }> {
+): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[]; waiting: boolean }> {
   const now = deps.now();
   const audit: AuditEntry[] = [];
   const notifications: PlannedNotification[] = [];
   const outcomes = new Map<PendingNotification, PendingNotification | undefined>();
   const byNotifier = new Map<string, PendingNotification[]>();
+  let waiting = false;
   for (const entry of queue) {
     const notifier = policySet.notifiers.find((n) => n.name === entry.notification.to);
     const age = now - entry.first_failed;
@@ -221,6 +224,11 @@ async function retryPending(
       continue;
     }
     outcomes.set(entry, entry);
+    if ((entry.skip_cycles ?? 0) > 0 && now < (entry.retry_by ?? 0)) {
+      outcomes.set(entry, { ...entry, skip_cycles: entry.skip_cycles! - 1 });
+      waiting = true;
+      continue;
+    }
     const list = byNotifier.get(notifier.name) ?? [];
     list.push(entry);
     byNotifier.set(notifier.name, list);
@@ -232,11 +240,15 @@ async function retryPending(
         if (down.has(name)) return;
         const attempt = entry.attempts + 1;
         const planned: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, now - entry.first_failed))} ago` };
-        const notification = withNotificationOutcome(planned, await deliver(planned, notifier, entry.event ?? {}, deps));
+        const delivered = withNotificationOutcome(planned, await deliver(planned, notifier, entry.event ?? {}, deps));
+        const notification = withRetryLasting(delivered, entry, attempt, now);
         notifications.push(notification);
-        audit.push(notificationAudit(notification, now));
+        if (!isRepeat(notification)) audit.push(notificationAudit(notification, now));
         if (notification.status === 'failed') {
-          outcomes.set(entry, { ...entry, attempts: attempt, last_error: notification.error ?? 'failed' });
+          const error = notification.error ?? 'failed';
+          // Another error starts the count again: it is a new condition.
+          const attempts = error === entry.last_error ? attempt : 1;
+          outcomes.set(entry, { ...entry, attempts, last_error: error, skip_cycles: skipCyclesAfter(attempts), retry_by: now + RETRY_AT_LEAST_EVERY });
           down.add(name);
         } else {
           outcomes.set(entry, undefined);
@@ -249,7 +261,19 @@ async function retryPending(
     const next = outcomes.get(entry);
     return next ? [next] : [];
   });
-  return { queue: kept, notifications, audit };
+  return { queue: kept, notifications, audit, waiting };
+}
+
+/** A retried notification as a lasting condition: the same error again repeats it, another begins a new one, a delivery ends it. */
+function withRetryLasting(notification: PlannedNotification, entry: PendingNotification, attempt: number, now: number): PlannedNotification {
+  if (notification.status === 'failed') {
+    const error = notification.error ?? 'failed';
+    const lasting = error === entry.last_error ? { report: 'repeats' as const, since: entry.first_failed, attempts: attempt, error } : { report: 'begins' as const, since: now, attempts: 1, error };
+    return { ...notification, lasting };
+  }
+  if (notification.status !== 'done') return notification;
+  const lasting = { report: 'ends' as const, since: entry.first_failed, attempts: attempt, error: entry.last_error };
+  return { ...notification, result: [notification.result, succeededText(lasting, now).replace('succeeded', 'delivered')].filter(Boolean).join('; '), lasting };
 }
 
 function messageOf(notification: PlannedNotification): NotificationMessage {

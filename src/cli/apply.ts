@@ -64,6 +64,7 @@ function newsOf(plan: Plan): Plan {
   kept.forEach((keep, i) => keep && index.set(i, index.size));
   const actions = plan.actions.filter((_, i) => kept[i]);
   const notifications = plan.notifications.flatMap((n) => {
+    if (isRepeat(n)) return [];
     if (n.action_index === undefined) return [n];
     const at = index.get(n.action_index);
     return at === undefined ? [] : [{ ...n, action_index: at }];

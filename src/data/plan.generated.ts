@@ -185,6 +185,7 @@ export interface PlannedNotification {
    * A delivered notification (apply): how it was sent.
    */
   result?: string;
+  lasting?: Lasting;
 }
 /**
  * The fields a notification's text is rendered from (the template fields listed in the README), as data; rendered again with the action's final status when the plan is carried out.

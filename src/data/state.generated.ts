@@ -22,7 +22,7 @@ export interface EngineState {
    */
   paused: PausedTree[];
   /**
-   * Notifications that could not be delivered, retried on every later cycle until delivered, older than a day, or pushed out by newer ones (at most 100 are kept). The engine carries them through untouched.
+   * Notifications that could not be delivered, retried on later cycles (1, 2, 4, 8 … cycles apart, at least once an hour) until delivered, older than a day, or pushed out by newer ones (at most 100 are kept). The engine carries them through untouched.
    */
   pending?: PendingNotification[];
   /**
@@ -113,6 +113,14 @@ export interface PendingNotification {
    */
   first_failed: number;
   last_error: string;
+  /**
+   * Cycles still to skip before the next attempt (backoff: attempts 1, 2, 4, 8 … cycles apart). Absent: the next cycle.
+   */
+  skip_cycles?: number;
+  /**
+   * Epoch seconds by which the next attempt is made whatever skip_cycles says (an hour after the last attempt).
+   */
+  retry_by?: number;
 }
 /**
  * A rendered notification without its status: what an adapter sends and what waits in state.

@@ -270,7 +270,7 @@ export class CycleReporter {
     }
     for (const n of plan.notifications) {
       const reported = n.action_index === undefined ? undefined : plan.actions[n.action_index];
-      if (reported && isRepeat(reported) && n.status === 'skipped') continue;
+      if ((reported && isRepeat(reported) && n.status === 'skipped') || isRepeat(n)) continue;
       const outcome = n.error !== undefined ? ` → ${n.error}` : n.reason !== undefined ? ` (${n.reason})` : '';
       this.log(printable(`notify ${n.to} for ${n.policy}: ${n.status}: ${n.subject}${outcome}`), {
         event: 'notification',

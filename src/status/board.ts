@@ -123,7 +123,7 @@ export class StatusBoard implements ServiceObserver {
     const entries: RecentEntry[] = [
       ...plan.actions.filter((a) => (a.status !== 'skipped' || a.mode === 'audit') && !isRepeat(a)).map((a) => actionEntry(plan.time, a)),
       ...(plan.cleared ?? []).map((c) => clearedEntry(plan.time, c)),
-      ...plan.notifications.filter((n) => !repeated(n)).map((n) => notificationEntry(plan.time, n)),
+      ...plan.notifications.filter((n) => !repeated(n) && !isRepeat(n)).map((n) => notificationEntry(plan.time, n)),
     ];
     this.recent = [...entries.reverse(), ...this.recent].slice(0, RECENT);
   }
