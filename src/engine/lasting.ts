@@ -53,11 +53,12 @@ export function unplannedConditions(
   const kept: LastingCondition[] = [];
   const cleared: ClearedCondition[] = [];
   for (const [key, record] of records) {
-    if (record.kind === 'failing' ? planned.has(key) : audited.has(key)) continue;
+    if (record.kind === 'failing' ? planned.has(key) && !audited.has(key) : audited.has(key)) continue;
     const policy = policySet.policies.find((p) => p.name === record.policy);
     const observed = seen.get(conditionKey(record.policy, '', record.target_key));
     let reason: string | undefined;
     if (!policy) reason = `policy "${record.policy}" is no longer configured`;
+    else if (record.kind === 'failing' && audited.has(key)) reason = `policy "${record.policy}" is now in audit mode`;
     else if (record.kind === 'audit' && policy.mode !== 'audit') reason = `policy "${record.policy}" is no longer in audit mode`;
     else if (!live.has(record.target_key)) reason = 'the process is gone';
     else if (!observed) reason = `policy "${record.policy}" no longer matches it`;

@@ -112,6 +112,19 @@ const cases: Case[] = [
     kept: [],
   },
   {
+    name: 'it clears when its policy goes to audit mode, and the audit finding begins',
+    policies: OOM,
+    cycles: [
+      failingOom(1),
+      {
+        policies: OOM_AUDIT,
+        processes: [app()],
+        expect: ['oom set_oom_score_adj app/40 skipped begins 1: audit mode', 'cleared oom set_oom_score_adj app/40 failing 1: policy "oom" is now in audit mode'],
+      },
+    ],
+    kept: ['oom set_oom_score_adj pid:40:179526650200 audit 1'],
+  },
+  {
     name: 'a memory restart failing under for: 2 lasts through the cycles that count again, never cleared in between',
     policies: MEMORY_FOR_2,
     cycles: [
