@@ -178,7 +178,11 @@ policies:
       );
       assert.match(events()[1]!.msg, /^cleared: set_oom_score_adj sleep \(pid \d+\) by sleeper-oom: no longer failing: the process is gone; failed 4 times over /);
     } finally {
+      // Gone before the directory is removed: a listener still saving its state would leave files behind.
+      const closed = new Promise((resolve) => listener.once('close', resolve));
+      listener.stdin.end();
       listener.kill('SIGTERM');
+      await closed;
     }
   });
 
