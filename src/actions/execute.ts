@@ -9,6 +9,7 @@ import type { NotifierConfig, PolicySet } from '../policy/model.js';
 import { renderNotification } from '../policy/notification-text.js';
 import { errorText } from '../shared/errors.js';
 import { formatDuration } from '../shared/units.js';
+import { clearedText, isRepeat, lastingAfter, RETRY_AT_LEAST_EVERY, skipCyclesAfter, succeededText, timeText } from '../data/lasting.js';
 import { ADAPTERS } from './registry.js';
 import type { AdapterDeps, AdapterName, Outcome, Work } from './types.js';
 
@@ -41,14 +42,22 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       outcomes[index] = await runAction(action, deps);
     }),
   );
-  const actions = plan.actions.map((action, index) => withOutcome(action, outcomes[index]));
-  for (const action of actions.filter((_, index) => outcomes[index] !== undefined)) audit.push(actionAudit(action, now));
+  const actions = plan.actions.map((action, index) => withOutcome(action, outcomes[index], now));
+  // A lasting condition is audited when it begins and when it ends, not at every repeat.
+  for (const action of actions.filter((a, index) => outcomes[index] !== undefined && !isRepeat(a))) audit.push(actionAudit(action, now));
+  // An audit-mode finding is audited when it begins (and when it ends, below).
+  for (const action of actions.filter((a) => a.mode === 'audit' && a.status === 'skipped' && a.lasting?.report === 'begins')) {
+    audit.push({ ...actionAudit(action, now), ...(action.observed !== undefined ? { reason: `${action.reason} (${action.observed})` } : {}) });
+  }
+  for (const cleared of plan.cleared ?? []) {
+    audit.push({ time: now, type: 'action', policy: cleared.policy, action: cleared.action, target: auditTarget(cleared.target), status: 'cleared', reason: clearedText(cleared) });
+  }
 
   // uptime_at_most spares the notifier a routine restart, never a failed one (memmon mails every failure).
   const owed: PlannedNotification[] = [
     ...plan.notifications,
     ...(plan.held_notifications ?? [])
-      .filter((held) => actions[held.action_index]?.status === 'failed')
+      .filter((held) => actions[held.action_index]?.status === 'failed' && !isRepeat(actions[held.action_index]!))
       .map((held): PlannedNotification => ({
         policy: held.policy,
         to: held.to,
@@ -72,6 +81,9 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       let notification: PlannedNotification;
       if (action && outcomes[planned.action_index!]?.status === 'skipped') {
         notification = { ...planned, status: 'skipped', reason: `the ${action.action} was not carried out: ${action.reason}` };
+      } else if (action?.lasting && isRepeat(action)) {
+        // Told when the failure began; told again when it ends.
+        return { ...planned, status: 'skipped', reason: `already reported: failing since ${timeText(action.lasting.since)}, ${action.lasting.attempts} attempts` };
       } else if (!notifier) {
         notification = { ...planned, status: 'failed', error: `notifier "${planned.to}" is not configured` };
       } else {
@@ -108,7 +120,9 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
   // The notices held back for a failure are settled: sent (now among the notifications) or not owed.
   const { held_notifications: _held, ...rest } = plan;
   const final: Plan = { ...rest, actions, notifications };
-  const failed = actions.some((a) => a.status === 'failed') || notifications.some((n) => n.status === 'failed');
+  // An action waiting out its backoff still fails: the exit status says so until it succeeds.
+  const failing = (a: PlannedAction): boolean => a.status === 'failed' || (a.lasting?.error !== undefined && a.lasting.report !== 'ends');
+  const failed = actions.some(failing) || notifications.some((n) => n.status === 'failed') || retried.waiting;
   const restarted = actions.flatMap((action, index) => {
     const outcome = outcomes[index];
     return action.action === 'restart' && outcome?.status === 'done' && outcome.pid !== undefined ? [{ action, pid: outcome.pid }] : [];
@@ -126,7 +140,7 @@ export async function carryOutFollowUps(execution: Execution, followUps: readonl
   const outcomes: Array<ActionOutcome | undefined> = [];
   for (const action of followUps) {
     const outcome = action.status === 'planned' ? await runAction(action, deps) : undefined;
-    actions.push(withOutcome(action, outcome));
+    actions.push(withOutcome(action, outcome, now));
     outcomes.push(outcome);
   }
   return {
@@ -158,9 +172,18 @@ function deliver(notification: NotificationMessage, notifier: NotifierConfig, ev
   return runWork(notifier.type, { type: 'notification', notification, notifier, event }, deps);
 }
 
-/** The action as it ended: a copy with its final status and what goes with it. */
-function withOutcome(action: PlannedAction, outcome: Outcome | undefined): PlannedAction {
+/** The action as it ended: a copy with its final status, what goes with it, and the lasting condition it begins, repeats or ends. */
+function withOutcome(action: PlannedAction, outcome: Outcome | undefined, now: number): PlannedAction {
   if (!outcome) return action;
+  const ended = finalOf(action, outcome);
+  const { lasting: _before, ...rest } = ended;
+  const lasting = lastingAfter(ended, now);
+  if (!lasting) return rest;
+  if (lasting.report === 'ends') return { ...rest, result: [rest.result, succeededText(lasting, now)].filter(Boolean).join('; '), lasting };
+  return { ...rest, lasting };
+}
+
+function finalOf(action: PlannedAction, outcome: Outcome): PlannedAction {
   switch (outcome.status) {
     case 'done':
       return { ...action, status: 'done', ...(outcome.detail !== undefined ? { result: outcome.detail } : {}) };
@@ -184,7 +207,9 @@ function withNotificationOutcome(notification: PlannedNotification, outcome: Out
 
 /**
  * Oldest first within each notifier; once a notifier fails in a cycle, its other waiting
- * notifications wait for the next cycle instead of each timing out. Notifiers are tried side by
+ * notifications wait for the next cycle instead of each timing out. Each is tried 1, 2, 4, 8 …
+ * cycles apart (at least once an hour); a retry failing with the error of the last one is a
+ * repeat (not audited or logged), a retry delivered says after how many attempts. Notifiers are tried side by
  * side, so that however many are down the retries take at most one notifier's timeout.
  */
 async function retryPending(
@@ -192,12 +217,13 @@ async function retryPending(
   policySet: PolicySet,
   deps: AdapterDeps,
   down: Set<string>,
-): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[] }> {
+): Promise<{ queue: PendingNotification[]; notifications: PlannedNotification[]; audit: AuditEntry[]; waiting: boolean }> {
   const now = deps.now();
   const audit: AuditEntry[] = [];
   const notifications: PlannedNotification[] = [];
   const outcomes = new Map<PendingNotification, PendingNotification | undefined>();
   const byNotifier = new Map<string, PendingNotification[]>();
+  let waiting = false;
   for (const entry of queue) {
     const notifier = policySet.notifiers.find((n) => n.name === entry.notification.to);
     const age = now - entry.first_failed;
@@ -207,6 +233,11 @@ async function retryPending(
       continue;
     }
     outcomes.set(entry, entry);
+    if ((entry.skip_cycles ?? 0) > 0 && now < (entry.retry_by ?? 0)) {
+      outcomes.set(entry, { ...entry, skip_cycles: entry.skip_cycles! - 1 });
+      waiting = true;
+      continue;
+    }
     const list = byNotifier.get(notifier.name) ?? [];
     list.push(entry);
     byNotifier.set(notifier.name, list);
@@ -218,11 +249,15 @@ async function retryPending(
         if (down.has(name)) return;
         const attempt = entry.attempts + 1;
         const planned: PlannedNotification = { ...entry.notification, status: 'planned', reason: `retry ${attempt}: first failed ${formatDuration(Math.max(0, now - entry.first_failed))} ago` };
-        const notification = withNotificationOutcome(planned, await deliver(planned, notifier, entry.event ?? {}, deps));
+        const delivered = withNotificationOutcome(planned, await deliver(planned, notifier, entry.event ?? {}, deps));
+        const notification = withRetryLasting(delivered, entry, attempt, now);
         notifications.push(notification);
-        audit.push(notificationAudit(notification, now));
+        if (!isRepeat(notification)) audit.push(notificationAudit(notification, now));
         if (notification.status === 'failed') {
-          outcomes.set(entry, { ...entry, attempts: attempt, last_error: notification.error ?? 'failed' });
+          const error = notification.error ?? 'failed';
+          // Another error starts the count again: it is a new condition.
+          const attempts = error === entry.last_error ? attempt : 1;
+          outcomes.set(entry, { ...entry, attempts, last_error: error, skip_cycles: skipCyclesAfter(attempts), retry_by: now + RETRY_AT_LEAST_EVERY });
           down.add(name);
         } else {
           outcomes.set(entry, undefined);
@@ -235,7 +270,19 @@ async function retryPending(
     const next = outcomes.get(entry);
     return next ? [next] : [];
   });
-  return { queue: kept, notifications, audit };
+  return { queue: kept, notifications, audit, waiting };
+}
+
+/** A retried notification as a lasting condition: the same error again repeats it, another begins a new one, a delivery ends it. */
+function withRetryLasting(notification: PlannedNotification, entry: PendingNotification, attempt: number, now: number): PlannedNotification {
+  if (notification.status === 'failed') {
+    const error = notification.error ?? 'failed';
+    const lasting = error === entry.last_error ? { report: 'repeats' as const, since: entry.first_failed, attempts: attempt, error } : { report: 'begins' as const, since: now, attempts: 1, error };
+    return { ...notification, lasting };
+  }
+  if (notification.status !== 'done') return notification;
+  const lasting = { report: 'ends' as const, since: entry.first_failed, attempts: attempt, error: entry.last_error };
+  return { ...notification, result: [notification.result, succeededText(lasting, now).replace('succeeded', 'delivered')].filter(Boolean).join('; '), lasting };
 }
 
 function messageOf(notification: PlannedNotification): NotificationMessage {

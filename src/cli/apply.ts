@@ -11,6 +11,8 @@ import type { CliIo } from '../shared/io.js';
 import { formatPlanText } from './plan-output.js';
 import { DEFAULTS } from '../policy/model.js';
 import { jsonText } from '../shared/text.js';
+import { isRepeat } from '../data/lasting.js';
+import type { Plan } from '../data/types.js';
 
 /** An overlapping cron run waits this long for the lock by default. */
 
@@ -21,7 +23,7 @@ export interface ApplyOptions {
   verbose?: boolean;
   /** Seconds to wait for the lock. */
   wait?: number;
-  /** Print nothing when there was nothing to do (cron mails any output). */
+  /** Print only what is new: a lasting condition when it begins and ends (cron mails any output). */
   quiet?: boolean;
 }
 
@@ -42,10 +44,30 @@ export async function runApply(options: ApplyOptions, io: CliIo): Promise<ExitCo
   const failed = execution.failed || execution.plan.errors.length > 0 || storeProblems.length > 0;
   const exitCode = failed ? ExitCode.FAILED : ExitCode.OK;
 
-  const { plan } = execution;
-  const eventful = plan.actions.length + plan.notifications.length + plan.errors.length + (plan.warnings?.length ?? 0) > 0;
+  // --quiet: what is new only, so that cron mails once per problem (the exit status still says 3 while it lasts).
+  const plan = options.quiet ? newsOf(execution.plan) : execution.plan;
+  const eventful = plan.actions.length + plan.notifications.length + (plan.cleared?.length ?? 0) + plan.errors.length + (plan.warnings?.length ?? 0) > 0;
   if (options.quiet && !eventful) return exitCode;
   if (options.json) io.stdout(`${jsonText(plan)}\n`);
   else io.stdout(formatPlanText({ ...evaluation, plan }, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '' }));
   return exitCode;
+}
+
+/**
+ * The plan without what was reported before: an action failing again with the same error or
+ * waiting out its backoff, an audit-mode finding seen in earlier cycles, and the notifications
+ * they held back. Actions done, new failures and cleared conditions stay.
+ */
+function newsOf(plan: Plan): Plan {
+  const kept = plan.actions.map((action) => !isRepeat(action));
+  const index = new Map<number, number>();
+  kept.forEach((keep, i) => keep && index.set(i, index.size));
+  const actions = plan.actions.filter((_, i) => kept[i]);
+  const notifications = plan.notifications.flatMap((n) => {
+    if (isRepeat(n)) return [];
+    if (n.action_index === undefined) return [n];
+    const at = index.get(n.action_index);
+    return at === undefined ? [] : [{ ...n, action_index: at }];
+  });
+  return { ...plan, actions, notifications };
 }

@@ -5,6 +5,7 @@
 import pc from 'picocolors';
 import type { Evaluation, Plan, Snapshot } from '../data/types.js';
 import { describeTarget, indexSnapshot } from '../data/host-index.js';
+import { clearedText } from '../data/lasting.js';
 import type { PolicySet } from '../policy/model.js';
 import { printable } from '../shared/text.js';
 import { plural, table } from '../shared/text.js';
@@ -48,6 +49,11 @@ export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, polic
     out.push('');
     const rows = plan.notifications.map((n) => [n.to, n.policy, statusText(n.status, c), clean(n.subject + (n.reason !== undefined ? ` (${n.reason})` : '') + outcomeText(n))]);
     out.push(...table([['NOTIFY', 'POLICY', 'STATUS', 'SUBJECT'].map((h) => c.bold(h)), ...rows]));
+  }
+  if ((plan.cleared ?? []).length > 0) out.push('');
+  for (const cleared of plan.cleared ?? []) {
+    const what = cleared.kind === 'failing' ? 'no longer failing' : 'audit finding ended';
+    out.push(`${c.green('cleared')}: ${clean(`${cleared.action} ${describeTarget(cleared.target)} by ${cleared.policy}: ${what}: ${clearedText(cleared)}`)}`);
   }
   if ((plan.warnings ?? []).length > 0 || plan.errors.length > 0) out.push('');
   for (const warning of plan.warnings ?? []) out.push(`${c.yellow('warning')}: ${clean(warning)}`);

@@ -78,7 +78,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .option('--dry-run', 'act on nothing: the same as procguard check')
     .option('--json', 'print the plan with final statuses as JSON (schemas/plan.schema.json)')
     .option('--verbose', 'list every matched process with its value against the limit')
-    .option('-q, --quiet', 'print nothing when there was nothing to do (for cron, which mails any output)')
+    .option('-q, --quiet', 'print only what is new: actions carried out, failures and audit findings that began or ended (for cron, which mails any output)')
     .addOption(new Option('--wait <duration>', `how long an overlapping run waits for the lock (default ${DEFAULTS.lockWait}s)`).argParser(durationArgument))
     .action(async (options: { config: string[]; dryRun?: boolean; json?: boolean; verbose?: boolean; quiet?: boolean; wait?: number }) => {
       exitCode = await (await import('./apply.js')).runApply(options, io);

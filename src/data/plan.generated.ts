@@ -29,6 +29,10 @@ export interface Plan {
    */
   warnings?: string[];
   /**
+   * Lasting conditions (an action failing with the same error, an audit-mode finding) that ended this cycle without an action of their own: the policy, the target or the need went away. An action that succeeded after failing says so in its own `lasting`.
+   */
+  cleared?: ClearedCondition[];
+  /**
    * Notifications held back by uptime_at_most: sent only if the action they report fails (apply), since a failure is always worth telling.
    */
   held_notifications?: HeldNotification[];
@@ -80,6 +84,7 @@ export interface Action {
    * A carried-out action (apply): what the adapter did, e.g. the program's new pid after a restart.
    */
   result?: string;
+  lasting?: Lasting;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -121,6 +126,30 @@ export interface Measure {
   unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj';
 }
 /**
+ * The action belongs to a condition that lasts across cycles: the same action failing on the same target with the same error, or an audit-mode finding. It is logged, audited and printed by `apply --quiet` when it begins and when it ends; a repeat only counts.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "lasting".
+ */
+export interface Lasting {
+  /**
+   * begins: new (or its error changed), reported; repeats: already reported, counted only; ends: it failed before and succeeded now, reported.
+   */
+  report: 'begins' | 'repeats' | 'ends';
+  /**
+   * Epoch seconds when it was first seen.
+   */
+  since: number;
+  /**
+   * Attempts so far, this cycle's included (a failing action); cycles it was found in (an audit finding).
+   */
+  attempts: number;
+  /**
+   * The error it fails with, exactly.
+   */
+  error?: string;
+}
+/**
  * This interface was referenced by `Plan`'s JSON-Schema
  * via the `definition` "notification".
  */
@@ -156,6 +185,7 @@ export interface PlannedNotification {
    * A delivered notification (apply): how it was sent.
    */
   result?: string;
+  lasting?: Lasting;
 }
 /**
  * The fields a notification's text is rendered from (the template fields listed in the README), as data; rendered again with the action's final status when the plan is carried out.
@@ -202,6 +232,33 @@ export interface NotificationEvent {
 export interface PlanError {
   source: string;
   message: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "clearedCondition".
+ */
+export interface ClearedCondition {
+  policy: string;
+  action: string;
+  target: Target;
+  /**
+   * failing: an action that failed; audit: an action skipped in audit mode.
+   */
+  kind: 'failing' | 'audit';
+  /**
+   * Epoch seconds when it was first seen.
+   */
+  since: number;
+  /**
+   * Epoch seconds when it was last seen.
+   */
+  last_seen: number;
+  attempts: number;
+  error?: string;
+  /**
+   * Why it ended: the policy, the target or the need went away.
+   */
+  reason: string;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema

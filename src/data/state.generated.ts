@@ -22,9 +22,13 @@ export interface EngineState {
    */
   paused: PausedTree[];
   /**
-   * Notifications that could not be delivered, retried on every later cycle until delivered, older than a day, or pushed out by newer ones (at most 100 are kept). The engine carries them through untouched.
+   * Notifications that could not be delivered, retried on later cycles (1, 2, 4, 8 … cycles apart, at least once an hour) until delivered, older than a day, or pushed out by newer ones (at most 100 are kept). The engine carries them through untouched.
    */
   pending?: PendingNotification[];
+  /**
+   * Conditions that last across cycles, each reported when it begins and when it ends: an action failing on the same target with the same error (retried with backoff), or an audit-mode finding.
+   */
+  lasting?: LastingCondition[];
   /**
    * Restarts (stopProcess, then startProcess) under way, written before the first stop: a run killed between the two leaves the program stopped, and the next cycle starts it again if it is still STOPPED within the hour.
    */
@@ -109,6 +113,14 @@ export interface PendingNotification {
    */
   first_failed: number;
   last_error: string;
+  /**
+   * Cycles still to skip before the next attempt (backoff: attempts 1, 2, 4, 8 … cycles apart). Absent: the next cycle.
+   */
+  skip_cycles?: number;
+  /**
+   * Epoch seconds by which the next attempt is made whatever skip_cycles says (an hour after the last attempt).
+   */
+  retry_by?: number;
 }
 /**
  * A rendered notification without its status: what an adapter sends and what waits in state.
@@ -147,6 +159,49 @@ export interface Target {
    * group:name in that supervisor.
    */
   namespec?: string;
+}
+/**
+ * One lasting condition, keyed by policy, action and target.
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "lastingCondition".
+ */
+export interface LastingCondition {
+  policy: string;
+  action: string;
+  /**
+   * The target as the policy's state knows it: supervisor:SERVER:GROUP:NAME, or pid:PID:START_TIME.
+   */
+  target_key: string;
+  target: Target;
+  /**
+   * failing: the action failed; audit: the action was skipped in audit mode.
+   */
+  kind: 'failing' | 'audit';
+  /**
+   * Epoch seconds.
+   */
+  first_seen: number;
+  /**
+   * Epoch seconds.
+   */
+  last_seen: number;
+  /**
+   * Attempts made (failing); cycles it was found in (audit).
+   */
+  attempts: number;
+  /**
+   * failing: the error of the last attempt, exactly.
+   */
+  error?: string;
+  /**
+   * failing: cycles still to skip before the next attempt (backoff: 0, 1, 3, 7 … after the 1st, 2nd, 3rd, 4th attempt).
+   */
+  skip_cycles?: number;
+  /**
+   * failing: epoch seconds by which the next attempt is made whatever skip_cycles says (an hour after the last attempt).
+   */
+  retry_by?: number;
 }
 /**
  * A restart begun (stopProcess sent) but not known to be finished (startProcess answered).

@@ -4,8 +4,8 @@
 import type { EngineState, ProcessRef } from './state.generated.js';
 
 export type { CollectorError, PidfileEntry, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
-export type { HeldNotification, Measure, NotificationEvent, Plan, PlanError, PlannedAction, PlannedNotification, Target } from './plan.generated.js';
-export type { EngineState, NotificationMessage, PausedTree, PendingNotification, ProcessRef, RestartUnderWay, TargetState } from './state.generated.js';
+export type { ClearedCondition, HeldNotification, Lasting, Measure, NotificationEvent, Plan, PlanError, PlannedAction, PlannedNotification, Target } from './plan.generated.js';
+export type { EngineState, LastingCondition, NotificationMessage, PausedTree, PendingNotification, ProcessRef, RestartUnderWay, TargetState } from './state.generated.js';
 
 export type ActionName = import('./plan.generated.js').PlannedAction['action'];
 export type Status = import('./plan.generated.js').PlannedAction['status'];
@@ -57,7 +57,8 @@ export interface AuditEntry {
   /** The notifier, for notifications. */
   to?: string;
   subject?: string;
-  status: 'done' | 'failed' | 'skipped' | 'dropped';
+  /** cleared: a lasting condition (an action failing, an audit-mode finding) ended. */
+  status: 'done' | 'failed' | 'skipped' | 'dropped' | 'cleared';
   reason?: string;
   error?: string;
   /** What the adapter reports, e.g. the new pid after a restart. */

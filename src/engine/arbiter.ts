@@ -8,7 +8,9 @@ import type { PolicyTargets, Proposal } from '../policy/kinds/index.js';
 import type { NotifyRule, PolicySet } from '../policy/model.js';
 import { renderNotification } from '../policy/notification-text.js';
 import { formatDuration } from '../shared/units.js';
+import { backoffReason, lastingAtPlan, type Conditions } from './lasting.js';
 import { asctime, notificationEvent } from './notify.js';
+import { actionConditionKey } from '../data/lasting.js';
 
 /** The actions that disrupt a process: at most one of them per process per cycle. */
 const DISRUPTIVE: ReadonlySet<PlannedAction['action']> = new Set(['restart', 'stop', 'kill', 'signal']);
@@ -26,6 +28,8 @@ export class Arbiter {
     private readonly plan: Plan,
     private readonly now: number,
     private readonly timeZone: string,
+    /** The lasting conditions of earlier cycles. */
+    private readonly conditions: Conditions = new Map(),
   ) {}
 
   decide(proposal: Proposal, targets: PolicyTargets): PlannedAction {
@@ -51,10 +55,20 @@ export class Arbiter {
     const { maxActions } = proposal;
     const recent = (entry?.actions ?? []).filter((t) => maxActions !== undefined && this.now - t < maxActions.within);
 
+    const record = this.conditions.get(actionConditionKey(action));
     const skip = this.skipReason(proposal, adapter);
     if (skip !== undefined) {
       skipped(action, skip);
+      withLasting(action, lastingAtPlan(action, record, this.now));
       if (entry) delete entry.over;
+      return action;
+    }
+    // A failing action waits out its backoff: no attempt, no notification, nothing counted by
+    // the flapping guard; `for` keeps counting, so the action is still proposed when it is due.
+    const waiting = record && backoffReason(record, this.now);
+    if (waiting) {
+      skipped(action, waiting);
+      withLasting(action, lastingAtPlan(action, record, this.now));
       return action;
     }
     if (maxActions && entry && recent.length >= maxActions.count) {
@@ -77,6 +91,7 @@ export class Arbiter {
       delete entry.guarded;
       if (maxActions) entry.actions = [...recent, this.now];
     }
+    withLasting(action, lastingAtPlan(action, record, this.now));
     if (DISRUPTIVE.has(proposal.action)) this.disrupted.set(process.pid, action);
     this.notify(proposal, action, index, policy.notify);
     return action;
@@ -140,6 +155,10 @@ export function adapterFor(action: PlannedAction['action'], supervised: boolean)
     default:
       return 'signal';
   }
+}
+
+function withLasting(action: PlannedAction, lasting: PlannedAction['lasting']): void {
+  if (lasting) action.lasting = lasting;
 }
 
 function skipped(action: PlannedAction, reason: string): void {

@@ -8,6 +8,7 @@ import { kindOf, PAUSING_KIND, type KindContext, type PolicyTargets } from '../p
 import type { Policy, PolicySet } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
 import { Arbiter } from './arbiter.js';
+import { indexConditions, unplannedConditions } from './lasting.js';
 import { matchProcesses, remoteProgramsMatched } from './match.js';
 import { withTickStartTimes } from './start-times.js';
 
@@ -26,7 +27,8 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   const observations: Observation[] = [];
   state = withTickStartTimes(state, (pid) => host.byPid.get(pid)?.start_time);
   const next: EngineState = { version: 1, start_times: 'ticks', targets: {}, paused: [], ...(state.pending?.length ? { pending: state.pending } : {}) };
-  const arbiter = new Arbiter(policySet, host, plan, now, options.timeZone ?? 'UTC');
+  const conditions = indexConditions(state.lasting);
+  const arbiter = new Arbiter(policySet, host, plan, now, options.timeZone ?? 'UTC', conditions);
   const remote = snapshot.processes.flatMap((p) => (p.supervisor?.remote ? [p.supervisor] : []));
   // Only a policy of a kind that pauses resumes the trees paused under its name; any other kind, like a removed name, never would.
   const pausingPolicies = new Set(policySet.policies.filter((p) => kindOf(p.kind).pauses).map((p) => p.name));
@@ -105,6 +107,11 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
       status: 'planned',
     });
   }
+
+  // The conditions the plan's actions speak for are settled after they were carried out (settle.ts).
+  const { kept, cleared } = unplannedConditions(conditions, plan, observations, policySet, host);
+  if (kept.length > 0) next.lasting = kept;
+  if (cleared.length > 0) plan.cleared = cleared;
 
   const cut = cutCommandLineWarning(host);
   if (cut) warnings.push(cut);

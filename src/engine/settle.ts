@@ -1,9 +1,11 @@
 // The state after a plan was carried out: the engine's state for the next cycle, corrected
 // with what the adapters report. It remembers exactly the processes that were stopped (a
 // pause may stop fewer than planned) and keeps a tree whose resume failed, to try again; the
-// notifications that could not be delivered wait in it. Pure, like the rest of the engine.
+// notifications that could not be delivered wait in it, and so do the lasting conditions with
+// when a failing action is tried next. Pure, like the rest of the engine.
 
-import type { ActionOutcome, EngineState, PausedTree, PendingNotification, PlannedAction } from '../data/types.js';
+import { actionConditionKey, recordKey, RETRY_AT_LEAST_EVERY, skipCyclesAfter, targetKeyOf } from '../data/lasting.js';
+import type { ActionOutcome, EngineState, LastingCondition, PausedTree, PendingNotification, PlannedAction } from '../data/types.js';
 
 export function settle(
   state: EngineState,
@@ -11,6 +13,7 @@ export function settle(
   actions: readonly PlannedAction[],
   outcomes: ReadonlyArray<ActionOutcome | undefined>,
   pending: readonly PendingNotification[],
+  now: number,
 ): EngineState {
   const next: EngineState = structuredClone(state);
   actions.forEach((action, index) => {
@@ -19,7 +22,48 @@ export function settle(
   });
   if (pending.length > 0) next.pending = [...pending];
   else delete next.pending;
+  const lasting = [...(next.lasting ?? []), ...settleConditions(previous, actions, now)];
+  if (lasting.length > 0) next.lasting = lasting;
+  else delete next.lasting;
   return next;
+}
+
+/**
+ * The conditions the actions carried out (with their final status and `lasting`) speak for: a
+ * failed attempt sets the backoff (attempts 1, 2, 4, 8 … cycles apart, at least once an hour),
+ * a cycle waiting it out counts one down, a success or an action no longer failing ends it.
+ */
+export function settleConditions(previous: EngineState, actions: readonly PlannedAction[], now: number): LastingCondition[] {
+  const before = new Map((previous.lasting ?? []).map((record) => [recordKey(record), record]));
+  const records = new Map<string, LastingCondition>();
+  for (const action of actions) {
+    const { lasting } = action;
+    if (!lasting || lasting.report === 'ends') continue;
+    const key = actionConditionKey(action);
+    const common = {
+      policy: action.policy,
+      action: action.action,
+      target_key: targetKeyOf(action.target),
+      target: { pid: action.target.pid, name: action.target.name, ...pick(action.target, 'start_time', 'namespec', 'supervisor') },
+      first_seen: lasting.since,
+      last_seen: now,
+      attempts: lasting.attempts,
+    };
+    if (lasting.error === undefined) {
+      records.set(key, { ...common, kind: 'audit' });
+      continue;
+    }
+    const prior = before.get(key);
+    const attempted = action.status === 'failed';
+    records.set(key, {
+      ...common,
+      kind: 'failing',
+      error: lasting.error,
+      skip_cycles: attempted ? skipCyclesAfter(lasting.attempts) : Math.max(0, (prior?.skip_cycles ?? 0) - 1),
+      retry_by: attempted || prior?.retry_by === undefined ? now + RETRY_AT_LEAST_EVERY : prior.retry_by,
+    });
+  }
+  return [...records.values()];
 }
 
 function settlePaused(state: EngineState, previous: EngineState, action: PlannedAction, outcome: ActionOutcome): void {
@@ -39,4 +83,8 @@ function settlePaused(state: EngineState, previous: EngineState, action: Planned
       since: before?.since ?? 0,
     });
   }
+}
+
+function pick<T extends object, K extends keyof T>(object: T, ...keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((key) => object[key] !== undefined).map((key) => [key, object[key]])) as Partial<Pick<T, K>>;
 }

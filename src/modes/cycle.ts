@@ -189,7 +189,7 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
       }
     }
     let execution = await carryOut(evaluation.plan, policySet, deps, previous.pending ?? []);
-    const state = settle(evaluation.state, previous, execution.plan.actions, execution.outcomes, execution.pending);
+    const state = settle(evaluation.state, previous, execution.plan.actions, execution.outcomes, execution.pending, snapshot.time);
     // A restarted program inherited supervisord's oom_score_adj: the oom policies apply to it now.
     execution = await applyPoliciesToRestarted(policySet, snapshot, execution, deps).catch((error: unknown) => {
       options.log(`warning: the oom policies could not be applied to the restarted programs: ${errorText(error)}; the next cycle will`);

@@ -7,6 +7,7 @@ import { errorText } from '../shared/errors.js';
 import { setFlagsFromString } from 'node:v8';
 import { liveDeps } from '../actions/deps.js';
 import { describeTarget } from '../data/host-index.js';
+import { clearedText, isRepeat } from '../data/lasting.js';
 import type { Plan } from '../data/types.js';
 import { printable } from '../shared/text.js';
 import { plural } from '../shared/text.js';
@@ -217,7 +218,8 @@ export function handleSignals(handlers: Partial<Record<NodeJS.Signals, (signal: 
 /**
  * A cycle's log lines: every action done or failed and every notification, each once; a
  * condition that lasts (a collector error, a warning, an action skipped for the same reason
- * cycle after cycle) when it begins, and when it ends.
+ * cycle after cycle, an action failing with the same error, an audit-mode finding) when it
+ * begins, and when it ends.
  */
 export class CycleReporter {
   private standing = new Map<string, { line: string; fields: LogFields }>();
@@ -228,6 +230,8 @@ export class CycleReporter {
     const plan: Plan = execution.plan;
     const now = new Map<string, { line: string; fields: LogFields }>();
     for (const a of plan.actions) {
+      // Reported when it began; it ends with a success or in plan.cleared.
+      if (isRepeat(a)) continue;
       const what = a.action + (a.value !== undefined ? ` ${a.value}` : a.signal !== undefined ? ` ${a.signal}` : '');
       const outcome = a.error !== undefined ? ` → ${a.error}` : a.result !== undefined ? ` → ${a.result}` : '';
       const observed = a.observed !== undefined ? ` (${a.observed})` : '';
@@ -243,11 +247,30 @@ export class CycleReporter {
         ...(a.observed !== undefined ? { observed: a.observed } : {}),
         ...(a.error !== undefined ? { error: a.error } : {}),
         ...(a.result !== undefined ? { result: a.result } : {}),
+        ...(a.lasting !== undefined ? { lasting: a.lasting } : {}),
       };
-      if (a.status === 'skipped') now.set(`skipped\0${a.policy}\0${a.target.pid}\0${a.reason}`, { line, fields });
+      if (a.status === 'skipped' && a.lasting === undefined) now.set(`skipped\0${a.policy}\0${a.target.pid}\0${a.reason}`, { line, fields });
       else this.log(line, fields);
     }
+    for (const c of plan.cleared ?? []) {
+      const what = c.kind === 'failing' ? 'no longer failing' : 'audit finding ended';
+      this.log(printable(`cleared: ${c.action} ${describeTarget(c.target)} by ${c.policy}: ${what}: ${clearedText(c)}`), {
+        event: 'action',
+        level: 'info',
+        cleared: true,
+        policy: c.policy,
+        action: c.action,
+        target: c.target,
+        status: 'cleared',
+        reason: c.reason,
+        since: c.since,
+        attempts: c.attempts,
+        ...(c.error !== undefined ? { error: c.error } : {}),
+      });
+    }
     for (const n of plan.notifications) {
+      const reported = n.action_index === undefined ? undefined : plan.actions[n.action_index];
+      if ((reported && isRepeat(reported) && n.status === 'skipped') || isRepeat(n)) continue;
       const outcome = n.error !== undefined ? ` → ${n.error}` : n.reason !== undefined ? ` (${n.reason})` : '';
       this.log(printable(`notify ${n.to} for ${n.policy}: ${n.status}: ${n.subject}${outcome}`), {
         event: 'notification',

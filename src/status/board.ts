@@ -5,7 +5,8 @@
 
 import { kindOf } from '../policy/kinds/index.js';
 import { supervisorsToAsk } from '../supervisord/connect.js';
-import type { Measure, Observation, ProcessEntry } from '../data/types.js';
+import { clearedText, isRepeat, RETRY_AT_LEAST_EVERY } from '../data/lasting.js';
+import type { ClearedCondition, LastingCondition, Measure, Observation, ProcessEntry } from '../data/types.js';
 import type { PlannedAction, PlannedNotification, Target } from '../data/plan.generated.js';
 import type { CycleResult } from '../modes/cycle.js';
 import type { Service, ServiceObserver } from '../modes/service.js';
@@ -69,7 +70,8 @@ export interface RecentEntry {
   /** restart, stop, pause, …; for a notification, the notifier. */
   what: string;
   target?: Target;
-  status: PlannedAction['status'];
+  /** cleared: a lasting condition ended (its `reason` says why, for how long, how often). */
+  status: PlannedAction['status'] | 'cleared';
   reason?: string;
   error?: string;
   result?: string;
@@ -95,7 +97,24 @@ export interface StatusDocument {
   policies: PolicySummary[];
   /** namespec: the supervisord program the paused process is, when it is one. */
   paused: { policy: string; pid: number; name: string; namespec?: string; processes: number; since: number }[];
+  /** Conditions that last (an action failing with the same error, an audit-mode finding): one row each, not one per cycle in `recent`. */
+  lasting: LastingView[];
   recent: RecentEntry[];
+}
+
+export interface LastingView {
+  kind: LastingCondition['kind'];
+  policy: string;
+  action: string;
+  target: Target;
+  /** Epoch seconds. */
+  first_seen: number;
+  last_seen: number;
+  /** Attempts made (failing); cycles it was found in (audit). */
+  attempts: number;
+  error?: string;
+  /** failing: cycles skipped before the next attempt, and the time by which it is made at the latest. */
+  next_attempt?: { in_cycles: number; by: number };
 }
 
 export interface PolicySummary {
@@ -131,9 +150,12 @@ export class StatusBoard implements ServiceObserver {
       const before = this.unanswered.get(name);
       this.unanswered.set(name, { since: before?.since ?? result.snapshot.time, cycles: (before?.cycles ?? 0) + 1 });
     }
+    // A lasting condition is a row of `lasting`; here only when it begins and when it ends.
+    const repeated = (n: PlannedNotification): boolean => n.action_index !== undefined && n.status === 'skipped' && isRepeat(plan.actions[n.action_index] ?? {});
     const entries: RecentEntry[] = [
-      ...plan.actions.filter((a) => a.status !== 'skipped' || a.mode === 'audit').map((a) => actionEntry(plan.time, a)),
-      ...plan.notifications.map((n) => notificationEntry(plan.time, n)),
+      ...plan.actions.filter((a) => (a.status !== 'skipped' || a.mode === 'audit') && !isRepeat(a)).map((a) => actionEntry(plan.time, a)),
+      ...(plan.cleared ?? []).map((c) => clearedEntry(plan.time, c)),
+      ...plan.notifications.filter((n) => !repeated(n) && !isRepeat(n)).map((n) => notificationEntry(plan.time, n)),
     ];
     this.recent = [...entries.reverse(), ...this.recent].slice(0, RECENT);
   }
@@ -236,6 +258,7 @@ export class StatusBoard implements ServiceObserver {
           since: tree.since,
         };
       }),
+      lasting: (this.last?.result.state.lasting ?? []).map(lastingView),
       recent: this.recent,
     };
   }
@@ -290,6 +313,24 @@ function actionEntry(time: number, a: PlannedAction): RecentEntry {
     ...(a.error !== undefined ? { error: a.error } : {}),
     ...(a.result !== undefined ? { result: a.result } : {}),
   };
+}
+
+function lastingView(record: LastingCondition): LastingView {
+  return {
+    kind: record.kind,
+    policy: record.policy,
+    action: record.action,
+    target: record.target,
+    first_seen: record.first_seen,
+    last_seen: record.last_seen,
+    attempts: record.attempts,
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    ...(record.kind === 'failing' ? { next_attempt: { in_cycles: (record.skip_cycles ?? 0) + 1, by: record.retry_by ?? record.last_seen + RETRY_AT_LEAST_EVERY } } : {}),
+  };
+}
+
+function clearedEntry(time: number, c: ClearedCondition): RecentEntry {
+  return { time, type: 'action', policy: c.policy, what: c.action, target: c.target, status: 'cleared', reason: clearedText(c) };
 }
 
 function notificationEntry(time: number, n: PlannedNotification): RecentEntry {

@@ -179,16 +179,31 @@ describe('carrying out a plan', function () {
       [['failed', 'retry 2: first failed 1m ago']],
     );
     assert.equal(second.state.pending?.[0]?.attempts, 2);
+    // The same error again: a repeat, counted, not audited.
+    assert.deepEqual(second.plan.notifications[0]?.lasting, { report: 'repeats', since: T0, attempts: 2, error: `${notifyScript}: exited with status 1` });
+    assert.deepEqual(
+      second.audit.filter((e) => e.type === 'notification'),
+      [],
+    );
 
-    // Back up: delivered, and gone from the state.
+    // Back up, but the backoff waits a cycle (attempts 1, 2, 4, 8 … cycles apart): not tried, still failing.
     await rm(join(dir, 'down'));
     const third = await applyEvaluation(evaluate(set, afterOom, second.state, T0 + 120), second.state, set, { ...deps, now: () => T0 + 120 });
-    assert.equal(third.failed, false);
+    assert.equal(third.failed, true);
+    assert.deepEqual(third.plan.notifications, []);
     assert.deepEqual(
-      third.plan.notifications.map((n) => [n.status, n.reason]),
-      [['done', 'retry 3: first failed 2m ago']],
+      third.state.pending?.map((p) => [p.attempts, p.skip_cycles]),
+      [[2, 0]],
     );
-    assert.equal(third.state.pending, undefined);
+
+    // Tried again: delivered, saying after how many attempts, and gone from the state.
+    const fourth = await applyEvaluation(evaluate(set, afterOom, third.state, T0 + 180), third.state, set, { ...deps, now: () => T0 + 180 });
+    assert.equal(fourth.failed, false);
+    assert.deepEqual(
+      fourth.plan.notifications.map((n) => [n.status, n.reason, n.result?.replace(/^.*; /, '')]),
+      [['done', 'retry 3: first failed 3m ago', 'delivered after 3 attempts over 3m']],
+    );
+    assert.equal(fourth.state.pending, undefined);
     const delivered = JSON.parse(await readFile(join(dir, 'delivered'), 'utf8'));
     assert.equal(delivered.subject, first.plan.notifications[0]?.subject);
   });

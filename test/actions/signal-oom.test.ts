@@ -151,7 +151,7 @@ describe('oom adapter: a real process', function () {
       await run(oomAction(300), oom);
       const outcome = await run(oomAction(-500), oom);
       assert.equal(outcome.status, 'failed');
-      assert.match(outcome.status === 'failed' ? outcome.error : '', /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj \(lowering oom_score_adj needs root or CAP_SYS_RESOURCE/);
+      assert.match(outcome.status === 'failed' ? outcome.error : '', /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj: lowering oom_score_adj needs CAP_SYS_RESOURCE, which is missing/);
       return;
     }
     // As root: a node process loads the adapter, drops to nobody, and acts on a process of nobody, as an unprivileged procguard would.
@@ -183,7 +183,22 @@ describe('oom adapter: a real process', function () {
     assert.equal(outcome.status, 'failed');
     assert.match(
       outcome.status === 'failed' ? outcome.error : '',
-      /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj \(lowering oom_score_adj needs root or CAP_SYS_RESOURCE; procguard runs as uid 65534\)$/,
+      /^EACCES: not permitted to write \/proc\/\d+\/oom_score_adj: lowering oom_score_adj needs CAP_SYS_RESOURCE, which is missing from procguard's effective capabilities \(CapEff 0000000000000000 in \/proc\/self\/status\)$/,
     );
+  });
+
+  it("names CAP_SYS_RESOURCE as /proc/self/status has it when lowering a real child's value", async () => {
+    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? '';
+    const outcome = await run(oomAction(-500), oom);
+    if ((BigInt(`0x${capEff}`) >> 24n) & 1n) {
+      // The capability is there (a privileged root): the write goes through.
+      assert.deepEqual(outcome, { status: 'done', detail: `oom_score_adj of pid ${child.pid}: 0 → -500` });
+      return;
+    }
+    assert.deepEqual(outcome, {
+      status: 'failed',
+      error: `EACCES: not permitted to write /proc/${child.pid}/oom_score_adj: lowering oom_score_adj needs CAP_SYS_RESOURCE, which is missing from procguard's effective capabilities (CapEff ${capEff} in /proc/self/status)`,
+    });
+    assert.equal(await current(), '0');
   });
 });

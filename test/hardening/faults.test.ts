@@ -286,6 +286,10 @@ policies:
     assert.equal(still.pending?.[0]?.attempts, 2);
 
     smtp = await startSmtpSink({ port });
+    // The backoff waits a cycle after the second attempt (attempts 1, 2, 4, 8 … cycles apart): still failing.
+    const waiting = await runProcguard(['apply', '-c', file]);
+    assert.equal(waiting.code, 3, waiting.stdout + waiting.stderr);
+    assert.equal(smtp.messages.length, 0);
     const third = await runProcguard(['apply', '-c', file]);
     assert.equal(third.code, 0, third.stdout + third.stderr);
     assert.equal(smtp.messages.length, 1);
@@ -298,7 +302,8 @@ policies:
       .map((l) => JSON.parse(l) as AuditEntry);
     assert.deepEqual(
       entries.filter((e) => e.type === 'notification').map((e) => e.status),
-      ['failed', 'failed', 'done'],
+      ['failed', 'done'],
+      'the second failure, with the same error, is a repeat: audited once when it began',
     );
 
     const fourth = await runProcguard(['apply', '-c', file]);

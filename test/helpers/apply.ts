@@ -8,5 +8,5 @@ import type { PolicySet } from '../../src/policy/model.js';
 
 export async function applyEvaluation(evaluation: Evaluation, previous: EngineState, policySet: PolicySet, deps: AdapterDeps): Promise<Execution & { state: EngineState }> {
   const execution = await carryOut(evaluation.plan, policySet, deps, previous.pending ?? []);
-  return { ...execution, state: settle(evaluation.state, previous, execution.plan.actions, execution.outcomes, execution.pending) };
+  return { ...execution, state: settle(evaluation.state, previous, execution.plan.actions, execution.outcomes, execution.pending, evaluation.plan.time) };
 }

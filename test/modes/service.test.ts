@@ -137,6 +137,25 @@ describe('CycleReporter: what the daemon logs', () => {
         'warning: two oom policies want different values for pid 7',
       ],
     },
+    {
+      name: 'a failure repeating with the same error, or waiting out its backoff, is not logged again, nor its notification held back',
+      cycle: {
+        actions: [
+          { ...restarted, status: 'failed', result: undefined, error: 'SPAWN_ERROR: web:w1', lasting: { report: 'repeats', since: 0, attempts: 2, error: 'SPAWN_ERROR: web:w1' } },
+          { ...audited, reason: 'retrying in 3 cycles (failing since 1970-01-01 00:00:00 UTC, 2 attempts)', lasting: { report: 'repeats', since: 0, attempts: 2, error: 'SPAWN_ERROR: web:w1' } },
+          { ...audited, lasting: { report: 'repeats', since: 0, attempts: 5 } },
+        ],
+        notifications: [{ policy: 'web-memory', to: 'ops', subject: 'x', body: '', status: 'skipped', action_index: 0, reason: 'already reported' }],
+      },
+      logged: ['cleared: warning: two oom policies want different values for pid 7'],
+    },
+    {
+      name: 'a lasting condition that ended is logged once, with for how long and how often',
+      cycle: {
+        cleared: [{ policy: 'web-memory', action: 'restart', target, kind: 'failing', since: 0, last_seen: 600, attempts: 4, error: 'SPAWN_ERROR: web:w1', reason: 'the process is gone' }],
+      },
+      logged: ['cleared: restart web:w1 (pid 42) by web-memory: no longer failing: the process is gone; failed 4 times over 10m since 1970-01-01 00:00:00 UTC (SPAWN_ERROR: web:w1)'],
+    },
   ];
   for (const step of steps) {
     it(step.name, () => {

@@ -2,9 +2,10 @@
 // process of the snapshot, then reads and writes through that open file. A descriptor of
 // /proc/PID/… keeps referring to the process it was opened for, so a pid reused after the check
 // is never written: the write fails with ESRCH instead. Lowering the value needs
-// CAP_SYS_RESOURCE (root).
+// CAP_SYS_RESOURCE in procguard's effective capabilities: being root is not enough where a
+// container or a unit drops it, so a refusal names what /proc/self/status says.
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { checkIdentity } from '../identity.js';
 import { type Adapter, type AdapterDeps, type Outcome, type Work } from '../types.js';
 import { errorText } from '../../shared/errors.js';
@@ -34,12 +35,24 @@ export const adapter: Adapter = {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ESRCH') return { status: 'skipped', reason: `pid ${target.pid} has exited` };
-      if (code === 'EACCES' || code === 'EPERM') {
-        return { status: 'failed', error: `${code}: not permitted to write ${path} (lowering oom_score_adj needs root or CAP_SYS_RESOURCE; procguard runs as uid ${process.getuid?.() ?? '?'})` };
-      }
+      if (code === 'EACCES' || code === 'EPERM') return { status: 'failed', error: `${code}: not permitted to write ${path}: ${await capabilityText()}` };
       return { status: 'failed', error: `cannot write ${path}: ${errorText(error, { code: true })}` };
     } finally {
       await handle?.close();
     }
   },
 };
+
+/** CAP_SYS_RESOURCE's bit in the capability sets of /proc/PID/status (linux/capability.h). */
+const CAP_SYS_RESOURCE = 24n;
+
+/** Why lowering was refused, in terms of procguard's own effective capabilities (CapEff in /proc/self/status). */
+export async function capabilityText(): Promise<string> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (capEff === undefined) return 'lowering oom_score_adj needs CAP_SYS_RESOURCE, and procguard could not read its effective capabilities from /proc/self/status';
+  if ((BigInt(`0x${capEff}`) >> CAP_SYS_RESOURCE) & 1n) {
+    return `CAP_SYS_RESOURCE is among procguard's effective capabilities (CapEff ${capEff} in /proc/self/status), yet the kernel refused the write`;
+  }
+  return `lowering oom_score_adj needs CAP_SYS_RESOURCE, which is missing from procguard's effective capabilities (CapEff ${capEff} in /proc/self/status)`;
+}
