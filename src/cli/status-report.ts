@@ -3,7 +3,7 @@
 // terminal. The JSON shape is documented in docs/formats.md ("procguard status --json").
 
 import pc from 'picocolors';
-import type { AuditEntry, CollectorError, Evaluation, PausedTree, Snapshot } from '../data/types.js';
+import type { AuditEntry, CollectorError, EngineState, Evaluation, PausedTree, Snapshot } from '../data/types.js';
 import { sameStartTime } from '../data/host-index.js';
 import { kindOf } from '../policy/kinds/index.js';
 import type { SupervisorConfig } from '../policy/base.js';
@@ -35,6 +35,8 @@ export interface LastCycle {
   source: 'state.json';
   /** What it carried out (its entries in the audit log, appended after the state), or null when it carried out nothing. */
   carried_out: { time: number; done: number; failed: number; skipped: number; dropped: number } | null;
+  /** Actions and notifications that keep failing after it (a lasting failure reaches the audit log only when it begins and ends). */
+  still_failing: number;
 }
 
 export interface SupervisorStatus {
@@ -89,6 +91,8 @@ export interface StatusInput {
   evaluation: Evaluation;
   stateDir: string;
   paused: readonly PausedTree[];
+  /** The state of the last cycle: its lasting conditions and waiting notifications say what keeps failing. */
+  state?: Pick<EngineState, 'lasting' | 'pending'>;
   audit: readonly AuditEntry[];
   /** Modification times (epoch seconds) of state.json and audit.log, when they exist. */
   stateWritten?: number;
@@ -135,7 +139,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
         alive: live !== undefined,
       };
     }),
-    failing: failingConditions(input.audit, snapshot),
+    failing: input.state?.lasting !== undefined || input.state?.pending !== undefined ? conditionsInState(input.state, snapshot, input.stateWritten) : failingConditions(input.audit, snapshot),
     errors,
   };
 }
@@ -163,11 +167,20 @@ function lastCycle(input: StatusInput): LastCycle | null {
   if (input.stateWritten === undefined) return null;
   const newest = input.audit.reduce((t, e) => Math.max(t, e.time), -Infinity);
   if (input.auditWritten === undefined || input.auditWritten < input.stateWritten || newest === -Infinity) {
-    return { time: input.stateWritten, source: 'state.json', carried_out: null };
+    return { time: input.stateWritten, source: 'state.json', carried_out: null, still_failing: stillFailing(input) };
   }
   const batch = input.audit.filter((e) => e.time === newest);
   const count = (status: AuditEntry['status']): number => batch.filter((e) => e.status === status).length;
-  return { time: input.stateWritten, source: 'state.json', carried_out: { time: newest, done: count('done'), failed: count('failed'), skipped: count('skipped'), dropped: count('dropped') } };
+  return {
+    time: input.stateWritten,
+    source: 'state.json',
+    carried_out: { time: newest, done: count('done'), failed: count('failed'), skipped: count('skipped'), dropped: count('dropped') },
+    still_failing: stillFailing(input),
+  };
+}
+
+function stillFailing(input: StatusInput): number {
+  return (input.state?.lasting ?? []).filter((c) => c.kind === 'failing').length + (input.state?.pending?.length ?? 0);
 }
 
 /**
@@ -175,6 +188,39 @@ function lastCycle(input: StatusInput): LastCycle | null {
  * is in: the same policy, action (or notifier) and target, oldest entry first. A target that
  * has left the host (its program or its pid gone) is no longer wanted and not listed.
  */
+/**
+ * What keeps failing, as the state of the last cycle records it: its failing lasting conditions
+ * (a failure reaches the audit log only when it begins and ends) and its waiting notifications.
+ */
+function conditionsInState(state: Pick<EngineState, 'lasting' | 'pending'>, snapshot: Snapshot, lastCycle: number | undefined): FailingCondition[] {
+  const actions = (state.lasting ?? [])
+    .filter((c) => c.kind === 'failing')
+    .map((c): FailingCondition => ({
+      type: 'action',
+      policy: c.policy,
+      action: c.action,
+      target: { pid: c.target.pid, name: c.target.name, ...(c.target.namespec !== undefined ? { namespec: c.target.namespec, supervisor: c.target.supervisor } : {}) },
+      error: c.error ?? 'failed',
+      first_failed: c.first_seen,
+      last_failed: c.last_seen,
+      attempts: c.attempts,
+    }));
+  const notifications = (state.pending ?? []).map((p): FailingCondition => ({
+    type: 'notification',
+    policy: p.notification.policy,
+    ...(p.notification.action !== undefined ? { action: p.notification.action } : {}),
+    to: p.notification.to,
+    ...(p.notification.target !== undefined ? { target: { pid: p.notification.target.pid, name: p.notification.target.name } } : {}),
+    error: p.last_error,
+    first_failed: p.first_failed,
+    // A waiting notification was last tried, or waited for its next try, in the last cycle.
+    last_failed: Math.max(p.first_failed, Math.floor(lastCycle ?? p.first_failed)),
+    attempts: p.attempts,
+  }));
+  return [...actions.filter((c) => stillThere(c.target, snapshot)), ...notifications];
+}
+
+/** What keeps failing, from the audit log alone (a state written before lasting conditions were kept). */
 export function failingConditions(audit: readonly AuditEntry[], snapshot: Snapshot): FailingCondition[] {
   const byKey = new Map<string, FailingCondition | undefined>();
   for (const entry of [...audit].sort((a, b) => a.time - b.time)) {
@@ -235,8 +281,11 @@ export function formatStatusText(report: StatusReport, color: boolean): string {
     const done = last.carried_out;
     const what = done
       ? `carried out at ${isoTime(done.time)}: ${[`${done.done} done`, ...(['failed', 'skipped', 'dropped'] as const).filter((s) => done[s] > 0).map((s) => `${done[s]} ${s}`)].join(', ')}`
-      : 'nothing carried out';
-    out.push(`last cycle: ${isoTime(last.time)} (${ago(last.time)}, when state.json was written); ${done && done.failed > 0 ? c.red(what) : what}`);
+      : last.still_failing > 0
+        ? 'nothing new carried out'
+        : 'nothing carried out';
+    const failing = last.still_failing > 0 ? `; ${last.still_failing} still failing` : '';
+    out.push(`last cycle: ${isoTime(last.time)} (${ago(last.time)}, when state.json was written); ${done && done.failed > 0 ? c.red(what) : what}${failing ? c.red(failing) : ''}`);
   }
 
   out.push('');

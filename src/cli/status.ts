@@ -56,6 +56,7 @@ export async function runStatus(options: StatusOptions, io: CliIo): Promise<Exit
     evaluation,
     stateDir,
     paused,
+    state,
     audit: audit.entries,
     ...(stateWritten !== undefined ? { stateWritten } : {}),
     ...(auditWritten !== undefined ? { auditWritten } : {}),
