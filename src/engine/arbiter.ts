@@ -74,6 +74,9 @@ export class Arbiter {
     if (maxActions && entry && recent.length >= maxActions.count) {
       skipped(action, `flapping guard: ${recent.length} ${proposal.action} actions within ${formatDuration(maxActions.within)} (max_actions ${maxActions.count})`);
       entry.actions = recent;
+      // The guard holding is itself a lasting condition: reported when it begins (with its one
+      // notification), counted while it lasts; the next action carried out is its end.
+      withLasting(action, { report: entry.guarded ? 'repeats' : 'begins', since: recent[0] ?? this.now, attempts: recent.length });
       if (!entry.guarded) {
         entry.guarded = true;
         this.notify(

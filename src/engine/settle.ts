@@ -50,7 +50,8 @@ export function settleConditions(previous: EngineState, actions: readonly Planne
       attempts: lasting.attempts,
     };
     if (lasting.error === undefined) {
-      records.set(key, { ...common, kind: 'audit' });
+      // An audit finding is kept; the flapping guard's hold lives in the policy's targets.
+      if (action.mode === 'audit') records.set(key, { ...common, kind: 'audit' });
       continue;
     }
     const prior = before.get(key);

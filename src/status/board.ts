@@ -229,7 +229,8 @@ export class StatusBoard implements ServiceObserver {
         programs: supervisors.reduce((sum, sv) => sum + sv.processes.length, 0),
         over_limit: new Set(observations.filter((o) => o.verdict !== 'ok').map((o) => o.target.pid)).size,
         paused: paused.length,
-        failing: plan ? [...plan.actions, ...plan.notifications].filter((entry) => entry.status === 'failed').length : 0,
+        // What keeps failing: the lasting failures and the notifications waiting to be sent again.
+        failing: (this.last?.result.state.lasting ?? []).filter((c) => c.kind === 'failing').length + (this.last?.result.state.pending?.length ?? 0),
       },
       warnings: plan?.warnings ?? [],
       config: {

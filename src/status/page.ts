@@ -73,7 +73,7 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 <h2 id="lasting">Failing</h2>
 {{#if status.lasting.length}}
 <table><tr><th>Policy</th><th>What</th><th>Target</th><th>First seen</th><th>Last seen</th><th class="num">Attempts</th><th>Why</th></tr>
-{{#each status.lasting}}<tr class="lasting {{kind}}"><td>{{policy}}</td><td>{{action}}</td><td>{{#if target.namespec}}{{target.namespec}}{{else}}{{target.name}}{{/if}} (pid {{target.pid}})</td><td>{{time first_seen}}</td><td>{{time last_seen}}</td><td class="num">{{attempts}}</td><td>{{#if error}}<span class="error">{{error}}</span>{{#if next_attempt}} <span class="meta">(next attempt in {{next_attempt.in_cycles}} cycles, by {{time next_attempt.by}})</span>{{/if}}{{else}}<span class="warn">audit mode: not acted on</span>{{/if}}</td></tr>{{/each}}
+{{#each status.lasting}}<tr class="lasting {{kind}}"><td>{{policy}}</td><td>{{action}}</td><td>{{#if target.namespec}}{{target.namespec}}{{else}}{{target.name}}{{/if}} (pid {{target.pid}})</td><td>{{time first_seen}}</td><td>{{time last_seen}}</td><td class="num">{{attempts}}</td><td>{{#if error}}<span class="error">{{error}}</span>{{#if next_attempt}} <span class="meta">(next attempt in {{plural next_attempt.in_cycles "cycle"}}, by {{time next_attempt.by}})</span>{{/if}}{{else}}<span class="warn">audit mode: not acted on</span>{{/if}}</td></tr>{{/each}}
 </table>
 {{else}}<p class="meta">Nothing is failing.</p>{{/if}}
 

@@ -11,6 +11,7 @@ import { MiB, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapsh
 const OOM = 'policies: [{ name: oom, kind: oom, match: { name: app, user: root }, oom_score_adj: -500 }]';
 const OOM_AUDIT = 'policies: [{ name: oom, kind: oom, mode: audit, match: { name: app, user: root }, oom_score_adj: -500 }]';
 const OTHER = 'policies: [{ name: other, kind: oom, match: { name: other }, oom_score_adj: 0 }]';
+const GUARDED = 'policies: [{ name: web, kind: memory, match: { program: "web:*" }, max_rss: 10MB, max_actions: { count: 1, within: 1h } }]';
 const MEMORY_FOR_2 = 'policies: [{ name: web, kind: memory, match: { program: "web:*" }, max_rss: 10MB, for: 2 }]';
 const EACCES = 'EACCES: not permitted to write /proc/40/oom_score_adj';
 
@@ -63,6 +64,17 @@ const cases: Case[] = [
       waitingOom('in 4 cycles', 4),
     ],
     kept: ['oom set_oom_score_adj pid:40:179526650200 failing 4 3'],
+  },
+  {
+    name: 'the flapping guard holding is reported when it begins and only counted while it lasts, and keeps no condition',
+    policies: GUARDED,
+    cycles: [
+      { processes: [web], outcome: 'done', expect: ['web restart web:w1 done -: rss 20.0 MiB > 10.0 MiB (cycle 1 of 1)'] },
+      { processes: [web], expect: ['web restart web:w1 skipped begins 1: flapping guard: 1 restart actions within 1h (max_actions 1)'] },
+      { processes: [web], expect: ['web restart web:w1 skipped repeats 1: flapping guard: 1 restart actions within 1h (max_actions 1)'] },
+      { processes: [web], expect: ['web restart web:w1 skipped repeats 1: flapping guard: 1 restart actions within 1h (max_actions 1)'] },
+    ],
+    kept: [],
   },
   {
     name: 'it ends when the action succeeds: "succeeded after N attempts over D", and nothing is kept',
