@@ -40,7 +40,7 @@ export function memmonPolicies(options: MemmonOptions, argv: readonly string[]):
   if (options.email !== undefined) {
     document.notifiers = {
       [MEMMON_NOTIFIER]: {
-        mail: { to: [options.email], ...(options.sendmail !== MEMMON_DEFAULT_SENDMAIL ? { sendmail: options.sendmail } : {}), subject: MEMMON_SUBJECT, body: MEMMON_BODY },
+        mail: { to: [options.email], ...(options.sendmail !== MEMMON_DEFAULT_SENDMAIL ? { sendmail: ['/bin/sh', '-c', options.sendmail] } : {}), subject: MEMMON_SUBJECT, body: MEMMON_BODY },
       },
     };
   }
@@ -52,6 +52,7 @@ export function memmonPolicies(options: MemmonOptions, argv: readonly string[]):
     '# SUPERVISOR_PASSWORD) when no supervisors are configured.',
   ];
   if (options.email !== undefined) header.push("# The mail subject and body are memmon's own words, so mail filters keep working.");
+  if (options.email !== undefined && options.sendmail !== MEMMON_DEFAULT_SENDMAIL) header.push('# -s runs through /bin/sh -c with the message on its stdin and nothing added, as memmon ran it.');
   if (options.email === undefined && options.sendmail !== MEMMON_DEFAULT_SENDMAIL) header.push('# -s is ignored without -m, as memmon ignores it.');
   if (policies.length === 0) header.push('# memmon was given no -p, -g or -a: it watched nothing, and neither do these policies.');
   return `${header.join('\n')}\n${stringify(document, { lineWidth: 0, aliasDuplicateObjects: false })}`;

@@ -47,7 +47,12 @@ export interface SupervisorConfig {
 }
 
 export type MailTransport =
-  | { type: 'sendmail'; command: string; argv: string[]; /** argv is `/bin/sh -c command`: nothing is added to it. */ shell?: boolean }
+  | {
+      type: 'sendmail';
+      command: string;
+      argv: string[];
+      /** Nothing is added to argv (procguard memmon -s's `/bin/sh -c command`, or `sendmail:` given as a list): the recipients are in To:. */ shell?: boolean;
+    }
   | { type: 'smtp'; url: string; username?: string; password?: SecretSource };
 
 export interface MailNotifier {

@@ -83,13 +83,13 @@ function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undef
     return { type: 'exec', name, argv: [...raw.exec], env, timeout, source };
   }
   const mail = raw.mail as Raw.Mail;
-  const command = mail.sendmail ?? DEFAULTS.sendmail;
+  const command: string | string[] = mail.sendmail ?? DEFAULTS.sendmail;
   return {
     type: 'mail',
     name,
     to: typeof mail.to === 'string' ? [mail.to] : [...mail.to],
     ...(mail.from !== undefined ? { from: mail.from } : {}),
-    transport: mail.smtp === undefined ? { type: 'sendmail', command, argv: command.trim().split(/\s+/) } : smtpTransport(mail.smtp),
+    transport: mail.smtp === undefined ? sendmailTransport(command) : smtpTransport(mail.smtp),
     ...(mail.subject !== undefined ? { subject: mail.subject } : {}),
     ...(body !== undefined ? { body } : {}),
     timeout,
@@ -158,4 +158,10 @@ function templateText(file: ParsedFile, bodyFile: string): string | undefined {
 
 function list<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? [...value] : [value];
+}
+
+/** A command line is split at spaces and gets -i and the recipients; a list is the argv exactly, with nothing added (memmon's -s, through /bin/sh -c). */
+function sendmailTransport(command: string | readonly string[]): MailTransport {
+  if (typeof command === 'string') return { type: 'sendmail', command, argv: command.trim().split(/\s+/) };
+  return { type: 'sendmail', command: command.join(' '), argv: [...command], shell: true };
 }

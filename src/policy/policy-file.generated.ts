@@ -249,9 +249,11 @@ export interface Mail {
    */
   from?: string;
   /**
-   * Command line of a sendmail-compatible program (split into argv, no shell). The default transport: /usr/sbin/sendmail -t -i.
+   * A sendmail-compatible program. A string is its command line, split into argv at spaces and run without a shell; procguard adds -i, and the recipients unless it has -t. The default transport: /usr/sbin/sendmail -t -i. A list is the argv exactly, run without a shell, with nothing added: the message on stdin, the recipients in its To: header, as memmon piped it to -s ([/bin/sh, -c, "sendmail -t | logger"] runs a command through the shell as memmon did).
+   *
+   * @minItems 1
    */
-  sendmail?: string;
+  sendmail?: string | [string, ...string[]];
   smtp?: SmtpTransport;
   /**
    * Handlebars template.

@@ -14,6 +14,20 @@ import { runProcguard } from '../helpers/run-cli.js';
 import { freePort } from '../helpers/supervisord.js';
 
 const source = { file: 'n.yaml', line: 1, column: 1 };
+
+/** RFC 2047 encoded words (B or Q) back to text. */
+function decodeWords(value: string): string {
+  return value
+    .replace(/\s*=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+      kind.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(
+            text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+            'latin1',
+          ).toString('utf8'),
+    )
+    .trim();
+}
 const NOW = 1795266602; // Sat, 21 Nov 2026 13:10:02 GMT
 const logged: string[] = [];
 const deps = { env: { PAGER_TOKEN: 't0ken' }, now: () => NOW, hostname: 'web1', log: (line: string) => logged.push(line) } as unknown as AdapterDeps;
@@ -101,17 +115,70 @@ describe('mail adapter', function () {
     assert.equal(captured.body.replace(/\n$/, ''), 'line one\n.\nline three');
   });
 
-  it('the message handed to sendmail ends every line with LF alone: headers, body and encoded long lines', async () => {
-    const script = await writeCaptureScript(dir);
-    const body = `procguard restarted web:w1.\n\ncommand:    ${'python3 -m worker --queue high '.repeat(5)}\nlast line\n`;
-    const notifier = mailer({ type: 'sendmail', command: `${script} -t -i`, argv: [script, '-t', '-i'] });
-    const work: Work = { type: 'notification', notification: { ...notification, body, to: notifier.name }, notifier, event: {} };
+  // memmon's one-line body, 150 characters, and a process name that is not ASCII.
+  const longLine = `memmon: process web:wörker-é restarted: ${'rss 2.1GB over 2GB '.repeat(6)}`.slice(0, 150);
+  const memmonBody = `${longLine}\n\ncommand:    python3 -m worker --queue high\nlast line\n`;
+  const sendBody = async (notifier: MailNotifier, body: string, subject = notification.subject): Promise<void> => {
+    const work: Work = { type: 'notification', notification: { ...notification, subject, body, to: notifier.name }, notifier, event: {} };
     assert.equal((await mail.execute(work, deps)).status, 'done');
+  };
+  const rawCaptured = async (): Promise<string> => {
     const names = (await readdir(dir)).filter((name) => name.endsWith('.eml'));
-    const raw = await readFile(join(dir, names[0] ?? ''), 'utf8');
+    return readFile(join(dir, names[0] ?? ''), 'utf8');
+  };
+
+  it('the message handed to sendmail ends every line with LF alone, and a long body line arrives whole, as written', async () => {
+    const script = await writeCaptureScript(dir);
+    await sendBody(mailer({ type: 'sendmail', command: `${script} -t -i`, argv: [script, '-t', '-i'] }), memmonBody, 'memmon: wörker-é restarted');
+    const raw = await rawCaptured();
     assert.ok(!raw.includes('\r'), JSON.stringify(raw));
+    assert.equal(longLine.length, 150);
+    // The line as rendered, unbroken in the raw mail, in UTF-8 as the charset says.
+    assert.ok(raw.split('\n').includes(longLine), raw);
     const [captured] = await readCaptured(dir);
-    assert.equal(captured?.body.replace(/\n$/, ''), body.replace(/\n$/, ''));
+    assert.equal(captured?.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.equal(captured?.headers.get('content-transfer-encoding'), '8bit');
+    assert.equal(captured?.body, memmonBody);
+    // The subject is encoded (RFC 2047) and decodes to what was rendered.
+    assert.match(captured?.headers.get('subject') ?? '', /^=\?UTF-8\?/);
+    assert.equal(decodeWords(captured?.headers.get('subject') ?? ''), 'memmon: wörker-é restarted');
+  });
+
+  it('an ASCII body goes 7bit; a line longer than SMTP allows (998 bytes) is left to quoted-printable, and decodes to what was rendered', async () => {
+    const script = await writeCaptureScript(dir);
+    const notifier = mailer({ type: 'sendmail', command: `${script} -t -i`, argv: [script, '-t', '-i'] });
+    const ascii = `${'x'.repeat(150)}\nshort\n`;
+    const huge = `${'y'.repeat(1200)}\nshort\n`;
+    await sendBody(notifier, ascii);
+    await sendBody(notifier, huge);
+    const captured = await readCaptured(dir);
+    const byBody = new Map(captured.map((m) => [m.body, m]));
+    assert.equal(byBody.get(ascii)?.headers.get('content-transfer-encoding'), '7bit');
+    assert.equal(byBody.get(huge)?.headers.get('content-transfer-encoding'), 'quoted-printable');
+    for (const name of (await readdir(dir)).filter((n) => n.endsWith('.eml'))) {
+      const raw = await readFile(join(dir, name), 'utf8');
+      assert.ok(!raw.includes('\r'));
+      assert.ok(raw.split('\n').every((line) => line.length <= 998));
+    }
+  });
+
+  it('SMTP: the long non-ASCII line arrives whole, CRLF throughout, announced as 8BITMIME, decoded text equal to what was rendered', async () => {
+    await sendBody(mailer({ type: 'smtp', url: smtp.url }), memmonBody);
+    const [message] = smtp.messages;
+    assert.ok(message);
+    assert.equal(message.bodyType, '8bitmime');
+    assert.ok(!/\r(?!\n)|(?<!\r)\n/.test(message.data), 'one line ending, CRLF');
+    assert.ok(message.data.split('\r\n').includes(longLine), message.data);
+    assert.equal(message.headers.get('content-transfer-encoding'), '8bit');
+    assert.equal(message.body, memmonBody);
+  });
+
+  it('a header value cannot add a header: CR and LF in a subject stay inside it', async () => {
+    const script = await writeCaptureScript(dir);
+    await sendBody(mailer({ type: 'sendmail', command: `${script} -t -i`, argv: [script, '-t', '-i'] }), 'body\n', 'hi\r\nBcc: evil@example.com');
+    const [captured] = await readCaptured(dir);
+    assert.equal(captured?.headers.get('bcc'), undefined);
+    assert.deepEqual(captured?.args, ['-t', '-i']);
   });
 
   it('a command run by the shell (procguard memmon -s) gets the message on stdin and no argument added', async () => {

@@ -8,6 +8,8 @@ import { SMTPServer } from 'smtp-server';
 export interface ReceivedMail {
   from: string;
   to: string[];
+  /** What MAIL FROM announced: '7bit', or '8bitmime' for 8-bit text. */
+  bodyType: string;
   /** The raw message. */
   data: string;
   headers: Map<string, string>;
@@ -62,6 +64,7 @@ export async function startSmtpSink(options: { onAuth?: (username: string, passw
         messages.push({
           from: envelope.mailFrom ? envelope.mailFrom.address : '',
           to: envelope.rcptTo.map((r) => r.address),
+          bodyType: envelope.bodyType ?? '7bit',
           data,
           ...parseMessage(data),
         });

@@ -2,6 +2,10 @@
 // spawned without a shell, as memmon pipes to `sendmail -t -i`) or SMTP. Every message has
 // From, Date, To, Subject and a plain-text body. sendmail's own stdout and stderr are read
 // here, never inherited, so nothing it prints reaches procguard's stdout.
+//
+// The body goes out as written (7bit, or 8bit UTF-8), not quoted-printable: a reader of the raw
+// mail, or a filter, sees each line whole. Only a body with a line longer than SMTP allows
+// (998 bytes) is left to nodemailer's quoted-printable, where a soft break is the standard's way.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readSecretFile } from '../../policy/secret-file.js';
@@ -56,9 +60,39 @@ async function loadNodemailer(): Promise<typeof import('nodemailer').default> {
   return (await import('nodemailer')).default;
 }
 
-async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps, signal: AbortSignal): Promise<string> {
+/** The longest line SMTP carries, in bytes without the line ending (RFC 5321 4.5.3.1.6, RFC 5322 2.1.1). */
+const MAX_LINE_BYTES = 998;
+
+/** What nodemailer is handed: the message built here when its body can go as written, else the fields for nodemailer to encode. */
+type Outgoing = { raw: string; from: string; to: string[]; eightBit: boolean } | Message;
+
+/**
+ * The message with its headers encoded by nodemailer (RFC 2047 for a subject or name that is
+ * not ASCII, folded, with its own guards against header injection) and the body as written: the
+ * text's lines unbroken, UTF-8 declared by the charset. Lines end CRLF here; the sendmail
+ * transport turns every one into LF, the SMTP connection sends CRLF as it must.
+ */
+async function composed(message: Message): Promise<Outgoing> {
+  const body = message.text.replace(/\r\n?/g, '\n');
+  const lines = body.split('\n');
+  // NUL and a line SMTP cannot carry are left to quoted-printable.
+  if (body.includes('\0') || lines.some((line) => Buffer.byteLength(line) > MAX_LINE_BYTES)) return message;
+  const eightBit = /[^\x00-\x7f]/.test(body);
+  const { default: MimeNode } = await import('nodemailer/lib/mime-node');
+  const node = new MimeNode('text/plain; charset=utf-8');
+  node.setHeader('From', message.from);
+  node.setHeader('To', message.to);
+  node.setHeader('Subject', message.subject);
+  node.setHeader('Date', message.date);
+  node.setHeader('Content-Transfer-Encoding', eightBit ? '8bit' : '7bit');
+  const text = body.endsWith('\n') ? body : `${body}\n`;
+  return { raw: `${node.buildHeaders()}\r\n\r\n${text.replace(/\n/g, '\r\n')}`, from: message.from, to: message.to, eightBit };
+}
+
+async function send(notifier: MailNotifier, fields: Message, deps: AdapterDeps, signal: AbortSignal): Promise<string> {
   const { transport } = notifier;
   const nodemailer = await loadNodemailer();
+  const message = await composed(fields);
   if (transport.type === 'sendmail') {
     await sendWithSendmail(nodemailer, transport, message, signal, deps);
     return transport.argv[0] ?? 'sendmail';
@@ -77,7 +111,9 @@ async function send(notifier: MailNotifier, message: Message, deps: AdapterDeps,
   });
   try {
     // Aborted at the deadline: nodemailer closes the connection, however slowly the server talks.
-    await mailer.sendMail({ ...message, signal });
+    // 8-bit text is announced (BODY=8BITMIME) to a server that offers it.
+    const mail = 'raw' in message ? { raw: message.raw, envelope: { from: message.from, to: message.to, use8BitMime: message.eightBit } } : message;
+    await mailer.sendMail({ ...mail, signal });
   } finally {
     mailer.close();
   }
@@ -100,7 +136,7 @@ const KEEP_DOTS_FLAG = /^(-[mnvUGt]*i[imnvUGt]*|-oi)$/;
 async function sendWithSendmail(
   nodemailer: typeof import('nodemailer').default,
   { argv, shell = false }: { argv: readonly string[]; shell?: boolean },
-  message: Message,
+  message: Outgoing,
   signal: AbortSignal,
   deps: AdapterDeps,
 ): Promise<void> {
@@ -146,14 +182,15 @@ async function sendWithSendmail(
     });
     return spawned;
   }) as typeof spawn;
-  const envelope = readsHeaders ? { from: message.from, to: [] as string[] } : undefined;
+  // A message built here carries its own headers; nodemailer still takes the envelope from these fields.
+  const envelope = { from: message.from, to: readsHeaders ? [] : message.to };
   // Past the deadline sendmail and whatever it started are killed (never a group that has exited, whose id may be reused).
   const onAbort = (): void => {
     if (child && !exited) cutShort(child);
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await mailer.sendMail({ ...message, ...(envelope ? { envelope } : {}) });
+    await mailer.sendMail('raw' in message ? { raw: message.raw, envelope } : { ...message, envelope });
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
