@@ -12,6 +12,7 @@ import { formatPlanText } from './plan-output.js';
 import { DEFAULTS } from '../policy/model.js';
 import { jsonText } from '../shared/text.js';
 import { isRepeat } from '../data/lasting.js';
+import { problemLines, standingChanges } from '../data/standing.js';
 import type { Plan } from '../data/types.js';
 
 /** An overlapping cron run waits this long for the lock by default. */
@@ -45,20 +46,31 @@ export async function runApply(options: ApplyOptions, io: CliIo): Promise<ExitCo
   const exitCode = failed ? ExitCode.FAILED : ExitCode.OK;
 
   // --quiet: what is new only, so that cron mails once per problem (the exit status still says 3 while it lasts).
-  const plan = options.quiet ? newsOf(execution.plan) : execution.plan;
-  const eventful = plan.actions.length + plan.notifications.length + (plan.cleared?.length ?? 0) + plan.errors.length + (plan.warnings?.length ?? 0) > 0;
+  const { plan, clearedProblems } = options.quiet ? newsOf(execution.plan, cycle.reportedBefore ?? []) : { plan: execution.plan, clearedProblems: [] };
+  const eventful = plan.actions.length + plan.notifications.length + (plan.cleared?.length ?? 0) + plan.errors.length + (plan.warnings?.length ?? 0) + clearedProblems.length > 0;
   if (options.quiet && !eventful) return exitCode;
   if (options.json) io.stdout(`${jsonText(plan)}\n`);
-  else io.stdout(formatPlanText({ ...evaluation, plan }, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '' }));
+  else io.stdout(formatPlanText({ ...evaluation, plan }, snapshot, policySet, { verbose: options.verbose === true, color: io.color === true, footer: '', clearedProblems }));
   return exitCode;
 }
 
 /**
  * The plan without what was reported before: an action failing again with the same error or
- * waiting out its backoff, an audit-mode finding seen in earlier cycles, and the notifications
- * they held back. Actions done, new failures and cleared conditions stay.
+ * waiting out its backoff, an audit-mode finding seen in earlier cycles, the notifications
+ * they held back, and the collector errors and warnings standing since the run before (those
+ * gone since are cleared problems). Actions done, new failures and cleared conditions stay.
  */
-function newsOf(plan: Plan): Plan {
+function newsOf(plan: Plan, reportedBefore: readonly string[]): { plan: Plan; clearedProblems: string[] } {
+  const { began, ended } = standingChanges(reportedBefore, problemLines(plan));
+  const warnings = began.flatMap(([, p]) => ('warning' in p ? [p.warning] : []));
+  const errors = began.flatMap(([, p]) => ('error' in p ? [p.error] : []));
+  const news: Plan = { ...newActionsOf(plan), errors };
+  if (warnings.length > 0) news.warnings = warnings;
+  else delete news.warnings;
+  return { plan: news, clearedProblems: ended };
+}
+
+function newActionsOf(plan: Plan): Plan {
   const kept = plan.actions.map((action) => !isRepeat(action));
   const index = new Map<number, number>();
   kept.forEach((keep, i) => keep && index.set(i, index.size));

@@ -15,6 +15,8 @@ export interface PlanTextOptions {
   color: boolean;
   /** "dry run: nothing was done" for check. */
   footer: string;
+  /** Collector errors and warnings ("warning: TEXT") gone since they were reported: `apply --quiet` says so once. */
+  clearedProblems?: readonly string[];
 }
 
 export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, policySet: PolicySet, options: PlanTextOptions): string {
@@ -50,11 +52,13 @@ export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, polic
     const rows = plan.notifications.map((n) => [n.to, n.policy, statusText(n.status, c), clean(n.subject + (n.reason !== undefined ? ` (${n.reason})` : '') + outcomeText(n))]);
     out.push(...table([['NOTIFY', 'POLICY', 'STATUS', 'SUBJECT'].map((h) => c.bold(h)), ...rows]));
   }
-  if ((plan.cleared ?? []).length > 0) out.push('');
+  const clearedProblems = options.clearedProblems ?? [];
+  if ((plan.cleared ?? []).length + clearedProblems.length > 0) out.push('');
   for (const cleared of plan.cleared ?? []) {
     const what = cleared.kind === 'failing' ? 'no longer failing' : 'audit finding ended';
     out.push(`${c.green('cleared')}: ${clean(`${cleared.action} ${describeTarget(cleared.target)} by ${cleared.policy}: ${what}: ${clearedText(cleared)}`)}`);
   }
+  for (const problem of clearedProblems) out.push(`${c.green('cleared')}: ${clean(problem)}`);
   if ((plan.warnings ?? []).length > 0 || plan.errors.length > 0) out.push('');
   for (const warning of plan.warnings ?? []) out.push(`${c.yellow('warning')}: ${clean(warning)}`);
   for (const error of plan.errors) out.push(`${c.red('error')}: ${error.source}: ${clean(error.message)}`);

@@ -30,6 +30,12 @@ export interface EngineState {
    */
   lasting?: LastingCondition[];
   /**
+   * The collector errors and plan warnings standing at the last cycle ("warning: TEXT", "error: SOURCE: MESSAGE", each cut to 500 characters): `apply --quiet` prints one only when it first appears, and says once when it is gone.
+   *
+   * @maxItems 64
+   */
+  reported?: string[];
+  /**
    * Restarts (stopProcess, then startProcess) under way, written before the first stop: a run killed between the two leaves the program stopped, and the next cycle starts it again if it is still STOPPED within the hour.
    */
   restarting?: RestartUnderWay[];
@@ -225,4 +231,16 @@ export interface RestartUnderWay {
    * Epoch seconds when it began.
    */
   since: number;
+  /**
+   * Epoch seconds when finishing it first failed with `error`; reported then, and again when it is done or given up.
+   */
+  failing_since?: number;
+  /**
+   * Attempts to finish it that failed with `error`.
+   */
+  attempts?: number;
+  /**
+   * The error of the last failed attempt, exact: another error is reported as a new failure.
+   */
+  error?: string;
 }

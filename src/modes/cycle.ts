@@ -18,6 +18,9 @@ import { PAUSING_KIND } from '../policy/kinds/index.js';
 import { permissionProblem } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { errorText } from '../shared/errors.js';
+import { succeededText, timeText } from '../data/lasting.js';
+import { problemLines, reportedKept } from '../data/standing.js';
+import { formatDuration } from '../shared/units.js';
 import { appendAudit } from '../state/audit-log.js';
 import { acquireLock, LockBusyError } from '../state/lock.js';
 import { appendPauses, treeKey } from '../state/pause-journal.js';
@@ -153,6 +156,8 @@ export interface CycleResult {
   state: EngineState;
   /** The state or the audit entries could not be written: why. */
   storeProblems: string[];
+  /** The collector errors and warnings standing at the cycle before (problemLines' keys), which `apply --quiet` does not print again; none when not given. */
+  reportedBefore?: string[];
 }
 
 /** Throws CycleAborted when the state cannot be held or read; everything after that is reported, not thrown. */
@@ -202,10 +207,14 @@ export async function runCycle(policySet: PolicySet, store: StateStore, options:
       execution.plan.actions.some((a) => a.action === 'restart' && a.status === 'failed' && a.target.namespec === r.namespec && a.target.supervisor === r.supervisor),
     );
     withRestarts(state, [...interrupted.kept, ...failed]);
+    const reportedBefore = previous.reported ?? [];
+    const reported = reportedKept(problemLines(execution.plan).keys());
+    if (reported.length > 0) state.reported = reported;
+    else delete state.reported;
     const storeProblems: string[] = [];
     await store.save(state).catch((error: unknown) => storeProblems.push(errorText(error)));
     await store.audit(execution.audit).catch((error: unknown) => storeProblems.push(errorText(error)));
-    return { snapshot, evaluation, execution, state, storeProblems };
+    return { snapshot, evaluation, execution, state, storeProblems, reportedBefore };
   } finally {
     await release();
   }
@@ -228,7 +237,9 @@ function withRestarts(state: EngineState, restarts: readonly RestartUnderWay[]):
 
 /**
  * Starts the programs a killed run stopped and did not start again. Those that cannot be
- * reached now are kept for the next cycle, within INTERRUPTED_RESTART_WINDOW.
+ * reached now are kept for the next cycle, within INTERRUPTED_RESTART_WINDOW. A failure is
+ * logged and audited when it begins (or its error changes), counted while it lasts, and
+ * reported again when it ends: done, or given up after the window.
  */
 async function finishInterruptedRestarts(entries: readonly RestartUnderWay[], deps: AdapterDeps): Promise<{ kept: RestartUnderWay[]; audit: AuditEntry[] }> {
   const kept: RestartUnderWay[] = [];
@@ -237,22 +248,49 @@ async function finishInterruptedRestarts(entries: readonly RestartUnderWay[], de
   for (const entry of entries) {
     const now = deps.now();
     const target = { pid: entry.pid, name: entry.name, supervisor: entry.supervisor, namespec: entry.namespec };
+    const failing = failingText(entry, now);
     if (now - entry.since > INTERRUPTED_RESTART_WINDOW) {
-      deps.log(`warning: the restart of ${entry.namespec} by ${entry.policy} began more than an hour ago and never finished; it is left as it is`);
+      deps.log(`warning: the restart of ${entry.namespec} by ${entry.policy} began more than an hour ago and never finished; it is left as it is${failing ? ` (${failing})` : ''}`);
+      if (failing)
+        audit.push({
+          time: now,
+          type: 'action',
+          policy: entry.policy,
+          action: 'restart',
+          target,
+          status: 'cleared',
+          reason: `${reason}: given up after an hour`,
+          detail: failing,
+          ...(entry.error !== undefined ? { error: entry.error } : {}),
+        });
       continue;
     }
     const outcome = await runWork('supervisor', { type: 'finish-restart', restart: entry }, deps);
     if (outcome.status === 'skipped') continue;
     if (outcome.status === 'done') {
-      deps.log(`restart ${entry.namespec} by ${entry.policy}: done: ${reason} → ${outcome.detail}`);
-      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'done', reason, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}) });
+      const after = entry.attempts !== undefined && entry.failing_since !== undefined ? `; ${succeededText({ report: 'ends', since: entry.failing_since, attempts: entry.attempts + 1 }, now)}` : '';
+      const detail = outcome.detail !== undefined || after ? `${outcome.detail ?? 'done'}${after}` : undefined;
+      deps.log(`restart ${entry.namespec} by ${entry.policy}: done: ${reason}${detail !== undefined ? ` → ${detail}` : ''}`);
+      audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'done', reason, ...(detail !== undefined ? { detail } : {}) });
       continue;
     }
-    deps.log(`restart ${entry.namespec} by ${entry.policy}: failed: ${reason}: ${outcome.error}; tried again next cycle`);
+    if (entry.error === outcome.error && entry.attempts !== undefined) {
+      // The same failure again: counted, reported when it ends.
+      kept.push({ ...entry, attempts: entry.attempts + 1 });
+      continue;
+    }
+    deps.log(`restart ${entry.namespec} by ${entry.policy}: failed: ${reason}: ${outcome.error}; tried again every cycle, reported again when it ends`);
     audit.push({ time: now, type: 'action', policy: entry.policy, action: 'restart', target, status: 'failed', reason, error: outcome.error });
-    kept.push(entry);
+    kept.push({ ...entry, failing_since: now, attempts: 1, error: outcome.error });
   }
   return { kept, audit };
+}
+
+/** "finishing it failed 6 times over 5m since 2026-12-05 07:30:00 UTC: ERROR", or undefined when it has not failed. */
+function failingText(entry: RestartUnderWay, now: number): string | undefined {
+  if (entry.attempts === undefined || entry.failing_since === undefined) return undefined;
+  const times = entry.attempts === 1 ? 'once' : `${entry.attempts} times`;
+  return `finishing it failed ${times} over ${formatDuration(now - entry.failing_since)} since ${timeText(entry.failing_since)}: ${entry.error ?? 'failed'}`;
 }
 
 export interface ResumeReport {

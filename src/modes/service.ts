@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { liveDeps } from '../actions/deps.js';
 import { describeTarget } from '../data/host-index.js';
 import { clearedText, isRepeat } from '../data/lasting.js';
+import { standingChanges } from '../data/standing.js';
 import type { Plan } from '../data/types.js';
 import { printable } from '../shared/text.js';
 import { plural } from '../shared/text.js';
@@ -289,8 +290,12 @@ export class CycleReporter {
       const fields: LogFields = { event: 'collector_error', level: 'warn', source: error.source };
       now.set(`error\0${error.source}\0${error.message}`, { line: printable(`error: ${error.source}: ${error.message}`), fields });
     }
-    for (const [key, { line, fields }] of now) if (!this.standing.has(key)) this.log(line, fields);
-    for (const [key, { line, fields }] of this.standing) if (!now.has(key) && !key.startsWith('skipped')) this.log(`cleared: ${line}`, { ...fields, level: 'info', cleared: true });
+    const { began, ended } = standingChanges(this.standing.keys(), now);
+    for (const [, { line, fields }] of began) this.log(line, fields);
+    for (const key of ended) {
+      const { line, fields } = this.standing.get(key)!;
+      if (!key.startsWith('skipped')) this.log(`cleared: ${line}`, { ...fields, level: 'info', cleared: true });
+    }
     this.standing = now;
     for (const problem of storeProblems) this.log(problem, { event: 'state', level: 'error' });
   }

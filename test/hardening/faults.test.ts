@@ -60,7 +60,11 @@ describe('hardening: faults in the middle of a restart', function () {
   });
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), 'pg-fault-'));
-    const now = await info();
+    // A test that failed while supervisord was down leaves it down.
+    const now = await info().catch(async () => {
+      await sv.restart();
+      return info();
+    });
     if (now.statename !== 'RUNNING') await sv.client.call('supervisor.startProcess', ['stubborn', true]);
   });
   afterEach(async () => {
@@ -216,7 +220,7 @@ policies:
     // While supervisord is down, the next run fails to finish it and keeps it.
     const down = await runProcguard(['apply', '-c', await policies('500MB')], { env });
     assert.equal(down.code, 3, down.stderr);
-    assert.match(down.stderr, /restart stubborn:stubborn by stubborn-memory: failed: finishing a restart .*cannot reach supervisor "main".*; tried again next cycle/);
+    assert.match(down.stderr, /restart stubborn:stubborn by stubborn-memory: failed: finishing a restart .*cannot reach supervisor "main".*; tried again every cycle, reported again when it ends/);
     assert.deepEqual(
       (await state()).restarting?.map((r) => r.namespec),
       ['stubborn:stubborn'],
@@ -229,6 +233,103 @@ policies:
     assert.match(back.stderr, /done: finishing a restart .* → started stubborn:stubborn again: now pid \d+, RUNNING/);
     assert.equal((await info()).statename, 'RUNNING');
     assert.equal((await state()).restarting, undefined);
+  });
+
+  it('supervisord down for several cron runs: apply --quiet prints its error once, logs and audits the unfinished restart once, and each once more when it ends', async () => {
+    const { pid: oldPid } = await info();
+    const run = startApply(await policies('50MB'));
+    await eventually(async () => (await info()).statename === 'STOPPING', 20000, 'stubborn STOPPING');
+    await sv.kill9();
+    const killed = await run.done;
+    assert.equal(killed.code, 3, killed.stdout + killed.stderr);
+    try {
+      process.kill(oldPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    const auditBefore = (await audit()).length;
+
+    const RUNS = 5;
+    const down: CliRun[] = [];
+    for (let i = 0; i < RUNS; i++) down.push(await runProcguard(['apply', '-c', await policies('500MB'), '--quiet'], { env }));
+    assert.deepEqual(
+      down.map((r) => r.code),
+      Array(RUNS).fill(3),
+    );
+    const count = (texts: string[], pattern: RegExp): number => texts.reduce((n, text) => n + (text.match(new RegExp(pattern, 'g'))?.length ?? 0), 0);
+    const stdouts = down.map((r) => r.stdout);
+    const stderrs = down.map((r) => r.stderr);
+    assert.equal(count(stdouts, /error: supervisor:main: /), 1, stdouts.join('\n---\n'));
+    assert.match(down[0]!.stdout, /error: supervisor:main: /);
+    assert.deepEqual(stdouts.slice(1), Array(RUNS - 1).fill(''));
+    assert.equal(count(stderrs, /failed: finishing a restart/), 1, stderrs.join('\n---\n'));
+    assert.match(down[0]!.stderr, /restart stubborn:stubborn by stubborn-memory: failed: finishing a restart .*cannot reach supervisor "main".*; tried again every cycle, reported again when it ends/);
+    // (The failed restart action itself ends as a cleared condition: the 500MB policy no longer wants it.)
+    const finishing = async (): Promise<AuditEntry[]> => (await audit()).slice(auditBefore).filter((e) => e.reason?.startsWith('finishing a restart'));
+    const whileDown = await finishing();
+    assert.deepEqual(
+      whileDown.map((e) => [e.action, e.status, e.reason]),
+      [['restart', 'failed', 'finishing a restart that an earlier run began and did not finish']],
+    );
+    const restarting = (await state()).restarting ?? [];
+    assert.deepEqual(
+      restarting.map((r) => [r.namespec, r.attempts]),
+      [['stubborn:stubborn', RUNS]],
+    );
+    assert.equal((await state()).reported?.length, 1);
+
+    await sv.restart();
+    const back = await runProcguard(['apply', '-c', await policies('500MB'), '--quiet'], { env });
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+    assert.match(back.stderr, new RegExp(`done: finishing a restart .* → started stubborn:stubborn again: now pid \\d+, RUNNING; succeeded after ${RUNS + 1} attempts over `));
+    assert.equal(count([back.stdout], /cleared: error: supervisor:main: /), 1, back.stdout);
+    assert.equal((await info()).statename, 'RUNNING');
+    const ended = (await finishing()).slice(1);
+    assert.deepEqual(
+      ended.map((e) => [e.action, e.status]),
+      [['restart', 'done']],
+    );
+    assert.match(ended[0]!.detail ?? '', new RegExp(`succeeded after ${RUNS + 1} attempts`));
+    const state2 = await state();
+    assert.equal(state2.restarting, undefined);
+    assert.equal(state2.reported, undefined);
+
+    const quiet = await runProcguard(['apply', '-c', await policies('500MB'), '--quiet'], { env });
+    assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, '', '']);
+  });
+
+  it('an unfinished restart given up after the hour says how often finishing it failed, once, in the log and the audit log', async () => {
+    const file = await policies('500MB');
+    const first = await runProcguard(['apply', '-c', file, '--quiet'], { env });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const now = Math.floor(Date.now() / 1000);
+    const old = await state();
+    old.restarting = [
+      {
+        policy: 'stubborn-memory',
+        supervisor: 'main',
+        namespec: 'stubborn:stubborn',
+        name: 'node',
+        pid: 4242,
+        since: now - 7200,
+        failing_since: now - 7000,
+        attempts: 9,
+        error: 'cannot reach supervisor "main"',
+      },
+    ];
+    await writeFile(join(work, 'state', 'state.json'), JSON.stringify(old));
+    const late = await runProcguard(['apply', '-c', file, '--quiet'], { env });
+    assert.equal(late.code, 0, late.stderr);
+    assert.match(late.stderr, /began more than an hour ago and never finished; it is left as it is \(finishing it failed 9 times over 1h56m\d*s? since .* UTC: cannot reach supervisor "main"\)/);
+    const entries = await audit();
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.status, e.error]),
+      [['restart', 'cleared', 'cannot reach supervisor "main"']],
+    );
+    assert.match(entries[0]!.detail ?? '', /failed 9 times/);
+    const after = await runProcguard(['apply', '-c', file, '--quiet'], { env });
+    assert.deepEqual([after.code, after.stdout, after.stderr], [0, '', '']);
+    assert.equal((await audit()).length, 1);
   });
 });
 

@@ -217,6 +217,48 @@ policies:
       ['skipped', 'cleared'],
     );
   });
+
+  it('a warning that stands (two oom policies disagree): once in cron output when it appears, once when it is gone; nothing in the log or the audit log', async () => {
+    const file = join(work, 'policies.yaml');
+    const write = async (second: boolean): Promise<void> => {
+      const match = `match: { cmdline: "^sleep ${SLEEP_ARG}$", user: ${USER} }`;
+      await writeFile(
+        file,
+        `settings: { state_dir: ${join(work, 'state')} }
+policies:
+  - { name: sleeper-as-is, kind: oom, ${match}, oom_score_adj: 0 }
+${second ? `  - { name: sleeper-higher, kind: oom, ${match}, oom_score_adj: 100 }\n` : ''}`,
+      );
+      await chown(file, user.uid, user.gid);
+    };
+    await write(true);
+    const runs: CliRun[] = [];
+    for (let i = 0; i < CYCLES; i += 1) runs.push(await procguard(['apply', '--quiet', '-c', file]));
+    for (const run of runs) assert.doesNotMatch(run.stderr + run.stdout, STACK_TRACE);
+    assert.deepEqual(
+      runs.map((r) => r.code),
+      runs.map(() => 0),
+    );
+    const disagree = (texts: readonly string[]): number => texts.filter((text) => text.includes('disagree')).length;
+    assert.equal(disagree(runs.map((r) => r.stdout)), 1, runs.map((r) => r.stdout).join('\n---\n'));
+    assert.match(runs[0]!.stdout, /warning: sleep \(pid \d+\): policies "sleeper-as-is" \(oom_score_adj 0\) and "sleeper-higher" \(100\) disagree/);
+    assert.deepEqual(
+      runs.slice(1).map((r) => r.stdout + r.stderr),
+      runs.slice(1).map(() => ''),
+    );
+    // Without --quiet it is shown every time.
+    const loud = await procguard(['apply', '-c', file]);
+    assert.equal(disagree([loud.stdout]), 1);
+
+    await write(false);
+    const gone = await procguard(['apply', '--quiet', '-c', file]);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.match(gone.stdout, /^cleared: warning: sleep \(pid \d+\): policies "sleeper-as-is" .* disagree; .*$/m);
+    assert.equal(disagree([gone.stdout]), 1);
+    const after = await procguard(['apply', '--quiet', '-c', file]);
+    assert.deepEqual([after.code, after.stdout, after.stderr], [0, '', '']);
+    assert.deepEqual(await audit(), []);
+  });
 });
 
 function escape(text: string): string {
