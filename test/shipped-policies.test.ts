@@ -1,4 +1,5 @@
-// Every policy set shipped in policies/ and examples/ validates without errors or warnings.
+// Every policy set shipped in policies/ and examples/ validates without errors, and without
+// warnings but the one saying that policies/ needs a supervisor from the host.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../src/policy/diagnostics.js';
@@ -7,9 +8,20 @@ import { validatePolicyFiles } from '../src/policy/validate.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * policies/ matches supervisord programs and leaves the supervisor to the host (a supervisors:
+ * file beside it, or SUPERVISOR_SERVER_URL inside supervisord): validated alone, it says so.
+ */
+const EXPECTED_WARNINGS: Record<string, string[]> = {
+  policies: [
+    `${ROOT}policies/memory-audit.yaml:10:7: warning: The policy "memory-audit-all-programs" and 1 other policy match supervisord programs but no supervisors are configured: procguard asks the supervisord named by SUPERVISOR_SERVER_URL only when that is set where it runs (e.g. inside supervisord as an event listener, or in cron's environment)`,
+  ],
+  examples: [],
+};
+
 describe('shipped policies and examples', () => {
   for (const folder of ['policies', 'examples']) {
-    it(`${folder}/: every policy set is valid and has no warning`, async () => {
+    it(`${folder}/: every policy set is valid and has no warning but the one for a host's supervisor`, async () => {
       const sets = await discoverPolicySets(`${ROOT}${folder}`);
       assert.ok(sets.length > 0);
       for (const set of sets) {
@@ -17,7 +29,7 @@ describe('shipped policies and examples', () => {
         const loaded = await loadPolicyFiles([set], { uid: 1000 });
         assert.ok(loaded.files.length > 0, `${set} holds policy files`);
         const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
-        assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
+        assert.deepEqual(result.diagnostics.map(formatDiagnostic), set === `${ROOT}${folder}` ? EXPECTED_WARNINGS[folder] : []);
         assert.ok(result.policySet && result.policySet.policies.length > 0);
       }
     });

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type Snapshot } from '../data/types.js';
 import { parseDataFile } from '../policy/data-file.js';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
+import { formatDiagnostic, hasErrors, runtimeDiagnostics, type Diagnostic } from '../policy/diagnostics.js';
 import { readBoundedStream, readTextFile } from '../shared/bounded-read.js';
 import { configPaths, MAX_POLICY_FILE_BYTES } from '../policy/load.js';
 import { loadPolicySet } from '../policy/policy-set.js';
@@ -32,7 +32,7 @@ export class CliFailure extends Error {
 export async function loadConfiguration(config: readonly string[], io: CliIo): Promise<PolicySet> {
   const stdin = standardInput(io);
   const result = await loadPolicySet(configPaths(config, io.env), stdin ? { stdin } : {});
-  printDiagnostics(result.diagnostics, io);
+  printDiagnostics(runtimeDiagnostics(result.diagnostics), io);
   if (!result.policySet || hasErrors(result.diagnostics)) {
     throw new CliFailure(`the configuration is invalid; nothing was evaluated (see \`procguard validate\`)`, ExitCode.INVALID);
   }

@@ -79,6 +79,23 @@ function firstPassFields(policySet: PolicySet, secondPass: SecondPass): ProcessF
   return { ...fieldsFor(policySet), ...secondPass.firstPass, oomScoreAdj: false };
 }
 
+/** How many policies the warning of noSupervisorAsked names; the rest are counted. */
+const NAMES_SHOWN = 5;
+
+/** Policies that match supervisord programs when no supervisor is asked match no program: said once. */
+function noSupervisorAsked(policySet: PolicySet): CollectorError[] {
+  const names = policySet.policies.filter((p) => withExcludes(p.match).some((m) => m.program !== undefined || m.group !== undefined)).map((p) => `"${p.name}"`);
+  if (names.length === 0) return [];
+  const shown = names.length > NAMES_SHOWN ? [...names.slice(0, NAMES_SHOWN), `${names.length - NAMES_SHOWN} more`] : names;
+  const policies = names.length === 1 ? `policy ${names[0]} matches` : `policies ${shown.join(', ')} match`;
+  return [
+    {
+      source: 'supervisor',
+      message: `no supervisor was asked (none is configured and SUPERVISOR_SERVER_URL is not set), so no supervisord program is seen: ${policies} no program`,
+    },
+  ];
+}
+
 function withExcludes(matcher: Matcher): Matcher[] {
   return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
 }
@@ -101,8 +118,10 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
   const complete = secondPass ? table.complete?.bind(table) : undefined;
 
   // The supervisors are asked first: they answer while the process table is read.
+  const asked = supervisorsToAsk(policySet.supervisors, options.env);
+  if (asked.length === 0) warnings.push(...noSupervisorAsked(policySet));
   const supervisedReplies = Promise.all(
-    supervisorsToAsk(policySet.supervisors, options.env).map(async (config) => {
+    asked.map(async (config) => {
       try {
         const client = await connect(config, options.env);
         return { client: client.options, programs: await readPrograms(client) };

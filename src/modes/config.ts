@@ -6,7 +6,7 @@ import { errorText } from '../shared/errors.js';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
+import { formatDiagnostic, hasErrors, runtimeDiagnostics, type Diagnostic } from '../policy/diagnostics.js';
 import { configPaths, isPolicyFileName } from '../policy/load.js';
 import type { Policy, PolicySet } from '../policy/model.js';
 import { loadPolicySet } from '../policy/policy-set.js';
@@ -28,7 +28,7 @@ export interface ConfigLoad {
 
 export async function loadConfig(paths: readonly string[]): Promise<ConfigLoad> {
   const result = await loadPolicySet(paths);
-  const messages = result.diagnostics.map((d: Diagnostic) => formatDiagnostic(d));
+  const messages = runtimeDiagnostics(result.diagnostics).map((d: Diagnostic) => formatDiagnostic(d));
   if (!result.policySet || hasErrors(result.diagnostics)) return { messages };
   return { config: { policySet: result.policySet, files: result.sources }, messages };
 }

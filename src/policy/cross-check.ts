@@ -5,7 +5,7 @@
 
 import { errorText } from '../shared/errors.js';
 import { diagnostic, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
-import { show } from '../shared/text.js';
+import { plural, show } from '../shared/text.js';
 import { didYouMean, nearest } from './suggest.js';
 import { compilePattern, nameRegexSource } from './model.js';
 import { NonLinearPatternError } from './pattern.js';
@@ -25,6 +25,7 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   checkSupervisorUrls(files, report);
   checkUniqueNames(files, report);
   checkReferences(files, report);
+  checkSupervisorNeeded(files, report);
   const policies = policyEntries(files);
   for (const policy of policies) checkPolicyValues(policy, report);
   checkTemplates(files, report);
@@ -166,6 +167,35 @@ function checkReferences(files: readonly ParsedFile[], report: Reporter): void {
       report.add(notifier.file, notifier.path, 'warning', 'unused', `Notifier "${notifier.name}" is not used by any policy`, 'key');
     }
   }
+}
+
+/** The match keys that select supervisord programs (match.supervisor naming none configured is an error of its own). */
+const PROGRAM_KEYS = ['program', 'group'] as const;
+
+/**
+ * Policies that match supervisord programs in a configuration without supervisors: one warning,
+ * at the first of them, since one `supervisors:` entry (or the environment) answers for all.
+ */
+function checkSupervisorNeeded(files: readonly ParsedFile[], report: Reporter): void {
+  if (namedSection(files, 'supervisors').length > 0) return;
+  const selecting = policyEntries(files).flatMap((policy) => {
+    for (const block of matchBlocks(policy)) {
+      const key = PROGRAM_KEYS.find((k) => block.value[k] !== undefined);
+      if (key) return [{ policy, path: [...block.path, key] }];
+    }
+    return [];
+  });
+  const first = selecting[0];
+  if (!first) return;
+  const others = selecting.length > 1 ? ` and ${plural(selecting.length - 1, 'other policy', 'other policies')}` : '';
+  report.add(
+    first.policy.file,
+    first.path,
+    'warning',
+    'no-supervisor',
+    `The ${policyLabel(first.policy)}${others} ${others ? 'match' : 'matches'} supervisord programs but no supervisors are configured: procguard asks the supervisord named by SUPERVISOR_SERVER_URL only when that is set where it runs (e.g. inside supervisord as an event listener, or in cron's environment)`,
+    'key',
+  );
 }
 
 function checkPolicyValues(policy: Entry, report: Reporter): void {

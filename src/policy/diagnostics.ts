@@ -22,6 +22,7 @@ export const DIAGNOSTIC_CODES = [
   'unused',
   'inconsistent',
   'unsafe-match',
+  'no-supervisor',
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
@@ -34,6 +35,14 @@ export interface Diagnostic {
   severity: Severity;
   code: DiagnosticCode;
   message: string;
+}
+
+/** Warnings only `validate` gives: a verb that collects says the same, knowing the environment it runs in. */
+const VALIDATE_ONLY: ReadonlySet<DiagnosticCode> = new Set(['no-supervisor']);
+
+/** The diagnostics a verb that loads the configuration to run it prints. */
+export function runtimeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((d) => !VALIDATE_ONLY.has(d.code));
 }
 
 export interface Position {

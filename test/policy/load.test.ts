@@ -143,7 +143,7 @@ describe('loading policy files', () => {
     await write('policies/templates/body.hbs', 'Restarted {{target.namespec}}\nat {{time}} on {{hots}}\n');
     const file = await write(
       'policies/a.yaml',
-      'notifiers:\n  ops:\n    mail: { to: ops@example.com, body_file: templates/body.hbs }\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\n',
+      'notifiers:\n  ops:\n    mail: { to: ops@example.com, body_file: templates/body.hbs }\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\nsupervisors:\n  main: { url: "unix:///run/supervisor.sock" }\n',
     );
     const result = await loadAndValidate([file]);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
@@ -156,7 +156,7 @@ describe('loading policy files', () => {
   it('a missing body_file is an error at the body_file key', async () => {
     const file = await write(
       'a.yaml',
-      'notifiers:\n  ops:\n    mail:\n      to: ops@example.com\n      body_file: nowhere.hbs\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\n',
+      'notifiers:\n  ops:\n    mail:\n      to: ops@example.com\n      body_file: nowhere.hbs\npolicies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 1GB, notify: [{ to: ops }] }\nsupervisors:\n  main: { url: "unix:///run/supervisor.sock" }\n',
     );
     const result = await loadAndValidate([file]);
     assert.deepEqual(result.diagnostics.map(formatDiagnostic), [`${file}:5:18: error: body_file of notifier "ops": Cannot read ${dir}/nowhere.hbs: no such file or directory`]);

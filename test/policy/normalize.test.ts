@@ -6,8 +6,11 @@ import type { RuntimePolicy } from '../../src/policy/kinds/runtime.js';
 import { oomAdjToScoreAdj } from '../../src/policy/model.js';
 import { validateTexts, yaml } from '../helpers/policy-files.js';
 
+/** A configured supervisor, so that a policy matching programs draws no warning about there being none. */
+const SUPERVISOR = { 'supervisors.yaml': 'supervisors:\n  main:\n    url: unix:///run/supervisor.sock\n' };
+
 function policySetOf(text: string) {
-  const result = validateTexts({ 'a.yaml': text });
+  const result = validateTexts({ 'a.yaml': text, ...(text.includes('supervisors:') ? {} : SUPERVISOR) });
   assert.deepEqual(result.diagnostics, []);
   assert.ok(result.policySet);
   return result.policySet;

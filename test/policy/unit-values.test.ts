@@ -24,6 +24,8 @@ describe('policy units: parsed once', () => {
       `policies:
   - { name: web, kind: memory, match: { program: web }, max_rss: 7731MB, action: kill, grace: 17s, max_actions: { count: 2, within: 43m } }
   - { name: jobs, kind: runtime, match: { program: jobs }, max_runtime: 19h, action: kill, grace: 17s }
+supervisors:
+  main: { url: "unix:///run/supervisor.sock" }
 `,
       { mode: 0o600 },
     );

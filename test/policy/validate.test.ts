@@ -441,10 +441,18 @@ const invalid: Case[] = [
   },
 ];
 
+/** A configured supervisor: without one, a policy matching programs draws its own warning (tested below), which these cases are not about. */
+const SUPERVISOR = { 'supervisors.yaml': 'supervisors:\n  main:\n    url: unix:///run/supervisor.sock\n' };
+
+/** The files with SUPERVISOR added, unless they speak of supervisors themselves. */
+function withSupervisor(files: Record<string, string>): Record<string, string> {
+  return Object.values(files).some((text) => text.includes('supervisor')) ? files : { ...files, ...SUPERVISOR };
+}
+
 describe('validate: every problem at its file, line and column', () => {
   for (const testCase of invalid) {
     it(testCase.name, () => {
-      assert.deepEqual(diagnosticLines(testCase.files), testCase.expected);
+      assert.deepEqual(diagnosticLines(withSupervisor(testCase.files)), testCase.expected);
     });
   }
 
@@ -452,6 +460,7 @@ describe('validate: every problem at its file, line and column', () => {
     const lines = diagnosticLines({
       'b.yaml': MEMORY.replace('200MB', 'lots'),
       'a.yaml': 'settings:\n  interval: soon\n  colour: red\n',
+      ...SUPERVISOR,
     });
     assert.deepEqual(
       lines.map((l) => l.split(': error')[0]),
@@ -462,7 +471,60 @@ describe('validate: every problem at its file, line and column', () => {
   it('never gives a policy set when there is an error, and gives one with only warnings', () => {
     assert.equal(validateTexts({ 'a.yaml': MEMORY.replace('200MB', 'lots') }).policySet, undefined);
     const warned = validateTexts({ 'a.yaml': `${MEMORY}${OPS}` });
-    assert.equal(warned.diagnostics.length, 1);
+    assert.deepEqual(
+      warned.diagnostics.map((d) => [d.severity, d.code]),
+      [
+        ['warning', 'no-supervisor'],
+        ['warning', 'unused'],
+      ],
+    );
     assert.equal(warned.policySet?.policies.length, 1);
+  });
+});
+
+describe('validate: policies matching supervisord programs without a supervisor', () => {
+  const NO_SUPERVISOR = (where: string, policies: string, verb = 'matches'): string =>
+    `${where}: warning: The ${policies} ${verb} supervisord programs but no supervisors are configured: procguard asks the supervisord named by SUPERVISOR_SERVER_URL only when that is set where it runs (e.g. inside supervisord as an event listener, or in cron's environment)`;
+
+  it('one policy matching programs is warned about at its match key, as memmon imports it', () => {
+    assert.deepEqual(diagnosticLines({ 'a.yaml': MEMORY }), [NO_SUPERVISOR('a.yaml:4:14', 'policy "web-memory"')]);
+  });
+
+  it('several are one warning for the configuration, at the first, counting the others', () => {
+    const lines = diagnosticLines({
+      'a.yaml': yaml`
+        policies:
+          - { name: web, kind: memory, match: { program: "web:*" }, max_rss: 200MB }
+          - { name: sshd, kind: oom, match: { name: sshd, user: root }, oom_score_adj: -1000 }
+      `,
+      'b.yaml': yaml`
+        policies:
+          - { name: batch, kind: runtime, match: { group: batch }, max_runtime: 6h }
+          - { name: workers, kind: memory, match: { name: worker, exclude: { program: "critical" } }, max_rss: 1GB }
+      `,
+    });
+    assert.deepEqual(lines, [NO_SUPERVISOR('a.yaml:2:41', 'policy "web" and 2 other policies', 'match')]);
+  });
+
+  it('a program only excluded is warned about too: without a supervisor the exclude excludes nothing', () => {
+    const lines = diagnosticLines({ 'a.yaml': 'policies:\n  - { name: w, kind: memory, match: { name: worker, exclude: { program: critical } }, max_rss: 1GB }\n' });
+    assert.deepEqual(lines, [NO_SUPERVISOR('a.yaml:2:64', 'policy "w"')]);
+  });
+
+  it('no warning once a supervisor is configured, in any file', () => {
+    assert.deepEqual(diagnosticLines({ 'a.yaml': MEMORY, ...SUPERVISOR }), []);
+  });
+
+  it('no warning for policies matching processes only', () => {
+    assert.deepEqual(diagnosticLines({ 'a.yaml': 'policies:\n  - { name: w, kind: memory, match: { name: worker, user: www-data }, max_rss: 1GB, action: kill }\n' }), []);
+  });
+
+  it('is a warning: the configuration stays valid', () => {
+    const result = validateTexts({ 'a.yaml': MEMORY });
+    assert.deepEqual(
+      result.diagnostics.map((d) => [d.severity, d.code]),
+      [['warning', 'no-supervisor']],
+    );
+    assert.equal(result.policySet?.policies.length, 1);
   });
 });
