@@ -54,8 +54,11 @@ describe('status board: a lasting failure', () => {
       doc.recent.map((r) => [r.what, r.status]),
       [['set_oom_score_adj -500', 'failed']],
     );
+    // The summary counts what keeps failing, not only what failed in the last cycle (this one waited out its backoff).
+    assert.equal(doc.summary.failing, 1);
     const page = renderPage(doc, 5);
     assert.equal(page.match(/<tr class="lasting failing">/g)?.length, 1);
+    assert.match(page, /next attempt in 4 cycles/);
     assert.match(page, /<td>oom<\/td><td>set_oom_score_adj<\/td><td>app \(pid 40\)<\/td><td>2026-11-21 [\d:]+ UTC<\/td><td>2026-11-21 [\d:]+ UTC<\/td><td class="num">4<\/td>/);
   });
 
