@@ -9,7 +9,7 @@ import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
 import { memmonPolicies } from '../import/import.js';
-import { MEMMON_DEFAULT_SENDMAIL, MemmonUsageError, parseMemmonArgs, takeListenOption, type MemmonOptions } from '../import/memmon-options.js';
+import { MemmonUsageError, parseMemmonArgs, takeListenOption, type MemmonOptions } from '../import/memmon-options.js';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
@@ -108,13 +108,8 @@ export function memmonPolicySet(options: MemmonOptions, argv: readonly string[])
     return { errors: result.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d)) };
   }
   const policySet = result.policySet;
-  for (const notifier of policySet.notifiers) {
-    // memmon hands -s to os.popen, that is to /bin/sh -c, and writes the message to it with
-    // nothing added: so does procguard memmon (a pipe or a redirection keeps working).
-    if (notifier.type === 'mail' && notifier.transport.type === 'sendmail' && options.sendmail !== MEMMON_DEFAULT_SENDMAIL) {
-      notifier.transport.argv = ['/bin/sh', '-c', notifier.transport.command];
-      notifier.transport.shell = true;
-    }
-  }
+  // memmon hands -s to os.popen, that is to /bin/sh -c, and writes the message to it with nothing
+  // added: the imported policies say so (`sendmail: [/bin/sh, -c, COMMAND]`), so a pipe or a
+  // redirection keeps working.
   return { policySet };
 }
