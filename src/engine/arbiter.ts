@@ -56,7 +56,7 @@ export class Arbiter {
     const recent = (entry?.actions ?? []).filter((t) => maxActions !== undefined && this.now - t < maxActions.within);
 
     const record = this.conditions.get(actionConditionKey(action));
-    const skip = this.skipReason(proposal, adapter);
+    const skip = this.whyNotActing(proposal, adapter);
     if (skip !== undefined) {
       skipped(action, skip);
       withLasting(action, lastingAtPlan(action, record, this.now));
@@ -100,7 +100,7 @@ export class Arbiter {
     return action;
   }
 
-  private skipReason(proposal: Proposal, adapter: AdapterName | undefined): string | undefined {
+  private whyNotActing(proposal: Proposal, adapter: AdapterName | undefined): string | undefined {
     const { policy, process } = proposal;
     if (proposal.action === 'resume') return undefined;
     if (policy.mode === 'audit') return 'audit mode';

@@ -23,6 +23,18 @@ function action(name: PlannedAction['action'], child: { pid: number; start_time:
 
 const run = (a: PlannedAction, adapter = signal): Promise<Outcome> => adapter.execute({ type: 'action', action: a }, deps);
 
+/** The child's shell has set its trap: it touched DIR/ready. */
+const trapSet = (dir: string): Promise<void> =>
+  eventually(
+    async () =>
+      await readFile(join(dir, 'ready')).then(
+        () => true,
+        () => false,
+      ),
+    3000,
+    'the trap to be set',
+  );
+
 describe('signal adapter: real processes', function () {
   this.timeout(20000);
   afterEach(killAllChildren);
@@ -78,15 +90,7 @@ describe('signal adapter: real processes', function () {
   it('kill: a process that ignores TERM gets KILL after the grace period', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pg-term-'));
     const child = await spawnChild('sh', ['-c', `trap "" TERM; touch ${dir}/ready; while :; do sleep 0.1; done`]);
-    await eventually(
-      async () =>
-        await readFile(join(dir, 'ready')).then(
-          () => true,
-          () => false,
-        ),
-      3000,
-      'the trap to be set',
-    );
+    await trapSet(dir);
     await rm(dir, { recursive: true, force: true });
     const started = Date.now();
     const outcome = await run(action('kill', child, { grace: 1 }));
@@ -106,15 +110,7 @@ describe('signal adapter: real processes', function () {
     const dir = await mkdtemp(join(tmpdir(), 'pg-sig-'));
     const marker = join(dir, 'hup');
     const child = await spawnChild('sh', ['-c', `trap 'echo got >> ${marker}' HUP; touch ${dir}/ready; while :; do sleep 0.1; done`]);
-    await eventually(
-      async () =>
-        await readFile(join(dir, 'ready')).then(
-          () => true,
-          () => false,
-        ),
-      3000,
-      'the trap to be set',
-    );
+    await trapSet(dir);
     const outcome = await run(action('signal', child, { signal: 'HUP', kind: 'memory' }));
     assert.deepEqual(outcome, { status: 'done', detail: `sent SIGHUP to pid ${child.pid}` });
     await eventually(async () => (await readFile(marker, 'utf8').catch(() => '')).includes('got'), 3000, 'the trap to run');

@@ -1,23 +1,12 @@
 // A state directory that cannot be created ends apply and run at once with exit 3 and the reason.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
+import { runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
 
-/** As runProcguard, but a run that never ends is killed when the test gives up on it, not left spinning. */
-function runBounded(args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 25000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** A run that never ends is killed when the test gives up on it, not left spinning. */
+const runBounded = (args: string[]): Promise<CliRun> => runProcguard(args, { timeout: 25000 });
 
 describe('a state directory that cannot be created', function () {
   this.timeout(30000);

@@ -10,12 +10,23 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runProcguard(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run as this user (runuser -u USER), as cron or an unprivileged operator would. */
+  asUser?: string;
+  /** Milliseconds after which a run that never ends is killed, instead of left spinning. */
+  timeout?: number;
+}
+
+export function runProcguard(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const [command, commandArgs] = options.asUser === undefined ? [process.execPath, [BIN, ...args]] : ['runuser', ['-u', options.asUser, '--', process.execPath, BIN, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, commandArgs, {
       cwd: options.cwd,
       env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     });
     let stdout = '';
     let stderr = '';

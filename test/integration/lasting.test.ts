@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { AuditEntry } from '../../src/data/types.js';
 import { readStartTime } from '../../src/host/proc.js';
 import { eventually } from '../helpers/processes.js';
-import { BIN, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
+import { BIN, runProcguard, STACK_TRACE, type CliRun } from '../helpers/run-cli.js';
 import { unprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
 const USER = 'pg19lasting';
@@ -63,17 +63,7 @@ policies:
   }
 
   /** procguard as the unprivileged user, as cron would run it. */
-  function procguard(args: string[]): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('runuser', ['-u', USER, '--', process.execPath, BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const procguard = (args: string[]): Promise<CliRun> => runProcguard(args, { asUser: USER });
 
   const audit = async (): Promise<AuditEntry[]> =>
     (await readFile(join(work, 'state', 'audit.log'), 'utf8').catch(() => ''))

@@ -29,14 +29,19 @@ describe('Service: reloads and counters', function () {
   - { name: second, kind: memory, mode: audit, match: { name: sleep, cmdline: "^sleep 321$" }, max_rss: ${secondLimit}, for: 3, action: kill }
 `;
 
-  it('a changed policy starts counting afresh, an unchanged one keeps its count; a broken file changes nothing', async () => {
-    await spawnChild('sleep', ['321']);
+  /** A service over one policy file (reloaded from it), with its state in memory and its log kept. */
+  async function serviceFor(text: string): Promise<{ file: string; logs: string[]; service: Service }> {
     const file = join(dir, 'policies.yaml');
-    await writeFile(file, policies('1KB'));
+    await writeFile(file, text);
     const { config } = await loadConfig([file]);
     assert.ok(config);
     const logs: string[] = [];
-    const service = new Service({ env: {}, log: (line) => logs.push(line), config, store: memoryStore(), reloadFrom: [file] });
+    return { file, logs, service: new Service({ env: {}, log: (line) => logs.push(line), config, store: memoryStore(), reloadFrom: [file] }) };
+  }
+
+  it('a changed policy starts counting afresh, an unchanged one keeps its count; a broken file changes nothing', async () => {
+    await spawnChild('sleep', ['321']);
+    const { file, logs, service } = await serviceFor(policies('1KB'));
     await service.cycle();
     await service.cycle();
     assert.equal(logs.length, 0, logs.join('\n'));
@@ -62,12 +67,7 @@ describe('Service: reloads and counters', function () {
     const guarded = (limit: string): string => `policies:
   - { name: flappy, kind: memory, match: { name: sleep, cmdline: "^sleep 1923$" }, max_rss: ${limit}, action: { signal: CONT }, max_actions: { count: 2, within: 1h } }
 `;
-    const file = join(dir, 'policies.yaml');
-    await writeFile(file, guarded('1KB'));
-    const { config } = await loadConfig([file]);
-    assert.ok(config);
-    const logs: string[] = [];
-    const service = new Service({ env: {}, log: (line) => logs.push(line), config, store: memoryStore(), reloadFrom: [file] });
+    const { file, logs, service } = await serviceFor(guarded('1KB'));
     await service.cycle();
     await service.cycle();
     const signalled = logs.filter((line) => line.startsWith(`signal CONT sleep (pid ${child.pid}) by flappy: done`));
