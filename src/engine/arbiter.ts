@@ -65,7 +65,8 @@ export class Arbiter {
     }
     // A failing action waits out its backoff: no attempt, no notification, nothing counted by
     // the flapping guard; `for` keeps counting, so the action is still proposed when it is due.
-    const waiting = record && backoffReason(record, this.now);
+    // A resume never waits: a process procguard stopped is tried again every cycle until it runs.
+    const waiting = proposal.action !== 'resume' && record && backoffReason(record, this.now);
     if (waiting) {
       skipped(action, waiting);
       withLasting(action, lastingAtPlan(action, record, this.now));

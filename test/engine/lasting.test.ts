@@ -227,4 +227,27 @@ describe('lasting conditions: reported when they begin and when they end', () =>
       table.map(([, repeat]) => repeat),
     );
   });
+
+  it('a failing resume never waits out a backoff: a process procguard stopped is tried again every cycle', () => {
+    const policySet = policySetOf('policies: [{ name: backoff, kind: load, match: { name: batch }, pause_above: 4, resume_below: 2 }]');
+    const batch = proc(60, 'batch', { state: 'T' });
+    let state: EngineState = {
+      ...emptyState(),
+      paused: [{ policy: 'backoff', root: { pid: 60, start_time: batch.start_time!, name: 'batch' }, processes: [{ pid: 60, start_time: batch.start_time! }], since: T0 - 600 }],
+    };
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const now = T0 + i * 60;
+      const evaluation = evaluate(policySet, snapshot([batch], { time: now, load: [0.5, 0.5, 0.5] }), state, now);
+      const actions = evaluation.plan.actions.map((a) => finish(a, 'EPERM: not permitted to send SIGCONT to pid 60', now));
+      seen.push(actions.map((a) => `${a.action} ${a.status}`).join(', '));
+      const outcomes = actions.map((a) => (a.status === 'failed' ? { status: 'failed' as const, error: a.error!, processes: a.processes ?? [] } : undefined));
+      state = settle(evaluation.state, state, actions, outcomes, [], now);
+    }
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 6 }, () => 'resume failed'),
+    );
+    assert.equal(state.paused.length, 1, 'the tree is still remembered as stopped');
+  });
 });
