@@ -11,7 +11,7 @@ export type EnvName = string;
  */
 export type Path = string;
 /**
- * Exactly one of mail or exec.
+ * Exactly one of mail, exec, alertmanager or webhook.
  *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "notifier".
@@ -233,9 +233,11 @@ export interface Supervisor {
 export interface Notifier2 {
   mail?: MailNotifier;
   exec?: ExecNotifier;
+  alertmanager?: AlertmanagerNotifier;
+  webhook?: WebhookNotifier;
   env?: ExecEnvironment;
   /**
-   * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, or the whole run of sendmail or the exec command (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
+   * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, the whole run of sendmail or the exec command, or the HTTP request of alertmanager and webhook (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
    */
   timeout?: number | string;
 }
@@ -267,6 +269,40 @@ export interface Mail {
    * Handlebars template file, relative to this policy file.
    */
   body_file?: string;
+}
+/**
+ * Alerts posted to Alertmanager's v2 API (URL/api/v2/alerts): an action that keeps failing is one alert, firing when the failure begins (renewed while it lasts) and resolved when it ends; every other action is a short-lived alert (it ends after 5 minutes). Labels: alertname (ProcguardFailing or ProcguardAction), host, policy, kind, action, program (the namespec, or the process name), supervisor (when it is a program), and the labels given here.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "alertmanager".
+ */
+export interface AlertmanagerNotifier {
+  /**
+   * Alertmanager's address, e.g. http://alertmanager.example.com:9093 (the path /api/v2/alerts is added). No credentials in it.
+   */
+  url: string;
+  /**
+   * More labels on every alert, e.g. { env: prod, team: web }; they cannot replace procguard's own.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+}
+/**
+ * The event as JSON (what an exec notifier reads on stdin), POSTed to url and signed: X-Procguard-Timestamp is the time in epoch seconds, X-Procguard-Signature is sha256=HEX, the HMAC-SHA256 with the secret of TIMESTAMP.BODY (the timestamp, a dot, the raw body). A receiver recomputes it, compares in constant time and refuses an old timestamp (a replay).
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "webhook".
+ */
+export interface WebhookNotifier {
+  /**
+   * Where the event is POSTed, e.g. https://hooks.example.com/procguard. No credentials in it.
+   */
+  url: string;
+  /**
+   * The variable of procguard's environment that holds the signing secret (never written in a policy file, never logged).
+   */
+  secret_env: string;
 }
 /**
  * The variables an exec notifier's command gets besides the minimal set every child of procguard gets (PATH, HOME, LANG, LC_*, TZ, USER, LOGNAME, TMPDIR, as procguard has them); nothing else of procguard's environment reaches it. NAME: "value" sets a value; NAME: { from_env: VAR } passes procguard's own variable VAR under NAME, the way to hand the command a secret (a token from systemd's EnvironmentFile=) without writing it in a policy file. A from_env variable that is not set fails the delivery.

@@ -69,13 +69,21 @@ export function startPrometheus(config: (dir: string) => string, files: Record<s
   );
 }
 
-/** Alertmanager with one receiver that goes nowhere: the alerts are read back through its API. Cluster mode off. */
-export function startAlertmanager(): Promise<Server> {
+/**
+ * Alertmanager with one receiver: nowhere, or a webhook (firing and resolved notifications, sent
+ * at once); the alerts are also read back through its API. Cluster mode off.
+ */
+export function startAlertmanager(webhook?: string): Promise<Server> {
+  const receiver = webhook === undefined ? '' : `    webhook_configs:\n      - { url: '${webhook}', send_resolved: true }\n`;
   requireCommand('prometheus-alertmanager', 'prometheus-alertmanager');
   return startServer(
     'prometheus-alertmanager',
     (dir, port) => [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
-    (dir) => writeFile(join(dir, 'alertmanager.yml'), 'route:\n  receiver: nowhere\n  group_wait: 1s\nreceivers:\n  - name: nowhere\n'),
+    (dir) =>
+      writeFile(
+        join(dir, 'alertmanager.yml'),
+        `route:\n  receiver: test\n  group_by: [alertname, host, policy, program]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: test\n${receiver}`,
+      ),
     '/-/ready',
   );
 }
