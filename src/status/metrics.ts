@@ -10,7 +10,7 @@ import type { ServiceObserver } from '../modes/service.js';
 import { cycleSeries, type Sample } from './cycle-series.js';
 
 export interface MetricsOptions {
-  /** The supervisors procguard asks, by name, at the time of a cycle. */
+  /** The supervisors procguard asks, by name, at the time of a cycle (none by default: then no procguard_supervisor_up). */
   supervisors: () => readonly string[];
   /**
    * One run's metrics for a file (apply): the cycle's duration is a gauge, not a histogram of
@@ -82,7 +82,7 @@ export class Metrics implements ServiceObserver {
   private readonly failingConditions = this.gauge('procguard_failing_conditions', 'Actions failing cycle after cycle (tried again with a backoff), by policy and action.', ['policy', 'action']);
   private readonly notificationsWaiting = this.gauge('procguard_notifications_waiting', 'Notifications that could not be delivered, waiting to be tried again.', []);
 
-  constructor(private readonly options: MetricsOptions) {
+  constructor(private readonly options: MetricsOptions = { supervisors: () => [] }) {
     if (options.oneRun) {
       this.lastCycleDuration = this.gauge('procguard_last_cycle_duration_seconds', 'Time the last cycle took: collect, evaluate, act, save the state.', []);
     } else {

@@ -264,6 +264,13 @@ policies:
       /^webhook POST http:\/\/127\.0\.0\.1:\d+\/hook answered HTTP 500: no thanks$/,
     ],
     [
+      'a receiver that answers 500 with 10 MB, of which it reads a few',
+      (): { status: number; body: string } => ({ status: 500, body: 'x'.repeat(10 * 1024 * 1024) }),
+      '',
+      { PG_HOOK_SECRET: SECRET },
+      /^webhook POST http:\/\/127\.0\.0\.1:\d+\/hook answered HTTP 500: x{300}$/,
+    ],
+    [
       'a redirect, not followed',
       (): { status: number; body: string } => ({ status: 302, body: '' }),
       '',

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { logEvents } from '../helpers/log-events.js';
 import { eventually, killAllChildren, spawnChild, type Child } from '../helpers/processes.js';
+import { acquireLock } from '../../src/state/lock.js';
 import { promtool, query, startPrometheus, type Server } from '../helpers/prometheus.js';
 import { BIN, runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 import { HOG_COMMAND, PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
@@ -217,6 +218,25 @@ policies:
     assert.deepEqual(promtool(['check', 'metrics'], text), { status: 0, output: '' });
     const { readdir } = await import('node:fs/promises');
     assert.deepEqual(await readdir(join(work, 'textfile')), ['procguard.prom']);
+    await runProcguard(['resume', '-c', join(work, 'policies.yaml'), '--all']);
+  });
+
+  it('a run that could not take the lock is a failed cycle in the file, and nothing else changes', async () => {
+    const file = join(work, 'textfile', 'procguard.prom');
+    assert.equal((await apply(file)).code, 0);
+    const lock = await acquireLock(join(work, 'state'), { wait: 0 });
+    try {
+      const run = await runProcguard(['apply', '-c', join(work, 'policies.yaml'), '-q', '--wait', '0s', '--metrics-file', file], {
+        env: { PATH: process.env.PATH ?? '', TZ: 'UTC', PROCGUARD_LOADAVG: join(work, 'loadavg') },
+      });
+      assert.equal(run.code, 3, run.stderr);
+    } finally {
+      await lock.release();
+    }
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /^procguard_cycles_total\{result="ok"\} 1$/m);
+    assert.match(text, /^procguard_cycles_total\{result="failed"\} 1$/m);
+    assert.match(text, /^procguard_actions_total\{policy="sleeper-backoff",action="pause",status="done"\} 1$/m);
     await runProcguard(['resume', '-c', join(work, 'policies.yaml'), '--all']);
   });
 
