@@ -57,6 +57,7 @@ export function cycleSeries(result: CycleResult, supervisors: readonly string[])
   const measured = { bytes: new Series(), seconds: new Series() };
   const limit = { bytes: new Series(), seconds: new Series() };
   const cyclesOver = new Series();
+  const audited = new Map((state.lasting ?? []).filter((c) => c.kind === 'audit').map((c) => [`${c.policy}\0${c.target_key}`, c.attempts]));
   for (const observation of evaluation.observations) {
     const labels = { policy: observation.policy, ...targetLabels(observation.target) };
     const unit = measuredUnit(observation.measure);
@@ -64,7 +65,7 @@ export function cycleSeries(result: CycleResult, supervisors: readonly string[])
       // The limit goes with the value kept: the largest of the processes sharing these labels.
       if (measured[unit].max(labels, observation.measure.value)) limit[unit].set(labels, observation.measure.limit);
     }
-    cyclesOver.max(labels, cyclesOverOf(observation, state));
+    cyclesOver.max(labels, cyclesOverOf(observation, state, audited));
   }
 
   const pausedTrees = new Series();
@@ -109,14 +110,14 @@ export function targetLabels(target: Target): Labels {
 
 /**
  * Consecutive cycles over the limit: the count a policy with `for` keeps, the cycles an
- * audit-mode finding has been seen in, else 1 for a target over the limit now (acted on at once).
+ * audit-mode finding has been seen in (`audited`, by policy and target key), else 1 for a
+ * target over the limit now (acted on at once).
  */
-function cyclesOverOf(observation: Observation, state: EngineState): number {
+function cyclesOverOf(observation: Observation, state: EngineState, audited: ReadonlyMap<string, number>): number {
   if (observation.verdict === 'ok') return 0;
   const key = targetKeyOf(observation.target);
   const counted = state.targets[observation.policy]?.[key]?.over ?? 0;
-  const audited = (state.lasting ?? []).find((c) => c.kind === 'audit' && c.policy === observation.policy && c.target_key === key)?.attempts ?? 0;
-  return Math.max(1, counted, audited);
+  return Math.max(1, counted, audited.get(`${observation.policy}\0${key}`) ?? 0);
 }
 
 function measuredUnit(measure: Observation['measure'] | undefined): 'bytes' | 'seconds' | undefined {

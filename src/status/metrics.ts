@@ -82,6 +82,9 @@ export class Metrics implements ServiceObserver {
   private readonly failingConditions = this.gauge('procguard_failing_conditions', 'Actions failing cycle after cycle (tried again with a backoff), by policy and action.', ['policy', 'action']);
   private readonly notificationsWaiting = this.gauge('procguard_notifications_waiting', 'Notifications that could not be delivered, waiting to be tried again.', []);
 
+  /** The last cycle, until its series are set (renderCycleSeries). */
+  private unrendered?: { result: CycleResult; supervisors: readonly string[] };
+
   constructor(private readonly options: MetricsOptions = { supervisors: () => [] }) {
     if (options.oneRun) {
       this.lastCycleDuration = this.gauge('procguard_last_cycle_duration_seconds', 'Time the last cycle took: collect, evaluate, act, save the state.', []);
@@ -112,20 +115,8 @@ export class Metrics implements ServiceObserver {
     for (const n of execution.plan.notifications) this.notifications.labels(n.status).inc();
     for (const error of snapshot.errors ?? []) this.collectorErrors.labels(error.source).inc();
     this.paused.set(state.paused.reduce((sum, tree) => sum + tree.processes.length, 0));
-    const series = cycleSeries(result, this.options.supervisors());
-    replace(this.supervisorUp, series.supervisorUp);
-    replace(this.programUp, series.programUp);
-    replace(this.programState, series.programState);
-    replace(this.programStartTime, series.programStartTime);
-    replace(this.measuredBytes, series.measured.bytes);
-    replace(this.limitBytes, series.limit.bytes);
-    replace(this.measuredSeconds, series.measured.seconds);
-    replace(this.limitSeconds, series.limit.seconds);
-    replace(this.cyclesOver, series.cyclesOver);
-    replace(this.pausedTrees, series.pausedTrees);
-    replace(this.pausedSince, series.pausedSince);
-    replace(this.failingConditions, series.failingConditions);
-    this.notificationsWaiting.set(series.notificationsWaiting);
+    // The series of what the cycle saw are worked out when they are asked for: a daemon nobody scrapes pays nothing for them.
+    this.unrendered = { result, supervisors: this.options.supervisors() };
   }
 
   cycleFailed(_message: string, durationMs: number): void {
@@ -160,7 +151,28 @@ export class Metrics implements ServiceObserver {
   }
 
   text(): Promise<string> {
+    this.renderCycleSeries();
     return this.registry.metrics();
+  }
+
+  /** The gauges of the last cycle's view, set from it once after each cycle. */
+  private renderCycleSeries(): void {
+    if (!this.unrendered) return;
+    const series = cycleSeries(this.unrendered.result, this.unrendered.supervisors);
+    this.unrendered = undefined;
+    replace(this.supervisorUp, series.supervisorUp);
+    replace(this.programUp, series.programUp);
+    replace(this.programState, series.programState);
+    replace(this.programStartTime, series.programStartTime);
+    replace(this.measuredBytes, series.measured.bytes);
+    replace(this.limitBytes, series.limit.bytes);
+    replace(this.measuredSeconds, series.measured.seconds);
+    replace(this.limitSeconds, series.limit.seconds);
+    replace(this.cyclesOver, series.cyclesOver);
+    replace(this.pausedTrees, series.pausedTrees);
+    replace(this.pausedSince, series.pausedSince);
+    replace(this.failingConditions, series.failingConditions);
+    this.notificationsWaiting.set(series.notificationsWaiting);
   }
 
   get contentType(): string {
