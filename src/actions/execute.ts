@@ -209,7 +209,7 @@ async function resolveCleared(plan: Plan, policySet: PolicySet, deps: AdapterDep
             adapter: notifier.type,
             action: cleared.action,
             target: cleared.target,
-            subject: `${cleared.action} of ${cleared.target.namespec ?? cleared.target.name} no longer fails`,
+            subject: `cleared: ${cleared.action} ${cleared.target.namespec ?? cleared.target.name} by ${cleared.policy}`,
             body: reason,
             status: 'planned',
           };

@@ -1,7 +1,9 @@
-// `procguard apply [-c …] [--dry-run] [--json] [--wait D] [--metrics-file PATH]`: one cycle for cron. Takes the lock
-// in STATE_DIR, reads the state, collects, evaluates, carries out the plan, saves the state
-// atomically and appends the audit log. Exit: 0 ok, 2 invalid, 3 a collector, action or
-// notification failed (or another run held the lock too long).
+// `procguard apply [-c …] [--dry-run] [--json] [--wait D] [--metrics-file PATH]`: one cycle for
+// cron. Takes the lock in STATE_DIR, reads the state, collects, evaluates, carries out the plan,
+// saves the state atomically and appends the audit log; with --metrics-file, writes the run's
+// metrics for node_exporter's textfile collector. Exit: 0 ok, 2 invalid, 3 a collector, action
+// or notification failed, the metrics file could not be written (or another run held the lock
+// too long).
 
 import { CycleAborted, diskStore, runCycle } from '../modes/cycle.js';
 import { runCheck } from './check.js';
