@@ -4,7 +4,7 @@
 // what happened comes back as results, and a new plan with the final statuses. A dry run never
 // gets here.
 
-import type { ActionOutcome, AuditEntry, PendingNotification, Plan, PlannedAction, PlannedNotification, NotificationMessage } from '../data/types.js';
+import type { ActionOutcome, AuditEntry, Lasting, PendingNotification, Plan, PlannedAction, PlannedNotification, NotificationMessage } from '../data/types.js';
 import type { NotifierConfig, PolicySet } from '../policy/model.js';
 import { renderNotification } from '../policy/notification-text.js';
 import { errorText } from '../shared/errors.js';
@@ -82,7 +82,9 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       if (action && outcomes[planned.action_index!]?.status === 'skipped') {
         notification = { ...planned, status: 'skipped', reason: `the ${action.action} was not carried out: ${action.reason}` };
       } else if (action?.lasting && isRepeat(action)) {
-        // Told when the failure began; told again when it ends.
+        // Told when the failure began; told again when it ends. Alertmanager holds it as a
+        // firing alert that ends at a horizon unless renewed: each attempt renews it.
+        if (notifier?.type === 'alertmanager' && planned.event) await renewAlert(planned, notifier, action, deps);
         return { ...planned, status: 'skipped', reason: `already reported: failing since ${timeText(action.lasting.since)}, ${action.lasting.attempts} attempts` };
       } else if (!notifier) {
         notification = { ...planned, status: 'failed', error: `notifier "${planned.to}" is not configured` };
@@ -98,7 +100,7 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
               }
             : planned.event;
         const rendered = event ? { ...planned, ...renderNotification(notifier, event), event } : planned;
-        notification = withNotificationOutcome(rendered, await deliver(rendered, notifier, { ...(event ?? {}) }, deps));
+        notification = withNotificationOutcome(rendered, await deliver(rendered, notifier, { ...(event ?? {}) }, deps, action?.lasting));
         if (notification.status === 'failed') {
           pending.push({ notification: messageOf(notification), event: { ...(event ?? {}) }, attempts: 1, first_failed: now, last_error: notification.error ?? 'failed' });
         }
@@ -107,6 +109,12 @@ export async function carryOut(plan: Plan, policySet: PolicySet, deps: AdapterDe
       return notification;
     }),
   );
+
+  // Alertmanager holds a failure as a firing alert: a condition cleared (the policy, the target or the need went away) resolves it too.
+  for (const resolved of await resolveCleared(plan, policySet, deps)) {
+    notifications.push(resolved);
+    audit.push(notificationAudit(resolved, now));
+  }
 
   const down = new Set(pending.map((p) => p.notification.to));
   const retried = await retryPending(waiting, policySet, deps, down);
@@ -168,8 +176,49 @@ function runAction(action: PlannedAction, deps: AdapterDeps): Promise<Outcome> {
   return runWork(action.adapter, { type: 'action', action }, deps);
 }
 
-function deliver(notification: NotificationMessage, notifier: NotifierConfig, event: Record<string, unknown>, deps: AdapterDeps): Promise<Outcome> {
-  return runWork(notifier.type, { type: 'notification', notification, notifier, event }, deps);
+function deliver(notification: NotificationMessage, notifier: NotifierConfig, event: Record<string, unknown>, deps: AdapterDeps, lasting?: Lasting): Promise<Outcome> {
+  return runWork(notifier.type, { type: 'notification', notification, notifier, event, ...(lasting ? { lasting } : {}) }, deps);
+}
+
+/** The firing alert of a failure that lasts, sent again on an attempt that fails the same way; a failure to renew it is logged. */
+async function renewAlert(planned: PlannedNotification, notifier: NotifierConfig, action: PlannedAction, deps: AdapterDeps): Promise<void> {
+  const event = { ...planned.event, status: action.status, ...(action.error !== undefined ? { result: action.error } : {}) };
+  const outcome = await deliver(planned, notifier, event, deps, action.lasting);
+  if (outcome.status === 'failed') deps.log(`notifier "${notifier.name}": renewing the alert of ${action.action} by ${action.policy} failed: ${outcome.error}`);
+}
+
+/**
+ * A failing condition cleared, as a resolved alert for the alertmanager notifiers of its policy
+ * (all of them when the policy is gone). Not retried: an alert left firing ends at its horizon.
+ */
+async function resolveCleared(plan: Plan, policySet: PolicySet, deps: AdapterDeps): Promise<PlannedNotification[]> {
+  const work = (plan.cleared ?? []).filter((c) => c.kind === 'failing');
+  if (work.length === 0) return [];
+  const alertmanagers = policySet.notifiers.filter((n) => n.type === 'alertmanager');
+  return Promise.all(
+    work.flatMap((cleared) => {
+      const policy = policySet.policies.find((p) => p.name === cleared.policy);
+      const rules = policy ? new Set(policy.notify.map((rule) => rule.to)) : undefined;
+      return alertmanagers
+        .filter((n) => !rules || rules.has(n.name))
+        .map(async (notifier): Promise<PlannedNotification> => {
+          const reason = clearedText(cleared);
+          const message: PlannedNotification = {
+            policy: cleared.policy,
+            to: notifier.name,
+            adapter: notifier.type,
+            action: cleared.action,
+            target: cleared.target,
+            subject: `cleared: ${cleared.action} ${cleared.target.namespec ?? cleared.target.name} by ${cleared.policy}`,
+            body: reason,
+            status: 'planned',
+          };
+          const event = { host: plan.host, policy: cleared.policy, kind: policy?.kind ?? '', action: cleared.action, status: 'cleared', reason, target: cleared.target };
+          const lasting: Lasting = { report: 'ends', since: cleared.since, attempts: cleared.attempts, ...(cleared.error !== undefined ? { error: cleared.error } : {}) };
+          return withNotificationOutcome(message, await deliver(message, notifier, event, deps, lasting));
+        });
+    }),
+  );
 }
 
 /** The action as it ended: a copy with its final status, what goes with it, and the lasting condition it begins, repeats or ends. */

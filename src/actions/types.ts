@@ -3,7 +3,7 @@
 // supervisord clients), so that tests can drive them against real processes and servers.
 
 import type { SupervisorClient } from '../supervisord/client.js';
-import type { ActionOutcome, NotificationMessage, PlannedAction, RestartUnderWay } from '../data/types.js';
+import type { ActionOutcome, Lasting, NotificationMessage, PlannedAction, RestartUnderWay } from '../data/types.js';
 import type { NotifierConfig } from '../policy/model.js';
 
 export type Work =
@@ -14,6 +14,8 @@ export type Work =
       notifier: NotifierConfig;
       /** The event an exec notifier receives as JSON on stdin. */
       event: Record<string, unknown>;
+      /** The lasting condition the action begins, repeats or ends (a failure that lasts), or ends when it was cleared. */
+      lasting?: Lasting;
     }
   /** A restart an earlier run began (stopProcess) and did not finish (startProcess). */
   | { type: 'finish-restart'; restart: RestartUnderWay };
@@ -43,7 +45,7 @@ export interface AdapterDeps {
   stopping?: AbortSignal;
 }
 
-/** The adapters, by the name a plan entry gives in `adapter`: supervisor, signal, oom (actions), mail, exec (notifiers). */
+/** The adapters, by the name a plan entry gives in `adapter`: supervisor, signal, oom (actions), mail, exec, alertmanager, webhook (notifiers). */
 export type AdapterName = NonNullable<PlannedAction['adapter']> | NotifierConfig['type'];
 
 export interface Adapter {

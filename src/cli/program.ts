@@ -100,7 +100,8 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     .option('--verbose', 'list every matched process with its value against the limit')
     .option('-q, --quiet', 'print only what is new: actions carried out, failures and audit findings that began or ended (for cron, which mails any output)')
     .addOption(new Option('--wait <duration>', `how long an overlapping run waits for the lock (default ${DEFAULTS.lockWait}s)`).argParser(durationArgument))
-    .action(async (options: { config: string[]; dryRun?: boolean; json?: boolean; verbose?: boolean; quiet?: boolean; wait?: number }) => {
+    .option('--metrics-file <path>', "write the run's Prometheus metrics to PATH (node_exporter's textfile collector), atomically; counters go on from the file before")
+    .action(async (options: { config: string[]; dryRun?: boolean; json?: boolean; verbose?: boolean; quiet?: boolean; wait?: number; metricsFile?: string }) => {
       exitCode = await (await import('./apply.js')).runApply(options, io);
     });
 

@@ -28,7 +28,12 @@ export async function runDaemonVerb(options: RunOptions, io: CliIo): Promise<Exi
  */
 export async function statusPage(listen: string, env: NodeJS.ProcessEnv): Promise<DaemonCompanion> {
   // The status page's modules (prom-client, the HTTP server, the page) load only when it is asked for.
-  const [{ StatusBoard }, { Metrics }, web] = await Promise.all([import('../status/board.js'), import('../status/metrics.js'), import('../status/server.js')]);
+  const [{ StatusBoard }, { Metrics }, web, { supervisorsToAsk }] = await Promise.all([
+    import('../status/board.js'),
+    import('../status/metrics.js'),
+    import('../status/server.js'),
+    import('../supervisord/connect.js'),
+  ]);
   const address = web.parseListenAddress(listen);
   if (typeof address === 'string') throw new CliFailure(`--listen ${address}`, ExitCode.INVALID);
   const credentials = web.listenCredentials(env);
@@ -39,7 +44,7 @@ export async function statusPage(listen: string, env: NodeJS.ProcessEnv): Promis
     async start(service, intervalMs) {
       const { log } = service;
       const board = new StatusBoard(service, env, hostname());
-      const metrics = new Metrics();
+      const metrics = new Metrics({ supervisors: () => supervisorsToAsk(service.config.policySet.supervisors, env).map((s) => s.name) });
       service.observers.push(board, metrics);
       try {
         server = await web.startStatusServer({ address, ...(credentials ? { credentials } : {}), board, metrics, intervalMs, log });

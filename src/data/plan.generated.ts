@@ -162,7 +162,7 @@ export interface PlannedNotification {
   /**
    * Which adapter delivers it: the notifier's type.
    */
-  adapter?: 'mail' | 'exec';
+  adapter?: 'mail' | 'exec' | 'alertmanager' | 'webhook';
   /**
    * The action it reports.
    */
@@ -270,7 +270,7 @@ export interface HeldNotification {
    * The notifier's name.
    */
   to: string;
-  adapter: 'mail' | 'exec';
+  adapter: 'mail' | 'exec' | 'alertmanager' | 'webhook';
   /**
    * The index in `actions` of the action whose failure it reports.
    */

@@ -80,7 +80,30 @@ export interface ExecNotifier {
   source: SourceRef;
 }
 
-export type NotifierConfig = MailNotifier | ExecNotifier;
+/** Alerts to Alertmanager's v2 API. */
+export interface AlertmanagerNotifier {
+  type: 'alertmanager';
+  name: string;
+  /** Alertmanager's base URL; /api/v2/alerts is added. */
+  url: string;
+  /** Labels added to every alert. */
+  labels: Record<string, string>;
+  timeout: number;
+  source: SourceRef;
+}
+
+/** The event as signed JSON, POSTed to a URL. */
+export interface WebhookNotifier {
+  type: 'webhook';
+  name: string;
+  url: string;
+  /** The variable of procguard's environment that holds the signing secret. */
+  secretEnv: string;
+  timeout: number;
+  source: SourceRef;
+}
+
+export type NotifierConfig = MailNotifier | ExecNotifier | AlertmanagerNotifier | WebhookNotifier;
 
 export type NamePattern = { exact: string } | { regex: Pattern };
 

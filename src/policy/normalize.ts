@@ -82,6 +82,8 @@ function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undef
     const env = Object.fromEntries(Object.entries(raw.env ?? {}).map(([key, value]) => [key, typeof value === 'string' ? { value } : { fromEnv: value.from_env }]));
     return { type: 'exec', name, argv: [...raw.exec], env, timeout, source };
   }
+  if (raw.alertmanager) return { type: 'alertmanager', name, url: raw.alertmanager.url, labels: { ...(raw.alertmanager.labels ?? {}) }, timeout, source };
+  if (raw.webhook) return { type: 'webhook', name, url: raw.webhook.url, secretEnv: raw.webhook.secret_env, timeout, source };
   const mail = raw.mail as Raw.Mail;
   const command: string | string[] = mail.sendmail ?? DEFAULTS.sendmail;
   return {

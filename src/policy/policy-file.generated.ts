@@ -1,7 +1,7 @@
 // Generated from schemas/policy.schema.json by `npm run gen:types`. Do not edit by hand.
 
 /**
- * Exactly one of mail or exec.
+ * Exactly one of mail, exec, alertmanager or webhook.
  *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "notifier".
@@ -337,11 +337,41 @@ export interface Supervisor {
 export interface Notifier2 {
   mail?: MailNotifier;
   exec?: ExecNotifier;
+  alertmanager?: AlertmanagerNotifier;
+  webhook?: WebhookNotifier;
   env?: ExecEnvironment;
   /**
-   * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, or the whole run of sendmail or the exec command (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
+   * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, the whole run of sendmail or the exec command, or the HTTP request of alertmanager and webhook (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
    */
   timeout?: number | string;
+}
+/**
+ * Post alerts to Alertmanager's v2 API: one per lasting condition (firing, then resolved), one short-lived alert per action.
+ */
+export interface AlertmanagerNotifier {
+  /**
+   * Alertmanager's address, e.g. http://alertmanager.example.com:9093 (the path /api/v2/alerts is added). No credentials in it.
+   */
+  url: string;
+  /**
+   * More labels on every alert, e.g. { env: prod, team: web }; they cannot replace procguard's own.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+}
+/**
+ * POST the event as JSON to a URL, signed with HMAC-SHA256 under a secret read from the environment.
+ */
+export interface WebhookNotifier {
+  /**
+   * Where the event is POSTed, e.g. https://hooks.example.com/procguard. No credentials in it.
+   */
+  url: string;
+  /**
+   * The variable of procguard's environment that holds the signing secret (never written in a policy file, never logged).
+   */
+  secret_env: string;
 }
 /**
  * For exec only: the variables the command gets (see the mapping below).
@@ -601,4 +631,38 @@ export interface Mail {
    * A file holding the body template, relative to this policy file (not with body).
    */
   body_file?: string;
+}
+/**
+ * Alerts posted to Alertmanager's v2 API (URL/api/v2/alerts): an action that keeps failing is one alert, firing when the failure begins (renewed while it lasts) and resolved when it ends; every other action is a short-lived alert (it ends after 5 minutes). Labels: alertname (ProcguardFailing or ProcguardAction), host, policy, kind, action, program (the namespec, or the process name), supervisor (when it is a program), and the labels given here.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "alertmanager".
+ */
+export interface AlertmanagerNotifier1 {
+  /**
+   * Alertmanager's address, e.g. http://alertmanager.example.com:9093 (the path /api/v2/alerts is added). No credentials in it.
+   */
+  url: string;
+  /**
+   * More labels on every alert, e.g. { env: prod, team: web }; they cannot replace procguard's own.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+}
+/**
+ * The event as JSON (what an exec notifier reads on stdin), POSTed to url and signed: X-Procguard-Timestamp is the time in epoch seconds, X-Procguard-Signature is sha256=HEX, the HMAC-SHA256 with the secret of TIMESTAMP.BODY (the timestamp, a dot, the raw body). A receiver recomputes it, compares in constant time and refuses an old timestamp (a replay).
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "webhook".
+ */
+export interface WebhookNotifier1 {
+  /**
+   * Where the event is POSTed, e.g. https://hooks.example.com/procguard. No credentials in it.
+   */
+  url: string;
+  /**
+   * The variable of procguard's environment that holds the signing secret (never written in a policy file, never logged).
+   */
+  secret_env: string;
 }

@@ -41,11 +41,14 @@ export const ANNOTATED_NODES = [
   'notifier',
   'mail',
   'smtp',
+  'alertmanager',
+  'webhook',
+  'notifier-url',
 ] as const;
 type Annotated = (typeof ANNOTATED_NODES)[number];
 
 /** The mappings whose unexpected keys get their place's hints (suggestKey). */
-const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match'];
+const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match', 'alertmanager', 'webhook'];
 
 function annotation(schema: JsonSchema | undefined): Annotated | undefined {
   const name = schema?.['x-diagnostic'];
@@ -259,7 +262,11 @@ function choiceMessage(error: AjvError, subject: string, place: Place): string {
     const keys = branches.map((b) => (b.required as string[])[0] ?? '');
     const passing = error.params.passingSchemas as number[] | null | undefined;
     const owner = capitalize(place.objectName);
-    if (passing && passing.length > 1) return `${owner} sets both ${quoteList(keys, 'and')}; use only one`;
+    if (passing && passing.length > 1)
+      return `${owner} sets both ${quoteList(
+        passing.map((i) => keys[i] ?? ''),
+        'and',
+      )}; use only one`;
     return `${owner} needs ${quoteList(keys, 'or')}`;
   }
   const description = (error.parentSchema as JsonSchema | undefined)?.description ?? 'valid';
@@ -317,6 +324,10 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
   if (node === 'supervisor-url') {
     const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value) ? '; give credentials as username and password_env or password_file' : '';
     return `${capitalize(subject)} must be unix:///path/to/supervisor.sock or http://host:port, not ${show(value)}${credentials}`;
+  }
+  if (node === 'notifier-url') {
+    const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value) ? '; no credentials in the URL: a webhook is signed with secret_env' : '';
+    return `${capitalize(subject)} must be an http:// or https:// URL such as http://host:9093, not ${show(value)}${credentials}`;
   }
   if (node === 'settings-name') return `${capitalize(subject)} must be a single line`;
   if (node === 'state-dir') return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;

@@ -40,6 +40,21 @@ const KEY_HINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   notifier: {
     command: 'exec',
     email: 'mail',
+    alertmanagers: 'alertmanager',
+    prometheus: 'alertmanager',
+    http: 'webhook',
+    url: 'webhook: { url: …, secret_env: … }',
+    slack: 'webhook',
+  },
+  alertmanager: {
+    annotations: 'labels',
+    api: 'url',
+  },
+  webhook: {
+    secret: 'secret_env',
+    token: 'secret_env',
+    hmac: 'secret_env',
+    endpoint: 'url',
   },
 };
 

@@ -6,12 +6,14 @@ import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 
 /** Replaces `path` with `text` atomically; on failure the old file is left whole and the error thrown. */
-export async function writeFileAtomically(path: string, text: string): Promise<void> {
+export async function writeFileAtomically(path: string, text: string, mode = 0o600): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
   try {
     await unlink(temporary).catch(() => undefined);
-    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const file = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     try {
+      // The mode as asked, whatever the umask.
+      await file.chmod(mode);
       await file.writeFile(text);
       await file.sync();
     } finally {

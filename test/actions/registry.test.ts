@@ -18,7 +18,7 @@ const registrySource = readFileSync(join(ACTIONS_DIR, 'registry.ts'), 'utf8');
 describe('action adapters: conformance', () => {
   it('registers the adapter of every module folder under src/actions/, once, under its own name', async () => {
     const folders = readdirSync(ACTIONS_DIR).filter((name) => statSync(join(ACTIONS_DIR, name)).isDirectory());
-    assert.deepEqual(folders.sort(), ['exec', 'mail', 'oom', 'signal', 'supervisor']);
+    assert.deepEqual(folders.sort(), ['alertmanager', 'exec', 'mail', 'oom', 'signal', 'supervisor', 'webhook']);
     for (const folder of folders) {
       const module = (await import(pathToFileURL(join(ACTIONS_DIR, folder, `${folder}.js`)).href)) as { adapter?: Adapter };
       assert.ok(module.adapter, `src/actions/${folder}/${folder}.ts exports an adapter`);
@@ -54,7 +54,7 @@ describe('action adapters: conformance', () => {
     });
   }
 
-  const notifierTypes: Array<NotifierConfig['type']> = ['mail', 'exec'];
+  const notifierTypes: Array<NotifierConfig['type']> = ['mail', 'exec', 'alertmanager', 'webhook'];
   for (const type of notifierTypes) {
     it(`a ${type} notifier: its adapter is registered under the notifier's type`, () => {
       assert.equal(ADAPTERS.get(type)?.name, type);

@@ -215,7 +215,7 @@ const invalid: Case[] = [
   {
     name: 'notifier with neither mail nor exec',
     files: { 'a.yaml': `${MEMORY}    notify: [{ to: ops }]\nnotifiers:\n  ops: { timeout: 5s }\n` },
-    expected: ['a.yaml:8:8: error: Notifier "ops" needs "mail" or "exec"'],
+    expected: ['a.yaml:8:8: error: Notifier "ops" needs "mail", "exec", "alertmanager" or "webhook"'],
   },
   {
     name: 'notifier with both mail and exec',
