@@ -10,7 +10,9 @@ import { CliFailure } from './context.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** package.json's version, written in by the bundler (scripts/bundle.mjs); read from the file when running unbundled. */
+declare const PROCGUARD_VERSION: string | undefined;
+const version = typeof PROCGUARD_VERSION === 'string' ? PROCGUARD_VERSION : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Each verb's module is loaded when the verb runs: `validate` never loads the daemon's file
 // watcher, nor `check` the mail library, which keeps every start short.

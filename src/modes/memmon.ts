@@ -77,7 +77,7 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
     io.stderr(MEMMON_USAGE);
     return ExitCode.OK;
   }
-  const log = createLog(io, 'procguard memmon');
+  const log = await createLog(io, 'procguard memmon');
   const built = memmonPolicySet(options, memmonArgv);
   if ('errors' in built) {
     for (const error of built.errors) log(error, { event: 'start', level: 'error' });

@@ -1,0 +1,49 @@
+// `npm run bundle`: procguard as one self-contained ES module bundle in bundle/, the way a
+// server runs it (`node bundle/procguard.js`, or /usr/lib/procguard/procguard.js from the
+// Debian package). Every dependency is inside it; nothing is resolved from node_modules at
+// run time. The verbs, and the heavy libraries they alone use (handlebars, nodemailer,
+// prom-client, pino-pretty, the XML-RPC serializer), are chunks of their own beside the
+// entry, loaded by dynamic import when first needed, so a verb loads only what it runs.
+// The output depends on the sources only: no absolute path, date or build-machine detail,
+// so two builds of one commit are byte-identical.
+
+import { build } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const BUNDLE_DIR = 'bundle';
+
+export async function bundle({ outdir = BUNDLE_DIR } = {}) {
+  const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+  await rm(new URL(`../${outdir}/`, import.meta.url), { recursive: true, force: true });
+  return build({
+    absWorkingDir: root,
+    entryPoints: { procguard: 'src/cli/main.ts' },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    chunkNames: 'chunks/[name]-[hash]',
+    // Whitespace and syntax only: names stay, so a stack trace (PROCGUARD_DEBUG=1) still reads.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'eof',
+    define: { PROCGUARD_VERSION: JSON.stringify(version) },
+    // The CommonJS libraries inside the bundle require node's own modules (fs, events, …);
+    // an ES module has no `require`, so each file gets one. Everything else is bundled, so
+    // it can only ever resolve node: built-ins.
+    banner: { js: "import { createRequire as procguardCreateRequire } from 'node:module';\nconst require = procguardCreateRequire(import.meta.url);" },
+    metafile: true,
+    logLevel: 'warning',
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await bundle();
+  const outputs = Object.entries(result.metafile.outputs);
+  const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+  console.log(`wrote ${BUNDLE_DIR}/procguard.js and ${outputs.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB`);
+}
