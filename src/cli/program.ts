@@ -1,7 +1,7 @@
 // The command line: verbs, options, help and usage errors (exit 2), built with commander.
 
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { InvalidArgumentError } from 'commander';
@@ -24,6 +24,26 @@ const CONFIG_OR_STDIN_HELP = 'policy file, conf.d directory, or - for standard i
 const listenerStreams: ListenerStreams = { input: process.stdin, output: process.stdout };
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const cli = defineProgram(io);
+  try {
+    await cli.program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CliFailure) {
+      io.stderr(`procguard: ${error.message}\n`);
+      return error.exitCode as ExitCode;
+    }
+    if (!(error instanceof CommanderError)) throw error;
+    const asked = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
+    return asked ? ExitCode.OK : ExitCode.INVALID;
+  }
+  return cli.exitCode();
+}
+
+/**
+ * Every verb and option of the command line. `--help`, the manual page (npm run gen:man) and
+ * the shell completion (procguard completion) are all read from this one definition.
+ */
+export function defineProgram(io: CliIo): { program: Command; exitCode: () => ExitCode } {
   let exitCode: ExitCode = ExitCode.OK;
   const program = new Command('procguard')
     .description('Declarative policies for the processes on this host: memory caps, OOM priorities, load pauses, runtime limits.')
@@ -235,18 +255,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       exitCode = await (await import('./import.js')).runImportOomAdjust(file, io);
     });
 
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (error) {
-    if (error instanceof CliFailure) {
-      io.stderr(`procguard: ${error.message}\n`);
-      return error.exitCode as ExitCode;
-    }
-    if (!(error instanceof CommanderError)) throw error;
-    const asked = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
-    return asked ? ExitCode.OK : ExitCode.INVALID;
-  }
-  return exitCode;
+  program
+    .command('completion')
+    .summary('print the bash or zsh completion script')
+    .description(
+      'Print a completion script for the shell, made from these very verbs and options. The Debian package installs them as ' +
+        '/usr/share/bash-completion/completions/procguard and /usr/share/zsh/vendor-completions/_procguard; by hand: ' +
+        'procguard completion bash > ~/.local/share/bash-completion/completions/procguard.\n' +
+        'Exit status: 0, 2 usage.',
+    )
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action(async (shell: 'bash' | 'zsh') => {
+      io.stdout((await import('./completion.js')).completionScript(shell, program));
+    });
+
+  return { program, exitCode: () => exitCode };
 }
 
 function positiveDurationArgument(value: string): number {

@@ -1,16 +1,6 @@
 // Generated from schemas/policy.schema.json by `npm run gen:types`. Do not edit by hand.
 
 /**
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "envName".
- */
-export type EnvName = string;
-/**
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "path".
- */
-export type Path = string;
-/**
  * Exactly one of mail or exec.
  *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
@@ -21,31 +11,66 @@ export type Notifier1 = {
   [k: string]: unknown;
 };
 /**
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "mail".
+ * Send mail, through a sendmail program (the default) or an SMTP server.
  */
-export type MailNotifier = Mail;
+export type MailNotifier = {
+  /**
+   * The recipient address, or a list of them.
+   *
+   * @minItems 1
+   */
+  to: string | [string, ...string[]];
+  /**
+   * The sender address (From:); default procguard@HOSTNAME, with this host's name.
+   */
+  from?: string;
+  /**
+   * A sendmail-compatible program. A string is its command line, split into argv at spaces and run without a shell; procguard adds -i, and the recipients unless it has -t. The default transport: /usr/sbin/sendmail -t -i. A list is the argv exactly, run without a shell, with nothing added: the message on stdin, the recipients in its To: header, as memmon piped it to -s ([/bin/sh, -c, "sendmail -t | logger"] runs a command through the shell as memmon did). Not with smtp.
+   *
+   * @minItems 1
+   */
+  sendmail?: string | [string, ...string[]];
+  smtp?: SmtpTransport;
+  /**
+   * The subject line: a Handlebars template over the event ({{host}}, {{policy}}, {{action}}, {{target.namespec}}, …); the default names the policy, the action, the target, the host and what was seen against the limit.
+   */
+  subject?: string;
+  /**
+   * The message text: a Handlebars template over the event, as subject (not with body_file); the default says what was done and why.
+   */
+  body?: string;
+  /**
+   * A file holding the body template, relative to this policy file (not with body).
+   */
+  body_file?: string;
+};
 /**
- * smtp://host:port, smtps://host:port, or an object with credentials.
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "smtp".
+ * Send through this SMTP server instead of a sendmail program (not with sendmail).
  */
 export type SmtpTransport =
   | string
   | {
+      /**
+       * smtp://host:port, or smtps://host:port for TLS from the first byte.
+       */
       url: string;
+      /**
+       * The SMTP login.
+       */
       username?: string;
-      password_env?: EnvName;
-      password_file?: Path;
+      /**
+       * The variable of procguard's environment that holds the password (not with password_file).
+       */
+      password_env?: string;
+      /**
+       * A file holding the password on its one line (not with password_env), owned by root or procguard's user and readable by its owner alone.
+       */
+      password_file?: string;
     };
 /**
- * argv of a program (no shell); the event is written as JSON to its stdin.
+ * Run a program (argv, no shell) with the event as JSON on its standard input.
  *
  * @minItems 1
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "exec".
  */
 export type ExecNotifier = [string, ...string[]];
 /**
@@ -54,6 +79,8 @@ export type ExecNotifier = [string, ...string[]];
  */
 export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy;
 /**
+ * The policy's name, unique across all files: lower-case letters, digits, '.', '_' and '-', up to 64 characters. Plans, logs, mail and the audit log name the policy by it.
+ *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "policyName".
  */
@@ -108,12 +135,14 @@ export type StringOrList5 = string | [string, ...string[]];
  */
 export type StringOrList6 = string | [string, ...string[]];
 /**
+ * Whom to tell when the policy acts, fails or its flapping guard stops it: one rule per notifier.
+ *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "notify".
  */
 export type NotifyRules = NotifyRule[];
 /**
- * restart, stop, kill or {signal: NAME}
+ * What to do with the process: restart (supervisord's stopProcess then startProcess, as memmon does), stop (supervisord's stopProcess), kill (SIGTERM, then SIGKILL after grace), or {signal: NAME} (send that signal). restart and stop need a supervisord program.
  *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "action".
@@ -131,13 +160,6 @@ export type Action =
  */
 export type SignalName = string;
 /**
- * Seconds, or an integer with s, m, h or d: 90s, 2d.
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "duration".
- */
-export type Duration = number | string;
-/**
  * Set the OOM-killer priority of processes (oom_adjust.sh).
  *
  * This interface was referenced by `PolicyFile`'s JSON-Schema
@@ -149,9 +171,59 @@ export type OomPolicy1 = {
 };
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "mail".
+ */
+export type MailNotifier1 = Mail;
+/**
+ * smtp://host:port, smtps://host:port, or an object with credentials.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "smtp".
+ */
+export type SmtpTransport1 =
+  | string
+  | {
+      /**
+       * smtp://host:port, or smtps://host:port for TLS from the first byte.
+       */
+      url: string;
+      /**
+       * The SMTP login.
+       */
+      username?: string;
+      /**
+       * The variable of procguard's environment that holds the password (not with password_file).
+       */
+      password_env?: string;
+      /**
+       * A file holding the password on its one line (not with password_env), owned by root or procguard's user and readable by its owner alone.
+       */
+      password_file?: string;
+    };
+/**
+ * argv of a program (no shell); the event is written as JSON to its stdin.
+ *
+ * @minItems 1
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "exec".
+ */
+export type ExecNotifier1 = [string, ...string[]];
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "objectName".
  */
 export type ObjectName = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "envName".
+ */
+export type EnvName = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "path".
+ */
+export type Path = string;
 /**
  * @minItems 1
  *
@@ -166,6 +238,13 @@ export type StringOrList7 = string | [string, ...string[]];
  * via the `definition` "size".
  */
 export type Size = number | string;
+/**
+ * Seconds, or an integer with s, m, h or d: 90s, 2d.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = number | string;
 
 /**
  * One procguard policy file (/etc/procguard/*.yaml). Every section is optional; sections are merged across files and every name must be unique across all files.
@@ -201,11 +280,11 @@ export interface Settings {
    */
   name?: string;
   /**
-   * Daemon tick.
+   * Time between the starts of two cycles of the daemon (procguard run); run --interval overrides it.
    */
   interval?: number | string;
   /**
-   * Directory for the state file, lock and audit log.
+   * Directory for the state file, lock and audit log: an absolute path. procguard creates it, mode 0700, when it is missing.
    */
   state_dir?: string;
 }
@@ -218,15 +297,24 @@ export interface Supervisor {
    * unix:///path/to/supervisor.sock or http://host:port (path /RPC2 is implied).
    */
   url: string;
+  /**
+   * The user name supervisord's [unix_http_server] or [inet_http_server] section asks for.
+   */
   username?: string;
-  password_env?: EnvName;
-  password_file?: Path;
+  /**
+   * The variable of procguard's environment that holds the password (not with password_file).
+   */
+  password_env?: string;
+  /**
+   * A file holding the password on its one line (not with password_env). It must be a regular file owned by root or procguard's user, readable and writable by its owner alone.
+   */
+  password_file?: string;
   /**
    * For a supervisord on this host (unix socket or loopback address): the user it runs as when not root, by name or numeric uid. procguard sends nothing, credentials included, to a socket held by a process of any other user (root and procguard's own user are always accepted).
    */
   user?: string | number;
   /**
-   * Per-request timeout.
+   * How long one XML-RPC request may take before it counts as failed.
    */
   timeout?: number | string;
 }
@@ -239,40 +327,8 @@ export interface Notifier2 {
    */
   timeout?: number | string;
 }
-export interface Mail {
-  /**
-   * @minItems 1
-   */
-  to: string | [string, ...string[]];
-  /**
-   * Default procguard@<hostname>.
-   */
-  from?: string;
-  /**
-   * A sendmail-compatible program. A string is its command line, split into argv at spaces and run without a shell; procguard adds -i, and the recipients unless it has -t. The default transport: /usr/sbin/sendmail -t -i. A list is the argv exactly, run without a shell, with nothing added: the message on stdin, the recipients in its To: header, as memmon piped it to -s ([/bin/sh, -c, "sendmail -t | logger"] runs a command through the shell as memmon did).
-   *
-   * @minItems 1
-   */
-  sendmail?: string | [string, ...string[]];
-  smtp?: SmtpTransport;
-  /**
-   * Handlebars template.
-   */
-  subject?: string;
-  /**
-   * Handlebars template.
-   */
-  body?: string;
-  /**
-   * Handlebars template file, relative to this policy file.
-   */
-  body_file?: string;
-}
 /**
- * The variables an exec notifier's command gets besides the minimal set every child of procguard gets (PATH, HOME, LANG, LC_*, TZ, USER, LOGNAME, TMPDIR, as procguard has them); nothing else of procguard's environment reaches it. NAME: "value" sets a value; NAME: { from_env: VAR } passes procguard's own variable VAR under NAME, the way to hand the command a secret (a token from systemd's EnvironmentFile=) without writing it in a policy file. A from_env variable that is not set fails the delivery.
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "execEnv".
+ * For exec only: the variables the command gets (see the mapping below).
  */
 export interface ExecEnvironment {
   /**
@@ -295,7 +351,13 @@ export interface ExecEnvironment {
  */
 export interface MemoryPolicy {
   name: PolicyName;
+  /**
+   * The kind of policy: memory, oom, load or runtime.
+   */
   kind: 'memory';
+  /**
+   * Free text for the people who read the file.
+   */
   description?: string;
   mode?: Mode;
   match: Match;
@@ -314,7 +376,7 @@ export interface MemoryPolicy {
   for?: number;
   action?: Action;
   /**
-   * kill: time between TERM and KILL.
+   * For action kill: how long to wait between SIGTERM and SIGKILL.
    */
   grace?: number | string;
   max_actions?: MaxActions;
@@ -339,7 +401,26 @@ export interface Match {
    */
   user?: string | number | [string | number, ...(string | number)[]];
   pidfile?: StringOrList6;
-  exclude?: Match;
+  exclude?: Match1;
+}
+/**
+ * A nested match: the processes it selects are left out.
+ */
+export interface Match1 {
+  program?: StringOrList;
+  group?: StringOrList1;
+  supervisor?: StringOrList2;
+  name?: StringOrList3;
+  cmdline?: StringOrList4;
+  exe?: StringOrList5;
+  /**
+   * User name or numeric uid.
+   *
+   * @minItems 1
+   */
+  user?: string | number | [string | number, ...(string | number)[]];
+  pidfile?: StringOrList6;
+  exclude?: Match1;
 }
 export interface NotifyRule {
   /**
@@ -358,16 +439,31 @@ export interface NotifyRule {
  * via the `definition` "maxActions".
  */
 export interface MaxActions {
+  /**
+   * How many actions on one target the window allows.
+   */
   count: number;
-  within: Duration;
+  /**
+   * The length of the window.
+   */
+  within: number | string;
 }
 export interface OomPolicy2 {
   name: PolicyName;
+  /**
+   * The kind of policy: memory, oom, load or runtime.
+   */
   kind: 'oom';
+  /**
+   * Free text for the people who read the file.
+   */
   description?: string;
   mode?: Mode;
   match: Match;
   notify?: NotifyRules;
+  /**
+   * The value written to /proc/PID/oom_score_adj: -1000 (never chosen by the OOM killer) to 1000 (chosen first). Exactly one of oom_score_adj and oom_adj.
+   */
   oom_score_adj?: number;
   /**
    * Legacy -17..15 scale, converted as the kernel does.
@@ -382,19 +478,31 @@ export interface OomPolicy2 {
  */
 export interface LoadPolicy {
   name: PolicyName;
+  /**
+   * The kind of policy: memory, oom, load or runtime.
+   */
   kind: 'load';
+  /**
+   * Free text for the people who read the file.
+   */
   description?: string;
   mode?: Mode;
   match: Match;
   notify?: NotifyRules;
+  /**
+   * Pause the matched process trees while the load average (see average) is above this.
+   */
   pause_above: number;
   /**
-   * Default pause_above / 2.
+   * Resume them when the load average is at or below this; default pause_above / 2.
    */
   resume_below?: number;
+  /**
+   * Which load average: over 1, 5 or 15 minutes.
+   */
   average?: '1m' | '5m' | '15m';
   /**
-   * Seconds, or an integer with s, m, h or d: 90s, 2d.
+   * Never keep a process stopped longer than this.
    */
   max_pause?: number | string;
 }
@@ -406,16 +514,75 @@ export interface LoadPolicy {
  */
 export interface RuntimePolicy {
   name: PolicyName;
+  /**
+   * The kind of policy: memory, oom, load or runtime.
+   */
   kind: 'runtime';
+  /**
+   * Free text for the people who read the file.
+   */
   description?: string;
   mode?: Mode;
   match: Match;
   notify?: NotifyRules;
-  max_runtime: Duration;
+  /**
+   * How long a process may run (its uptime, from /proc) before the action.
+   */
+  max_runtime: number | string;
   action?: Action;
   /**
-   * Seconds, or an integer with s, m, h or d: 90s, 2d.
+   * For action kill: how long to wait between SIGTERM and SIGKILL.
    */
   grace?: number | string;
   max_actions?: MaxActions;
+}
+/**
+ * The variables an exec notifier's command gets besides the minimal set every child of procguard gets (PATH, HOME, LANG, LC_*, TZ, USER, LOGNAME, TMPDIR, as procguard has them); nothing else of procguard's environment reaches it. NAME: "value" sets a value; NAME: { from_env: VAR } passes procguard's own variable VAR under NAME, the way to hand the command a secret (a token from systemd's EnvironmentFile=) without writing it in a policy file. A from_env variable that is not set fails the delivery.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "execEnv".
+ */
+export interface ExecEnvironment1 {
+  /**
+   * a string, or { from_env: VARIABLE }
+   */
+  [k: string]:
+    | string
+    | {
+        /**
+         * The name of a variable in procguard's environment.
+         */
+        from_env: string;
+      };
+}
+export interface Mail {
+  /**
+   * The recipient address, or a list of them.
+   *
+   * @minItems 1
+   */
+  to: string | [string, ...string[]];
+  /**
+   * The sender address (From:); default procguard@HOSTNAME, with this host's name.
+   */
+  from?: string;
+  /**
+   * A sendmail-compatible program. A string is its command line, split into argv at spaces and run without a shell; procguard adds -i, and the recipients unless it has -t. The default transport: /usr/sbin/sendmail -t -i. A list is the argv exactly, run without a shell, with nothing added: the message on stdin, the recipients in its To: header, as memmon piped it to -s ([/bin/sh, -c, "sendmail -t | logger"] runs a command through the shell as memmon did). Not with smtp.
+   *
+   * @minItems 1
+   */
+  sendmail?: string | [string, ...string[]];
+  smtp?: SmtpTransport;
+  /**
+   * The subject line: a Handlebars template over the event ({{host}}, {{policy}}, {{action}}, {{target.namespec}}, …); the default names the policy, the action, the target, the host and what was seen against the limit.
+   */
+  subject?: string;
+  /**
+   * The message text: a Handlebars template over the event, as subject (not with body_file); the default says what was done and why.
+   */
+  body?: string;
+  /**
+   * A file holding the body template, relative to this policy file (not with body).
+   */
+  body_file?: string;
 }
