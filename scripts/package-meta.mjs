@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The generated parts of the packages, written from package.json and package-lock.json so that
 // they cannot disagree with what is built:
-//   node scripts/package-meta.mjs copyright MAINTAINER   the Debian copyright file (DEP-5): procguard,
-//                                                     then every runtime dependency in the bundle
+//   node scripts/package-meta.mjs bundle LIST         npm run bundle, and the npm packages esbuild put
+//                                                     into it (one name a line) written to LIST
+//   node scripts/package-meta.mjs copyright MAINTAINER LIST   the Debian copyright file (DEP-5):
+//                                                     procguard, then each package named in LIST
 //   node scripts/package-meta.mjs npm-manifest        the package.json of the npm tarball: the
 //                                                     bundle, no dependencies left to fetch
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -106,16 +108,35 @@ function fail(message) {
   process.exit(1);
 }
 
-/** The runtime dependencies the bundle is built from: every package of the lock file not marked dev. */
-function runtimePackages() {
+/** The packages named in LIST (written by `bundle`), with their path, licence and version from the lock file. */
+function bundledPackages(list) {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
-  const found = new Map();
-  for (const [path, entry] of Object.entries(lock.packages)) {
-    if (path === '' || entry.dev || entry.devOptional) continue;
-    const name = path.replace(/^.*node_modules\//, '');
-    if (!found.has(name)) found.set(name, { name, path, license: entry.license, version: entry.version });
+  return readFileSync(list, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((name) => {
+      const path = `node_modules/${name}`;
+      const entry = lock.packages[path] ?? fail(`${name} is in the bundle but not at ${path} in package-lock.json`);
+      return { name, path, license: entry.license, version: entry.version };
+    });
+}
+
+/** Builds the bundle and lists the npm packages whose files esbuild put into it, sorted. */
+async function bundleAndList(list) {
+  const { bundle } = await import('./bundle.mjs');
+  const result = await bundle();
+  const names = new Set();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) names.add(match[1]);
   }
-  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  writeFileSync(
+    list,
+    [...names]
+      .sort()
+      .map((name) => `${name}\n`)
+      .join(''),
+  );
 }
 
 /** The copyright lines of a package's licence file, or its author when the file names none. */
@@ -141,16 +162,16 @@ function holders(pkg) {
   return [...lines];
 }
 
-function copyright(maintainer) {
-  const packages = runtimePackages();
+function copyright(maintainer, list) {
+  const packages = bundledPackages(list);
   const used = new Set([manifest.license]);
   const out = [
     'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/',
     'Upstream-Name: procguard',
     `Upstream-Contact: ${maintainer}`,
     'Source: https://github.com/procguard/procguard',
-    'Comment: /usr/lib/procguard/ holds procguard compiled together with its runtime',
-    ' dependencies (the npm packages below, as locked in package-lock.json).',
+    'Comment: /usr/lib/procguard/ holds procguard bundled with the npm packages below',
+    ' (their versions as locked in package-lock.json); their notices are kept in the bundle.',
     '',
     'Files: *',
     'Copyright: procguard contributors',
@@ -179,6 +200,7 @@ function npmManifest() {
 }
 
 const [what, ...rest] = process.argv.slice(2);
-if (what === 'copyright') process.stdout.write(copyright(rest[0] ?? fail('copyright needs the maintainer')));
+if (what === 'bundle') await bundleAndList(rest[0] ?? fail('bundle needs the file to list the packages in'));
+else if (what === 'copyright') process.stdout.write(copyright(rest[0] ?? fail('copyright needs the maintainer'), rest[1] ?? fail('copyright needs the list of bundled packages')));
 else if (what === 'npm-manifest') process.stdout.write(npmManifest());
-else fail('usage: package-meta.mjs copyright MAINTAINER | npm-manifest');
+else fail('usage: package-meta.mjs bundle LIST | copyright MAINTAINER LIST | npm-manifest');

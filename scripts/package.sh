@@ -30,8 +30,6 @@ changelog_version=$(sed -n '1s/^procguard (\([^)]*\)).*/\1/p' packaging/deb/chan
 [ "$changelog_version" = "$version" ] ||
   fail "packaging/deb/changelog starts with version '$changelog_version' but package.json says '$version': add an entry for $version at its top"
 
-npm run --silent bundle
-[ -f bundle/procguard.js ] || fail "npm run bundle wrote no bundle/procguard.js"
 for page in man/procguard.1 man/procguard.yaml.5; do
   [ -f "$page" ] || fail "$page is missing (the manual pages are committed under man/)"
 done
@@ -39,6 +37,10 @@ done
 work=out/.package
 rm -rf "$work"
 mkdir -p "$work" out
+
+# The bundle (what npm run bundle writes), and the npm packages it holds, for the copyright file.
+node scripts/package-meta.mjs bundle "$work/bundled-packages" || fail "the bundle could not be built"
+[ -f bundle/procguard.js ] || fail "the bundle has no bundle/procguard.js"
 
 # --- the Debian package -------------------------------------------------------------------
 root=$work/deb
@@ -62,7 +64,7 @@ node bundle/procguard.js completion bash >"$root/usr/share/bash-completion/compl
   fail "procguard completion bash failed"
 node bundle/procguard.js completion zsh >"$root/usr/share/zsh/vendor-completions/_procguard" ||
   fail "procguard completion zsh failed"
-node scripts/package-meta.mjs copyright "$maintainer" >"$root/usr/share/doc/procguard/copyright"
+node scripts/package-meta.mjs copyright "$maintainer" "$work/bundled-packages" >"$root/usr/share/doc/procguard/copyright"
 sed "s/@MAINTAINER@/$maintainer/" packaging/deb/changelog | gzip -9n >"$root/usr/share/doc/procguard/changelog.gz"
 install -m 0644 examples/cron/procguard "$root/usr/share/doc/procguard/examples/cron.d-procguard"
 for conf in examples/supervisord/*.conf; do
@@ -95,9 +97,7 @@ dpkg-deb --root-owner-group -Zxz -z9 --threads-max=1 --build "$root" "$deb" >/de
 stage=$work/npm
 mkdir -p "$stage/bin" "$stage/bundle" "$stage/man" "$stage/policies"
 node scripts/package-meta.mjs npm-manifest >"$stage/package.json"
-printf '%s\n' '#!/usr/bin/env node' '// procguard installed from npm: runs the bundled build.' "import '../bundle/procguard.js';" \
-  >"$stage/bin/procguard.js"
-chmod 0755 "$stage/bin/procguard.js"
+install -m 0755 bin/procguard.js "$stage/bin/procguard.js"
 cp -R bundle/. "$stage/bundle/"
 cp man/procguard.1 man/procguard.yaml.5 "$stage/man/"
 cp policies/*.yaml "$stage/policies/"
