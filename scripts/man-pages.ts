@@ -133,7 +133,7 @@ export function procguardPage(program: Command): string {
     'check shows the plan and never acts; apply runs one cycle (for cron); run is the daemon; eventlistener and memmon run inside supervisord.',
     'procguard runs as root; every process it signals is checked against its start time first, so a reused pid is never touched.',
     '.PP',
-    'Every verb takes \\-h or \\-\\-help, which prints the same options this page lists.',
+    'Every verb takes \\-h or \\-\\-help (or procguard help VERB), which prints the same options this page lists.',
     'An unknown verb or option prints usage on standard error and exits 2.',
     '.SH COMMANDS',
   ];

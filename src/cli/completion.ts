@@ -127,7 +127,11 @@ function bashScript(root: CompletedCommand): string {
     '  # The verb (and sub-verb) so far; an option that takes a value skips its value.',
     '  for ((i = 1; i < COMP_CWORD; i++)); do',
     '    word=${COMP_WORDS[i]}',
-    '    if [[ $word == -- ]]; then operands=1; continue; fi',
+    // After --, options no longer complete; memmon's options come after it (import memmon -- -p …).
+    `    if [[ $word == -- ]]; then case "$command" in ${commands
+      .filter((command) => command.path.at(-1) === 'memmon')
+      .map((command) => bashWord(key(command)))
+      .join('|')}) ;; *) operands=1 ;; esac; continue; fi`,
     '    if [[ $word == -* && $operands == 0 ]]; then',
     '      case "$command:$word" in',
     ...valueOptions.map(({ command, option }) => `        ${bashPatterns(command, option)}) ((i++)) ;;`),

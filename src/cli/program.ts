@@ -188,7 +188,8 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
       "Speak supervisord's event-listener protocol on stdin and stdout: one cycle (as apply) per TICK_5/TICK_60/TICK_3600 event, " +
         'every other event acknowledged untouched. stdout carries only the protocol; logs go to stderr. A failed action or mail ' +
         'is logged and the event acknowledged. SIGHUP reloads the policy files; SIGTERM resumes what procguard paused and exits. ' +
-        'With no supervisors configured, SUPERVISOR_SERVER_URL, SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD name the supervisord.',
+        'With no supervisors configured, SUPERVISOR_SERVER_URL, SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD name the supervisord.\n' +
+        'Exit status: 0 stopped, 2 invalid configuration at start, 3 the protocol broke or a paused process could not be resumed.',
     )
     .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
     .option('--listen <address>', 'serve the status page, /api/status, /metrics and /healthz on PORT or HOST:PORT, as run --listen')
@@ -202,7 +203,8 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     .summary('a drop-in for superlance memmon: procguard memmon -a 200MB -m ops@example.com')
     .description(
       "superlance memmon's options (-c -p -g -a -s -m -u -n, long forms and aliases), run as a supervisord event listener; " +
-        "procguard's own --listen ADDRESS serves the status page as run --listen does.",
+        "procguard's own --listen ADDRESS serves the status page as run --listen does.\n" +
+        'Exit status: 0 stopped, 255 bad options (as memmon).',
     )
     .argument('[options...]', "memmon's options; -h for memmon's help")
     .allowUnknownOption()
@@ -240,7 +242,7 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
   importCommand
     .command('memmon')
     .summary('translate memmon options: procguard import memmon -- -p foo=200MB -m ops@example.com')
-    .description('Print policies that do what superlance memmon does with these options (-c -p -g -a -s -m -u -n and their long forms).')
+    .description('Print policies that do what superlance memmon does with these options (-c -p -g -a -s -m -u -n and their long forms).\nExit status: 0, 2 bad options.')
     .argument('[args...]', "memmon's options, after --")
     .allowUnknownOption()
     .helpOption(false)
@@ -250,6 +252,7 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
   importCommand
     .command('oom-adjust')
     .summary('translate an oom_adjust.conf (NAME ADJ per line)')
+    .description('Print oom policies that set what an oom_adjust.conf (NAME ADJ per line) sets.\nExit status: 0, 2 a bad or unreadable file.')
     .argument('<file>', 'the oom_adjust.conf file')
     .action(async (file: string) => {
       exitCode = await (await import('./import.js')).runImportOomAdjust(file, io);
