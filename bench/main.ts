@@ -285,7 +285,7 @@ async function main(): Promise<void> {
     const bare = await medianMs(() => bareStatLoop(), { runs: RUNS });
     const ps = await medianMs(() => execFileSync('ps', ['-eo', 'pid,ppid,rss,etimes,comm'], { maxBuffer: 16 << 20 }), { runs: RUNS });
     const memmonOptions = parseMemmonArgs(['-a', '200MB']);
-    const memmonSet = memmonPolicySet(memmonOptions, ['-a', '200MB']);
+    const memmonSet = await memmonPolicySet(memmonOptions, ['-a', '200MB']);
     if (!('policySet' in memmonSet)) throw new Error(memmonSet.errors.join('; '));
     const dropIn = await medianMs(cycleRunner(memmonSet.policySet, { env }), { runs: RUNS });
     const memmon = await medianMs(() => memmonTick(sv!), { runs: QUICK ? 3 : 5, warmup: 1 });

@@ -9,15 +9,17 @@
 
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE_DIR = 'bundle';
 
+/** Builds into outdir (relative to the repository, or absolute); returns esbuild's result with its metafile and the outdir. */
 export async function bundle({ outdir = BUNDLE_DIR } = {}) {
   const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-  await rm(new URL(`../${outdir}/`, import.meta.url), { recursive: true, force: true });
-  return build({
+  await rm(resolve(root, outdir), { recursive: true, force: true });
+  const result = await build({
     absWorkingDir: root,
     entryPoints: { procguard: 'src/cli/main.ts' },
     outdir,
@@ -39,6 +41,7 @@ export async function bundle({ outdir = BUNDLE_DIR } = {}) {
     metafile: true,
     logLevel: 'warning',
   });
+  return { ...result, outdir: resolve(root, outdir) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

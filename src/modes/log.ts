@@ -51,7 +51,8 @@ export async function createLog(io: CliIo, component: string, format: LogFormat 
  * the fields too would show every event twice, the error once more on a line of its own.
  */
 async function prettyWriter(io: CliIo): Promise<(line: string) => void> {
-  const { prettyFactory } = await import('pino-pretty');
+  // The CommonJS module itself, as both node and the bundle give it: the bundle gives no named exports.
+  const { prettyFactory } = (await import('pino-pretty')).default;
   const prettify = prettyFactory({
     colorize: io.stderrIsTTY === true && !io.env.NO_COLOR,
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',

@@ -2,12 +2,11 @@
 // templates they name), validated as one set and, when nothing is in error, normalized.
 // check, apply, validate, the long-running modes and policy tests all load through here.
 
-import { loadHandlebars } from '../shared/handlebars.js';
 import type { Diagnostic } from './diagnostics.js';
 import { loadPolicyFiles, type LoadOptions } from './load.js';
 import type { PolicySet } from './model.js';
 import { validatePolicyFiles } from './validate.js';
-import { isRecord } from './walk.js';
+import { prepareTemplates } from './templates.js';
 import type { ParsedFile } from './yaml-source.js';
 
 export interface PolicySetOptions extends LoadOptions {
@@ -29,18 +28,8 @@ export interface LoadedPolicySet {
 export async function loadPolicySet(paths: readonly string[], options: PolicySetOptions = {}): Promise<LoadedPolicySet> {
   const { extraFiles = [], ...load } = options;
   const loaded = await loadPolicyFiles(paths, load);
-  if ([...loaded.files, ...extraFiles].some(hasTemplates)) await loadHandlebars();
+  await prepareTemplates(extraFiles);
   const result = validatePolicyFiles([...loaded.files, ...extraFiles], loaded.diagnostics);
   const templates = loaded.files.flatMap((file) => [...file.templates.values()].map((t) => t.path));
   return { ...result, files: loaded.files, sources: [...loaded.files.map((f) => f.path), ...templates] };
-}
-
-/** Keys of a mail notifier that hold handlebars templates. */
-const TEMPLATE_KEYS = ['subject', 'body', 'body_file'];
-
-/** Whether a notifier of this file names a template: handlebars is loaded only then, to check and render it. */
-function hasTemplates(file: ParsedFile): boolean {
-  const notifiers = isRecord(file.data) ? file.data.notifiers : undefined;
-  if (!isRecord(notifiers)) return false;
-  return Object.values(notifiers).some((notifier) => isRecord(notifier) && isRecord(notifier.mail) && TEMPLATE_KEYS.some((key) => key in (notifier.mail as Record<string, unknown>)));
 }
