@@ -254,4 +254,34 @@ describe('npm run package: the Debian package and the npm tarball', function () 
     ok(join(prefix, 'bin/procguard'), ['validate', join(REPO, 'policies')], { env });
     assert.equal(ok(join(prefix, 'bin/procguard'), ['--version'], { env }).trim(), version);
   });
+  it("the policy repository's CI installs only the pinned tarball: a placeholder or a wrong sha256 stops it, the right one installs and validates", async () => {
+    requireTool('curl', 'curl');
+    const repo = join(work, 'gitops');
+    await cp(join(REPO, 'examples/gitops'), repo, { recursive: true });
+    const script = join(repo, 'ci/install-procguard.sh');
+    const original = await readFile(script, 'utf8');
+    const env = { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', npm_config_cache: join(work, 'gitops-npm-cache'), npm_config_update_notifier: 'false' };
+    const placeholder = run(join(repo, 'ci/validate.sh'), [], { env });
+    assert.equal(placeholder.status, 2, placeholder.stderr);
+    assert.match(placeholder.stderr, /fill in PROCGUARD_URL and PROCGUARD_SHA256/);
+    const pin = async (sha: string): Promise<void> => {
+      await writeFile(
+        script,
+        original
+          .replace(/^PROCGUARD_VERSION=.*$/m, `PROCGUARD_VERSION=${version}`)
+          .replace(/^PROCGUARD_URL=.*$/m, `PROCGUARD_URL=file://${first.tgz}`)
+          .replace(/^PROCGUARD_SHA256=.*$/m, `PROCGUARD_SHA256=${sha}`),
+      );
+    };
+    const sha = await sha256(first.tgz);
+    await pin(sha.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')));
+    const wrong = run(join(repo, 'ci/validate.sh'), [], { env });
+    assert.equal(wrong.status, 2, wrong.stderr);
+    assert.match(wrong.stderr, /does not have the pinned sha256 .*: not installing it/);
+    await pin(sha);
+    const right = run(join(repo, 'ci/validate.sh'), [], { env });
+    assert.equal(right.status, 0, right.stderr);
+    assert.match(right.stdout, /^policies: valid: /m);
+    assert.doesNotMatch(await readFile(join(REPO, 'examples/gitops/ci/validate.sh'), 'utf8'), /npx/);
+  });
 });
