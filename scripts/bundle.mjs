@@ -15,13 +15,17 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE_DIR = 'bundle';
 
-/** Builds into outdir (relative to the repository, or absolute); returns esbuild's result with its metafile and the outdir. */
-export async function bundle({ outdir = BUNDLE_DIR } = {}) {
+/**
+ * Builds into outdir (relative to the repository, or absolute); returns esbuild's result with
+ * its metafile and the outdir. `entryPoints` adds entries beside procguard.js (the benchmark's
+ * daemon), built with the same settings.
+ */
+export async function bundle({ outdir = BUNDLE_DIR, entryPoints = {} } = {}) {
   const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
   await rm(resolve(root, outdir), { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { procguard: 'src/cli/main.ts' },
+    entryPoints: { procguard: 'src/cli/main.ts', ...entryPoints },
     outdir,
     bundle: true,
     splitting: true,

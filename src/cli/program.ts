@@ -6,7 +6,7 @@ import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { InvalidArgumentError } from 'commander';
 import { DURATION_UNITS_HELP, parseDuration } from '../shared/units.js';
-import { CliFailure } from './context.js';
+import { CliFailure } from './failure.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';
 
