@@ -71,7 +71,7 @@ function valueKind(name: string): ValueKind {
 }
 
 /** memmon's options as its usage text lists them: "  -p, --program NAME=SIZE   …". */
-export function memmonOptions(withListen: boolean): CompletedOption[] {
+function memmonOptions(withListen: boolean): CompletedOption[] {
   const options: CompletedOption[] = [];
   const lines = MEMMON_USAGE.split('\n');
   for (const [index, line] of lines.entries()) {

@@ -143,9 +143,6 @@ export type StringOrList6 = string | [string, ...string[]];
 export type NotifyRules = NotifyRule[];
 /**
  * What to do with the process: restart (supervisord's stopProcess then startProcess, as memmon does), stop (supervisord's stopProcess), kill (SIGTERM, then SIGKILL after grace), or {signal: NAME} (send that signal). restart and stop need a supervisord program.
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "action".
  */
 export type Action =
   | ('restart' | 'stop' | 'kill')
@@ -169,6 +166,14 @@ export type OomPolicy = OomPolicy1 & OomPolicy2;
 export type OomPolicy1 = {
   [k: string]: unknown;
 };
+/**
+ * What to do with the process: restart (supervisord's stopProcess then startProcess, as memmon does), stop (supervisord's stopProcess), kill (SIGTERM, then SIGKILL after grace), or {signal: NAME} (send that signal). restart and stop need a supervisord program.
+ */
+export type Action1 =
+  | ('restart' | 'stop' | 'kill')
+  | {
+      signal: SignalName;
+    };
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "mail".
@@ -209,6 +214,17 @@ export type SmtpTransport1 =
  * via the `definition` "exec".
  */
 export type ExecNotifier1 = [string, ...string[]];
+/**
+ * restart, stop, kill or {signal: NAME}
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "action".
+ */
+export type Action2 =
+  | ('restart' | 'stop' | 'kill')
+  | {
+      signal: SignalName;
+    };
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "objectName".
@@ -529,7 +545,7 @@ export interface RuntimePolicy {
    * How long a process may run (its uptime, from /proc) before the action.
    */
   max_runtime: number | string;
-  action?: Action;
+  action?: Action1;
   /**
    * For action kill: how long to wait between SIGTERM and SIGKILL.
    */

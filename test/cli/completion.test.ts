@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcguard } from '../helpers/run-cli.js';
@@ -53,6 +54,16 @@ async function helpFlags(verb: string): Promise<string[]> {
 }
 
 describe('procguard completion', () => {
+  it('the scripts run nothing when TAB is pressed: no procguard, no eval, no command substitution', async () => {
+    for (const script of [bashScript, zshScript]) {
+      const text = (await readFile(script, 'utf8')).replace(/^#.*$/gm, '');
+      assert.doesNotMatch(text, /\$\(|\beval\b/, script);
+      // The only process substitution is bash's own compgen, which lists names and runs nothing.
+      for (const [substitution] of text.matchAll(/<\([^)]*/g)) assert.match(substitution, /^<\(compgen -[fdW] /, substitution);
+      assert.doesNotMatch(text, /^\s*procguard\b/m);
+    }
+  });
+
   describe('bash', () => {
     it('registers a completion function for procguard', () => {
       const run = spawnSync('bash', ['--norc', '--noprofile', '-c', `source ${JSON.stringify(bashScript)}; complete -p procguard`], { encoding: 'utf8' });
