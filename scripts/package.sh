@@ -25,6 +25,9 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null) || fail "not a git checkout: set SOURCE_DATE_EPOCH"
 fi
 export SOURCE_DATE_EPOCH
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  echo "npm run package: warning: the checkout has uncommitted changes: the packages hold them, under the last commit's date" >&2
+fi
 
 changelog_version=$(sed -n '1s/^procguard (\([^)]*\)).*/\1/p' packaging/deb/changelog)
 [ "$changelog_version" = "$version" ] ||
