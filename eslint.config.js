@@ -36,7 +36,7 @@ const IO_MODULE_NAMES = IO_MODULES.flatMap((name) => [name, `node:${name}`]);
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'out/', 'node_modules/', 'test-artifacts/', '**/*.generated.ts'],
+    ignores: ['dist/', 'bundle/', 'out/', 'node_modules/', 'test-artifacts/', '**/*.generated.ts'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// procguard's executable: runs the compiled CLI (npm run build writes dist/).
-import '../dist/cli/main.js';
+// procguard's executable: runs the bundled build (npm run build writes bundle/).
+import '../bundle/procguard.js';

@@ -7,6 +7,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Ajv, _ } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
+
+// maxLength counts code points with ajv's runtime function, which the standalone code names
+// as `require("ajv/dist/runtime/ucs2length").default`: the function is written into the
+// module instead, so the validators need no require() and bundle as plain ES modules.
+const ucs2length = ucs2lengthModule.default;
 
 const OPTIONS = { allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true };
 
@@ -44,15 +50,17 @@ export async function generateValidators(target) {
   const files = Object.values(target.schemas)
     .map((file) => `schemas/${file}`)
     .join(', ');
-  const code = standaloneCode(ajv, exports).replace(/^"use strict";/, '');
+  const code = standaloneCode(ajv, exports)
+    .replace(/^"use strict";/, '')
+    .replaceAll(ucs2length.code, 'ucs2length');
+  if (code.includes('require(')) throw new Error(`${target.output}: the standalone code still calls require(): ${/require\([^)]*\)/.exec(code)[0]}`);
   // The schema itself, for code that reads it (allowed keys, bounds, descriptions).
   const readable = Object.entries(schemas).filter(([name]) => target.readable.includes(name));
   return [
     `// Generated from ${files} by \`npm run gen:validators\`. Do not edit by hand.`,
     '// @ts-nocheck',
-    "import { createRequire } from 'node:module';",
     ...(target.formats ? ["import { formats } from './formats.js';"] : []),
-    'const require = createRequire(import.meta.url);',
+    `const ucs2length = ${ucs2length.toString()};`,
     code,
     ...readable.map(([name, schema]) => `export const ${name}Schema = ${JSON.stringify(schema)};`),
     '',

@@ -26,12 +26,31 @@ function silentIo() {
 
 // ---- roff ----------------------------------------------------------------------------------
 
+/**
+ * Characters groff's ASCII device has no glyph for, as the named glyphs or plain text it renders in
+ * every locale (a root shell on a server often has no LANG, and man then renders with -Tascii).
+ */
+const GLYPHS = new Map<string, string>([
+  ['\u2026', '...'],
+  ['\u2014', '\\(em'],
+  ['\u2013', '\\(en'],
+  ['\u2192', '\\(->'],
+  ['\u2190', '\\(<-'],
+  ['\u00d7', '\\(mu'],
+  ['\u2264', '\\(<='],
+  ['\u2265', '\\(>='],
+  ['\u2018', '\\(oq'],
+  ['\u2019', '\\(cq'],
+  ['\u201c', '\\(lq'],
+  ['\u201d', '\\(rq'],
+]);
+
 /** Text as roff reads it literally: backslashes, minus signs, a leading dot or quote, non-ASCII. */
 export function roff(text: string): string {
   return text
     .replaceAll('\\', '\\e')
     .replaceAll('-', '\\-')
-    .replace(/[^\x20-\x7e\n]/gu, (character) => `\\[u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
+    .replace(/[^\x20-\x7e\n]/gu, (character) => GLYPHS.get(character) ?? `\\[u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
     .replace(/^([.'])/gm, '\\&$1');
 }
 

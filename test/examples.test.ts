@@ -1,5 +1,5 @@
 // The set-ups shipped in examples/ work as written: the supervisord snippets load into a real
-// supervisord and their listeners come up and stay up, the systemd unit passes
+// supervisord and their listeners come up and stay up, the systemd units pass
 // `systemd-analyze verify`, and the cron line's command runs a cycle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -65,17 +65,22 @@ describe('examples/', function () {
     });
   }
 
-  it('systemd/procguard.service: systemd-analyze verify finds nothing to say', async () => {
+  it('systemd/: procguard.service, procguard-apply.service and procguard-apply.timer pass systemd-analyze verify', async () => {
     const found = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
-    if (!found) throw new Error('systemd-analyze is not installed: apt-get install -y systemd (this test checks the shipped unit with it)');
-    const unit = (await readFile(join(EXAMPLES, 'systemd', 'procguard.service'), 'utf8')).replace('/usr/bin/procguard', process.execPath);
-    const path = join(work, 'procguard.service');
-    await writeFile(path, unit);
-    const result = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
+    if (!found) throw new Error('systemd-analyze is not installed: apt-get install -y systemd (this test checks the shipped units with it)');
+    const units = ['procguard.service', 'procguard-apply.service', 'procguard-apply.timer'];
+    const texts: Record<string, string> = {};
+    for (const name of units) {
+      texts[name] = (await readFile(join(EXAMPLES, 'systemd', name), 'utf8')).replace('/usr/bin/procguard', process.execPath);
+      await writeFile(join(work, name), texts[name]);
+    }
+    // The manual pages they name are checked where the package installs them (test/package/).
+    const result = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((name) => join(work, name))], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stderr.trim(), '');
-    assert.match(unit, /^ExecStart=\S+ run -c \/etc\/procguard$/m);
-    assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+    assert.match(texts['procguard.service'] ?? '', /^ExecStart=\S+ run -c \/etc\/procguard$/m);
+    assert.match(texts['procguard.service'] ?? '', /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
+    assert.match(texts['procguard-apply.service'] ?? '', /^ExecStart=\S+ apply --quiet -c \/etc\/procguard$/m);
   });
 
   it('cron/procguard: the cron line runs one quiet cycle', async () => {

@@ -14,19 +14,12 @@ import type { PolicySet } from '../policy/model.js';
 import { dataValidator } from '../policy/schema.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
+import { CliFailure } from './failure.js';
 
 /** A snapshot of 10,000 processes is about 3 MiB. */
 const MAX_DATA_FILE_BYTES = 64 * 1024 * 1024;
 
-/** Raised to end a verb with a message on stderr and an exit code. */
-export class CliFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
+export { CliFailure } from './failure.js';
 
 /** The policy set of -c (or the defaults); warnings go to stderr, errors end the verb with exit 2. */
 export async function loadConfiguration(config: readonly string[], io: CliIo): Promise<PolicySet> {

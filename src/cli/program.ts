@@ -6,11 +6,13 @@ import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { InvalidArgumentError } from 'commander';
 import { DURATION_UNITS_HELP, parseDuration } from '../shared/units.js';
-import { CliFailure } from './context.js';
+import { CliFailure } from './failure.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** package.json's version, written in by the bundler (scripts/bundle.mjs); read from the file when running unbundled. */
+declare const PROCGUARD_VERSION: string | undefined;
+const version = typeof PROCGUARD_VERSION === 'string' ? PROCGUARD_VERSION : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Each verb's module is loaded when the verb runs: `validate` never loads the daemon's file
 // watcher, nor `check` the mail library, which keeps every start short.

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { DaemonCompanion } from '../modes/daemon.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
+import { loadHandlebars } from '../shared/handlebars.js';
 import type { StatusServer } from '../status/server.js';
 import { CliFailure } from './context.js';
 
@@ -27,12 +28,13 @@ export async function runDaemonVerb(options: RunOptions, io: CliIo): Promise<Exi
  * board and metrics observe every cycle and reload; the server starts before the first cycle.
  */
 export async function statusPage(listen: string, env: NodeJS.ProcessEnv): Promise<DaemonCompanion> {
-  // The status page's modules (prom-client, the HTTP server, the page) load only when it is asked for.
+  // The status page's modules (prom-client, the HTTP server, the page and its handlebars) load only when it is asked for.
   const [{ StatusBoard }, { Metrics }, web, { supervisorsToAsk }] = await Promise.all([
     import('../status/board.js'),
     import('../status/metrics.js'),
     import('../status/server.js'),
     import('../supervisord/connect.js'),
+    loadHandlebars(),
   ]);
   const address = web.parseListenAddress(listen);
   if (typeof address === 'string') throw new CliFailure(`--listen ${address}`, ExitCode.INVALID);

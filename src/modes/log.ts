@@ -3,7 +3,6 @@
 // reads on its own; actions and notifications also carry their policy, target and reason as
 // fields, in the JSON lines (a readable line is the message alone). PROCGUARD_LOG_FORMAT=json|pretty overrides the choice.
 
-import { createRequire } from 'node:module';
 import pino from 'pino';
 import type { CliIo } from '../shared/io.js';
 
@@ -29,8 +28,8 @@ export function logFormat(io: CliIo): LogFormat {
 }
 
 /** A log on io.stderr; `component` names the mode in every event (procguard, procguard memmon). */
-export function createLog(io: CliIo, component: string, format: LogFormat = logFormat(io)): Log {
-  const write = format === 'json' ? (line: string) => io.stderr(line) : prettyWriter(io);
+export async function createLog(io: CliIo, component: string, format: LogFormat = logFormat(io)): Promise<Log> {
+  const write = format === 'json' ? (line: string) => io.stderr(line) : await prettyWriter(io);
   const logger = pino(
     {
       name: component,
@@ -51,9 +50,9 @@ export function createLog(io: CliIo, component: string, format: LogFormat = logF
  * The message already says what the fields say (policy, target, reason, error), so printing
  * the fields too would show every event twice, the error once more on a line of its own.
  */
-function prettyWriter(io: CliIo): (line: string) => void {
-  const require = createRequire(import.meta.url);
-  const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
+async function prettyWriter(io: CliIo): Promise<(line: string) => void> {
+  // The CommonJS module itself, as both node and the bundle give it: the bundle gives no named exports.
+  const { prettyFactory } = (await import('pino-pretty')).default;
   const prettify = prettyFactory({
     colorize: io.stderrIsTTY === true && !io.env.NO_COLOR,
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',

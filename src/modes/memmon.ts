@@ -14,6 +14,7 @@ import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import type { PolicySet } from '../policy/model.js';
 import { validatePolicyFiles } from '../policy/validate.js';
 import { redactUrlPassword } from '../shared/text.js';
+import { prepareTemplates } from '../policy/templates.js';
 import { parseYamlFile } from '../policy/yaml-source.js';
 import { createLog } from './log.js';
 import { memoryStore } from './cycle.js';
@@ -77,8 +78,8 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
     io.stderr(MEMMON_USAGE);
     return ExitCode.OK;
   }
-  const log = createLog(io, 'procguard memmon');
-  const built = memmonPolicySet(options, memmonArgv);
+  const log = await createLog(io, 'procguard memmon');
+  const built = await memmonPolicySet(options, memmonArgv);
   if ('errors' in built) {
     for (const error of built.errors) log(error, { event: 'start', level: 'error' });
     log('these options do not make valid policies', { event: 'start', level: 'error' });
@@ -101,8 +102,9 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
 }
 
 /** The policy set memmon's options stand for: exactly what `procguard import memmon` prints. */
-export function memmonPolicySet(options: MemmonOptions, argv: readonly string[]): { policySet: PolicySet } | { errors: string[] } {
+export async function memmonPolicySet(options: MemmonOptions, argv: readonly string[]): Promise<{ policySet: PolicySet } | { errors: string[] }> {
   const { file, diagnostics } = parseYamlFile('memmon options', memmonPolicies(options, argv));
+  await prepareTemplates([file]);
   const result = validatePolicyFiles([file], diagnostics);
   if (!result.policySet || hasErrors(result.diagnostics)) {
     return { errors: result.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d)) };

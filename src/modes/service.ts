@@ -187,7 +187,7 @@ export class Service {
  * the state directory cannot be used (logged).
  */
 export async function startService(cliPaths: readonly string[], io: CliIo, what: string): Promise<Service | ExitCode> {
-  const log = createLog(io, 'procguard');
+  const log = await createLog(io, 'procguard');
   const paths = configPaths(cliPaths, io.env);
   const { config, messages } = await loadConfig(paths);
   for (const message of messages) log(message, { event: 'config', level: config ? 'warn' : 'error' });

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
 import { decodeText, describeIoError, type ReadProblem } from '../shared/bounded-read.js';
 import { describeWriter, readWalkedFile, untrustedWriters, type WalkedPath } from './path-walk.js';
+import { prepareTemplates } from './templates.js';
 import { isRecord } from './walk.js';
 import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
 
@@ -82,6 +83,7 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
       if (parsed) files.push(parsed);
     }
   }
+  await prepareTemplates(files);
   return { files, diagnostics };
 }
 

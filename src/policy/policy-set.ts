@@ -6,6 +6,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { loadPolicyFiles, type LoadOptions } from './load.js';
 import type { PolicySet } from './model.js';
 import { validatePolicyFiles } from './validate.js';
+import { prepareTemplates } from './templates.js';
 import type { ParsedFile } from './yaml-source.js';
 
 export interface PolicySetOptions extends LoadOptions {
@@ -27,6 +28,7 @@ export interface LoadedPolicySet {
 export async function loadPolicySet(paths: readonly string[], options: PolicySetOptions = {}): Promise<LoadedPolicySet> {
   const { extraFiles = [], ...load } = options;
   const loaded = await loadPolicyFiles(paths, load);
+  await prepareTemplates(extraFiles);
   const result = validatePolicyFiles([...loaded.files, ...extraFiles], loaded.diagnostics);
   const templates = loaded.files.flatMap((file) => [...file.templates.values()].map((t) => t.path));
   return { ...result, files: loaded.files, sources: [...loaded.files.map((f) => f.path), ...templates] };

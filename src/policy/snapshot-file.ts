@@ -11,17 +11,19 @@ import { locate, parseYamlFile, type ParsedFile, type PathSegment } from './yaml
 export function parseSnapshotFile(path: string, text: string): DataFileResult<Snapshot> {
   const result = parseDataFile<Snapshot>(path, text, dataValidator('snapshot.schema.json'), 'snapshot');
   if (!result.data) return result;
-  const problems = duplicatePids(result.data, result.file ?? parseYamlFile(path, text).file, []);
+  // Positions are worked out only for a snapshot with a problem: a valid JSON one is never parsed twice.
+  let file = result.file;
+  const problems = duplicatePids(result.data, () => (file ??= parseYamlFile(path, text).file), []);
   return problems.length > 0 ? { diagnostics: problems } : result;
 }
 
 /** A snapshot written inline at `base` inside `file` (a policy test). */
 export function checkSnapshotData(file: ParsedFile, data: unknown, base: PathSegment[]): Diagnostic[] {
   const problems = checkData(file, data, base, dataValidator('snapshot.schema.json'), 'snapshot');
-  return problems.length > 0 ? problems : duplicatePids(data as Snapshot, file, base);
+  return problems.length > 0 ? problems : duplicatePids(data as Snapshot, () => file, base);
 }
 
-function duplicatePids(snapshot: Snapshot, file: ParsedFile, base: PathSegment[]): Diagnostic[] {
+function duplicatePids(snapshot: Snapshot, parsed: () => ParsedFile, base: PathSegment[]): Diagnostic[] {
   const first = new Map<number, number>();
   const problems: Diagnostic[] = [];
   snapshot.processes.forEach((process, index) => {
@@ -29,6 +31,7 @@ function duplicatePids(snapshot: Snapshot, file: ParsedFile, base: PathSegment[]
     const earlier = first.get(process.pid);
     if (earlier === undefined) first.set(process.pid, index);
     else {
+      const file = parsed();
       const where = locate(file, [...base, 'processes', index, 'pid']);
       problems.push(
         diagnostic(file.path, where, 'error', 'schema', `"processes[${index}].pid" in the snapshot is ${process.pid}, already the pid of processes[${earlier}]; two processes never share a pid`),

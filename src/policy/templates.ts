@@ -2,8 +2,10 @@
 // files are validated, against the allow-list below, which is also their documentation.
 
 import { errorText } from '../shared/errors.js';
-import { handlebars } from '../shared/handlebars.js';
+import { handlebars, loadHandlebars } from '../shared/handlebars.js';
 import { POLICY_KINDS } from './kinds/index.js';
+import { isRecord } from './walk.js';
+import type { ParsedFile } from './yaml-source.js';
 
 /** Every field a notification template may use, with what it holds. */
 export const TEMPLATE_FIELDS: Readonly<Record<string, string>> = {
@@ -42,6 +44,23 @@ export interface TemplateProblem {
   line: number;
   column: number;
   message: string;
+}
+
+/** Keys of a mail notifier that hold templates. */
+const TEMPLATE_KEYS = ['subject', 'body', 'body_file'];
+
+/**
+ * Loads handlebars when a notifier of these files has a template (subject, body or
+ * body_file), before anything checks or renders one: a policy set without templates never
+ * loads it. Loading policy files does this; code that builds files of its own calls it.
+ */
+export async function prepareTemplates(files: readonly ParsedFile[]): Promise<void> {
+  const hasTemplate = (file: ParsedFile): boolean => {
+    const notifiers = isRecord(file.data) ? file.data.notifiers : undefined;
+    if (!isRecord(notifiers)) return false;
+    return Object.values(notifiers).some((notifier) => isRecord(notifier) && isRecord(notifier.mail) && TEMPLATE_KEYS.some((key) => key in (notifier.mail as object)));
+  };
+  if (files.some(hasTemplate)) await loadHandlebars();
 }
 
 export function checkTemplate(source: string): TemplateProblem[] {

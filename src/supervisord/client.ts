@@ -4,17 +4,15 @@
 
 import { errorText } from '../shared/errors.js';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type serializer from 'xmlrpc/lib/serializer.js';
 import { decodeMethodResponse, type XmlRpcResponse } from './xmlrpc-response.js';
 import type { SupervisorEndpoint } from '../policy/model.js';
 
-const require = createRequire(import.meta.url);
 let loadedSerializer: typeof serializer | undefined;
 
 /** xmlrpc's serializer, loaded on the first call: a host without supervisord never pays for it. */
-function requestSerializer(): typeof serializer {
-  loadedSerializer ??= require('xmlrpc/lib/serializer.js') as typeof serializer;
+async function requestSerializer(): Promise<typeof serializer> {
+  loadedSerializer ??= (await import('xmlrpc/lib/serializer.js')).default;
   return loadedSerializer;
 }
 
@@ -80,10 +78,10 @@ export class SupervisorClient {
   constructor(readonly options: SupervisorClientOptions) {}
 
   /** One XML-RPC call; rejects with a SupervisorError. `timeout` (seconds) overrides the client's for calls that wait, such as stopProcess. */
-  call(method: string, params: unknown[] = [], options: { timeout?: number } = {}): Promise<unknown> {
+  async call(method: string, params: unknown[] = [], options: { timeout?: number } = {}): Promise<unknown> {
     const { name, url, endpoint, username, password } = this.options;
     const timeout = options.timeout ?? this.options.timeout;
-    const body = requestSerializer().serializeMethodCall(method, params);
+    const body = (await requestSerializer()).serializeMethodCall(method, params);
     const where = `supervisor "${name}" at ${url}`;
     const target: http.RequestOptions = endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url, this.options.connectTo);
     const auth = username !== undefined ? { auth: `${username}:${password ?? ''}` } : {};

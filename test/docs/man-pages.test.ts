@@ -55,7 +55,7 @@ describe('manual pages', () => {
       assert.equal(readFileSync(page.path, 'utf8'), page.render(), `${page.file} is out of date: run npm run gen:man`);
     });
 
-    it(`${page.file} renders with man and groff without a warning`, () => {
+    it(`${page.file} renders with man (UTF-8 and C locales) and groff without a warning`, () => {
       const man = spawnSync('man', ['--warnings', '-E', 'UTF-8', '-l', '-Tutf8', page.path], {
         encoding: 'utf8',
         env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8', MANROFFSEQ: '', MANWIDTH: '80' },
@@ -64,6 +64,13 @@ describe('manual pages', () => {
       assert.equal(man.status, 0, man.stderr);
       assert.equal(man.stderr, '');
       assert.ok(man.stdout.length > 1000, 'the page renders to text');
+      // A root shell on a server often has no LANG: man then renders with groff's ASCII device.
+      const ascii = spawnSync('man', ['--warnings', '-l', page.path], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, LC_ALL: 'C', MANROFFSEQ: '', MANWIDTH: '80', MANPAGER: 'cat', PAGER: 'cat' },
+      });
+      assert.equal(ascii.status, 0, ascii.stderr);
+      assert.equal(ascii.stderr, '', 'in the C locale');
       const groff = spawnSync('groff', ['-ww', '-z', '-man', page.path], { encoding: 'utf8' });
       assert.equal(groff.error, undefined, `groff could not run: ${String(groff.error)}`);
       assert.equal(groff.status, 0, groff.stderr);

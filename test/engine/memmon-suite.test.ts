@@ -26,8 +26,8 @@ const dummySnapshot = snapshot(
 /** _makeOnePopulated: sendmail 'cat - > /dev/null', email chrism@plope.com, email_uptime_limit 2000. */
 const populated = ['-s', 'cat - > /dev/null', '-m', 'chrism@plope.com', '-u', '2000'];
 
-function memmonPlan(args: string[], snap = dummySnapshot): Plan {
-  const built = memmonPolicySet(parseMemmonArgs(args), args);
+async function memmonPlan(args: string[], snap = dummySnapshot): Promise<Plan> {
+  const built = await memmonPolicySet(parseMemmonArgs(args), args);
   assert.ok('policySet' in built, JSON.stringify(built));
   return evaluate(built.policySet, snap, emptyState(), snap.time).plan;
 }
@@ -45,21 +45,21 @@ describe("memmon's own test suite, through import memmon", () => {
     { test: 'test_runforever_tick_programs_norestart', args: ['-p', `foo=${Number.MAX_SAFE_INTEGER}`], restarts: [] },
   ];
   for (const t of ticks) {
-    it(`${t.test}: restarts ${t.restarts.join(', ') || 'nothing'}, one mail per restart`, () => {
-      const plan = memmonPlan([...t.args, ...populated]);
+    it(`${t.test}: restarts ${t.restarts.join(', ') || 'nothing'}, one mail per restart`, async () => {
+      const plan = await memmonPlan([...t.args, ...populated]);
       assert.deepEqual(restarted(plan).sort(), [...t.restarts].sort());
       assert.deepEqual(subjects(plan).sort(), t.restarts.map((r) => `memmon: process ${r} restarted`).sort());
       for (const n of plan.notifications) assert.match(n.body, /^memmon\.py restarted the process named \S+ at .+ because it was consuming too much memory \(\d+ bytes RSS\)$/);
     });
   }
 
-  it('test_runforever_notatick: no snapshot, no plan — covered by the drop-in; here an empty host plans nothing', () => {
-    assert.deepEqual(memmonPlan(['-a', '0', ...populated], snapshot([])).actions, []);
+  it('test_runforever_notatick: no snapshot, no plan — covered by the drop-in; here an empty host plans nothing', async () => {
+    assert.deepEqual((await memmonPlan(['-a', '0', ...populated], snapshot([]))).actions, []);
   });
 
-  it('test_subject_no_name and test_subject_with_name', () => {
-    assert.ok(subjects(memmonPlan(['-a', '0', ...populated])).includes('memmon: process baz:baz_01 restarted'));
-    assert.ok(subjects(memmonPlan(['-a', '0', '-n', 'thinko', ...populated])).includes('memmon [thinko]: process baz:baz_01 restarted'));
+  it('test_subject_no_name and test_subject_with_name', async () => {
+    assert.ok(subjects(await memmonPlan(['-a', '0', ...populated])).includes('memmon: process baz:baz_01 restarted'));
+    assert.ok(subjects(await memmonPlan(['-a', '0', '-n', 'thinko', ...populated])).includes('memmon [thinko]: process baz:baz_01 restarted'));
   });
 
   for (const [limit, mails] of [
@@ -67,8 +67,8 @@ describe("memmon's own test suite, through import memmon", () => {
     ['100', 1],
     ['99', 0],
   ] as const) {
-    it(`test_uptime_short_email / test_uptime_long_no_email: uptime 100 and -u ${limit}: ${mails ? 'mail' : 'no mail'}`, () => {
-      const plan = memmonPlan(['-p', 'foo=0', '-s', 'cat - > /dev/null', '-m', 'chrism@plope.com', '-u', limit]);
+    it(`test_uptime_short_email / test_uptime_long_no_email: uptime 100 and -u ${limit}: ${mails ? 'mail' : 'no mail'}`, async () => {
+      const plan = await memmonPlan(['-p', 'foo=0', '-s', 'cat - > /dev/null', '-m', 'chrism@plope.com', '-u', limit]);
       assert.deepEqual(restarted(plan), ['foo:foo']);
       assert.equal(plan.notifications.length, mails);
     });
@@ -79,7 +79,7 @@ describe("memmon's own test suite, through import memmon", () => {
     assert.equal(parseMemmonUptime('1y'), undefined);
   });
 
-  it('test_calc_rss_cumulative: -c sums the process and all its descendants (1000 KiB)', () => {
+  it('test_calc_rss_cumulative: -c sums the process and all its descendants (1000 KiB)', async () => {
     const tree = snapshot([
       proc(199, 'parent', { ppid: 1, rss: 333 * 1024 }),
       proc(101, 'python', { ppid: 199, rss: 100 * 1024, supervisor: { server: 'default', group: 'foo', name: 'foo', statename: 'RUNNING', start: T0 - 100 } }),
@@ -88,12 +88,12 @@ describe("memmon's own test suite, through import memmon", () => {
       proc(104, 'grandchild', { ppid: 102, rss: 400 * 1024 }),
       proc(11111, 'unrelated', { ppid: 22222, rss: 333 * 1024 }),
     ]);
-    const cumulative = memmonPlan(['-c', '-p', 'foo=999KB', ...populated], tree);
+    const cumulative = await memmonPlan(['-c', '-p', 'foo=999KB', ...populated], tree);
     assert.deepEqual(restarted(cumulative), ['foo:foo']);
     assert.match(cumulative.notifications[0]?.body ?? '', /\(1024000 bytes RSS\)$/);
-    assert.deepEqual(restarted(memmonPlan(['-c', '-p', 'foo=1000KB', ...populated], tree)), [], 'strict >: 1000 KiB is not over 1000KB');
-    assert.deepEqual(restarted(memmonPlan(['-p', 'foo=99KB', ...populated], tree)), ['foo:foo'], 'without -c only the process');
-    assert.deepEqual(restarted(memmonPlan(['-p', 'foo=100KB', ...populated], tree)), []);
+    assert.deepEqual(restarted(await memmonPlan(['-c', '-p', 'foo=1000KB', ...populated], tree)), [], 'strict >: 1000 KiB is not over 1000KB');
+    assert.deepEqual(restarted(await memmonPlan(['-p', 'foo=99KB', ...populated], tree)), ['foo:foo'], 'without -c only the process');
+    assert.deepEqual(restarted(await memmonPlan(['-p', 'foo=100KB', ...populated], tree)), []);
   });
 
   it('test_argparser: every option, long forms and defaults', () => {
@@ -117,18 +117,18 @@ describe("memmon's own test suite, through import memmon", () => {
   });
 
   describe("memmon's bugs, fixed", () => {
-    it('-p group:name=SIZE works (memmon raised KeyError)', () => {
-      assert.deepEqual(restarted(memmonPlan(['-p', 'baz:baz_01=0', ...populated])), ['baz:baz_01']);
+    it('-p group:name=SIZE works (memmon raised KeyError)', async () => {
+      assert.deepEqual(restarted(await memmonPlan(['-p', 'baz:baz_01=0', ...populated])), ['baz:baz_01']);
     });
 
-    it('a process matched by several rules is restarted once per cycle', () => {
-      const plan = memmonPlan(['-p', 'foo=0', '-g', 'foo=0', '-a', '0', ...populated]);
+    it('a process matched by several rules is restarted once per cycle', async () => {
+      const plan = await memmonPlan(['-p', 'foo=0', '-g', 'foo=0', '-a', '0', ...populated]);
       assert.deepEqual(restarted(plan).sort(), ['bar:bar', 'baz:baz_01', 'foo:foo']);
       assert.equal(plan.notifications.length, 3);
     });
 
-    it('-n is not overwritten by -p or -g', () => {
-      const plan = memmonPlan(['-n', 'web', '-p', 'foo=0', '-g', 'bar=0', ...populated]);
+    it('-n is not overwritten by -p or -g', async () => {
+      const plan = await memmonPlan(['-n', 'web', '-p', 'foo=0', '-g', 'bar=0', ...populated]);
       assert.deepEqual(subjects(plan).sort(), ['memmon [web]: process bar:bar restarted', 'memmon [web]: process foo:foo restarted']);
     });
   });

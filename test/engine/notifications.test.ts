@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { asctime } from '../../src/engine/notify.js';
 import { cachedTemplates, headerSafe, renderNotification, TEMPLATE_CACHE_SIZE } from '../../src/policy/notification-text.js';
+import { loadHandlebars } from '../../src/shared/handlebars.js';
 import { emptyState } from '../../src/data/types.js';
 import { MEMMON_BODY, MEMMON_SUBJECT } from '../../src/import/import.js';
 import { yaml } from '../helpers/policy-files.js';
@@ -20,6 +21,9 @@ const memory = (notify: string, settings = '') => yaml`
 `;
 
 describe('engine: notifications', () => {
+  // As loading a policy set does before anything checks or renders a template.
+  before(() => loadHandlebars());
+
   const cases = [
     { limit: '101s', uptime: 100, mails: 1 },
     { limit: '100s', uptime: 100, mails: 1 },

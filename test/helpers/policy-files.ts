@@ -3,6 +3,10 @@
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
 import { validatePolicyFiles, type ValidationResult } from '../../src/policy/validate.js';
 import { parseYamlFile } from '../../src/policy/yaml-source.js';
+import { loadHandlebars } from '../../src/shared/handlebars.js';
+
+// The loader loads handlebars before it validates files with templates; these files may have any.
+await loadHandlebars();
 
 export function validateTexts(files: Record<string, string>): ValidationResult {
   const parsed = Object.entries(files).map(([path, text]) => parseYamlFile(path, text));

@@ -11,9 +11,9 @@ function capture(overrides: Partial<CliIo> = {}): { io: CliIo; text: () => strin
 }
 
 describe('log', () => {
-  it('JSON lines off a terminal: level, time, name, message and the event fields', () => {
+  it('JSON lines off a terminal: level, time, name, message and the event fields', async () => {
     const { io, text } = capture();
-    const log = createLog(io, 'procguard');
+    const log = await createLog(io, 'procguard');
     log('restart web:w1 (pid 11) by web: done: rss 20.0 MiB > 10.0 MiB', { event: 'action', policy: 'web', target: { pid: 11, namespec: 'web:w1' }, reason: 'rss 20.0 MiB > 10.0 MiB' });
     log('the "new" configuration is invalid', { event: 'reload', level: 'error' });
     const [action, reload] = logEvents(text());
@@ -26,10 +26,10 @@ describe('log', () => {
     assert.equal(reload?.msg, 'the "new" configuration is invalid');
   });
 
-  it('readable lines on a terminal: the time, level and message, each event once', () => {
+  it('readable lines on a terminal: the time, level and message, each event once', async () => {
     const { io, text } = capture({ stderrIsTTY: true, env: { NO_COLOR: '1' } });
     assert.equal(logFormat(io), 'pretty');
-    const log = createLog(io, 'procguard');
+    const log = await createLog(io, 'procguard');
     log('restart web:w1 (pid 11) by web: failed: rss 20.0 MiB > 10.0 MiB → supervisord said BAD_NAME', {
       event: 'action',
       level: 'error',

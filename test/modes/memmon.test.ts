@@ -8,8 +8,8 @@ import { memmonPolicySet } from '../../src/modes/memmon.js';
 import type { MailNotifier, PolicySet } from '../../src/policy/model.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 
-function policySetFor(args: string[]): PolicySet {
-  const built = memmonPolicySet(parseMemmonArgs(args), args);
+async function policySetFor(args: string[]): Promise<PolicySet> {
+  const built = await memmonPolicySet(parseMemmonArgs(args), args);
   assert.ok('policySet' in built, JSON.stringify(built));
   return built.policySet;
 }
@@ -63,8 +63,8 @@ describe("procguard memmon: procguard's own --listen, taken off memmon's command
 });
 
 describe('procguard memmon: the policies its options become', () => {
-  it('the same policies as import memmon: one per rule, restart, memmon mail gated by -u, -n as the name', () => {
-    const set = policySetFor(['-c', '-p', 'web:w1=200MB', '-g', 'batch=1GB', '-m', 'ops@example.com', '-u', '2d', '-n', 'web']);
+  it('the same policies as import memmon: one per rule, restart, memmon mail gated by -u, -n as the name', async () => {
+    const set = await policySetFor(['-c', '-p', 'web:w1=200MB', '-g', 'batch=1GB', '-m', 'ops@example.com', '-u', '2d', '-n', 'web']);
     assert.equal(set.settings.name, 'web');
     assert.deepEqual(
       set.policies.map((p) => (p.kind === 'memory' ? [p.name, p.match, p.maxRss, p.scope, p.action.type, p.notify] : [])),
@@ -76,7 +76,7 @@ describe('procguard memmon: the policies its options become', () => {
   });
 
   it("its notifier carries memmon's subject and body as templates, the same ones import memmon writes", async () => {
-    const [notifier] = policySetFor(['-a', '1MB', '-m', 'ops@example.com']).notifiers as MailNotifier[];
+    const [notifier] = (await policySetFor(['-a', '1MB', '-m', 'ops@example.com'])).notifiers as MailNotifier[];
     assert.equal(notifier?.subject, MEMMON_SUBJECT);
     assert.equal(notifier?.body, MEMMON_BODY);
     const imported = await runProcguard(['import', 'memmon', '-a', '200MB', '-m', 'ops@example.com', '-n', 'web']);
@@ -94,15 +94,15 @@ describe('procguard memmon: the policies its options become', () => {
     { sendmail: ['--sendmail_program', 'msmtp -t | logger'], argv: ['/bin/sh', '-c', 'msmtp -t | logger'] },
   ];
   for (const t of transports) {
-    it(`-s ${t.sendmail[1] ?? '(default)'} runs ${JSON.stringify(t.argv)}`, () => {
-      const [notifier] = policySetFor(['-a', '1MB', '-m', 'root', ...t.sendmail]).notifiers as MailNotifier[];
+    it(`-s ${t.sendmail[1] ?? '(default)'} runs ${JSON.stringify(t.argv)}`, async () => {
+      const [notifier] = (await policySetFor(['-a', '1MB', '-m', 'root', ...t.sendmail])).notifiers as MailNotifier[];
       assert.deepEqual(notifier?.to, ['root']);
       assert.deepEqual(notifier?.transport.type === 'sendmail' && notifier.transport.argv, t.argv);
     });
   }
 
-  it('no -m: no notifier, as memmon mails nobody', () => {
-    const set = policySetFor(['-a', '1MB', '-s', 'cat']);
+  it('no -m: no notifier, as memmon mails nobody', async () => {
+    const set = await policySetFor(['-a', '1MB', '-s', 'cat']);
     assert.deepEqual(set.notifiers, []);
     assert.deepEqual(set.policies[0]?.notify, []);
   });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { checkTemplate, TEMPLATE_FIELDS } from '../../src/policy/templates.js';
+import { loadHandlebars } from '../../src/shared/handlebars.js';
 
 describe('notification templates', () => {
+  // As loading a policy set does before anything checks or renders a template.
+  before(() => loadHandlebars());
+
   const cases: Array<[string, string, string[]]> = [
     ['plain text', 'procguard restarted a process', []],
     [

@@ -10,12 +10,16 @@ import type { CycleResult } from '../../src/modes/cycle.js';
 import type { Service } from '../../src/modes/service.js';
 import { StatusBoard } from '../../src/status/board.js';
 import { renderPage } from '../../src/status/page.js';
+import { loadHandlebars } from '../../src/shared/handlebars.js';
 import { policySetOf, proc, snapshot, T0 } from '../helpers/snapshots.js';
 
 const POLICIES = 'policies: [{ name: oom, kind: oom, match: { name: app, user: root }, oom_score_adj: -500 }]';
 const EACCES = 'EACCES: not permitted to write /proc/40/oom_score_adj';
 
 describe('status board: a lasting failure', () => {
+  // As the status page's start does before it renders a page.
+  before(() => loadHandlebars());
+
   const policySet = policySetOf(POLICIES);
   const service = { config: { policySet, files: ['policies.yaml'] }, cycles: 0 } as unknown as Service;
   const board = new StatusBoard(service, {}, 'web1');

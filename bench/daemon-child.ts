@@ -1,23 +1,24 @@
-// One daemon, alone in its process as in production (the built code, no TypeScript loader):
-// `procguard run` for TICKS cycles at INTERVAL_MS, printing its RSS and CPU time at each
-// checkpoint as JSON lines on stdout. Run it with the NODE_OPTIONS to measure.
-//   node bench/daemon-child.mjs CONFIG_DIR TICKS INTERVAL_MS
+// One daemon, alone in its process as in production: `procguard run` for TICKS cycles at
+// INTERVAL_MS, printing its RSS and CPU time at each checkpoint as JSON lines on stdout. The
+// benchmark bundles this file with procguard's own bundler settings (scripts/bundle.mjs), so
+// what runs is the bundled daemon a server runs. Run it with the NODE_OPTIONS to measure.
+//   node DAEMON_CHILD.js CONFIG_DIR TICKS INTERVAL_MS
 
 import { readFileSync } from 'node:fs';
-import { runDaemon } from '../dist/modes/daemon.js';
+import { runDaemon } from '../src/modes/daemon.js';
 
 const [config, ticks, intervalMs] = process.argv.slice(2);
 const maxCycles = Number(ticks);
 const checkpoints = new Set([1, 10, 100, 250, 500, 750, maxCycles]);
 /** The part of RSS that is this process' own memory, not the node binary and libraries mapped from disk. */
-function anonymousBytes() {
+function anonymousBytes(): number {
   const match = /^Anonymous:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
   return match ? Number(match[1]) * 1024 : NaN;
 }
 
-const quiet = { stdout: () => {}, stderr: (text) => process.stderr.write(text), env: process.env, cwd: process.cwd() };
+const quiet = { stdout: () => {}, stderr: (text: string) => void process.stderr.write(text), env: process.env, cwd: process.cwd() };
 
-const exitCode = await runDaemon({ config: [config] }, quiet, {
+const exitCode = await runDaemon({ config: [config!] }, quiet, {
   intervalMs: Number(intervalMs),
   maxCycles,
   onCycle: (cycles) => {

@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+# seccomp-exec.py FILTER_JSON COMMAND...: runs COMMAND under the system-call filter that a
+# systemd unit's SystemCallFilter= lines (in order, as JSON) describe, built as systemd builds
+# it: the first line an allow list (or a deny list with ~), each later ~ line removes calls,
+# each later line adds them back; a refused call fails with EPERM (SystemCallErrorNumber=EPERM).
+# Groups (@system-service…) are expanded by systemd-analyze itself. Needs Debian's python3-seccomp.
+import errno
+import json
+import os
+import subprocess
+import sys
+
+import seccomp
+
+
+def expand(name):
+    if not name.startswith('@'):
+        return {name}
+    out = subprocess.run(['systemd-analyze', 'syscall-filter', name], capture_output=True, text=True, check=True).stdout
+    calls = set()
+    for line in out.splitlines()[1:]:
+        word = line.strip()
+        if word and not word.startswith('#'):
+            calls |= expand(word)
+    return calls
+
+
+lines = json.loads(sys.argv[1])
+allowed = None
+denied = set()
+for line in lines:
+    negative = line.startswith('~')
+    calls = set().union(*(expand(word) for word in line.lstrip('~').split()))
+    if allowed is None and not negative:
+        allowed = calls
+    elif allowed is None:
+        denied |= calls
+    elif negative:
+        allowed -= calls
+    else:
+        allowed |= calls
+
+if allowed is not None:
+    rules = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
+    action, names = seccomp.ALLOW, allowed
+else:
+    rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    action, names = seccomp.ERRNO(errno.EPERM), denied
+for name in sorted(names):
+    try:
+        rules.add_rule(action, name)
+    except (RuntimeError, ValueError):
+        pass  # a call this architecture does not have
+rules.load()
+os.execvp(sys.argv[2], sys.argv[2:])
