@@ -149,6 +149,16 @@ export type OomPolicy1 = {
 };
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "labelKey".
+ */
+export type LabelKey = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "hostName".
+ */
+export type HostName = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "objectName".
  */
 export type ObjectName = string;
@@ -188,6 +198,12 @@ export interface PolicyFile {
    * Policies, evaluated in file order.
    */
   policies?: Policy[];
+  /**
+   * The hosts of the fleet by hostname, each with its labels: a host takes its labels from its own entry; validate and plan read the whole list.
+   */
+  inventory?: {
+    [k: string]: InventoryHost;
+  };
 }
 /**
  * Global settings; at most one file may set each key.
@@ -208,6 +224,13 @@ export interface Settings {
    * Directory for the state file, lock and audit log.
    */
   state_dir?: string;
+  labels?: Labels;
+}
+/**
+ * This host's labels for hosts: selectors, added to the inventory's labels for this host and taking precedence over them. Typically set in a small host-local file beside the repository's policies.
+ */
+export interface Labels {
+  [k: string]: string | number | boolean;
 }
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
@@ -229,11 +252,34 @@ export interface Supervisor {
    * Per-request timeout.
    */
   timeout?: number | string;
+  hosts?: HostSelector;
+}
+/**
+ * The hosts this entry is for. A host is selected when its name matches one of names (globs: * any characters, ? one, [abc] one of a set) and it carries every label of labels; a selector with both needs both. Elsewhere the entry is inactive: a policy never acts, a notifier is never sent to, a supervisor is never asked.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "hosts".
+ */
+export interface HostSelector {
+  /**
+   * Hostname globs; the host is selected when any of them matches its whole name.
+   *
+   * @minItems 1
+   */
+  names?: [string, ...string[]];
+  labels?: Labels1;
+}
+/**
+ * Labels the host must all carry, with these values.
+ */
+export interface Labels1 {
+  [k: string]: string | number | boolean;
 }
 export interface Notifier2 {
   mail?: MailNotifier;
   exec?: ExecNotifier;
   env?: ExecEnvironment;
+  hosts?: HostSelector;
   /**
    * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, or the whole run of sendmail or the exec command (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
    */
@@ -299,6 +345,7 @@ export interface MemoryPolicy {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector;
   notify?: NotifyRules;
   /**
    * Resident set size limit; the action fires when RSS is strictly greater.
@@ -367,6 +414,7 @@ export interface OomPolicy2 {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector;
   notify?: NotifyRules;
   oom_score_adj?: number;
   /**
@@ -386,6 +434,7 @@ export interface LoadPolicy {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector;
   notify?: NotifyRules;
   pause_above: number;
   /**
@@ -410,6 +459,7 @@ export interface RuntimePolicy {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector;
   notify?: NotifyRules;
   max_runtime: Duration;
   action?: Action;
@@ -418,4 +468,26 @@ export interface RuntimePolicy {
    */
   grace?: number | string;
   max_actions?: MaxActions;
+}
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "inventoryHost".
+ */
+export interface InventoryHost {
+  labels?: Labels2;
+}
+/**
+ * This host's labels.
+ */
+export interface Labels2 {
+  [k: string]: string | number | boolean;
+}
+/**
+ * Host labels: KEY: VALUE (role: web, env: prod); numbers and booleans are compared as their text.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "labels".
+ */
+export interface Labels3 {
+  [k: string]: string | number | boolean;
 }
