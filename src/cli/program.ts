@@ -66,6 +66,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     });
 
   program
+    .command('plan')
+    .summary("evaluate the policies against every host's snapshot: one plan per host and a summary")
+    .description(
+      "Evaluate the policy set against each host's snapshot (procguard snapshot --json > snapshots/HOST.json on each host), " +
+        'as that host: its name and its labels (settings.labels and the inventory). Prints one plan per host and a summary: ' +
+        'the hosts that would act and the actions by policy. Each snapshot is a first cycle (no state). A snapshot that cannot be ' +
+        "read is that host's error; the other hosts are still planned. Never acts.\n" +
+        'Exit status: 0 no host would act, 1 a host would act, 2 invalid policies, usage or a broken snapshot, 3 a snapshot carries a collector error.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
+    .addOption(new Option('--snapshots <paths...>', 'snapshot files, or directories of *.json snapshots (one per host)').makeOptionMandatory())
+    .option('--json', 'print an array of plans (schemas/plan.schema.json), the same as --format json')
+    .addOption(new Option('--format <format>', 'text, json, markdown (a pull-request comment), junit (a test suite per host), github (a notice per action)').default('text'))
+    .option('--verbose', 'list every matched process with its value against the limit')
+    .action(async (options: { config: string[]; snapshots: string[]; json?: boolean; format?: string; verbose?: boolean }) => {
+      exitCode = await (await import('./plan.js')).runPlan(options, io);
+    });
+
+  program
     .command('apply')
     .summary('one cycle: collect, evaluate, act, save state (for cron)')
     .description(

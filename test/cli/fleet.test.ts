@@ -2,46 +2,13 @@
 // and status say "not for this host"), plan over several hosts' snapshots, diff between two
 // versions of the policies, and the output formats CI reads.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcguard } from '../helpers/run-cli.js';
-import { MiB, program, snapshot } from '../helpers/snapshots.js';
-import type { Snapshot } from '../../src/data/types.js';
-
-export const FLEET_POLICIES = `inventory:
-  web1: { labels: { role: web, env: prod } }
-  web7: { labels: { role: web, env: prod } }
-  db1: { labels: { role: db, env: prod } }
-policies:
-  - name: web-memory
-    kind: memory
-    match: { program: "web:*" }
-    hosts: { labels: { role: web } }
-    max_rss: 250MiB
-  - name: db-memory
-    kind: memory
-    match: { program: "db:*" }
-    hosts: { names: ["db*"] }
-    max_rss: 1GiB
-`;
-
-/** Snapshots of three hosts: web7's w3 uses 212 MiB, under 250 MiB and over 200 MiB. */
-export function fleetSnapshots(): Record<string, Snapshot> {
-  return {
-    web1: snapshot([program(11, 'web:w1', { rss: 120 * MiB }), program(12, 'web:w2', { rss: 300 * MiB })], { host: 'web1' }),
-    web7: snapshot([program(11, 'web:w1', { rss: 150 * MiB }), program(13, 'web:w3', { rss: 212 * MiB })], { host: 'web7' }),
-    db1: snapshot([program(21, 'db:main', { rss: 512 * MiB }), program(22, 'web:w1', { rss: 900 * MiB })], { host: 'db1' }),
-  };
-}
-
-export function writeFleet(dir: string, policies = FLEET_POLICIES): { policies: string; snapshots: string } {
-  mkdirSync(join(dir, 'policies'), { recursive: true });
-  mkdirSync(join(dir, 'snapshots'), { recursive: true });
-  writeFileSync(join(dir, 'policies', 'fleet.yaml'), policies);
-  for (const [host, snap] of Object.entries(fleetSnapshots())) writeFileSync(join(dir, 'snapshots', `${host}.json`), `${JSON.stringify(snap, null, 2)}\n`);
-  return { policies: join(dir, 'policies'), snapshots: join(dir, 'snapshots') };
-}
+import { writeFleet } from '../helpers/fleet.js';
+import type { Plan } from '../../src/data/types.js';
+import { dataValidator } from '../../src/policy/schema.js';
 
 describe('procguard on a fleet repository', function () {
   this.timeout(60_000);
@@ -84,5 +51,78 @@ describe('procguard on a fleet repository', function () {
       plan.actions.map((a) => `${a.policy} ${a.target.namespec}`),
       ['web-memory web:w2'],
     );
+  });
+
+  describe('plan', () => {
+    it('plans every host as itself: one plan per host and a summary; exit 1 when a host would act', async () => {
+      const run = await runProcguard(['plan', '-c', 'policies', '--snapshots', 'snapshots'], { cwd: dir });
+      assert.equal(run.stderr, '');
+      assert.equal(run.code, 1);
+      assert.deepEqual(
+        run.stdout.split('\n').filter((l) => l.startsWith('== ')),
+        ['== db1 (snapshots/db1.json) ==', '== web1 (snapshots/web1.json) ==', '== web7 (snapshots/web7.json) =='],
+      );
+      assert.match(run.stdout, /^restart +web:w2 \(pid 12\) +web-memory +planned +rss 300\.0 MiB > 250\.0 MiB \(cycle 1 of 1\)$/m);
+      assert.ok(run.stdout.endsWith('3 hosts: 1 would act (web1), 2 nothing to do (db1, web7)\n  web-memory: restart 1 on 1 host\n'), run.stdout);
+    });
+
+    it('--json prints an array of plans, each valid against the plan schema', async () => {
+      const run = await runProcguard(['plan', '-c', fleet.policies, '--snapshots', join(fleet.snapshots, 'web1.json'), join(fleet.snapshots, 'db1.json'), '--json']);
+      const plans = JSON.parse(run.stdout) as Plan[];
+      const validate = dataValidator('plan.schema.json');
+      for (const plan of plans) assert.ok(validate(plan), JSON.stringify(validate.errors));
+      assert.deepEqual(
+        plans.map((p) => [p.host, p.actions.map((a) => `${a.policy} ${a.action} ${a.target.namespec}`)]),
+        [
+          ['web1', ['web-memory restart web:w2']],
+          ['db1', []],
+        ],
+      );
+    });
+
+    it('exit 0 when no host would act', async () => {
+      const run = await runProcguard(['plan', '-c', fleet.policies, '--snapshots', join(fleet.snapshots, 'db1.json'), join(fleet.snapshots, 'web7.json')]);
+      assert.equal(run.code, 0);
+      assert.match(run.stdout, /^2 hosts: 0 would act, 2 nothing to do \(db1, web7\)$/m);
+    });
+
+    it("a broken snapshot is that host's error; the others are still planned; exit 2", async () => {
+      const broken = mkdtempSync(join(tmpdir(), 'procguard-fleet-broken-'));
+      try {
+        cpSync(fleet.snapshots, broken, { recursive: true });
+        writeFileSync(join(broken, 'cache1.json'), '{ "version": 1, "time": "soon" }\n');
+        const run = await runProcguard(['plan', '-c', fleet.policies, '--snapshots', broken, '--json']);
+        assert.equal(run.code, 2);
+        const plans = JSON.parse(run.stdout) as Plan[];
+        assert.deepEqual(
+          plans.map((p) => [p.host, p.actions.length, p.errors.map((e) => e.source)]),
+          [
+            ['cache1', 0, ['snapshot']],
+            ['db1', 0, []],
+            ['web1', 1, []],
+            ['web7', 0, []],
+          ],
+        );
+        assert.match(plans[0]!.errors[0]!.message, /cache1\.json: not a valid snapshot: .*cache1\.json:1:\d+: error: /);
+      } finally {
+        rmSync(broken, { recursive: true, force: true });
+      }
+    });
+
+    it('invalid policies: exit 2 and nothing planned', async () => {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'policies: [{ name: x, kind: memory, match: { program: "*" }, max_rss: 1MB, hosts: { names: [] } }]\n');
+      const run = await runProcguard(['plan', '-c', bad, '--snapshots', fleet.snapshots]);
+      assert.equal(run.code, 2);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, /bad\.yaml:1:\d+: error: /);
+    });
+
+    it('--snapshots is required, and a format plan does not write is a usage error', async () => {
+      assert.equal((await runProcguard(['plan', '-c', fleet.policies])).code, 2);
+      const run = await runProcguard(['plan', '-c', fleet.policies, '--snapshots', fleet.snapshots, '--format', 'sarif']);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /plan does not write sarif: use one of text, json, markdown, junit, github/);
+    });
   });
 });
