@@ -85,6 +85,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     });
 
   program
+    .command('diff')
+    .summary("what a change to the policies does, host by host, against the hosts' snapshots")
+    .description(
+      'Plan the policies of -c and those of --base (a directory, or a git revision of the repository holding the -c paths, read ' +
+        'with git archive, never checked out) against every snapshot, and print what the change does, host by host: the ' +
+        'policies added, removed or changed (a limit from one value to another), the actions that appear or disappear, and ' +
+        'the processes newly matched or no longer matched.\n' +
+        'Exit status: 0 no difference, 1 differences, 2 invalid policies, usage, base or a broken snapshot.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('--base <dir|revision>', 'the policies before the change: a directory, or a git revision (main, HEAD~1, a commit id)').makeOptionMandatory())
+    .addOption(new Option('--snapshots <paths...>', 'snapshot files, or directories of *.json snapshots (one per host)').makeOptionMandatory())
+    .option('--json', 'print the differences as JSON, the same as --format json')
+    .addOption(new Option('--format <format>', 'text, json, markdown (a pull-request comment), github (an annotation on each changed policy)').default('text'))
+    .action(async (options: { config: string[]; base: string; snapshots: string[]; json?: boolean; format?: string }) => {
+      exitCode = await (await import('./diff.js')).runDiff(options, io);
+    });
+
+  program
     .command('apply')
     .summary('one cycle: collect, evaluate, act, save state (for cron)')
     .description(

@@ -2,11 +2,13 @@
 // and status say "not for this host"), plan over several hosts' snapshots, diff between two
 // versions of the policies, and the output formats CI reads.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcguard } from '../helpers/run-cli.js';
-import { writeFleet } from '../helpers/fleet.js';
+import { FLEET_POLICIES, writeFleet } from '../helpers/fleet.js';
+import type { FleetDiff } from '../../src/cli/diff.js';
 import type { Plan } from '../../src/data/types.js';
 import { dataValidator } from '../../src/policy/schema.js';
 
@@ -123,6 +125,115 @@ describe('procguard on a fleet repository', function () {
       const run = await runProcguard(['plan', '-c', fleet.policies, '--snapshots', fleet.snapshots, '--format', 'sarif']);
       assert.equal(run.code, 2);
       assert.match(run.stderr, /plan does not write sarif: use one of text, json, markdown, junit, github/);
+    });
+  });
+
+  describe('diff', () => {
+    const LOWERED = FLEET_POLICIES.replace('max_rss: 250MiB', 'max_rss: 200MiB');
+    const lowered = (): string => {
+      const target = join(dir, 'lowered');
+      mkdirSync(target, { recursive: true });
+      writeFileSync(join(target, 'fleet.yaml'), LOWERED);
+      return target;
+    };
+
+    it('between two directories: the limit that moved and the process it now crosses, host by host', async () => {
+      const run = await runProcguard(['diff', '-c', lowered(), '--base', fleet.policies, '--snapshots', fleet.snapshots, '--json']);
+      assert.equal(run.code, 1, run.stderr);
+      const diff = JSON.parse(run.stdout) as FleetDiff;
+      assert.deepEqual(diff.summary, ['web-memory: limit 250.0 MiB → 200.0 MiB; would now restart web:w3 (pid 13) on web7 (rss 212.0 MiB > 200.0 MiB)']);
+      assert.deepEqual(
+        diff.hosts.map((h) => [h.host, h.appear.map((a) => `${a.action} ${a.target}`), h.disappear.length]),
+        [
+          ['db1', [], 0],
+          ['web1', [], 0],
+          ['web7', ['restart web:w3 (pid 13)'], 0],
+        ],
+      );
+      assert.deepEqual(
+        diff.policies.map((p) => [p.policy, p.change, p.limit, p.line]),
+        [['web-memory', 'changed', '250.0 MiB → 200.0 MiB', 6]],
+      );
+    });
+
+    it('the other way round the action disappears, and an unchanged set has no difference (exit 0)', async () => {
+      const back = JSON.parse((await runProcguard(['diff', '-c', fleet.policies, '--base', lowered(), '--snapshots', fleet.snapshots, '--json'])).stdout) as FleetDiff;
+      assert.deepEqual(back.summary, ['web-memory: limit 200.0 MiB → 250.0 MiB; would no longer restart web:w3 (pid 13) on web7']);
+      const same = await runProcguard(['diff', '-c', fleet.policies, '--base', fleet.policies, '--snapshots', fleet.snapshots]);
+      assert.equal(same.code, 0);
+      assert.match(same.stdout, /No change to the policies or to what they would do on these hosts\./);
+    });
+
+    it('a policy added or removed, and targets newly matched or no longer matched', async () => {
+      const target = join(dir, 'retargeted');
+      mkdirSync(target, { recursive: true });
+      writeFileSync(join(target, 'fleet.yaml'), FLEET_POLICIES.replace('hosts: { names: ["db*"] }', 'hosts: { names: ["db*", "web7"] }').replace(/  - name: web-memory[^]*?max_rss: 250MiB\n/, ''));
+      const diff = JSON.parse((await runProcguard(['diff', '-c', target, '--base', fleet.policies, '--snapshots', fleet.snapshots, '--json'])).stdout) as FleetDiff;
+      assert.deepEqual(
+        diff.policies.map((p) => `${p.policy} ${p.change}`),
+        ['db-memory changed', 'web-memory removed'],
+      );
+      const web1 = diff.hosts.find((h) => h.host === 'web1')!;
+      assert.deepEqual(
+        web1.disappear.map((a) => `${a.policy} ${a.action} ${a.target}`),
+        ['web-memory restart web:w2 (pid 12)'],
+      );
+      assert.deepEqual(
+        web1.no_longer_matched.map((m) => `${m.policy} ${m.target}`),
+        ['web-memory web:w1 (pid 11)', 'web-memory web:w2 (pid 12)'],
+      );
+      assert.deepEqual(web1.newly_matched, []);
+    });
+
+    describe('against a git revision of a throwaway repository', () => {
+      let repo: string;
+      const git = (...args: string[]): string => execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+      before(() => {
+        repo = join(dir, 'repo');
+        writeFleet(repo);
+        git('init', '-q');
+        git('-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'add', '-A');
+        git('-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qm', 'fleet');
+        writeFileSync(join(repo, 'policies', 'fleet.yaml'), LOWERED);
+        git('-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '-qam', 'lower');
+      });
+
+      it('HEAD~1 against the committed change, read without touching the work tree', async () => {
+        writeFileSync(join(repo, 'policies', 'fleet.yaml'), LOWERED.replace('max_rss: 1GiB', 'max_rss: 2GiB')); // uncommitted
+        const run = await runProcguard(['diff', '-c', 'policies', '--base', 'HEAD~1', '--snapshots', 'snapshots'], { cwd: repo });
+        assert.equal(run.code, 1, run.stderr);
+        const head1 = git('rev-parse', '--short=12', 'HEAD~1').trim();
+        assert.match(run.stdout, new RegExp(`^procguard diff against HEAD~1 \\(${head1}\\)$`, 'm'));
+        assert.match(run.stdout, /^web-memory: limit 250\.0 MiB → 200\.0 MiB; would now restart web:w3 \(pid 13\) on web7 \(rss 212\.0 MiB > 200\.0 MiB\)$/m);
+        assert.match(run.stdout, /^db-memory: limit 1\.0 GiB → 2\.0 GiB; no action changes on these hosts$/m);
+        assert.equal(git('status', '--porcelain'), ' M policies/fleet.yaml\n', 'the work tree keeps its change');
+        assert.deepEqual(
+          readdirSync(tmpdir()).filter((n) => n.startsWith('procguard-base-')),
+          [],
+          'the extracted revision is removed',
+        );
+      });
+
+      it('HEAD against a committed work tree: no difference', async () => {
+        writeFileSync(join(repo, 'policies', 'fleet.yaml'), LOWERED);
+        const run = await runProcguard(['diff', '-c', 'policies', '--base', 'HEAD', '--snapshots', 'snapshots'], { cwd: repo });
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+      });
+
+      it('a revision that looks like an option, or names no commit, is refused before git sees it as one', async () => {
+        const table: Array<[string, RegExp]> = [
+          ['--output=/tmp/procguard-fleet-injected', /--base "--output=\/tmp\/procguard-fleet-injected" is neither a directory nor a git revision/],
+          ['-h', /--base "-h" is neither a directory nor a git revision/],
+          ['HEAD..main', /is neither a directory nor a git revision/],
+          ['no-such-branch', /--base no-such-branch: no such revision in /],
+        ];
+        for (const [base, message] of table) {
+          const run = await runProcguard(['diff', '-c', 'policies', `--base=${base}`, '--snapshots', 'snapshots'], { cwd: repo });
+          assert.equal(run.code, 2, base);
+          assert.match(run.stderr, message, base);
+        }
+        assert.equal(existsSync('/tmp/procguard-fleet-injected'), false);
+      });
     });
   });
 });
