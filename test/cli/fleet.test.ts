@@ -167,7 +167,7 @@ describe('procguard on a fleet repository', function () {
     it('a policy added or removed, and targets newly matched or no longer matched', async () => {
       const target = join(dir, 'retargeted');
       mkdirSync(target, { recursive: true });
-      writeFileSync(join(target, 'fleet.yaml'), FLEET_POLICIES.replace('hosts: { names: ["db*"] }', 'hosts: { names: ["db*", "web7"] }').replace(/  - name: web-memory[^]*?max_rss: 250MiB\n/, ''));
+      writeFileSync(join(target, 'fleet.yaml'), FLEET_POLICIES.replace('hosts: { names: ["db*"] }', 'hosts: { names: ["db*", "web7"] }').replace(/ {2}- name: web-memory[^]*?max_rss: 250MiB\n/, ''));
       const diff = JSON.parse((await runProcguard(['diff', '-c', target, '--base', fleet.policies, '--snapshots', fleet.snapshots, '--json'])).stdout) as FleetDiff;
       assert.deepEqual(
         diff.policies.map((p) => `${p.policy} ${p.change}`),
