@@ -42,8 +42,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     )
     .argument('[paths...]', 'policy files or directories to check, each on its own; - for standard input')
     .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
-    .option('--json', 'print the diagnostics as a JSON array')
-    .action(async (paths: string[], options: { config: string[]; json?: boolean }) => {
+    .option('--json', 'print the diagnostics as a JSON array, the same as --format json')
+    .addOption(new Option('--format <format>', 'text, json, github (workflow commands: annotations on the lines), junit (XML), sarif (2.1.0, for code scanning), markdown').default('text'))
+    .action(async (paths: string[], options: { config: string[]; json?: boolean; format?: string }) => {
       exitCode = await (await import('./validate.js')).runValidate(paths, options, io);
     });
 
@@ -248,8 +249,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         'Exit status: 0 all pass, 1 a test failed, 2 a test file or its policies are invalid.',
     )
     .argument('[files...]', 'test files or directories')
-    .action(async (files: string[]) => {
-      exitCode = await (await import('./test.js')).runTest(files, io);
+    .addOption(new Option('--format <format>', 'text, json, github (an annotation on each failing test), junit (XML), markdown').default('text'))
+    .action(async (files: string[], options: { format?: string }) => {
+      exitCode = await (await import('./test.js')).runTest(files, io, options);
     });
 
   const importCommand = program.command('import').summary('print policies equivalent to a memmon command line or an oom_adjust.conf');
