@@ -230,7 +230,7 @@ function summaryLines(policies: readonly PolicyChange[], hosts: readonly HostDif
         : change.change === 'removed'
           ? `removed (was ${change.before})`
           : change.limit
-            ? `limit ${change.limit}`
+            ? `limit ${change.limit}${onlyTheLimit(change) ? '' : ` (${change.before} → ${change.after})`}`
             : `${change.before} → ${change.after}`;
     lines.push(`${change.policy}: ${what}${consequences(change.policy, hosts)}`);
   }
@@ -238,6 +238,12 @@ function summaryLines(policies: readonly PolicyChange[], hosts: readonly HostDif
   const others = new Set(hosts.flatMap((h) => [...h.appear, ...h.disappear].map((a) => a.policy)).filter((p) => !named.has(p)));
   for (const policy of others) lines.push(`${policy}: unchanged${consequences(policy, hosts)}`);
   return lines;
+}
+
+/** The policy's words before and after differ only by the limit. */
+function onlyTheLimit(change: PolicyChange): boolean {
+  const [was, now] = (change.limit ?? '').split(' → ');
+  return was !== undefined && now !== undefined && change.before?.split(was).join(now) === change.after;
 }
 
 function consequences(policy: string, hosts: readonly HostDiff[]): string {

@@ -1,13 +1,13 @@
 // What `plan` and `diff` share: the hosts' snapshots read from files and directories (a broken
 // one is that host's error, never the end of the run), and a policy set evaluated against each
-// as a first cycle on that host, with its name and labels.
+// as that host, with its name and labels, the snapshot held for as long as the policies wait.
 
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { evaluate } from '../engine/evaluate.js';
-import { emptyState, type Evaluation, type Plan, type Snapshot } from '../data/types.js';
+import { emptyState, type EngineState, type Evaluation, type Plan, type Snapshot } from '../data/types.js';
 import { formatDiagnostic } from '../policy/diagnostics.js';
-import { hostIdentity } from '../policy/hosts.js';
+import { hostIdentity, type HostIdentity } from '../policy/hosts.js';
 import type { PolicySet } from '../policy/model.js';
 import { parseSnapshotFile } from '../policy/snapshot-file.js';
 import { readTextFile } from '../shared/bounded-read.js';
@@ -76,7 +76,43 @@ export interface HostPlan {
   problem?: string;
 }
 
-/** Each host evaluated as a first cycle (no state), with its name and its labels from the policy set. */
+/** Enough for any `for:` a policy sets; the loop ends as soon as no counter grows. */
+const MAX_HELD_CYCLES = 100;
+
+/**
+ * What the policies do to a host whose snapshot stands for as long as they wait: the snapshot is
+ * evaluated cycle after cycle, carrying only the over-limit counters, until none grows, and the
+ * last cycle's plan is the host's. A policy with `for: 3` acts in it as one with `for: 1` does;
+ * nothing carried over stands for an earlier action, pause or notification.
+ */
+export function steadyEvaluation(policySet: PolicySet, snapshot: Snapshot, host: HostIdentity): Evaluation {
+  let state: EngineState = emptyState();
+  let evaluation = evaluate(policySet, snapshot, state, snapshot.time, { host });
+  for (let cycle = 1; cycle < MAX_HELD_CYCLES; cycle += 1) {
+    const counters = overCounters(evaluation.state);
+    if (!grew(counters, state)) break;
+    state = counters;
+    evaluation = evaluate(policySet, snapshot, state, snapshot.time, { host });
+  }
+  return evaluation;
+}
+
+function overCounters(state: EngineState): EngineState {
+  const targets: EngineState['targets'] = {};
+  for (const [policy, entries] of Object.entries(state.targets)) {
+    for (const [key, entry] of Object.entries(entries)) {
+      if (entry.over === undefined) continue;
+      targets[policy] = { ...(targets[policy] ?? {}), [key]: { over: entry.over } };
+    }
+  }
+  return { ...emptyState(), targets };
+}
+
+function grew(next: EngineState, previous: EngineState): boolean {
+  return Object.entries(next.targets).some(([policy, entries]) => Object.entries(entries).some(([key, entry]) => (entry.over ?? 0) > (previous.targets[policy]?.[key]?.over ?? 0)));
+}
+
+/** Each host evaluated as itself (its name and its labels from the policy set), its snapshot held as long as the policies wait (steadyEvaluation). */
 export function planHosts(policySet: PolicySet, hosts: readonly HostSnapshot[]): HostPlan[] {
   return hosts.map((entry) => {
     if ('problem' in entry) {
@@ -84,7 +120,7 @@ export function planHosts(policySet: PolicySet, hosts: readonly HostSnapshot[]):
       return { file: entry.file, host: entry.host, plan, problem: entry.problem };
     }
     const { snapshot } = entry;
-    const evaluation = evaluate(policySet, snapshot, emptyState(), snapshot.time, { host: hostIdentity(policySet, snapshot.host) });
+    const evaluation = steadyEvaluation(policySet, snapshot, hostIdentity(policySet, snapshot.host));
     return { file: entry.file, host: entry.host, plan: evaluation.plan, evaluation, snapshot };
   });
 }

@@ -82,6 +82,18 @@ describe('procguard on a fleet repository', function () {
       );
     });
 
+    it('a snapshot stands for as long as a policy waits: for: 3 acts as for: 1 does', async () => {
+      const held = join(dir, 'held.yaml');
+      writeFileSync(held, FLEET_POLICIES.replace('max_rss: 250MiB', 'max_rss: 250MiB\n    for: 3'));
+      const run = await runProcguard(['plan', '-c', held, '--snapshots', join(fleet.snapshots, 'web1.json'), '--json']);
+      assert.equal(run.code, 1);
+      const [plan] = JSON.parse(run.stdout) as Plan[];
+      assert.deepEqual(
+        plan!.actions.map((a) => a.reason),
+        ['rss 300.0 MiB > 250.0 MiB (cycle 3 of 3)'],
+      );
+    });
+
     it('exit 0 when no host would act', async () => {
       const run = await runProcguard(['plan', '-c', fleet.policies, '--snapshots', join(fleet.snapshots, 'db1.json'), join(fleet.snapshots, 'web7.json')]);
       assert.equal(run.code, 0);
