@@ -5,6 +5,7 @@
 // annotations on the changed policies' lines.
 // Exit: 0 no difference, 1 differences, 2 invalid policies, usage or a broken snapshot.
 
+import { readFileSync } from 'node:fs';
 import type { Observation, PlannedAction } from '../data/types.js';
 import { describeTarget } from '../data/host-index.js';
 import { kindOf } from '../policy/kinds/index.js';
@@ -12,7 +13,7 @@ import { selectorText } from '../policy/hosts.js';
 import type { Policy, PolicySet } from '../policy/model.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
-import { jsonText, printable } from '../shared/text.js';
+import { jsonText, plural, printable } from '../shared/text.js';
 import { formatBytes, formatDuration } from '../shared/units.js';
 import { loadConfiguration } from './context.js';
 import { planHosts, readHostSnapshots, type HostPlan } from './fleet.js';
@@ -172,12 +173,44 @@ function policyChanges(
     const sameOtherwise = JSON.stringify(comparable(was)) === JSON.stringify(comparable(policy));
     if (a === b && sameOtherwise) continue;
     const limit = limitChange(policy.name, oldPlans, newPlans);
-    changes.push({ policy: policy.name, change: 'changed', before: a, after: b, ...(limit ? { limit } : {}), ...where(policy, false) });
+    const at = { ...where(policy, false), ...firstChangedLine(was, before, policy, after) };
+    changes.push({ policy: policy.name, change: 'changed', before: a, after: b, ...(limit ? { limit } : {}), ...at });
   }
   for (const policy of before.policies) {
     if (!now.has(policy.name)) changes.push({ policy: policy.name, change: 'removed', before: enforces(policy), ...where(policy, true) });
   }
   return changes;
+}
+
+/**
+ * The first line of a changed policy's entry that differs from its old text, so an annotation
+ * lands on the line the change touched (a pull request shows annotations on changed lines);
+ * the entry's first line when the texts cannot be compared.
+ */
+function firstChangedLine(was: Policy, before: PolicySet, now: Policy, after: PolicySet): { line: number; column: number } | undefined {
+  const oldLines = entryLines(was, before);
+  const newLines = entryLines(now, after);
+  if (!oldLines || !newLines) return undefined;
+  const changed = newLines.find((entry, i) => entry.text.trim() !== oldLines[i]?.text.trim());
+  if (!changed) return undefined;
+  return { line: changed.line, column: changed.text.length - changed.text.trimStart().length + 1 };
+}
+
+/** The lines of a policy's entry with their numbers, blank lines and comments left out: from its first line to the next policy of its file, or the file's end. */
+function entryLines(policy: Policy, set: PolicySet): Array<{ line: number; text: string }> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(policy.source.file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const next = set.policies.find((p) => p.order > policy.order && p.source.file === policy.source.file);
+  const lines = text.split('\n');
+  const end = next ? next.source.line - 1 : lines.length;
+  return lines
+    .map((line, i) => ({ line: i + 1, text: line.replace(/\s+#.*$/, '') }))
+    .slice(policy.source.line - 1, end)
+    .filter((entry) => !/^\s*(#.*)?$/.test(entry.text));
 }
 
 /** What a policy enforces and for which hosts, in its kind's words. */
@@ -283,7 +316,7 @@ function diffText(diff: FleetDiff): string {
 
 function diffMarkdown(diff: FleetDiff): string {
   const acting = diff.hosts.filter((h) => h.appear.length + h.disappear.length > 0).length;
-  const out = [`### procguard diff against \`${diff.base.replace(/`/g, "'")}\`: ${diff.policies.length} policy changes, actions change on ${acting} of ${diff.hosts.length} hosts`, ''];
+  const out = [`### procguard diff against \`${diff.base.replace(/`/g, "'")}\`: ${plural(diff.policies.length, 'policy change')}, actions change on ${acting} of ${diff.hosts.length} hosts`, ''];
   if (diff.summary.length === 0) out.push('No change to the policies or to what they would do on these hosts.');
   for (const line of diff.summary) out.push(`- ${markdownCell(line)}`);
   const rows = diff.hosts.flatMap((h) => [

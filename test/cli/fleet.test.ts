@@ -164,7 +164,7 @@ describe('procguard on a fleet repository', function () {
       );
       assert.deepEqual(
         diff.policies.map((p) => [p.policy, p.change, p.limit, p.line]),
-        [['web-memory', 'changed', '250.0 MiB → 200.0 MiB', 6]],
+        [['web-memory', 'changed', '250.0 MiB → 200.0 MiB', 10]],
       );
     });
 
