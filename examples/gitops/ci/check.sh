@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 mkdir -p reports
 
 if [ "${GITHUB_ACTIONS:-}" = true ]; then
-  procguard validate -c policies --format github
   procguard validate -c policies --format sarif > reports/procguard.sarif || true
+  procguard validate -c policies --format github
 else
   procguard validate -c policies
 fi
