@@ -61,7 +61,7 @@ export async function resolveBase(base: string, config: readonly string[], cwd: 
 /** `git archive COMMIT -- PATHS | tar -x`: the files as committed, owned by whoever runs procguard. */
 function extract(top: string, commit: string, pathspecs: string[], directory: string): Promise<void> {
   return new Promise((done, fail) => {
-    const archive = spawn('git', ['archive', '--format=tar', commit, '--', ...pathspecs], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
+    const archive = spawn('git', [...GIT_SAFETY, 'archive', '--format=tar', commit, '--', ...pathspecs], { cwd: top, stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
     const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', directory], { stdio: ['pipe', 'ignore', 'pipe'] });
     let errors = '';
     archive.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
@@ -80,7 +80,7 @@ function extract(top: string, commit: string, pathspecs: string[], directory: st
 
 function git(args: string[], cwd: string, problem: string): Promise<string> {
   return new Promise((done, fail) => {
-    const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
+    const child = spawn('git', [...GIT_SAFETY, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -90,7 +90,10 @@ function git(args: string[], cwd: string, problem: string): Promise<string> {
   });
 }
 
-/** git without a pager, prompts or the user's hooks and aliases deciding anything. */
+/** No program named by the repository's own configuration runs: the file-system monitor is off. */
+const GIT_SAFETY = ['-c', 'core.fsmonitor=false'];
+
+/** git without a pager or prompts, its messages in English. */
 function gitEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GIT_PAGER: 'cat', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 }

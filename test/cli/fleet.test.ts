@@ -232,6 +232,19 @@ describe('procguard on a fleet repository', function () {
         assert.equal(run.code, 0, run.stdout + run.stderr);
       });
 
+      it("a program the repository's git configuration names is not run", async () => {
+        const marker = join(dir, 'fsmonitor-ran');
+        writeFileSync(join(dir, 'fsmonitor.sh'), `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+        git('config', 'core.fsmonitor', join(dir, 'fsmonitor.sh'));
+        try {
+          const run = await runProcguard(['diff', '-c', 'policies', '--base', 'HEAD~1', '--snapshots', 'snapshots'], { cwd: repo });
+          assert.equal(run.code, 1, run.stderr);
+          assert.equal(existsSync(marker), false);
+        } finally {
+          git('config', '--unset', 'core.fsmonitor');
+        }
+      });
+
       it('a revision that looks like an option, or names no commit, is refused before git sees it as one', async () => {
         const table: Array<[string, RegExp]> = [
           ['--output=/tmp/procguard-fleet-injected', /--base "--output=\/tmp\/procguard-fleet-injected" is neither a directory nor a git revision/],
