@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import type { Evaluation, Plan, Snapshot } from '../data/types.js';
 import { describeTarget, indexSnapshot } from '../data/host-index.js';
 import { clearedText } from '../data/lasting.js';
+import { selectorText } from '../policy/hosts.js';
 import type { PolicySet } from '../policy/model.js';
 import { printable } from '../shared/text.js';
 import { plural, table } from '../shared/text.js';
@@ -29,6 +30,10 @@ export function formatPlanText(evaluation: Evaluation, snapshot: Snapshot, polic
     for (const policy of policySet.policies) {
       const seen = evaluation.observations.filter((o) => o.policy === policy.name);
       const mode = policy.mode === 'audit' ? ', audit' : '';
+      if (evaluation.inactive?.includes(policy.name)) {
+        out.push(`${c.bold(policy.name)} (${policy.kind}${mode}): ${c.dim(`not for this host (${clean(selectorText(policy.hosts ?? {}))})`)}`);
+        continue;
+      }
       out.push(`${c.bold(policy.name)} (${policy.kind}${mode}): ${seen.length === 0 ? 'matches no process' : `${seen.length} matched`}`);
       const rows = seen.map((o) => [verdictText(o.verdict, c), clean(describeTarget(o.target)), clean(o.detail)]);
       out.push(...table(rows).map((line) => `  ${line}`));

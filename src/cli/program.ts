@@ -64,8 +64,9 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     )
     .argument('[paths...]', 'policy files or directories to check, each on its own; - for standard input')
     .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
-    .option('--json', 'print the diagnostics as a JSON array')
-    .action(async (paths: string[], options: { config: string[]; json?: boolean }) => {
+    .option('--json', 'print the diagnostics as a JSON array, the same as --format json')
+    .addOption(new Option('--format <format>', 'text, json, github (workflow commands: annotations on the lines), junit (XML), sarif (2.1.0, for code scanning), markdown').default('text'))
+    .action(async (paths: string[], options: { config: string[]; json?: boolean; format?: string }) => {
       exitCode = await (await import('./validate.js')).runValidate(paths, options, io);
     });
 
@@ -85,6 +86,44 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     .option('--verbose', 'list every matched process with its value against the limit')
     .action(async (options: { config: string[]; snapshot?: string; state?: string; json?: boolean; verbose?: boolean }) => {
       exitCode = await (await import('./check.js')).runCheck(options, io);
+    });
+
+  program
+    .command('plan')
+    .summary("evaluate the policies against every host's snapshot: one plan per host and a summary")
+    .description(
+      "Evaluate the policy set against each host's snapshot (procguard snapshot --json > snapshots/HOST.json on each host), " +
+        'as that host: its name and its labels (settings.labels and the inventory). Prints one plan per host and a summary: ' +
+        'the hosts that would act and the actions by policy. Each snapshot is a first cycle (no state). A snapshot that cannot be ' +
+        "read is that host's error; the other hosts are still planned. Never acts.\n" +
+        'Exit status: 0 no host would act, 1 a host would act, 2 invalid policies, usage or a broken snapshot, 3 a snapshot carries a collector error.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_OR_STDIN_HELP).argParser(collect).default([]))
+    .addOption(new Option('--snapshots <paths...>', 'snapshot files, or directories of *.json snapshots (one per host)').makeOptionMandatory())
+    .option('--json', 'print an array of plans (schemas/plan.schema.json), the same as --format json')
+    .addOption(new Option('--format <format>', 'text, json, markdown (a pull-request comment), junit (a test suite per host), github (a notice per action)').default('text'))
+    .option('--verbose', 'list every matched process with its value against the limit')
+    .action(async (options: { config: string[]; snapshots: string[]; json?: boolean; format?: string; verbose?: boolean }) => {
+      exitCode = await (await import('./plan.js')).runPlan(options, io);
+    });
+
+  program
+    .command('diff')
+    .summary("what a change to the policies does, host by host, against the hosts' snapshots")
+    .description(
+      'Plan the policies of -c and those of --base (a directory, or a git revision of the repository holding the -c paths, read ' +
+        'with git archive, never checked out) against every snapshot, and print what the change does, host by host: the ' +
+        'policies added, removed or changed (a limit from one value to another), the actions that appear or disappear, and ' +
+        'the processes newly matched or no longer matched.\n' +
+        'Exit status: 0 no difference, 1 differences, 2 invalid policies, usage, base or a broken snapshot.',
+    )
+    .addOption(new Option('-c, --config <path>', CONFIG_HELP).argParser(collect).default([]))
+    .addOption(new Option('--base <dir|revision>', 'the policies before the change: a directory, or a git revision (main, HEAD~1, a commit id)').makeOptionMandatory())
+    .addOption(new Option('--snapshots <paths...>', 'snapshot files, or directories of *.json snapshots (one per host)').makeOptionMandatory())
+    .option('--json', 'print the differences as JSON, the same as --format json')
+    .addOption(new Option('--format <format>', 'text, json, markdown (a pull-request comment), github (an annotation on each changed policy)').default('text'))
+    .action(async (options: { config: string[]; base: string; snapshots: string[]; json?: boolean; format?: string }) => {
+      exitCode = await (await import('./diff.js')).runDiff(options, io);
     });
 
   program
@@ -235,8 +274,9 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
         'Exit status: 0 all pass, 1 a test failed, 2 a test file or its policies are invalid.',
     )
     .argument('[files...]', 'test files or directories')
-    .action(async (files: string[]) => {
-      exitCode = await (await import('./test.js')).runTest(files, io);
+    .addOption(new Option('--format <format>', 'text, json, github (an annotation on each failing test), junit (XML), markdown').default('text'))
+    .action(async (files: string[], options: { format?: string }) => {
+      exitCode = await (await import('./test.js')).runTest(files, io, options);
     });
 
   const importCommand = program.command('import').summary('print policies equivalent to a memmon command line or an oom_adjust.conf');

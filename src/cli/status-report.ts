@@ -5,6 +5,7 @@
 import pc from 'picocolors';
 import type { AuditEntry, CollectorError, EngineState, Evaluation, PausedTree, Snapshot } from '../data/types.js';
 import { sameStartTime } from '../data/host-index.js';
+import { selectorText } from '../policy/hosts.js';
 import { kindOf } from '../policy/kinds/index.js';
 import type { SupervisorConfig } from '../policy/base.js';
 import type { PolicySet } from '../policy/model.js';
@@ -55,6 +56,10 @@ export interface PolicyStatus {
   mode: string;
   /** What it enforces, in its kind's words. */
   enforces: string;
+  /** Present, false, when its `hosts:` does not select this host: it never acts here. */
+  for_this_host?: false;
+  /** Its `hosts:` selector in words, when it has one. */
+  hosts?: string;
   /** Each matched process with its value, limit and headroom. */
   targets: Array<PolicyView & { target: { pid: number; name: string; namespec?: string; supervisor?: string } }>;
 }
@@ -114,6 +119,8 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       kind: policy.kind,
       mode: policy.mode,
       enforces: kindOf(policy.kind).describe(policy),
+      ...(evaluation.inactive?.includes(policy.name) ? { for_this_host: false as const } : {}),
+      ...(policy.hosts ? { hosts: selectorText(policy.hosts) } : {}),
       targets: evaluation.observations
         .filter((o) => o.policy === policy.name)
         .map((o) => {
@@ -298,6 +305,10 @@ export function formatStatusText(report: StatusReport, color: boolean): string {
   for (const policy of report.policies) {
     out.push('');
     const mode = policy.mode === 'audit' ? ', audit' : '';
+    if (policy.for_this_host === false) {
+      out.push(`${c.bold(printable(policy.name))} (${policy.kind}${mode}): ${c.dim(`not for this host (${printable(policy.hosts ?? '')})`)}`);
+      continue;
+    }
     const matched = policy.targets.length === 0 ? 'matches no process' : `${policy.targets.length} matched`;
     out.push(`${c.bold(printable(policy.name))} (${policy.kind}${mode}): ${printable(policy.enforces)}; ${matched}`);
     if (policy.targets.length === 0) continue;

@@ -19,6 +19,7 @@ import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { jsonText, printable } from '../shared/text.js';
 import { CliFailure, loadConfiguration, readSnapshotFile, readStateFile } from './context.js';
+import { hostIdentity, selectForHost } from '../policy/hosts.js';
 import { buildStatusReport, formatStatusText } from './status-report.js';
 
 export interface StatusOptions {
@@ -51,7 +52,7 @@ export async function runStatus(options: StatusOptions, io: CliIo): Promise<Exit
   const evaluation = evaluate(policySet, snapshot, state, snapshot.time, { timeZone: localTimeZone() });
   const report = buildStatusReport({
     policySet,
-    supervisors: supervisorsToAsk(policySet.supervisors, io.env),
+    supervisors: supervisorsToAsk(selectForHost(policySet, hostIdentity(policySet, snapshot.host)).active.supervisors, io.env),
     snapshot,
     evaluation,
     stateDir,

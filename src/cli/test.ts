@@ -9,16 +9,29 @@ import { formatDiagnostic } from '../policy/diagnostics.js';
 import { describeIoError } from '../policy/load.js';
 import { runPolicyTestFile } from '../testing/run-policy-tests.js';
 import { CliFailure } from './context.js';
+import { checkFormat } from './report-formats.js';
+import { testReport } from './test-report.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 
 const TEST_FILE = /\.test\.ya?ml$/;
 
-export async function runTest(paths: string[], io: CliIo): Promise<ExitCode> {
+export const TEST_FORMATS = ['text', 'json', 'github', 'junit', 'markdown'] as const;
+
+export async function runTest(paths: string[], io: CliIo, options: { format?: string } = {}): Promise<ExitCode> {
+  const format = checkFormat('test', options.format ?? 'text', TEST_FORMATS);
   const c = pc.createColors(io.color === true);
   const files: string[] = [];
   for (const path of paths.length > 0 ? paths : ['.']) files.push(...(await findTestFiles(resolve(io.cwd, path), path)));
   if (files.length === 0) throw new CliFailure(`no policy tests (*.test.yaml) in ${paths.length > 0 ? paths.join(', ') : 'the current directory'}`, ExitCode.INVALID);
+  if (format !== 'text') {
+    const results = [];
+    for (const file of files) results.push(await runPolicyTestFile(relative(io.cwd, file) || file));
+    io.stdout(testReport(format, results, io.cwd));
+    const invalidFiles = results.some((r) => r.diagnostics.some((d) => d.severity === 'error'));
+    if (invalidFiles) return ExitCode.INVALID;
+    return results.some((r) => r.tests.some((x) => x.failures.length > 0)) ? ExitCode.ACTIONS_PLANNED : ExitCode.OK;
+  }
 
   let passed = 0;
   let failed = 0;

@@ -10,15 +10,20 @@ import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
 import { standardInput } from './context.js';
+import { checkFormat, diagnosticsGithub, diagnosticsJunit, diagnosticsMarkdown, diagnosticsSarif } from './report-formats.js';
 
 export interface ValidateOptions {
   config: string[];
   json?: boolean;
+  format?: string;
 }
+
+export const VALIDATE_FORMATS = ['text', 'json', 'github', 'junit', 'sarif', 'markdown'] as const;
 
 interface SetReport {
   label: string;
   fileCount: number;
+  files: string[];
   diagnostics: Diagnostic[];
   policySet?: PolicySet;
 }
@@ -28,6 +33,7 @@ interface SetReport {
  * PATH is checked on its own: a file alone, or every directory under it that holds policy files.
  */
 export async function runValidate(paths: string[], options: ValidateOptions, io: CliIo, load: LoadOptions = {}): Promise<ExitCode> {
+  const format = checkFormat('validate', options.json ? 'json' : (options.format ?? 'text'), VALIDATE_FORMATS);
   const sets: string[][] = [];
   if (options.config.length > 0 || paths.length === 0) sets.push(configPaths(options.config, io.env));
   for (const path of paths) {
@@ -39,12 +45,27 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
   for (const set of sets) {
     const { diagnostics, policySet, files } = await loadPolicySet(set, { ...(stdin ? { stdin } : {}), ...load });
     const label = set.map((path) => (path === STDIN_PATH ? STDIN_NAME : path)).join(', ');
-    reports.push({ label, fileCount: files.length, diagnostics, ...(policySet ? { policySet } : {}) });
+    reports.push({ label, fileCount: files.length, files: files.map((f) => f.path), diagnostics, ...(policySet ? { policySet } : {}) });
   }
 
   const all = reports.flatMap((r) => r.diagnostics);
-  if (options.json) {
+  if (format === 'json') {
     io.stdout(`${jsonText(all)}\n`);
+  } else if (format === 'github') {
+    io.stdout(diagnosticsGithub(all, io.cwd));
+    for (const report of reports) io.stdout(`${summaryLine(report)}\n`);
+  } else if (format === 'junit') {
+    io.stdout(
+      diagnosticsJunit(
+        all,
+        reports.flatMap((r) => r.files),
+        io.cwd,
+      ),
+    );
+  } else if (format === 'sarif') {
+    io.stdout(`${jsonText(diagnosticsSarif(all, io.cwd))}\n`);
+  } else if (format === 'markdown') {
+    io.stdout(diagnosticsMarkdown(all, io.cwd, reports.map(summaryLine).join('; ')));
   } else {
     for (const d of all) io.stdout(`${formatDiagnostic(d)}\n`);
     for (const report of reports) io.stdout(`${summaryLine(report)}\n`);

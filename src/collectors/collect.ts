@@ -6,6 +6,7 @@ import { kindOf } from '../policy/kinds/index.js';
 import { errorText } from '../shared/errors.js';
 import { hostname } from 'node:os';
 import type { CollectorError, ProcessEntry, Snapshot } from '../data/types.js';
+import { hostIdentity, selectForHost } from '../policy/hosts.js';
 import type { Matcher, PolicySet } from '../policy/model.js';
 import { readPidfiles } from './pidfile/pidfile.js';
 import { readLoadAverages, type LoadAverages } from './loadavg/loadavg.js';
@@ -109,7 +110,10 @@ function completeForPolicies(secondPass: SecondPass, snapshot: Snapshot, complet
   }
 }
 
-export async function collectSnapshot(policySet: PolicySet, options: CollectOptions): Promise<Snapshot> {
+export async function collectSnapshot(configured: PolicySet, options: CollectOptions): Promise<Snapshot> {
+  // A supervisor or policy that is not for this host (`hosts:`) is neither asked nor read for.
+  const host = options.hostname ?? hostname();
+  const policySet = selectForHost(configured, hostIdentity(configured, host)).active;
   const errors: CollectorError[] = [];
   const warnings: CollectorError[] = [];
   const table = options.processTable ?? defaultProcessTable();
@@ -151,7 +155,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
   const snapshot: Snapshot = {
     version: 1,
     time,
-    host: options.hostname ?? hostname(),
+    host,
     ...(load ? { load: load satisfies LoadAverages } : {}),
     ...(options.self !== undefined ? { self: options.self } : {}),
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),

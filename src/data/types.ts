@@ -44,6 +44,8 @@ export interface Evaluation {
   plan: import('./plan.generated.js').Plan;
   state: EngineState;
   observations: Observation[];
+  /** The policies configured that are not for this host (`hosts:`): they took no part. */
+  inactive?: string[];
 }
 
 /** One line of STATE_DIR/audit.log: an action carried out, a notification sent or failed. */

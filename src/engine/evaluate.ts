@@ -5,6 +5,7 @@
 import { indexSnapshot, sameStartTime, targetOf, type HostIndex, type LiveProcess } from '../data/host-index.js';
 import type { EngineState, Evaluation, Observation, Plan, Snapshot } from '../data/types.js';
 import { kindOf, PAUSING_KIND, type KindContext, type PolicyTargets } from '../policy/kinds/index.js';
+import { hostIdentity, selectForHost, type HostIdentity } from '../policy/hosts.js';
 import type { Policy, PolicySet } from '../policy/model.js';
 import { MATCH_LENGTH } from '../policy/pattern.js';
 import { Arbiter } from './arbiter.js';
@@ -18,9 +19,13 @@ const PROCESS_TABLE_SOURCES = new Set(['procfs', 'ps']);
 export interface EvaluateOptions {
   /** The IANA time zone notification times are written in (the host's, e.g. "Europe/Paris"); UTC by default. */
   timeZone?: string;
+  /** The host the snapshot is of, as `hosts:` selectors see it; default: the snapshot's host with its labels from the policy set. */
+  host?: HostIdentity;
 }
 
-export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: EngineState, now: number, options: EvaluateOptions = {}): Evaluation {
+export function evaluate(configured: PolicySet, snapshot: Snapshot, state: EngineState, now: number, options: EvaluateOptions = {}): Evaluation {
+  // Policies, notifiers and supervisors that are not for this host take no part at all.
+  const { active: policySet, inactive } = selectForHost(configured, options.host ?? hostIdentity(configured, snapshot.host));
   const host = indexSnapshot(snapshot);
   const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
   const warnings: string[] = (snapshot.warnings ?? []).map((w) => w.message);
@@ -103,7 +108,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
       adapter: 'signal',
       processes: alive,
       target: targetOf(root),
-      reason: orphanReason(policySet, tree.policy),
+      reason: inactive.policies.includes(tree.policy) ? `policy "${tree.policy}" is not for this host` : orphanReason(policySet, tree.policy),
       status: 'planned',
     });
   }
@@ -117,7 +122,7 @@ export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: Engine
   if (cut) warnings.push(cut);
   if (warnings.length > 0) plan.warnings = [...new Set(warnings)];
   if (arbiter.held.length > 0) plan.held_notifications = arbiter.held;
-  return { plan, state: next, observations };
+  return { plan, state: next, observations, ...(inactive.policies.length > 0 ? { inactive: inactive.policies } : {}) };
 }
 
 /** How many cut command lines a warning names; the rest are counted. */

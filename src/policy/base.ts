@@ -24,7 +24,20 @@ export interface Settings {
   name?: string;
   interval: number;
   stateDir: string;
+  /** This host's labels (host-local), over the inventory's. */
+  labels?: Record<string, string>;
 }
+
+/** `hosts:` of a policy, notifier or supervisor: the hosts it is for (hosts.ts). */
+export interface HostSelector {
+  /** Hostname globs (* ? [abc]); the host is selected when any matches. */
+  names?: string[];
+  /** Labels the host must all carry, values as text. */
+  labels?: Record<string, string>;
+}
+
+/** The inventory's hosts by hostname, each with its labels. */
+export type Inventory = Record<string, { labels: Record<string, string> }>;
 
 export type SupervisorEndpoint = { transport: 'unix'; socketPath: string } | { transport: 'http'; url: string };
 
@@ -42,6 +55,7 @@ export interface SupervisorConfig {
   user?: string;
   timeout: number;
   source: SourceRef;
+  hosts?: HostSelector;
   /** Why it cannot be used as given (conflicting credentials): reported instead of connecting. */
   problem?: string;
 }
@@ -65,6 +79,7 @@ export interface MailNotifier {
   body?: string;
   timeout: number;
   source: SourceRef;
+  hosts?: HostSelector;
 }
 
 /** A variable an exec notifier's command gets: a value, or one of procguard's own variables under that name. */
@@ -78,6 +93,7 @@ export interface ExecNotifier {
   env?: Record<string, ChildVariable>;
   timeout: number;
   source: SourceRef;
+  hosts?: HostSelector;
 }
 
 /** Alerts to Alertmanager's v2 API. */
@@ -90,6 +106,7 @@ export interface AlertmanagerNotifier {
   labels: Record<string, string>;
   timeout: number;
   source: SourceRef;
+  hosts?: HostSelector;
 }
 
 /** The event as signed JSON, POSTed to a URL. */
@@ -101,6 +118,7 @@ export interface WebhookNotifier {
   secretEnv: string;
   timeout: number;
   source: SourceRef;
+  hosts?: HostSelector;
 }
 
 export type NotifierConfig = MailNotifier | ExecNotifier | AlertmanagerNotifier | WebhookNotifier;
@@ -150,6 +168,8 @@ export interface PolicyBase {
   /** Position in file order across the whole set, from 0: the first policy wins conflicts. */
   order: number;
   source: SourceRef;
+  /** The hosts it is for; none: every host. */
+  hosts?: HostSelector;
 }
 
 /** The kernel's conversion of the legacy oom_adj scale (-17..15) to oom_score_adj (-1000..1000). */

@@ -9,6 +9,7 @@ import { plural, show } from '../shared/text.js';
 import { didYouMean, nearest } from './suggest.js';
 import { compilePattern, nameRegexSource } from './model.js';
 import { NonLinearPatternError } from './pattern.js';
+import { checkHostSelectors } from './host-checks.js';
 import { checkProtections } from './protection-checks.js';
 import { checkTemplate } from './templates.js';
 import { KINDS } from './kinds/index.js';
@@ -29,6 +30,7 @@ export function crossCheck(files: readonly ParsedFile[]): Diagnostic[] {
   const policies = policyEntries(files);
   for (const policy of policies) checkPolicyValues(policy, report);
   checkTemplates(files, report);
+  report.diagnostics.push(...checkHostSelectors(files));
   report.diagnostics.push(...checkProtections(policies));
   for (const kind of KINDS.values())
     kind.checkSet?.(

@@ -23,6 +23,8 @@ export const DIAGNOSTIC_CODES = [
   'inconsistent',
   'unsafe-match',
   'no-supervisor',
+  'unknown-label',
+  'selects-no-host',
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -3,7 +3,7 @@
 // kind shares (matchers, actions, notify rules, defaults) are in base.ts.
 
 export * from './base.js';
-import type { NotifierConfig, Settings, SupervisorConfig } from './base.js';
+import type { Inventory, NotifierConfig, Settings, SupervisorConfig } from './base.js';
 
 /** A normalized policy of any registered kind (src/policy/kinds). */
 export type Policy = import('./kinds/index.js').Policy;
@@ -16,4 +16,6 @@ export interface PolicySet {
   supervisors: SupervisorConfig[];
   notifiers: NotifierConfig[];
   policies: Policy[];
+  /** The fleet's hosts and their labels (`inventory:`), when the files have one. */
+  inventory?: Inventory;
 }

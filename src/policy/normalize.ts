@@ -5,6 +5,8 @@ import {
   compilePattern,
   nameRegexSource,
   DEFAULTS,
+  type HostSelector,
+  type Inventory,
   type MailTransport,
   type Matcher,
   type NamePattern,
@@ -20,6 +22,7 @@ import {
   type SupervisorEndpoint,
 } from './model.js';
 import type * as Raw from './policy-file.generated.js';
+import { labelText } from './hosts.js';
 import { kindOf } from './kinds/index.js';
 import { durationAt } from './unit-values.js';
 import type { Data } from './walk.js';
@@ -30,6 +33,7 @@ export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
   const supervisors: SupervisorConfig[] = [];
   const notifiers: NotifierConfig[] = [];
   const policies: Policy[] = [];
+  const inventory: Inventory = {};
 
   for (const file of files) {
     const data = (file.data ?? {}) as Raw.PolicyFile;
@@ -40,6 +44,8 @@ export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
     if (data.settings?.name !== undefined) settings.name = data.settings.name;
     if (data.settings?.interval !== undefined) settings.interval = durationAt(data.settings as Data, 'interval') as number;
     if (data.settings?.state_dir !== undefined) settings.stateDir = data.settings.state_dir;
+    if (data.settings?.labels !== undefined) settings.labels = labelText(data.settings.labels);
+    for (const [host, entry] of Object.entries(data.inventory ?? {})) inventory[host] = { labels: labelText(entry.labels) };
     for (const [name, raw] of Object.entries(data.supervisors ?? {})) {
       supervisors.push(normalizeSupervisor(name, raw, source(['supervisors', name], 'key')));
     }
@@ -51,7 +57,7 @@ export function normalizePolicySet(files: readonly ParsedFile[]): PolicySet {
       policies.push(normalizePolicy(raw, policies.length, source(['policies', index])));
     });
   }
-  return { files: files.map((f) => f.path), settings, supervisors, notifiers, policies };
+  return { files: files.map((f) => f.path), settings, supervisors, notifiers, policies, ...(Object.keys(inventory).length > 0 ? { inventory } : {}) };
 }
 
 function normalizeSupervisor(name: string, raw: Raw.Supervisor, source: SourceRef): SupervisorConfig {
@@ -65,6 +71,7 @@ function normalizeSupervisor(name: string, raw: Raw.Supervisor, source: SourceRe
     ...(raw.user !== undefined ? { user: String(raw.user) } : {}),
     timeout: durationAt(raw as unknown as Data, 'timeout') ?? DEFAULTS.supervisorTimeout,
     source,
+    ...hostSelector(raw.hosts),
   };
 }
 
@@ -80,10 +87,10 @@ function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undef
   const timeout = durationAt(raw as unknown as Data, 'timeout') ?? DEFAULTS.notifierTimeout;
   if (raw.exec) {
     const env = Object.fromEntries(Object.entries(raw.env ?? {}).map(([key, value]) => [key, typeof value === 'string' ? { value } : { fromEnv: value.from_env }]));
-    return { type: 'exec', name, argv: [...raw.exec], env, timeout, source };
+    return { type: 'exec', name, argv: [...raw.exec], env, timeout, source, ...hostSelector(raw.hosts) };
   }
-  if (raw.alertmanager) return { type: 'alertmanager', name, url: raw.alertmanager.url, labels: { ...(raw.alertmanager.labels ?? {}) }, timeout, source };
-  if (raw.webhook) return { type: 'webhook', name, url: raw.webhook.url, secretEnv: raw.webhook.secret_env, timeout, source };
+  if (raw.alertmanager) return { type: 'alertmanager', name, url: raw.alertmanager.url, labels: { ...(raw.alertmanager.labels ?? {}) }, timeout, source, ...hostSelector(raw.hosts) };
+  if (raw.webhook) return { type: 'webhook', name, url: raw.webhook.url, secretEnv: raw.webhook.secret_env, timeout, source, ...hostSelector(raw.hosts) };
   const mail = raw.mail as Raw.Mail;
   const command: string | string[] = mail.sendmail ?? DEFAULTS.sendmail;
   return {
@@ -96,6 +103,7 @@ function normalizeNotifier(name: string, raw: Raw.Notifier, body: string | undef
     ...(body !== undefined ? { body } : {}),
     timeout,
     source,
+    ...hostSelector(raw.hosts),
   };
 }
 
@@ -125,8 +133,14 @@ function normalizePolicy(raw: Raw.Policy, order: number, source: SourceRef): Pol
     notify: ((raw.notify as Raw.NotifyRules | undefined) ?? []).map(normalizeNotifyRule),
     order,
     source,
+    ...hostSelector(raw.hosts as Raw.HostSelector | undefined),
   };
   return kindOf(raw.kind).normalize(raw as unknown as Data, base) as Policy;
+}
+
+function hostSelector(raw: Raw.HostSelector | undefined): { hosts?: HostSelector } {
+  if (raw === undefined) return {};
+  return { hosts: { ...(raw.names !== undefined ? { names: [...raw.names] } : {}), ...(raw.labels !== undefined ? { labels: labelText(raw.labels) } : {}) } };
 }
 
 function normalizeMatch(raw: Raw.Match): Matcher {

@@ -227,6 +227,16 @@ export type Action2 =
     };
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "labelKey".
+ */
+export type LabelKey = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "hostName".
+ */
+export type HostName = string;
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "objectName".
  */
 export type ObjectName = string;
@@ -283,6 +293,12 @@ export interface PolicyFile {
    * Policies, evaluated in file order.
    */
   policies?: Policy[];
+  /**
+   * The hosts of the fleet by hostname, each with its labels: a host takes its labels from its own entry; validate and plan read the whole list.
+   */
+  inventory?: {
+    [k: string]: InventoryHost;
+  };
 }
 /**
  * Global settings; at most one file may set each key.
@@ -303,6 +319,13 @@ export interface Settings {
    * Directory for the state file, lock and audit log: an absolute path. procguard creates it, mode 0700, when it is missing.
    */
   state_dir?: string;
+  labels?: Labels;
+}
+/**
+ * This host's labels for hosts: selectors, added to the inventory's labels for this host and taking precedence over them. Typically set in a small host-local file beside the repository's policies.
+ */
+export interface Labels {
+  [k: string]: string | number | boolean;
 }
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
@@ -333,12 +356,32 @@ export interface Supervisor {
    * How long one XML-RPC request may take before it counts as failed.
    */
   timeout?: number | string;
+  hosts?: HostSelector;
+}
+/**
+ * The hosts this entry is for, by hostname glob and/or labels; elsewhere it takes no part.
+ */
+export interface HostSelector {
+  /**
+   * Hostname globs; the host is selected when any of them matches its whole name.
+   *
+   * @minItems 1
+   */
+  names?: [string, ...string[]];
+  labels?: Labels1;
+}
+/**
+ * Labels the host must all carry, with these values.
+ */
+export interface Labels1 {
+  [k: string]: string | number | boolean;
 }
 export interface Notifier2 {
   mail?: MailNotifier;
   exec?: ExecNotifier;
   alertmanager?: AlertmanagerNotifier;
   webhook?: WebhookNotifier;
+  hosts?: HostSelector1;
   env?: ExecEnvironment;
   /**
    * How long one delivery may take, all of it: connecting, the greeting, every SMTP command and the data, the whole run of sendmail or the exec command, or the HTTP request of alertmanager and webhook (default 30s). Past it the delivery is cut short, counted as failed and tried again on a later cycle.
@@ -374,6 +417,18 @@ export interface WebhookNotifier {
   secret_env: string;
 }
 /**
+ * The hosts this entry is for, by hostname glob and/or labels; elsewhere it takes no part.
+ */
+export interface HostSelector1 {
+  /**
+   * Hostname globs; the host is selected when any of them matches its whole name.
+   *
+   * @minItems 1
+   */
+  names?: [string, ...string[]];
+  labels?: Labels1;
+}
+/**
  * For exec only: the variables the command gets (see the mapping below).
  */
 export interface ExecEnvironment {
@@ -407,6 +462,7 @@ export interface MemoryPolicy {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector2;
   notify?: NotifyRules;
   /**
    * Resident set size limit; the action fires when RSS is strictly greater.
@@ -468,6 +524,21 @@ export interface Match1 {
   pidfile?: StringOrList6;
   exclude?: Match1;
 }
+/**
+ * The hosts this entry is for. A host is selected when its name matches one of names (globs: * any characters, ? one, [abc] one of a set) and it carries every label of labels; a selector with both needs both. Elsewhere the entry is inactive: a policy never acts, a notifier is never sent to, a supervisor is never asked.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "hosts".
+ */
+export interface HostSelector2 {
+  /**
+   * Hostname globs; the host is selected when any of them matches its whole name.
+   *
+   * @minItems 1
+   */
+  names?: [string, ...string[]];
+  labels?: Labels1;
+}
 export interface NotifyRule {
   /**
    * Name of a notifier.
@@ -506,6 +577,7 @@ export interface OomPolicy2 {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector2;
   notify?: NotifyRules;
   /**
    * The value written to /proc/PID/oom_score_adj: -1000 (never chosen by the OOM killer) to 1000 (chosen first). Exactly one of oom_score_adj and oom_adj.
@@ -534,6 +606,7 @@ export interface LoadPolicy {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector2;
   notify?: NotifyRules;
   /**
    * Pause the matched process trees while the load average (see average) is above this.
@@ -570,6 +643,7 @@ export interface RuntimePolicy {
   description?: string;
   mode?: Mode;
   match: Match;
+  hosts?: HostSelector2;
   notify?: NotifyRules;
   /**
    * How long a process may run (its uptime, from /proc) before the action.
@@ -581,6 +655,19 @@ export interface RuntimePolicy {
    */
   grace?: number | string;
   max_actions?: MaxActions;
+}
+/**
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "inventoryHost".
+ */
+export interface InventoryHost {
+  labels?: Labels2;
+}
+/**
+ * This host's labels.
+ */
+export interface Labels2 {
+  [k: string]: string | number | boolean;
 }
 /**
  * The variables an exec notifier's command gets besides the minimal set every child of procguard gets (PATH, HOME, LANG, LC_*, TZ, USER, LOGNAME, TMPDIR, as procguard has them); nothing else of procguard's environment reaches it. NAME: "value" sets a value; NAME: { from_env: VAR } passes procguard's own variable VAR under NAME, the way to hand the command a secret (a token from systemd's EnvironmentFile=) without writing it in a policy file. A from_env variable that is not set fails the delivery.
@@ -665,4 +752,13 @@ export interface WebhookNotifier1 {
    * The variable of procguard's environment that holds the signing secret (never written in a policy file, never logged).
    */
   secret_env: string;
+}
+/**
+ * Host labels: KEY: VALUE (role: web, env: prod); numbers and booleans are compared as their text.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "labels".
+ */
+export interface Labels3 {
+  [k: string]: string | number | boolean;
 }

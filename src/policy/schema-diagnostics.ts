@@ -44,11 +44,15 @@ export const ANNOTATED_NODES = [
   'alertmanager',
   'webhook',
   'notifier-url',
+  'hosts',
+  'inventory-host',
+  'label-key',
+  'host-name',
 ] as const;
 type Annotated = (typeof ANNOTATED_NODES)[number];
 
 /** The mappings whose unexpected keys get their place's hints (suggestKey). */
-const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match', 'alertmanager', 'webhook'];
+const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match', 'alertmanager', 'webhook', 'hosts', 'inventory-host'];
 
 function annotation(schema: JsonSchema | undefined): Annotated | undefined {
   const name = schema?.['x-diagnostic'];
@@ -151,6 +155,12 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
       const name = String(error.params.propertyName);
       if (path[path.length - 1] === 'env') {
         return at('invalid-value', `Invalid variable name ${show(name)} in ${place.objectName}: use letters, digits and "_", not starting with a digit`, [...path, name], 'key');
+      }
+      if (path[path.length - 1] === 'labels') {
+        return at('invalid-value', `Invalid label key ${show(name)} in ${place.objectName}: use letters, digits, ".", "_", "/" and "-", starting with a letter or digit`, [...path, name], 'key');
+      }
+      if (path.length === 1 && path[0] === 'inventory') {
+        return at('invalid-value', `Invalid hostname ${show(name)} in the inventory: use letters, digits, ".", "_" and "-", starting with a letter or digit`, [...path, name], 'key');
       }
       const what = path[0] === 'supervisors' ? 'supervisor' : path[0] === 'notifiers' ? 'notifier' : 'key';
       return at('invalid-value', `Invalid ${what} name ${show(name)}: use letters, digits, ".", "_" and "-", starting with a letter or digit`, [...path, name], 'key');
@@ -318,6 +328,8 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
     return `Invalid name ${show(value)} in ${subject}: use letters, digits, ".", "_" and "-", starting with a letter or digit`;
   }
   if (node === 'env-name') return `Invalid environment variable name ${show(value)} in ${subject}`;
+  if (node === 'label-key') return `Invalid label key ${show(value)} in ${subject}: use letters, digits, ".", "_", "/" and "-", starting with a letter or digit`;
+  if (node === 'host-name') return `Invalid hostname ${show(value)} in ${subject}: use letters, digits, ".", "_" and "-", starting with a letter or digit`;
   if (node === 'signal-name') {
     return `Unknown signal ${show(value)} in ${subject}: use a name such as HUP, INT, TERM, USR1 or USR2, with or without "SIG"`;
   }

@@ -35,6 +35,9 @@ interface TestFileData {
 export interface TestResult {
   name: string;
   failures: string[];
+  /** Where the test's name is in its file. */
+  line?: number;
+  column?: number;
 }
 
 export interface TestFileResult {
@@ -64,12 +67,13 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
   const base = dirname(path);
   for (const [t, test] of data.tests.entries()) {
     const failures: string[] = [];
+    const at = locate(file, ['tests', t, 'name']);
     let state: EngineState = emptyState();
     if (test.state !== undefined) {
       const problems = checkData(file, test.state, ['tests', t, 'state'], dataValidator('state.schema.json'), 'state');
       if (problems.length > 0) {
         result.diagnostics.push(...problems);
-        result.tests.push({ name: test.name, failures: ['its state is invalid (see above)'] });
+        result.tests.push({ name: test.name, failures: ['its state is invalid (see above)'], line: at.line, column: at.column });
         continue;
       }
       state = test.state as EngineState;
@@ -84,7 +88,7 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
       state = evaluation.state;
       failures.push(...checkExpectations(cycle.expect ?? {}, evaluation.plan).map((f) => `cycle ${c + 1}: ${f}`));
     }
-    result.tests.push({ name: test.name, failures });
+    result.tests.push({ name: test.name, failures, line: at.line, column: at.column });
   }
   return result;
 }

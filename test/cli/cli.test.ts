@@ -86,7 +86,7 @@ describe('procguard command line', function () {
     assert.equal(run.code, 2);
     const lines = run.stdout.trimEnd().split('\n');
     assert.deepEqual(lines, [
-      `${file}:2:87: error: Unexpected key "k\\ney" in policy "a". Allowed keys: name, kind, description, mode, match, notify, oom_score_adj, oom_adj`,
+      `${file}:2:87: error: Unexpected key "k\\ney" in policy "a". Allowed keys: name, kind, description, mode, match, hosts, notify, oom_score_adj, oom_adj`,
       `${dir}/odd.yaml: invalid: 1 error in 1 file`,
     ]);
     assert.doesNotMatch(run.stdout, /\u001b/);

@@ -35,7 +35,7 @@ const invalid: Case[] = [
       `,
     },
     expected: [
-      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, notify, max_rss, scope, for, action, grace, max_actions',
+      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, hosts, notify, max_rss, scope, for, action, grace, max_actions',
     ],
   },
   {
@@ -51,19 +51,19 @@ const invalid: Case[] = [
       `,
     },
     expected: [
-      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, notify, pause_above, resume_below, average, max_pause',
+      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, hosts, notify, pause_above, resume_below, average, max_pause',
     ],
   },
   {
     name: 'misspelt top-level section',
     files: { 'a.yaml': 'polices: []\n' },
-    expected: ['a.yaml:1:1: error: Unexpected key "polices" at the top level; did you mean "policies"? Allowed keys: settings, supervisors, notifiers, policies'],
+    expected: ['a.yaml:1:1: error: Unexpected key "polices" at the top level; did you mean "policies"? Allowed keys: settings, supervisors, notifiers, policies, inventory'],
   },
   {
     name: 'a plain password is pointed to password_env/password_file',
     files: { 'a.yaml': 'supervisors:\n  main:\n    url: unix:///run/supervisor.sock\n    password: hunter2\n' },
     expected: [
-      'a.yaml:4:5: error: Unexpected key "password" in supervisor "main"; did you mean "password_env or password_file"? Allowed keys: url, username, password_env, password_file, user, timeout',
+      'a.yaml:4:5: error: Unexpected key "password" in supervisor "main"; did you mean "password_env or password_file"? Allowed keys: url, username, password_env, password_file, user, timeout, hosts',
     ],
   },
   {
@@ -437,7 +437,7 @@ const invalid: Case[] = [
   {
     name: 'a key that is not a name',
     files: { 'a.yaml': '? [a, b]\n: c\n' },
-    expected: ['a.yaml:1:1: error: Unexpected key "[ a, b ]" at the top level. Allowed keys: settings, supervisors, notifiers, policies'],
+    expected: ['a.yaml:1:1: error: Unexpected key "[ a, b ]" at the top level. Allowed keys: settings, supervisors, notifiers, policies, inventory'],
   },
 ];
 
