@@ -152,6 +152,7 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
     version: 1,
     time,
     host: options.hostname ?? hostname(),
+    ...(table.sinceBoot !== undefined ? { since_boot: table.sinceBoot } : {}),
     ...(load ? { load: load satisfies LoadAverages } : {}),
     ...(options.self !== undefined ? { self: options.self } : {}),
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),

@@ -28,6 +28,8 @@ export interface ProcessTableCollector {
   /** procfs or ps: the source named in a collector error. */
   readonly name: string;
   collect(fields: ProcessFields): Promise<ProcessEntry[]>;
+  /** Seconds since boot when the last `collect` read the table (the snapshot's since_boot); undefined where the collector has no such clock. */
+  readonly sinceBoot?: number | undefined;
   /**
    * Reads `fields` for these processes only, once the policies have narrowed down which need
    * them. A collector without it reads everything the policies may need in `collect`.

@@ -44,6 +44,10 @@ export interface Snapshot {
    */
   load?: [number, number, number];
   /**
+   * Seconds since the host booted, with a fraction (/proc/uptime), when the process table was read: the steady clock CPU rates are measured on, which no change of the wall clock moves. Absent from the ps collector: rates then use time.
+   */
+  since_boot?: number;
+  /**
    * The pid of the procguard process that took the snapshot; it and its ancestors are never acted on.
    */
   self?: number;
@@ -112,6 +116,10 @@ export interface ProcessEntry {
    * When the process started, in epoch seconds with the kernel's clock-tick precision (1/100 s on Linux, whole seconds from ps): boot time + field 22 of /proc/PID/stat / USER_HZ. A pid is checked against it, to the tick, before every signal.
    */
   start_time?: number;
+  /**
+   * Seconds of CPU the process has used since it started, user + system (fields 14 and 15 of /proc/PID/stat / USER_HZ; whole seconds from procps' ps). A cpu policy's rate is its change between two cycles.
+   */
+  cpu_time?: number;
   /**
    * The kernel's one-letter state: R, S, D, T, Z, …
    */

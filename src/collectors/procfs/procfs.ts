@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../data/host-index.js';
 import type { ProcessEntry } from '../../data/types.js';
-import { GONE, parseProcStat, readBootTime, readIfAlive, readProcTextIfAlive, startTimeOf, type ProcText } from '../../host/proc.js';
+import { GONE, parseProcStat, readBootTime, readIfAlive, readProcTextIfAlive, readSinceBoot, startTimeOf, type ProcText } from '../../host/proc.js';
 import { type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
 import { readUsers } from '../../host/passwd.js';
 
@@ -36,6 +36,8 @@ export class ProcfsCollector implements ProcessTableCollector {
   private readonly passwdPath: string;
   private readonly clockTicks: number;
   private readonly pageSize: number;
+  /** The host's steady clock when the last `collect` read the process table. */
+  sinceBoot: number | undefined;
 
   constructor(options: ProcfsOptions = {}) {
     this.root = options.root ?? '/proc';
@@ -45,12 +47,14 @@ export class ProcfsCollector implements ProcessTableCollector {
   }
 
   async collect(fields: ProcessFields): Promise<ProcessEntry[]> {
+    this.sinceBoot = undefined;
     const bootTime = readBootTime(this.root);
     const users = fields.user ? readUsers(this.passwdPath) : undefined;
     const processes: ProcessEntry[] = [];
     let sinceYield = 0;
     // A turn first, so the supervisors' requests are on their way while /proc is read.
     await yieldToEventLoop();
+    this.sinceBoot = readSinceBoot(this.root);
     for (const entry of readdirSync(this.root)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a pid directory
@@ -77,6 +81,7 @@ export class ProcfsCollector implements ProcessTableCollector {
       name: parsed.name,
       rss: parsed.rssPages * this.pageSize,
       start_time: startTimeOf(bootTime, parsed.startTicks, this.clockTicks),
+      cpu_time: parsed.cpuTicks / this.clockTicks,
       state: parsed.state,
     };
     if (parsed.flags & KERNEL_THREAD_FLAG) process.kernel_thread = true;
