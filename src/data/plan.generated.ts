@@ -39,7 +39,7 @@ export interface Plan {
 }
 export interface Action {
   policy: string;
-  kind: 'memory' | 'oom' | 'load' | 'runtime';
+  kind: 'memory' | 'oom' | 'load' | 'runtime' | 'cpu';
   action: 'restart' | 'stop' | 'kill' | 'signal' | 'pause' | 'resume' | 'set_oom_score_adj';
   mode: 'enforce' | 'audit';
   /**
@@ -116,14 +116,14 @@ export interface Target {
  */
 export interface Measure {
   /**
-   * What was measured: bytes of memory, seconds of uptime, the load average, the current oom_score_adj.
+   * What was measured: bytes of memory, seconds of uptime, the load average, the current oom_score_adj, percent of one core (cpu) or of time stalled (pressure).
    */
   value: number;
   /**
    * What it was compared with: the policy's limit, threshold or wanted value.
    */
   limit: number;
-  unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj';
+  unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj' | 'percent';
 }
 /**
  * The action belongs to a condition that lasts across cycles: the same action failing on the same target with the same error, or an audit-mode finding. It is logged, audited and printed by `apply --quiet` when it begins and when it ends; a repeat only counts.

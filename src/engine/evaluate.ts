@@ -148,6 +148,7 @@ function pruneTargets(targets: PolicyTargets, seen: ReadonlySet<string>, policy:
         continue;
       }
       delete entry.over;
+      delete entry.cpu;
     }
     if (entry.actions) {
       entry.actions = within === undefined ? [] : entry.actions.filter((t) => now - t < within);

@@ -52,7 +52,7 @@ export type ExecNotifier = [string, ...string[]];
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "policy".
  */
-export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy;
+export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy | CpuPolicy;
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "policyName".
@@ -387,12 +387,22 @@ export interface LoadPolicy {
   mode?: Mode;
   match: Match;
   notify?: NotifyRules;
+  /**
+   * What the band is read against: loadavg (the default, /proc/loadavg), or the share of time tasks stalled waiting for the CPU, IO or memory (pressure stall information, /proc/pressure/*, the some line), in percent.
+   */
+  source?: 'loadavg' | 'cpu_pressure' | 'io_pressure' | 'memory_pressure';
+  /**
+   * Pause while the reading is above this: a load average, or a percentage (0 to 100) with a pressure source.
+   */
   pause_above: number;
   /**
-   * Default pause_above / 2.
+   * Resume when the reading is at or below this. Default pause_above / 2.
    */
   resume_below?: number;
-  average?: '1m' | '5m' | '15m';
+  /**
+   * loadavg: 1m (default), 5m or 15m; a pressure source: 10s (default), 60s or 300s.
+   */
+  average?: '1m' | '5m' | '15m' | '10s' | '60s' | '300s';
   /**
    * Seconds, or an integer with s, m, h or d: 90s, 2d.
    */
@@ -412,6 +422,38 @@ export interface RuntimePolicy {
   match: Match;
   notify?: NotifyRules;
   max_runtime: Duration;
+  action?: Action;
+  /**
+   * Seconds, or an integer with s, m, h or d: 90s, 2d.
+   */
+  grace?: number | string;
+  max_actions?: MaxActions;
+}
+/**
+ * Act on a process that keeps using more CPU than a share of one core (PM2's max CPU restart). The rate is the CPU time used between two consecutive cycles over the time between them: the first cycle that sees a process is measuring.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "cpuPolicy".
+ */
+export interface CpuPolicy {
+  name: PolicyName;
+  kind: 'cpu';
+  description?: string;
+  mode?: Mode;
+  match: Match;
+  notify?: NotifyRules;
+  /**
+   * CPU limit as a percentage of one core: 100% is one core busy, 250% two and a half (threaded programs); the action fires when the rate is strictly greater.
+   */
+  max_cpu: string;
+  /**
+   * process: each process alone; tree: with all its descendants; group: summed over all matched processes, act on the busiest. A sum counts the processes present in both cycles.
+   */
+  scope?: 'process' | 'tree' | 'group';
+  /**
+   * Consecutive over-limit cycles before acting.
+   */
+  for?: number;
   action?: Action;
   /**
    * Seconds, or an integer with s, m, h or d: 90s, 2d.

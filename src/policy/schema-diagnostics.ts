@@ -23,6 +23,7 @@ const POLICY_DEFINITIONS = [...KINDS.values()].map((kind) => kind.schemaDefiniti
 export const ANNOTATED_NODES = [
   'size',
   'duration',
+  'cpu-percent',
   'policy-name',
   'object-name',
   'env-name',
@@ -275,6 +276,7 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
   const node = annotation(parent);
   if (node === 'size') return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
   if (node === 'duration') return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
+  if (node === 'cpu-percent') return cpuPercentMessage(subject, value);
   let expected: string;
   if (node === 'string-or-list') expected = 'a string or a list of strings';
   else if (node === 'user') expected = 'a user name, a uid or a list of them';
@@ -318,9 +320,17 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
     const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value) ? '; give credentials as username and password_env or password_file' : '';
     return `${capitalize(subject)} must be unix:///path/to/supervisor.sock or http://host:port, not ${show(value)}${credentials}`;
   }
+  if (node === 'cpu-percent') return cpuPercentMessage(subject, value);
   if (node === 'settings-name') return `${capitalize(subject)} must be a single line`;
   if (node === 'state-dir') return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;
   return `${capitalize(subject)} has an invalid format: ${show(value)}`;
+}
+
+/** A share of CPU written without its "%", or not as a percentage at all. */
+function cpuPercentMessage(subject: string, value: unknown): string {
+  const bare = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[0-9]+(?:\.[0-9]+)?\s*%?\s*$/.test(value) ? Number(value.replace(/[\s%]/g, '')) : undefined;
+  const hint = bare !== undefined && Number.isFinite(bare) && bare >= 0 ? `; did you mean "${bare}%"?` : '';
+  return `Invalid CPU share ${show(value)} for ${subject}: write a percentage of one core, e.g. "80%" (100% is one core, 250% two and a half)${hint}`;
 }
 
 function rangeMessage(subject: string, parent: JsonSchema | undefined, value: unknown): string {

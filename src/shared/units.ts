@@ -105,3 +105,8 @@ export function formatDuration(seconds: number): string {
 function toSafeInteger(value: number): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
+
+/** "80%", "12.5%": a percentage with one decimal at most, none when whole. */
+export function formatPercent(value: number): string {
+  return `${Number(value.toFixed(1))}%`;
+}

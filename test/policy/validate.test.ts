@@ -51,7 +51,7 @@ const invalid: Case[] = [
       `,
     },
     expected: [
-      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, notify, pause_above, resume_below, average, max_pause',
+      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, notify, source, pause_above, resume_below, average, max_pause',
     ],
   },
   {
@@ -69,12 +69,12 @@ const invalid: Case[] = [
   {
     name: 'unknown kind suggests the nearest',
     files: { 'a.yaml': 'policies:\n  - name: a\n    kind: mem\n    match: { name: x }\n' },
-    expected: ['a.yaml:3:11: error: Unknown kind "mem" in policy "a"; use one of memory, oom, load, runtime; did you mean "memory"?'],
+    expected: ['a.yaml:3:11: error: Unknown kind "mem" in policy "a"; use one of memory, oom, load, runtime, cpu; did you mean "memory"?'],
   },
   {
     name: 'missing kind',
     files: { 'a.yaml': 'policies:\n  - name: a\n    match: { name: x }\n' },
-    expected: ['a.yaml:2:5: error: Policy "a" has no "kind"; use one of memory, oom, load, runtime'],
+    expected: ['a.yaml:2:5: error: Policy "a" has no "kind"; use one of memory, oom, load, runtime, cpu'],
   },
   {
     name: 'missing required key of the kind',

@@ -1,4 +1,4 @@
-// What a kind of policy is: one module per kind (memory, oom, load, runtime) declares how its
+// What a kind of policy is: one module per kind (memory, oom, load, runtime, cpu) declares how its
 // entries are normalized and checked, what it measures and proposes each cycle, its default
 // notification text and its did-you-mean hints. The loader, the cross-file checks, the engine,
 // the notifications and the status page loop over the registry (index.ts) and never name a kind.
