@@ -16,6 +16,9 @@ import { parentOf } from '../supervisord/listener.js';
 import { programsForThisHost, readPrograms, type SupervisedProgram } from './supervisor/supervisor.js';
 import { connect, supervisorsToAsk } from '../supervisord/connect.js';
 import type { LaterFields, ProcessFields, ProcessTableCollector } from './types.js';
+import { combineHostNeeds, PRESSURE_RESOURCES, type HostNeeds } from '../policy/host-needs.js';
+import { readHostMemory } from './meminfo/meminfo.js';
+import { readPressure } from './pressure/pressure.js';
 
 export interface CollectOptions {
   env: NodeJS.ProcessEnv;
@@ -25,6 +28,8 @@ export interface CollectOptions {
   loadavgPath?: string | null;
   /** Default: what the policies need. */
   fields?: ProcessFields;
+  /** The host's memory and pressure to read (ALL_HOST_FIELDS for `procguard snapshot`). Default: what the policies need. */
+  host?: HostNeeds;
   /**
    * Which processes need the fields a second pass reads; without it (or `fields`), one pass
    * reads everything the policies may need.
@@ -72,6 +77,13 @@ export interface SecondPass {
    * exe, then oomScoreAdj, each once the fields asked before have been read into the snapshot.
    */
   forSnapshot(snapshot: Snapshot): (field: keyof LaterFields) => readonly ProcessEntry[];
+  /** The host's memory and pressure, read only when a policy needs them. */
+  readonly host?: HostNeeds;
+}
+
+/** What the policies need of the host as a whole, by the first policy that needs each. */
+export function hostNeedsFor(policySet: PolicySet): HostNeeds {
+  return combineHostNeeds(policySet.policies.map((policy) => ({ name: policy.name, needs: kindOf(policy.kind).hostNeeds?.(policy) })));
 }
 
 /** The first of two passes: command lines (or executables) for every process only when a policy matches on them alone. */
@@ -148,12 +160,16 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
   ]);
 
   const time = options.now?.() ?? Math.floor(Date.now() / 1000);
+  const hostNeeds = options.host ?? options.secondPass?.host ?? hostNeedsFor(policySet);
+  const { memory, pressure } = readHost(hostNeeds, table, errors, warnings);
   const snapshot: Snapshot = {
     version: 1,
     time,
     host: options.hostname ?? hostname(),
     ...(table.sinceBoot !== undefined ? { since_boot: table.sinceBoot } : {}),
     ...(load ? { load: load satisfies LoadAverages } : {}),
+    ...(memory ? { memory } : {}),
+    ...(pressure ? { pressure } : {}),
     ...(options.self !== undefined ? { self: options.self } : {}),
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
     processes: joinSupervised(processes, trusted(oncePerSupervisord(supervised, warnings), processes, errors)),
@@ -168,6 +184,41 @@ export async function collectSnapshot(policySet: PolicySet, options: CollectOpti
   if (errors.length > 0) snapshot.errors = errors.sort((a, b) => a.source.localeCompare(b.source));
   if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
+}
+
+/**
+ * The host's memory and pressure the policies need, from meminfo and pressure/ under the
+ * procfs collector's root. What a policy needs and cannot be read is an error naming the
+ * policy; what only `procguard snapshot` asked for is a warning.
+ */
+function readHost(needs: HostNeeds, table: ProcessTableCollector, errors: CollectorError[], warnings: CollectorError[]): Pick<Snapshot, 'memory' | 'pressure'> {
+  const root = table instanceof ProcfsCollector ? table.root : undefined;
+  const report = (source: string, neededBy: string, message: string): void => {
+    if (neededBy === '') warnings.push({ source, message });
+    else errors.push({ source, message: `${message}; policy "${neededBy}" needs it` });
+  };
+  const read: Pick<Snapshot, 'memory' | 'pressure'> = {};
+  if (needs.memory !== undefined) {
+    if (root === undefined) report('meminfo', needs.memory, `the host's memory is read from /proc/meminfo, which the ${table.name} collector does not read`);
+    else {
+      try {
+        read.memory = readHostMemory(root);
+      } catch (error) {
+        report('meminfo', needs.memory, messageOf(error));
+      }
+    }
+  }
+  const resources = PRESSURE_RESOURCES.filter((r) => needs.pressure[r] !== undefined);
+  if (resources.length > 0) {
+    if (root === undefined) {
+      for (const r of resources) report('pressure', needs.pressure[r]!, `${r} pressure is read from /proc/pressure/${r}, which the ${table.name} collector does not read`);
+    } else {
+      const { pressure, missing } = readPressure(root, resources);
+      for (const r of resources) if (missing[r] !== undefined) report('pressure', needs.pressure[r]!, missing[r]);
+      if (Object.keys(pressure).length > 0) read.pressure = pressure;
+    }
+  }
+  return read;
 }
 
 /**

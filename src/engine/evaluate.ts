@@ -11,6 +11,7 @@ import { Arbiter } from './arbiter.js';
 import { indexConditions, unplannedConditions } from './lasting.js';
 import { matchProcesses, remoteProgramsMatched } from './match.js';
 import { withTickStartTimes } from './start-times.js';
+import { missingHostData } from './fields-needed.js';
 
 /** The collectors that read the process table (src/collectors: procfs, ps). */
 const PROCESS_TABLE_SOURCES = new Set(['procfs', 'ps']);
@@ -22,7 +23,7 @@ export interface EvaluateOptions {
 
 export function evaluate(policySet: PolicySet, snapshot: Snapshot, state: EngineState, now: number, options: EvaluateOptions = {}): Evaluation {
   const host = indexSnapshot(snapshot);
-  const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
+  const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? []), ...missingHostData(policySet, snapshot)] };
   const warnings: string[] = (snapshot.warnings ?? []).map((w) => w.message);
   const observations: Observation[] = [];
   state = withTickStartTimes(state, (pid) => host.byPid.get(pid)?.start_time);

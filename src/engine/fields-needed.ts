@@ -9,6 +9,8 @@ import type { Matcher, PolicySet } from '../policy/model.js';
 import { indexSnapshot, type HostIndex } from '../data/host-index.js';
 import { kindOf } from '../policy/kinds/index.js';
 import { matchProcesses } from './match.js';
+import { combineHostNeeds, PRESSURE_RESOURCES, pressureText, type HostNeeds } from '../policy/host-needs.js';
+import type { CollectorError } from '../data/types.js';
 
 /** A field the second pass reads for the processes that need it. */
 export type LaterField = 'cmdline' | 'exe' | 'oomScoreAdj';
@@ -21,6 +23,8 @@ export interface FieldsNeeded {
    * then oomScoreAdj, each once the fields asked before have been read into the snapshot.
    */
   forSnapshot(snapshot: Snapshot): (field: LaterField) => ProcessEntry[];
+  /** The host's memory and pressure, by the first policy that needs each. */
+  readonly host: HostNeeds;
 }
 
 export function fieldsNeeded(policySet: PolicySet): FieldsNeeded {
@@ -35,7 +39,33 @@ export function fieldsNeeded(policySet: PolicySet): FieldsNeeded {
       const host = indexSnapshot(snapshot);
       return (field) => (field === 'oomScoreAdj' ? oomTargets(policySet, host) : inQuestion(policySet, host, field));
     },
+    host: hostNeedsOf(policySet),
   };
+}
+
+export function hostNeedsOf(policySet: PolicySet): HostNeeds {
+  return combineHostNeeds(policySet.policies.map((policy) => ({ name: policy.name, needs: kindOf(policy.kind).hostNeeds?.(policy) })));
+}
+
+/**
+ * What the policies need of the host and the snapshot lacks, as errors: a snapshot file taken
+ * without them, or on a host without PSI, fails the check as the collector would (exit 3).
+ * A need the collectors already reported an error for is not reported twice.
+ */
+export function missingHostData(policySet: PolicySet, snapshot: Snapshot): CollectorError[] {
+  const needs = hostNeedsOf(policySet);
+  const reported = new Set((snapshot.errors ?? []).map((e) => e.source));
+  const missing: CollectorError[] = [];
+  if (needs.memory !== undefined && !snapshot.memory && !reported.has('meminfo')) {
+    missing.push({ source: 'meminfo', message: `the snapshot has no host memory (/proc/meminfo); policy "${needs.memory}" needs it` });
+  }
+  for (const resource of PRESSURE_RESOURCES) {
+    const by = needs.pressure[resource];
+    if (by !== undefined && !snapshot.pressure?.[resource] && !reported.has('pressure')) {
+      missing.push({ source: 'pressure', message: `the snapshot has no ${pressureText(resource)}; policy "${by}" needs it` });
+    }
+  }
+  return missing;
 }
 
 /** The fields read in the second pass for the processes a policy's other keys select. */

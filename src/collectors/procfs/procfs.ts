@@ -32,7 +32,8 @@ const KERNEL_THREAD_FLAG = 0x00200000;
 
 export class ProcfsCollector implements ProcessTableCollector {
   readonly name = 'procfs';
-  private readonly root: string;
+  /** Where /proc is: meminfo and pressure/ are read under it too. */
+  readonly root: string;
   private readonly passwdPath: string;
   private readonly clockTicks: number;
   private readonly pageSize: number;

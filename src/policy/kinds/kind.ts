@@ -7,6 +7,7 @@ import type { HostIndex, LiveProcess } from '../../data/host-index.js';
 import type { ActionName, NotificationEvent, Observation, PausedTree, ProcessRef, TargetState } from '../../data/types.js';
 import type { DiagnosticCode, Severity } from '../diagnostics.js';
 import type { PolicyBase } from '../base.js';
+import type { PolicyHostNeeds } from '../host-needs.js';
 import type { Data, Entry } from '../walk.js';
 import type { ParsedFile, PathSegment } from '../yaml-source.js';
 
@@ -90,6 +91,8 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
   readonly appliesToRestarted?: boolean;
   /** The per-process fields its evaluation reads beyond the basics, which a collector reads only for the processes it matches. */
   readonly reads?: ReadonlyArray<'oomScoreAdj'>;
+  /** What this policy needs read about the host as a whole (its memory, its pressure), which the collectors read only when a policy needs it. */
+  hostNeeds?(policy: P): PolicyHostNeeds | undefined;
   /**
    * Durations, as paths inside a policy, where 0 would mean acting at once or never. Checked on
    * every policy that has them, whatever its kind: a key put in the wrong kind still gets the message.
