@@ -35,13 +35,6 @@ export function pressureResource(source: LoadSource): 'cpu' | 'io' | 'memory' | 
   return source === 'loadavg' ? undefined : PRESSURE_RESOURCES[source];
 }
 
-/** The averages of one pressure line (the `some` line of /proc/pressure/RESOURCE), in percent of time stalled. */
-interface PressureLine {
-  avg10: number;
-  avg60: number;
-  avg300: number;
-}
-
 /** The policy's reading of the snapshot, in words and as a number; undefined when the snapshot lacks it. */
 function readingOf(policy: LoadPolicy, snapshot: Snapshot): { value: number | undefined; text: string; unit: 'load' | 'percent' } {
   const resource = pressureResource(policy.loadSource);
@@ -49,8 +42,7 @@ function readingOf(policy: LoadPolicy, snapshot: Snapshot): { value: number | un
     const value = snapshot.load?.[AVERAGES[policy.average as keyof typeof AVERAGES]];
     return { value, text: value === undefined ? 'load unknown' : `load ${value.toFixed(2)} (${policy.average})`, unit: 'load' };
   }
-  const pressure = (snapshot as { pressure?: Partial<Record<'cpu' | 'io' | 'memory', { some?: PressureLine }>> }).pressure;
-  const value = pressure?.[resource]?.some?.[PRESSURE_AVERAGES[policy.average as keyof typeof PRESSURE_AVERAGES]];
+  const value = snapshot.pressure?.[resource]?.some?.[PRESSURE_AVERAGES[policy.average as keyof typeof PRESSURE_AVERAGES]];
   const name = `${resource} pressure`;
   return { value, text: value === undefined ? `${name} unknown` : `${name} ${value.toFixed(2)}% (some, ${policy.average})`, unit: 'percent' };
 }
@@ -69,6 +61,10 @@ export const load: PolicyKind<LoadPolicy> = {
     resume_above: 'resume_below',
   },
   pauses: true,
+  hostNeeds(policy) {
+    const resource = pressureResource(policy.loadSource);
+    return resource === undefined ? undefined : { pressure: [resource] };
+  },
   normalize(raw, base) {
     const pauseAbove = raw.pause_above as number;
     const maxPause = durationAt(raw, 'max_pause');
