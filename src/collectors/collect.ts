@@ -59,6 +59,7 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
     cmdline: matchers.some((m) => m.cmdline !== undefined),
     truncatedNames: matchers.some((m) => m.name !== undefined),
     oomScoreAdj: policySet.policies.some((p) => kindOf(p.kind).reads?.includes('oomScoreAdj') === true),
+    smaps: policySet.policies.some((p) => kindOf(p.kind).processReads?.(p)?.fields.includes('smaps') === true),
     // A pidfile another user can change names only that user's processes: the engine compares uids.
     user: matchers.some((m) => m.user !== undefined || m.pidfile !== undefined),
     exe: matchers.some((m) => m.exe !== undefined),
@@ -74,7 +75,7 @@ export interface SecondPass {
   readonly firstPass: { cmdline: boolean; exe: boolean };
   /**
    * For the first pass's snapshot, the processes that need `field` read: asked for cmdline, then
-   * exe, then oomScoreAdj, each once the fields asked before have been read into the snapshot.
+   * exe, then oomScoreAdj, then smaps, each once the fields asked before have been read into the snapshot.
    */
   forSnapshot(snapshot: Snapshot): (field: keyof LaterFields) => readonly ProcessEntry[];
   /** The host's memory and pressure, read only when a policy needs them. */
@@ -88,7 +89,7 @@ export function hostNeedsFor(policySet: PolicySet): HostNeeds {
 
 /** The first of two passes: command lines (or executables) for every process only when a policy matches on them alone. */
 function firstPassFields(policySet: PolicySet, secondPass: SecondPass): ProcessFields {
-  return { ...fieldsFor(policySet), ...secondPass.firstPass, oomScoreAdj: false };
+  return { ...fieldsFor(policySet), ...secondPass.firstPass, oomScoreAdj: false, smaps: false };
 }
 
 /** How many policies the warning of noSupervisorAsked names; the rest are counted. */
@@ -112,10 +113,10 @@ function withExcludes(matcher: Matcher): Matcher[] {
   return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
 }
 
-/** The second pass: command lines, then executables, then oom_score_adj, each for the processes that need it. */
+/** The second pass: command lines, then executables, then oom_score_adj, then smaps_rollup, each for the processes that need it. */
 function completeForPolicies(secondPass: SecondPass, snapshot: Snapshot, complete: NonNullable<ProcessTableCollector['complete']>): void {
   const processesNeeding = secondPass.forSnapshot(snapshot);
-  for (const field of ['cmdline', 'exe', 'oomScoreAdj'] as const) {
+  for (const field of ['cmdline', 'exe', 'oomScoreAdj', 'smaps'] as const) {
     const need = processesNeeding(field);
     if (need.length > 0) complete(need, { [field]: true });
   }

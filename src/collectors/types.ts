@@ -13,15 +13,18 @@ export interface ProcessFields {
   user: boolean;
   /** The resolved /proc/PID/exe (match.exe); a collector that cannot read it leaves it out. */
   exe?: boolean;
+  /** pss, uss and swap from /proc/PID/smaps_rollup (max_pss, max_uss, max_swap). */
+  smaps?: boolean;
 }
 
-export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true };
+export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true, smaps: true };
 
 /** What a second pass can read for the processes that need it. */
 export interface LaterFields {
   cmdline?: boolean;
   oomScoreAdj?: boolean;
   exe?: boolean;
+  smaps?: boolean;
 }
 
 export interface ProcessTableCollector {

@@ -124,6 +124,14 @@ export interface Measure {
    */
   limit: number;
   unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj' | 'percent';
+  /**
+   * Which figure was measured, where a kind measures more than one: rss, pss, uss or swap for memory policies.
+   */
+  name?: string;
+  /**
+   * The limit as the policy wrote it, in percent of the host's memory (snapshot memory.total); `limit` is the bytes it came to.
+   */
+  limit_percent?: number;
 }
 /**
  * The action belongs to a condition that lasts across cycles: the same action failing on the same target with the same error, or an audit-mode finding. It is logged, audited and printed by `apply --quiet` when it begins and when it ends; a repeat only counts.

@@ -193,6 +193,18 @@ export interface ProcessEntry {
    */
   rss?: number;
   /**
+   * Proportional set size in bytes (Pss of /proc/PID/smaps_rollup): each page shared with other processes counted as its share. Read only for processes a max_pss, max_uss or max_swap policy needs.
+   */
+  pss?: number;
+  /**
+   * Unique set size in bytes: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup, the memory ending the process would free. Read as pss is.
+   */
+  uss?: number;
+  /**
+   * Bytes of the process' memory swapped out (Swap of /proc/PID/smaps_rollup). Read as pss is.
+   */
+  swap?: number;
+  /**
    * When the process started, in epoch seconds with the kernel's clock-tick precision (1/100 s on Linux, whole seconds from ps): boot time + field 22 of /proc/PID/stat / USER_HZ. A pid is checked against it, to the tick, before every signal.
    */
   start_time?: number;

@@ -6,21 +6,21 @@
 
 import type { ProcessEntry, Snapshot } from '../data/types.js';
 import type { Matcher, PolicySet } from '../policy/model.js';
-import { indexSnapshot, type HostIndex } from '../data/host-index.js';
+import { indexSnapshot, processTree, type HostIndex } from '../data/host-index.js';
 import { kindOf } from '../policy/kinds/index.js';
 import { matchProcesses } from './match.js';
 import { combineHostNeeds, PRESSURE_RESOURCES, pressureText, type HostNeeds } from '../policy/host-needs.js';
 import type { CollectorError } from '../data/types.js';
 
 /** A field the second pass reads for the processes that need it. */
-export type LaterField = 'cmdline' | 'exe' | 'oomScoreAdj';
+export type LaterField = 'cmdline' | 'exe' | 'oomScoreAdj' | 'smaps';
 
 export interface FieldsNeeded {
   /** Whether the first pass reads these for every process: a policy matches on them alone. */
   readonly firstPass: { cmdline: boolean; exe: boolean };
   /**
    * For a first-pass snapshot, the processes that need `field` read: asked for cmdline, then exe,
-   * then oomScoreAdj, each once the fields asked before have been read into the snapshot.
+   * then oomScoreAdj, then smaps, each once the fields asked before have been read into the snapshot.
    */
   forSnapshot(snapshot: Snapshot): (field: LaterField) => ProcessEntry[];
   /** The host's memory and pressure, by the first policy that needs each. */
@@ -37,7 +37,7 @@ export function fieldsNeeded(policySet: PolicySet): FieldsNeeded {
     forSnapshot(snapshot) {
       // One index for all three questions: the second pass fills in the same process entries.
       const host = indexSnapshot(snapshot);
-      return (field) => (field === 'oomScoreAdj' ? oomTargets(policySet, host) : inQuestion(policySet, host, field));
+      return (field) => (field === 'oomScoreAdj' ? oomTargets(policySet, host) : field === 'smaps' ? smapsTargets(policySet, host) : inQuestion(policySet, host, field));
     },
     host: hostNeedsOf(policySet),
   };
@@ -85,6 +85,20 @@ function oomTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
   const need = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
     if (kindOf(policy.kind).reads?.includes('oomScoreAdj')) for (const process of matchProcesses(policy.match, host)) need.add(process);
+  }
+  return [...need];
+}
+
+/** The processes a policy measuring PSS, USS or swap matches, with their descendants for scope tree. */
+function smapsTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
+  const need = new Set<ProcessEntry>();
+  for (const policy of policySet.policies) {
+    const reads = kindOf(policy.kind).processReads?.(policy);
+    if (!reads?.fields.includes('smaps')) continue;
+    for (const process of matchProcesses(policy.match, host)) {
+      if (reads.tree) for (const member of processTree(host, process)) need.add(member);
+      else need.add(process);
+    }
   }
   return [...need];
 }

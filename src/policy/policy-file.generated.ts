@@ -54,6 +54,16 @@ export type ExecNotifier = [string, ...string[]];
  */
 export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy | CpuPolicy;
 /**
+ * Act on a process whose memory is over a limit (superlance memmon): its resident (max_rss), proportional (max_pss), unique (max_uss) or swapped-out (max_swap) memory, exactly one of them.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "memoryPolicy".
+ */
+export type MemoryPolicy = MemoryPolicy1 & MemoryPolicy2;
+export type MemoryPolicy1 = {
+  [k: string]: unknown;
+};
+/**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "policyName".
  */
@@ -159,6 +169,13 @@ export type ObjectName = string;
  * via the `definition` "stringOrList".
  */
 export type StringOrList7 = string | [string, ...string[]];
+/**
+ * Bytes, a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB (200MB), or a share of the host's memory (MemTotal of /proc/meminfo) from 0% to 100%: 15%, 12.5%.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "memoryLimit".
+ */
+export type MemoryLimit = number | string;
 /**
  * Bytes, or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB: 200MB.
  *
@@ -287,13 +304,7 @@ export interface ExecEnvironment {
         from_env: string;
       };
 }
-/**
- * Act on a process whose resident memory is over a limit (superlance memmon).
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "memoryPolicy".
- */
-export interface MemoryPolicy {
+export interface MemoryPolicy2 {
   name: PolicyName;
   kind: 'memory';
   description?: string;
@@ -301,11 +312,23 @@ export interface MemoryPolicy {
   match: Match;
   notify?: NotifyRules;
   /**
-   * Resident set size limit; the action fires when RSS is strictly greater.
+   * Resident set size limit (a size, or N% of the host's memory); the action fires when RSS is strictly greater. RSS counts every page a process maps once per process, so summed over a tree or group of forked workers it counts their shared pages many times: use max_pss for those.
    */
-  max_rss: number | string;
+  max_rss?: number | string;
   /**
-   * process: each process alone; tree: with all its descendants (memmon -c); group: sum over all matched processes, act on the largest.
+   * Proportional set size limit (a size, or N% of the host's memory), from /proc/PID/smaps_rollup: each shared page is divided among the processes sharing it, so a sum over a tree or group is the memory it really uses.
+   */
+  max_pss?: number | string;
+  /**
+   * Unique set size limit (a size, or N% of the host's memory): the pages only this process uses (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup), what ending it would free.
+   */
+  max_uss?: number | string;
+  /**
+   * Limit on the process' memory swapped out (a size, or N% of the host's memory), from Swap of /proc/PID/smaps_rollup.
+   */
+  max_swap?: number | string;
+  /**
+   * process: each process alone; tree: with all its descendants (memmon -c); group: sum over all matched processes, act on the largest. The chosen measure is summed.
    */
   scope?: 'process' | 'tree' | 'group';
   /**
@@ -318,6 +341,7 @@ export interface MemoryPolicy {
    */
   grace?: number | string;
   max_actions?: MaxActions;
+  only_when?: OnlyWhen;
 }
 /**
  * Which processes a policy applies to: all given keys must hold; a list matches any item; exclude subtracts the processes its nested match selects.
@@ -360,6 +384,22 @@ export interface NotifyRule {
 export interface MaxActions {
   count: number;
   within: Duration;
+}
+/**
+ * Act only while the host is short of memory: while any condition given holds. Otherwise the policy still measures and counts its cycles, but holds its action and says why.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "onlyWhen".
+ */
+export interface OnlyWhen {
+  /**
+   * The host's available memory (MemAvailable) is strictly below this: a size (1GB) or a share of its memory (10%).
+   */
+  memory_available_below?: number | string;
+  /**
+   * The host's memory pressure (PSI: some avg10 of /proc/pressure/memory, the percent of the last 10 seconds some task waited for memory) is strictly above this percentage. A host without PSI is a collector error.
+   */
+  memory_pressure_above?: number;
 }
 export interface OomPolicy2 {
   name: PolicyName;

@@ -8,7 +8,7 @@ import { diagnostic, type Diagnostic, type DiagnosticCode } from './diagnostics.
 import { KINDS, POLICY_KINDS } from './kinds/index.js';
 import { definition, policyFileValidator, type JsonSchema } from './schema.js';
 import { didYouMean, nearest, suggestKey } from './suggest.js';
-import { DURATION_UNITS_HELP, SIZE_UNITS_HELP } from '../shared/units.js';
+import { DURATION_UNITS_HELP, MEMORY_LIMIT_HELP, parsePercent, SIZE_UNITS_HELP } from '../shared/units.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 type AjvError = ErrorObject<string, Record<string, unknown>, unknown>;
@@ -260,7 +260,11 @@ function choiceMessage(error: AjvError, subject: string, place: Place): string {
     const keys = branches.map((b) => (b.required as string[])[0] ?? '');
     const passing = error.params.passingSchemas as number[] | null | undefined;
     const owner = capitalize(place.objectName);
-    if (passing && passing.length > 1) return `${owner} sets both ${quoteList(keys, 'and')}; use only one`;
+    if (passing && passing.length > 1) {
+      // Of several choices, the ones it set.
+      const set = error.data !== null && typeof error.data === 'object' ? keys.filter((k) => Object.hasOwn(error.data as object, k)) : keys;
+      return `${owner} sets both ${quoteList(set, 'and')}; use only one`;
+    }
     return `${owner} needs ${quoteList(keys, 'or')}`;
   }
   const description = (error.parentSchema as JsonSchema | undefined)?.description ?? 'valid';
@@ -274,7 +278,7 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
     return `A policy file must be a mapping of settings, supervisors, notifiers and policies, not ${show(value)}`;
   }
   const node = annotation(parent);
-  if (node === 'size') return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
+  if (node === 'size') return `Invalid size ${show(value)} for ${subject}: ${parent?.format === 'memory-limit' ? MEMORY_LIMIT_HELP : SIZE_UNITS_HELP}`;
   if (node === 'duration') return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
   if (node === 'cpu-percent') return cpuPercentMessage(subject, value);
   let expected: string;
@@ -293,6 +297,11 @@ function formatMessage(format: string, subject: string, value: unknown): string 
   switch (format) {
     case 'size':
       return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
+    case 'memory-limit': {
+      const percent = parsePercent(value);
+      if (percent !== undefined) return `Invalid share ${show(value)} for ${subject}: at most 100% of the host's memory`;
+      return `Invalid size ${show(value)} for ${subject}: ${MEMORY_LIMIT_HELP}`;
+    }
     case 'duration':
       return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
     case 'email':

@@ -35,7 +35,7 @@ const invalid: Case[] = [
       `,
     },
     expected: [
-      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, notify, max_rss, scope, for, action, grace, max_actions',
+      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, notify, max_rss, max_pss, max_uss, max_swap, scope, for, action, grace, max_actions, only_when',
     ],
   },
   {
@@ -89,12 +89,16 @@ const invalid: Case[] = [
   {
     name: 'bad size names the accepted units',
     files: { 'a.yaml': MEMORY.replace('200MB', '200XB') },
-    expected: ['a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB'],
+    expected: [
+      'a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB, or a share of the host\'s memory from 0% to 100%, e.g. 15%',
+    ],
   },
   {
     name: 'a fractional number of bytes is not a size',
     files: { 'a.yaml': MEMORY.replace('200MB', '1.5') },
-    expected: ['a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB'],
+    expected: [
+      'a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB, or a share of the host\'s memory from 0% to 100%, e.g. 15%',
+    ],
   },
   {
     name: 'zero max_rss',

@@ -91,6 +91,11 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
   readonly appliesToRestarted?: boolean;
   /** The per-process fields its evaluation reads beyond the basics, which a collector reads only for the processes it matches. */
   readonly reads?: ReadonlyArray<'oomScoreAdj'>;
+  /**
+   * Per-process fields this policy reads beyond the basics and the kind's `reads` (smaps_rollup
+   * for PSS, USS and swap): read only for the processes it matches, and their descendants with `tree`.
+   */
+  processReads?(policy: P): { fields: ReadonlyArray<'smaps'>; tree?: boolean } | undefined;
   /** What this policy needs read about the host as a whole (its memory, its pressure), which the collectors read only when a policy needs it. */
   hostNeeds?(policy: P): PolicyHostNeeds | undefined;
   /**
