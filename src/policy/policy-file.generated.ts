@@ -500,4 +500,5 @@ export interface CpuPolicy {
    */
   grace?: number | string;
   max_actions?: MaxActions;
+  only_when?: OnlyWhen;
 }

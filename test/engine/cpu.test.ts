@@ -125,6 +125,32 @@ const cpuCases: Case[] = [
   },
 ];
 
+const memoryPressure = (avg10: number): Partial<Snapshot> => ({ pressure: { memory: { some: { avg10, avg60: 0, avg300: 0 }, full: { avg10: 0, avg60: 0, avg300: 0 } } } }) as Partial<Snapshot>;
+
+const onlyWhenCases: Case[] = [
+  {
+    name: 'only_when: a rate over the limit is held while the host is comfortable, and acted on once it is short of memory',
+    policies: cpuPolicy(', only_when: { memory_pressure_above: 20 }'),
+    snapshots: [at(0, [busy(11, 0)], memoryPressure(5)), at(1, [busy(11, 60)], memoryPressure(20)), at(2, [busy(11, 120)], memoryPressure(20.5))],
+    actions: [[], [], ['hot kill worker/11 planned: cpu 100% > 80% (cycle 1 of 1); memory pressure 20.5% > 20%']],
+    details: [
+      ['cpu: measuring (first cycle that sees it; the rate needs two)'],
+      ['cpu 100% > 80% (cycle 1 of 1); held: the host is comfortable (memory pressure 20% ≤ 20%)'],
+      ['cpu 100% > 80% (cycle 1 of 1); memory pressure 20.5% > 20%'],
+    ],
+  },
+  {
+    name: 'only_when with available memory: held at exactly the threshold, acted on below it',
+    policies: cpuPolicy(', only_when: { memory_available_below: 1GB }'),
+    snapshots: [
+      at(0, [busy(11, 0)], { memory: { total: 8 * 1024 ** 3, available: 1024 ** 3, swap_total: 0, swap_free: 0 } }),
+      at(1, [busy(11, 60)], { memory: { total: 8 * 1024 ** 3, available: 1024 ** 3, swap_total: 0, swap_free: 0 } }),
+      at(2, [busy(11, 120)], { memory: { total: 8 * 1024 ** 3, available: 1024 ** 3 - 1, swap_total: 0, swap_free: 0 } }),
+    ],
+    actions: [[], [], ['hot kill worker/11 planned: cpu 100% > 80% (cycle 1 of 1); available memory 1024.0 MiB < 1.0 GiB']],
+  },
+];
+
 const pressure = (cpu: number, io = 0, memory = 0) => ({
   cpu: { some: { avg10: cpu, avg60: cpu / 2, avg300: cpu / 4 } },
   io: { some: { avg10: io, avg60: io, avg300: io }, full: { avg10: 0, avg60: 0, avg300: 0 } },
@@ -174,7 +200,7 @@ const pressureCases: Case[] = [
 ];
 
 describe('engine: cpu kind and pressure sources', () => {
-  for (const c of [...cpuCases, ...pressureCases]) {
+  for (const c of [...cpuCases, ...onlyWhenCases, ...pressureCases]) {
     it(c.name, () => {
       const results = cycles(policySetOf(c.policies), c.snapshots);
       assert.deepEqual(

@@ -22,6 +22,7 @@ const cases: Case[] = [
         action: kill
         grace: 5s
         max_actions: { count: 2, within: 1h }
+        only_when: { memory_pressure_above: 20, memory_available_below: 10% }
     `,
     expected: [],
   },
@@ -46,7 +47,7 @@ const cases: Case[] = [
     `,
     expected: [
       'a.yaml:2:3: error: Policy "hot" (kind cpu) is missing required key "max_cpu"',
-      'a.yaml:2:52: error: Unexpected key "cpu_limit" in policy "hot"; did you mean "max_cpu"? Allowed keys: name, kind, description, mode, match, notify, max_cpu, scope, for, action, grace, max_actions',
+      'a.yaml:2:52: error: Unexpected key "cpu_limit" in policy "hot"; did you mean "max_cpu"? Allowed keys: name, kind, description, mode, match, notify, max_cpu, scope, for, action, grace, max_actions, only_when',
     ],
   },
   {

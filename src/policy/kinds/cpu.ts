@@ -8,7 +8,7 @@ import { CLOCK_TICKS, processTree, targetKey, targetOf, type LiveProcess } from 
 import type { Snapshot, TargetState } from '../../data/types.js';
 import { formatPercent } from '../../shared/units.js';
 import type { PolicyBase } from '../base.js';
-import { actingFields, actingPower, actionProposal, actionText, checkActing, type ActingFields } from './acting.js';
+import { actingFields, actingPower, actionProposal, actionText, checkActing, hostShortness, onlyWhenNeeds, onlyWhenOf, onlyWhenText, type ActingFields, type OnlyWhen } from './acting.js';
 import type { KindContext, KindResult, PolicyKind } from './kind.js';
 
 export interface CpuPolicy extends PolicyBase, ActingFields {
@@ -18,6 +18,8 @@ export interface CpuPolicy extends PolicyBase, ActingFields {
   scope: 'process' | 'tree' | 'group';
   /** Consecutive over-limit cycles before acting. */
   for: number;
+  /** Act only while the host is short of memory. */
+  onlyWhen?: OnlyWhen;
 }
 
 /** What a cpu policy measures when it leaves out scope and for. */
@@ -44,6 +46,7 @@ export const cpu: PolicyKind<CpuPolicy> = {
       scope: (raw.scope as CpuPolicy['scope'] | undefined) ?? CPU_DEFAULTS.scope,
       for: (raw.for as number | undefined) ?? CPU_DEFAULTS.for,
       ...actingFields(raw),
+      ...onlyWhenOf(raw),
     };
   },
   positiveDurations: [['max_actions', 'within']],
@@ -54,10 +57,12 @@ export const cpu: PolicyKind<CpuPolicy> = {
     checkActing(policy, label, report);
   },
   power: actingPower,
+  hostNeeds: (policy) => onlyWhenNeeds(policy.onlyWhen),
   describe(policy) {
     const scope = policy.scope === 'process' ? 'per process' : policy.scope === 'tree' ? 'per process tree' : 'for the group';
     const cycles = policy.for === 1 ? '' : `, ${policy.for} cycles`;
-    return `max_cpu ${formatPercent(policy.maxCpu)} of a core ${scope}${cycles}, then ${actionText(policy)}`;
+    const when = policy.onlyWhen ? `, ${onlyWhenText(policy.onlyWhen)}` : '';
+    return `max_cpu ${formatPercent(policy.maxCpu)} of a core ${scope}${cycles}${when}, then ${actionText(policy)}`;
   },
   evaluate: evaluateCpuPolicy,
 };
@@ -126,6 +131,8 @@ function evaluateCpuPolicy(policy: CpuPolicy, { matched, host, targets, seen }: 
   const limit = formatPercent(policy.maxCpu);
   let measuring = 0;
   let unread = 0;
+  // Judged once for the whole policy: the host is short of memory or it is not.
+  const shortness = policy.onlyWhen ? hostShortness(policy.onlyWhen, snapshot) : undefined;
   // A policy with no reading at all in its state sees its first cycle (or `check` without a state).
   const firstCycle = Object.values(targets).every((entry) => entry.cpu === undefined);
 
@@ -164,8 +171,13 @@ function evaluateCpuPolicy(policy: CpuPolicy, { matched, host, targets, seen }: 
     }
     // A group acts on its busiest member; a tree or a process on the matched process itself.
     const acted = policy.scope === 'group' ? rate.members.reduce((busy, m) => (m.rate > busy.rate ? m : busy)).process : process;
-    result.observations.push({ policy: policy.name, target: targetOf(acted), detail: reason, verdict: 'act', measure: measured });
-    result.proposals.push({ ...actionProposal(policy), policy, process: acted, reason, measure: measured, limit: policy.maxCpu, key });
+    if (shortness && !shortness.short) {
+      result.observations.push({ policy: policy.name, target: targetOf(acted), detail: `${reason}; held: the host is comfortable (${shortness.text})`, verdict: 'hold', measure: measured });
+      return;
+    }
+    const why = shortness ? `${reason}; ${shortness.text}` : reason;
+    result.observations.push({ policy: policy.name, target: targetOf(acted), detail: why, verdict: 'act', measure: measured });
+    result.proposals.push({ ...actionProposal(policy), policy, process: acted, reason: why, measure: measured, limit: policy.maxCpu, key });
   };
 
   if (policy.scope === 'group') {
