@@ -81,9 +81,9 @@ const cases: Case[] = [
     expected: ['a.yaml:2:104: error: "average" 5m does not fit policy "backoff": source cpu_pressure reads pressure stall averages, so use 10s, 60s or 300s (the averages of /proc/pressure)'],
   },
   {
-    name: 'a misspelt source gets the nearest',
+    name: 'a misspelt source gets the nearest, and nothing is judged against it',
     policy: yaml`
-      - { name: backoff, kind: load, source: cpu_presure, match: { name: rsync }, pause_above: 40 }
+      - { name: backoff, kind: load, source: cpu_presure, match: { name: rsync }, pause_above: 40, average: 60s }
     `,
     expected: ['a.yaml:2:40: error: "source" in policy "backoff" must be one of loadavg, cpu_pressure, io_pressure, memory_pressure, not "cpu_presure"; did you mean "cpu_pressure"?'],
   },

@@ -8,7 +8,8 @@ import type { PausedTree, ProcessRef, Snapshot } from '../../data/types.js';
 import { formatDuration } from '../../shared/units.js';
 import type { PolicyBase } from '../base.js';
 import { durationAt } from '../unit-values.js';
-import type { KindContext, KindResult, PolicyKind, Proposal } from './kind.js';
+import type { KindContext, KindResult, PolicyKind, Proposal, Report } from './kind.js';
+import type { Entry } from '../walk.js';
 
 export type LoadSource = 'loadavg' | 'cpu_pressure' | 'io_pressure' | 'memory_pressure';
 
@@ -82,22 +83,7 @@ export const load: PolicyKind<LoadPolicy> = {
   positiveDurations: [['max_pause']],
   check(policy, label, report) {
     const { file, path, value } = policy;
-    const source = typeof value.source === 'string' ? (value.source as LoadSource) : LOAD_DEFAULTS.source;
-    const pressure = source !== 'loadavg';
-    if (typeof value.average === 'string' && Object.hasOwn(PRESSURE_AVERAGES, value.average) !== pressure) {
-      const fits = pressure ? '10s, 60s or 300s (the averages of /proc/pressure)' : '1m, 5m or 15m (the load averages)';
-      const why = pressure ? `source ${source} reads pressure stall averages` : `source ${'source' in value ? 'loadavg' : 'loadavg (the default)'} reads the load average`;
-      const otherwise = pressure ? '' : '; for 10s, 60s or 300s set source: cpu_pressure, io_pressure or memory_pressure';
-      report.add(file, [...path, 'average'], 'error', 'inconsistent', `"average" ${value.average} does not fit ${label}: ${why}, so use ${fits}${otherwise}`);
-    }
-    if (pressure) {
-      for (const key of ['pause_above', 'resume_below'] as const) {
-        const band = value[key];
-        if (typeof band === 'number' && band > 100) {
-          report.add(file, [...path, key], 'error', 'invalid-value', `"${key}" is ${band} in ${label}, but source ${source} is a percentage of time stalled: at most 100`);
-        }
-      }
-    }
+    checkSource(policy, label, report);
     if (typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
       report.add(
         file,
@@ -115,6 +101,26 @@ export const load: PolicyKind<LoadPolicy> = {
   },
   evaluate: evaluateLoadPolicy,
 };
+
+/** The average and the band against the source: a source the schema refused has its own message, so only a known one is judged. */
+function checkSource({ file, path, value }: Entry, label: string, report: Report): void {
+  const source = typeof value.source === 'string' ? (value.source as LoadSource) : LOAD_DEFAULTS.source;
+  if (source !== 'loadavg' && !Object.hasOwn(PRESSURE_RESOURCES, source)) return;
+  const pressure = source !== 'loadavg';
+  if (typeof value.average === 'string' && Object.hasOwn(PRESSURE_AVERAGES, value.average) !== pressure) {
+    const fits = pressure ? '10s, 60s or 300s (the averages of /proc/pressure)' : '1m, 5m or 15m (the load averages)';
+    const why = pressure ? `source ${source} reads pressure stall averages` : `source ${'source' in value ? 'loadavg' : 'loadavg (the default)'} reads the load average`;
+    const otherwise = pressure ? '' : '; for 10s, 60s or 300s set source: cpu_pressure, io_pressure or memory_pressure';
+    report.add(file, [...path, 'average'], 'error', 'inconsistent', `"average" ${value.average} does not fit ${label}: ${why}, so use ${fits}${otherwise}`);
+  }
+  if (!pressure) return;
+  for (const key of ['pause_above', 'resume_below'] as const) {
+    const band = value[key];
+    if (typeof band === 'number' && band > 100) {
+      report.add(file, [...path, key], 'error', 'invalid-value', `"${key}" is ${band} in ${label}, but source ${source} is a percentage of time stalled: at most 100`);
+    }
+  }
+}
 
 function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResult {
   const { matched, host, paused: previous, pausedByAny, targets, time } = context;
