@@ -125,7 +125,7 @@ export interface Measure {
   limit: number;
   unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj' | 'percent';
   /**
-   * Which figure was measured, where a kind measures more than one: rss, pss, uss or swap for memory policies.
+   * Which figure was measured, where a kind measures more than one: rss, pss, uss or swap for memory policies; cpu for cpu policies; cpu_pressure, io_pressure or memory_pressure for load policies on pressure.
    */
   name?: string;
   /**

@@ -218,7 +218,25 @@ describe('engine: cpu kind and pressure sources', () => {
 
   it('a rate carries its measure in percent of one core, for the plan, the notification and the status page', () => {
     const [, second] = cycles(policySetOf(cpuPolicy()), [at(0, [busy(11, 0)]), at(1, [busy(11, 54)])]);
-    assert.deepEqual(second!.plan.actions[0]!.measure, { value: 90, limit: 80, unit: 'percent' });
+    assert.deepEqual(second!.plan.actions[0]!.measure, { value: 90, limit: 80, unit: 'percent', name: 'cpu' });
+  });
+
+  it('notifications say what was seen in the unit of each: a share of a core, a share of time stalled', () => {
+    const set = policySetOf(yaml`
+      notifiers:
+        ops: { exec: [/bin/cat] }
+      policies:
+        - { name: hot, kind: cpu, match: { name: worker }, max_cpu: 80%, action: kill, notify: [{ to: ops }] }
+        - { name: backoff, kind: load, source: io_pressure, match: { name: rsync }, pause_above: 40, notify: [{ to: ops }] }
+    `);
+    const [, second] = cycles(set, [
+      at(0, [busy(11, 0), ...rsync], { pressure: pressure(0, 1) } as Partial<Snapshot>),
+      at(1, [busy(11, 57), ...rsync], { pressure: pressure(0, 47.25) } as Partial<Snapshot>),
+    ]);
+    assert.deepEqual(
+      second!.plan.notifications.map((n) => n.subject),
+      ['procguard: hot: kill worker (pid 11) on web1 (cpu 95%, over the limit of 80%)', 'procguard: backoff: pause rsync (pid 70) on web1 (io pressure 47.3%, over the threshold of 40%)'],
+    );
   });
 
   it('the first cycle of a policy says in the plan that it is measuring, and why; the next one does not', () => {

@@ -156,7 +156,7 @@ function evaluateCpuPolicy(policy: CpuPolicy, { matched, host, targets, seen }: 
       result.observations.push({ policy: policy.name, target, detail: `${subject}: measuring (first cycle that sees it; the rate needs two)`, verdict: 'ok' });
       return;
     }
-    const measured = { value: rate.total, limit: policy.maxCpu, unit: 'percent' } as const;
+    const measured = { value: rate.total, limit: policy.maxCpu, unit: 'percent', name: 'cpu' } as const;
     if (rate.total <= policy.maxCpu) {
       delete entry.over;
       result.observations.push({ policy: policy.name, target, detail: `${what(rate)} ${formatPercent(rate.total)} ≤ ${limit}`, verdict: 'ok', measure: measured });

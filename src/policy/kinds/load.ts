@@ -130,7 +130,7 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
   for (const p of matched) context.seen.add(targetKey(p));
   const reading = readingOf(policy, host.snapshot);
   const { value: load, text: loadText } = reading;
-  const measure = (limit: number) => (load === undefined ? {} : { measure: { value: load, limit, unit: reading.unit } });
+  const measure = (limit: number) => (load === undefined ? {} : { measure: { value: load, limit, unit: reading.unit, ...(reading.unit === 'percent' ? { name: policy.loadSource } : {}) } });
   const resumeAt = bandFigure(policy, policy.resumeBelow);
   const pauseAt = bandFigure(policy, policy.pauseAbove);
   for (const tree of previous) {
