@@ -38,7 +38,7 @@ describe('integration: memory measures on real processes', function () {
     const children = childPids(parent.pid);
     await eventually(() => children.every((pid) => rssOf(pid) > 200 * MiB), 10000, 'the children to map the buffer');
 
-    const set = policySetOf(`policies:\n  - { name: forker, kind: memory, match: { cmdline: "pg27memshare", user: root }, scope: tree, max_pss: 10GB, action: kill }\n`);
+    const set = policySetOf(`policies:\n  - { name: forker, kind: memory, match: { cmdline: "pg27memshare", user: root }, scope: tree, max_pss: 500MB, action: kill }\n`);
     const snapshot = await collectSnapshot(set, { env: {}, secondPass: fieldsNeeded(set), self: process.pid });
     const tree = [parent.pid, ...children].map((pid) => snapshot.processes.find((p) => p.pid === pid));
     for (const p of tree) {
@@ -56,7 +56,7 @@ describe('integration: memory measures on real processes', function () {
 
     const { observations } = evaluate(set, snapshot, emptyState(), snapshot.time);
     const own = observations.find((o) => o.target.pid === parent.pid);
-    assert.match(own?.detail ?? '', /^tree pss \(4 processes\) [\d.]+ MiB ≤ 10\.0 GiB$/);
+    assert.match(own?.detail ?? '', /^tree pss \(4 processes\) [\d.]+ MiB ≤ 500\.0 MiB$/);
     assert.equal(own?.measure?.value, summedPss);
   });
 
