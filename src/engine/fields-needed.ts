@@ -6,7 +6,7 @@
 
 import type { ProcessEntry, Snapshot } from '../data/types.js';
 import type { Matcher, PolicySet } from '../policy/model.js';
-import { indexSnapshot, processTree, type HostIndex } from '../data/host-index.js';
+import { indexSnapshot, type HostIndex } from '../data/host-index.js';
 import { kindOf } from '../policy/kinds/index.js';
 import { matchProcesses } from './match.js';
 import { combineHostNeeds, PRESSURE_RESOURCES, pressureText, type HostNeeds } from '../policy/host-needs.js';
@@ -89,16 +89,13 @@ function oomTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
   return [...need];
 }
 
-/** The processes a policy measuring PSS, USS or swap matches, with their descendants for scope tree. */
+/** The processes whose smaps_rollup a policy measuring PSS, USS or swap needs (its kind says which of those it matched). */
 function smapsTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
   const need = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
-    const reads = kindOf(policy.kind).processReads?.(policy);
-    if (!reads?.fields.includes('smaps')) continue;
-    for (const process of matchProcesses(policy.match, host)) {
-      if (reads.tree) for (const member of processTree(host, process)) need.add(member);
-      else need.add(process);
-    }
+    const kind = kindOf(policy.kind);
+    if (!kind.processReads?.(policy)?.fields.includes('smaps') || !kind.smapsTargets) continue;
+    for (const process of kind.smapsTargets(policy, matchProcesses(policy.match, host), host)) need.add(process);
   }
   return [...need];
 }

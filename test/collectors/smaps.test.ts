@@ -48,7 +48,7 @@ describe('collector: smaps_rollup', () => {
   });
 
   it('reads it only for the processes a max_pss policy matches, and the whole tree with scope: tree', async () => {
-    const { snapshot: single } = await collect('policies:\n  - { name: r, kind: memory, match: { name: redis-server }, max_pss: 1GB }\n');
+    const { snapshot: single } = await collect('policies:\n  - { name: r, kind: memory, match: { name: redis-server }, max_pss: 5MB }\n');
     assert.deepEqual(read(single), { 20: [10 * MIB, 10 * MIB, 512 * KIB] });
     const { snapshot: tree, set } = await collect('policies:\n  - { name: g, kind: memory, match: { name: gunicorn, cmdline: master }, scope: tree, max_pss: 150MB, action: kill }\n');
     assert.deepEqual(read(tree), {
@@ -62,6 +62,13 @@ describe('collector: smaps_rollup', () => {
       plan.actions.map((a) => [a.target.pid, a.reason]),
       [[10, 'tree pss (3 processes) 200.0 MiB > 150.0 MiB (cycle 1 of 1)']],
     );
+  });
+
+  it('reads none where RSS is within the limit (PSS and USS are never above it), but always for max_swap', async () => {
+    const { snapshot: within } = await collect('policies:\n  - { name: g, kind: memory, match: { name: gunicorn, cmdline: master }, scope: tree, max_uss: 600MB, action: kill }\n');
+    assert.deepEqual(read(within), {});
+    const { snapshot: swap } = await collect('policies:\n  - { name: r, kind: memory, match: { name: redis-server }, max_swap: 1GB, action: kill }\n');
+    assert.deepEqual(read(swap), { 20: [10 * MIB, 10 * MIB, 512 * KIB] });
   });
 
   it('reads none for max_rss policies, and the host memory only for a share', async () => {

@@ -46,6 +46,19 @@ describe('memory policies: measures, shares of the host, only_when', () => {
       assert.match(result.observations[0]!, /^ok web:w1: pss not read/);
     });
 
+    it('PSS and USS are never above RSS: a process within the limit by RSS is within it unread, saying so', () => {
+      for (const key of ['max_pss', 'max_uss']) {
+        const result = judge(`{ name: m, kind: memory, match: { program: "web:*" }, ${key}: 100MB }`, [program(10, 'web:w1', { rss: 100 * MiB })]);
+        assert.deepEqual(result.observations, [`ok web:w1: ${key.slice(4)} ≤ its rss 100.0 MiB ≤ 100.0 MiB`]);
+      }
+      // Swap has no such bound.
+      assert.match(judge('{ name: m, kind: memory, match: { program: "web:*" }, max_swap: 100MB }', [program(10, 'web:w1', { rss: MiB })]).observations[0]!, /swap not read/);
+      const tree = [program(10, 'app:app', { rss: 100 * MiB }), proc(11, 'worker', { ppid: 10, rss: 100 * MiB })];
+      assert.deepEqual(judge('{ name: t, kind: memory, match: { program: app }, scope: tree, max_pss: 200MB }', tree).observations, [
+        'ok app:app: tree pss (2 processes) ≤ its rss 200.0 MiB ≤ 200.0 MiB',
+      ]);
+    });
+
     it('the plan carries the measure by name', () => {
       const result = judge('{ name: m, kind: memory, match: { program: "web:*" }, max_uss: 20MB }', [program(10, 'web:w1', { pss: 30 * MiB, uss: 21 * MiB, swap: 0 })]);
       assert.deepEqual(result.measures, [{ value: 21 * MiB, limit: 20 * MiB, unit: 'bytes', name: 'uss' }]);
@@ -77,7 +90,7 @@ describe('memory policies: measures, shares of the host, only_when', () => {
     });
 
     it('a tree member without the measure is counted as not read', () => {
-      const partly = [program(10, 'app:app', { rss: 10 * MiB, pss: 600 * MiB, uss: 1, swap: 0 }), proc(11, 'worker', { ppid: 10 })];
+      const partly = [program(10, 'app:app', { rss: 700 * MiB, pss: 600 * MiB, uss: 1, swap: 0 }), proc(11, 'worker', { ppid: 10 })];
       assert.deepEqual(judge('{ name: t, kind: memory, match: { program: app }, scope: tree, max_pss: 500MB }', partly).actions, [
         'restart app:app: tree pss (2 processes, 1 not read) 600.0 MiB > 500.0 MiB (cycle 1 of 1)',
       ]);

@@ -95,7 +95,9 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
    * Per-process fields this policy reads beyond the basics and the kind's `reads` (smaps_rollup
    * for PSS, USS and swap): read only for the processes it matches, and their descendants with `tree`.
    */
-  processReads?(policy: P): { fields: ReadonlyArray<'smaps'>; tree?: boolean } | undefined;
+  processReads?(policy: P): { fields: ReadonlyArray<'smaps'> } | undefined;
+  /** Of the processes this policy matched (the first pass's snapshot), those whose smaps_rollup its evaluation needs. */
+  smapsTargets?(policy: P, matched: readonly LiveProcess[], host: HostIndex): Iterable<LiveProcess>;
   /** What this policy needs read about the host as a whole (its memory, its pressure), which the collectors read only when a policy needs it. */
   hostNeeds?(policy: P): PolicyHostNeeds | undefined;
   /**

@@ -77,7 +77,20 @@ export const memory: PolicyKind<MemoryPolicy> = {
   },
   power: actingPower,
   processReads(policy) {
-    return policy.measure === 'rss' ? undefined : { fields: ['smaps'], tree: policy.scope === 'tree' };
+    return policy.measure === 'rss' ? undefined : { fields: ['smaps'] };
+  },
+  smapsTargets(policy, matched, host) {
+    if (policy.measure === 'rss') return [];
+    // PSS and USS are never above RSS: a target whose RSS is within the limit is within it by
+    // them too, and its smaps_rollup (a walk of its page tables) need not be read. Swap has no such bound.
+    const limit = limitBytes(policy.limit, host.snapshot.memory?.total);
+    const bound = policy.measure === 'swap' ? undefined : limit;
+    const needed = (members: readonly LiveProcess[]): boolean => bound === undefined || rssOf(members) > bound;
+    if (policy.scope === 'group') return needed(matched) ? matched : [];
+    return matched.flatMap((process) => {
+      const members = policy.scope === 'tree' ? processTree(host, process) : [process];
+      return needed(members) ? members : [];
+    });
   },
   hostNeeds(policy) {
     const needs = onlyWhenNeeds(policy.onlyWhen);
@@ -91,6 +104,10 @@ export const memory: PolicyKind<MemoryPolicy> = {
   },
   evaluate: evaluateMemoryPolicy,
 };
+
+function rssOf(processes: readonly LiveProcess[]): number {
+  return processes.reduce((sum, p) => sum + p.rss, 0);
+}
 
 /** "200.0 MiB", "15% (2.4 GiB)", "15% of an unknown total". */
 function limitText(limit: MemoryLimit, bytes: number | undefined): string {
@@ -145,6 +162,19 @@ function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, se
     result.proposals.push({ ...actionProposal(policy), policy, process, reason: why, measure: measured, rss: value, limit, key });
   };
 
+  /**
+   * PSS and USS are never above RSS: a target not read because its RSS is within the limit is
+   * within it (smapsTargets), and says so with its RSS as the figure.
+   */
+  const withinByRss = (process: LiveProcess, key: string, rss: number, described: string): boolean => {
+    if (what === 'swap' || rss > limit) return false;
+    seen.add(key);
+    delete (targets[key] ??= {}).over;
+    const measured: Measure = { value: rss, limit, unit: 'bytes', name: 'rss', ...('percent' in policy.limit ? { limit_percent: policy.limit.percent } : {}) };
+    result.observations.push({ policy: policy.name, target: targetOf(process), detail: `${described} ≤ its rss ${formatBytes(rss)} ≤ ${shown}`, verdict: 'ok', measure: measured });
+    return true;
+  };
+
   /** The measure summed over processes; those it could not be read for (exited, hidden) are counted apart. */
   const sum = (processes: readonly LiveProcess[]): { total: number; unread: number } => {
     let total = 0;
@@ -161,6 +191,7 @@ function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, se
   if (policy.scope === 'group') {
     if (matched.length === 0) return result;
     const { total, unread } = sum(matched);
+    if (unread > 0 && withinByRss(matched[0]!, 'group', rssOf(matched), `group ${what} over ${matched.length} processes`)) return result;
     const largest = matched.reduce((big, p) => ((valueOf(p) ?? -1) > (valueOf(big) ?? -1) ? p : big));
     const label = largest.supervisor ? `${largest.supervisor.group}:${largest.supervisor.name}` : `${largest.name} (pid ${largest.pid})`;
     const largestValue = valueOf(largest);
@@ -171,10 +202,13 @@ function evaluateMemoryPolicy(policy: MemoryPolicy, { matched, host, targets, se
     if (policy.scope === 'tree') {
       const tree = processTree(host, process);
       const { total, unread } = sum(tree);
+      const described = `tree ${what} (${tree.length} ${tree.length === 1 ? 'process' : 'processes'}`;
+      if (unread > 0 && withinByRss(process, targetKey(process), rssOf(tree), `${described})`)) continue;
       measure(process, total, targetKey(process), `tree ${what} (${tree.length} ${tree.length === 1 ? 'process' : 'processes'}${unreadText(unread)})`);
       continue;
     }
     const value = valueOf(process);
+    if (value === undefined && withinByRss(process, targetKey(process), process.rss, what)) continue;
     if (value === undefined) {
       // It exited between the passes, or smaps_rollup is hidden: nothing to judge this cycle.
       seen.add(targetKey(process));
