@@ -20,6 +20,20 @@ export async function medianMs(fn: () => unknown, { runs, warmup = 2 }: RunOptio
   return median(times);
 }
 
+/** The median wall times of several functions, run in turn so that each sees the same load. */
+export async function alternatingMedians(fns: readonly (() => unknown)[], runs: number, warmup = 2): Promise<number[]> {
+  for (let i = 0; i < warmup; i += 1) for (const fn of fns) await fn();
+  const times = fns.map(() => [] as number[]);
+  for (let i = 0; i < runs; i += 1) {
+    for (const [index, fn] of fns.entries()) {
+      const start = process.hrtime.bigint();
+      await fn();
+      times[index]!.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  return times.map(median);
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

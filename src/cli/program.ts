@@ -1,6 +1,5 @@
 // The command line: verbs, options, help and usage errors (exit 2), built with commander.
 
-import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
@@ -9,10 +8,7 @@ import { DURATION_UNITS_HELP, parseDuration } from '../shared/units.js';
 import { CliFailure } from './failure.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';
-
-/** package.json's version, written in by the bundler (scripts/bundle.mjs); read from the file when running unbundled. */
-declare const PROCGUARD_VERSION: string | undefined;
-const version = typeof PROCGUARD_VERSION === 'string' ? PROCGUARD_VERSION : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION as version } from '../shared/version.js';
 
 // Each verb's module is loaded when the verb runs: `validate` never loads the daemon's file
 // watcher, nor `check` the mail library, which keeps every start short.

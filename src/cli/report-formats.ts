@@ -2,7 +2,7 @@
 // commands (annotations on the lines of a pull request), JUnit XML (GitLab, Jenkins), SARIF
 // 2.1.0 (code scanning) and Markdown (a pull-request comment).
 
-import { readFileSync } from 'node:fs';
+import { VERSION as version } from '../shared/version.js';
 import { relative, sep } from 'node:path';
 import type { Diagnostic } from '../policy/diagnostics.js';
 import { ExitCode } from '../shared/exit-codes.js';
@@ -130,8 +130,6 @@ export function diagnosticsJunit(diagnostics: readonly Diagnostic[], files: read
 }
 
 // SARIF 2.1.0: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
-
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function diagnosticsSarif(diagnostics: readonly Diagnostic[], cwd: string): object {
   const codes = [...new Set(diagnostics.map((d) => d.code))].sort();

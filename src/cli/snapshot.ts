@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { collectSnapshot } from '../collectors/collect.js';
 import { ALL_FIELDS } from '../collectors/types.js';
+import { ALL_HOST_FIELDS } from '../policy/host-needs.js';
 import { jsonText, printable } from '../shared/text.js';
 import { configPaths } from '../policy/load.js';
 import { DEFAULTS, type PolicySet } from '../policy/model.js';
@@ -25,7 +26,7 @@ export async function runSnapshot(options: SnapshotOptions, io: CliIo): Promise<
   const paths = configPaths(options.config, io.env);
   const configured = options.config.length > 0 || io.env.PROCGUARD_CONFIG || paths.some((p) => existsSync(p));
   const policySet = configured ? await loadConfiguration(options.config, io) : NO_POLICIES;
-  const snapshot = await collectSnapshot(policySet, { env: io.env, fields: ALL_FIELDS, self: process.pid });
+  const snapshot = await collectSnapshot(policySet, { env: io.env, fields: ALL_FIELDS, host: ALL_HOST_FIELDS, self: process.pid });
   if (options.json) {
     io.stdout(`${jsonText(snapshot)}\n`);
   } else {

@@ -11,7 +11,7 @@ import type { SupervisorConfig } from '../policy/base.js';
 import type { PolicySet } from '../policy/model.js';
 import { policyView, type PolicyView } from '../status/board.js';
 import { plural, printable, table } from '../shared/text.js';
-import { formatBytes, formatDuration } from '../shared/units.js';
+import { formatBytes, formatDuration, formatPercent } from '../shared/units.js';
 import { isoTime } from './history.js';
 
 export interface StatusReport {
@@ -354,7 +354,7 @@ function figures(headroom: PolicyView['headroom']): string[] {
   if (!headroom) return ['-', '-', '-'];
   const { unit } = headroom;
   if (unit === 'oom_score_adj') return [String(headroom.value), `wants ${headroom.limit}`, '-'];
-  const shown = (n: number): string => (unit === 'bytes' ? formatBytes(n) : unit === 'seconds' ? formatDuration(n) : n.toFixed(2));
+  const shown = (n: number): string => (unit === 'bytes' ? formatBytes(n) : unit === 'seconds' ? formatDuration(n) : unit === 'percent' ? formatPercent(n) : n.toFixed(2));
   const left = headroom.left >= 0 ? shown(headroom.left) : `-${shown(-headroom.left)}`;
   return [shown(headroom.value), shown(headroom.limit), `${left} (${headroom.used_percent}% used)`];
 }

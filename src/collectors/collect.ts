@@ -17,6 +17,9 @@ import { parentOf } from '../supervisord/listener.js';
 import { programsForThisHost, readPrograms, type SupervisedProgram } from './supervisor/supervisor.js';
 import { connect, supervisorsToAsk } from '../supervisord/connect.js';
 import type { LaterFields, ProcessFields, ProcessTableCollector } from './types.js';
+import { combineHostNeeds, PRESSURE_RESOURCES, type HostNeeds } from '../policy/host-needs.js';
+import { readHostMemory } from './meminfo/meminfo.js';
+import { readPressure } from './pressure/pressure.js';
 
 export interface CollectOptions {
   env: NodeJS.ProcessEnv;
@@ -26,6 +29,8 @@ export interface CollectOptions {
   loadavgPath?: string | null;
   /** Default: what the policies need. */
   fields?: ProcessFields;
+  /** The host's memory and pressure to read (ALL_HOST_FIELDS for `procguard snapshot`). Default: what the policies need. */
+  host?: HostNeeds;
   /**
    * Which processes need the fields a second pass reads; without it (or `fields`), one pass
    * reads everything the policies may need.
@@ -55,6 +60,7 @@ export function fieldsFor(policySet: PolicySet): ProcessFields {
     cmdline: matchers.some((m) => m.cmdline !== undefined),
     truncatedNames: matchers.some((m) => m.name !== undefined),
     oomScoreAdj: policySet.policies.some((p) => kindOf(p.kind).reads?.includes('oomScoreAdj') === true),
+    smaps: policySet.policies.some((p) => kindOf(p.kind).processReads?.(p)?.fields.includes('smaps') === true),
     // A pidfile another user can change names only that user's processes: the engine compares uids.
     user: matchers.some((m) => m.user !== undefined || m.pidfile !== undefined),
     exe: matchers.some((m) => m.exe !== undefined),
@@ -70,14 +76,21 @@ export interface SecondPass {
   readonly firstPass: { cmdline: boolean; exe: boolean };
   /**
    * For the first pass's snapshot, the processes that need `field` read: asked for cmdline, then
-   * exe, then oomScoreAdj, each once the fields asked before have been read into the snapshot.
+   * exe, then oomScoreAdj, then smaps, each once the fields asked before have been read into the snapshot.
    */
   forSnapshot(snapshot: Snapshot): (field: keyof LaterFields) => readonly ProcessEntry[];
+  /** The host's memory and pressure, read only when a policy needs them. */
+  readonly host?: HostNeeds;
+}
+
+/** What the policies need of the host as a whole, by the first policy that needs each. */
+export function hostNeedsFor(policySet: PolicySet): HostNeeds {
+  return combineHostNeeds(policySet.policies.map((policy) => ({ name: policy.name, needs: kindOf(policy.kind).hostNeeds?.(policy) })));
 }
 
 /** The first of two passes: command lines (or executables) for every process only when a policy matches on them alone. */
 function firstPassFields(policySet: PolicySet, secondPass: SecondPass): ProcessFields {
-  return { ...fieldsFor(policySet), ...secondPass.firstPass, oomScoreAdj: false };
+  return { ...fieldsFor(policySet), ...secondPass.firstPass, oomScoreAdj: false, smaps: false };
 }
 
 /** How many policies the warning of noSupervisorAsked names; the rest are counted. */
@@ -101,10 +114,10 @@ function withExcludes(matcher: Matcher): Matcher[] {
   return matcher.exclude ? [matcher, ...withExcludes(matcher.exclude)] : [matcher];
 }
 
-/** The second pass: command lines, then executables, then oom_score_adj, each for the processes that need it. */
+/** The second pass: command lines, then executables, then oom_score_adj, then smaps_rollup, each for the processes that need it. */
 function completeForPolicies(secondPass: SecondPass, snapshot: Snapshot, complete: NonNullable<ProcessTableCollector['complete']>): void {
   const processesNeeding = secondPass.forSnapshot(snapshot);
-  for (const field of ['cmdline', 'exe', 'oomScoreAdj'] as const) {
+  for (const field of ['cmdline', 'exe', 'oomScoreAdj', 'smaps'] as const) {
     const need = processesNeeding(field);
     if (need.length > 0) complete(need, { [field]: true });
   }
@@ -152,11 +165,16 @@ export async function collectSnapshot(configured: PolicySet, options: CollectOpt
   ]);
 
   const time = options.now?.() ?? Math.floor(Date.now() / 1000);
+  const hostNeeds = options.host ?? options.secondPass?.host ?? hostNeedsFor(policySet);
+  const { memory, pressure } = readHost(hostNeeds, table, errors, warnings);
   const snapshot: Snapshot = {
     version: 1,
     time,
     host,
+    ...(table.sinceBoot !== undefined ? { since_boot: table.sinceBoot } : {}),
     ...(load ? { load: load satisfies LoadAverages } : {}),
+    ...(memory ? { memory } : {}),
+    ...(pressure ? { pressure } : {}),
     ...(options.self !== undefined ? { self: options.self } : {}),
     ...(Object.keys(pidfiles).length > 0 ? { pidfiles } : {}),
     processes: joinSupervised(processes, trusted(oncePerSupervisord(supervised, warnings), processes, errors)),
@@ -171,6 +189,41 @@ export async function collectSnapshot(configured: PolicySet, options: CollectOpt
   if (errors.length > 0) snapshot.errors = errors.sort((a, b) => a.source.localeCompare(b.source));
   if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
+}
+
+/**
+ * The host's memory and pressure the policies need, from meminfo and pressure/ under the
+ * procfs collector's root. What a policy needs and cannot be read is an error naming the
+ * policy; what only `procguard snapshot` asked for is a warning.
+ */
+function readHost(needs: HostNeeds, table: ProcessTableCollector, errors: CollectorError[], warnings: CollectorError[]): Pick<Snapshot, 'memory' | 'pressure'> {
+  const root = table instanceof ProcfsCollector ? table.root : undefined;
+  const report = (source: string, neededBy: string, message: string): void => {
+    if (neededBy === '') warnings.push({ source, message });
+    else errors.push({ source, message: `${message}; policy "${neededBy}" needs it` });
+  };
+  const read: Pick<Snapshot, 'memory' | 'pressure'> = {};
+  if (needs.memory !== undefined) {
+    if (root === undefined) report('meminfo', needs.memory, `the host's memory is read from /proc/meminfo, which the ${table.name} collector does not read`);
+    else {
+      try {
+        read.memory = readHostMemory(root);
+      } catch (error) {
+        report('meminfo', needs.memory, messageOf(error));
+      }
+    }
+  }
+  const resources = PRESSURE_RESOURCES.filter((r) => needs.pressure[r] !== undefined);
+  if (resources.length > 0) {
+    if (root === undefined) {
+      for (const r of resources) report('pressure', needs.pressure[r]!, `${r} pressure is read from /proc/pressure/${r}, which the ${table.name} collector does not read`);
+    } else {
+      const { pressure, missing } = readPressure(root, resources);
+      for (const r of resources) if (missing[r] !== undefined) report('pressure', needs.pressure[r]!, missing[r]);
+      if (Object.keys(pressure).length > 0) read.pressure = pressure;
+    }
+  }
+  return read;
 }
 
 /**

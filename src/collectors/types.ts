@@ -13,21 +13,26 @@ export interface ProcessFields {
   user: boolean;
   /** The resolved /proc/PID/exe (match.exe); a collector that cannot read it leaves it out. */
   exe?: boolean;
+  /** pss, uss and swap from /proc/PID/smaps_rollup (max_pss, max_uss, max_swap). */
+  smaps?: boolean;
 }
 
-export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true };
+export const ALL_FIELDS: ProcessFields = { cmdline: true, truncatedNames: true, oomScoreAdj: true, user: true, exe: true, smaps: true };
 
 /** What a second pass can read for the processes that need it. */
 export interface LaterFields {
   cmdline?: boolean;
   oomScoreAdj?: boolean;
   exe?: boolean;
+  smaps?: boolean;
 }
 
 export interface ProcessTableCollector {
   /** procfs or ps: the source named in a collector error. */
   readonly name: string;
   collect(fields: ProcessFields): Promise<ProcessEntry[]>;
+  /** Seconds since boot when the last `collect` read the table (the snapshot's since_boot); undefined where the collector has no such clock. */
+  readonly sinceBoot?: number | undefined;
   /**
    * Reads `fields` for these processes only, once the policies have narrowed down which need
    * them. A collector without it reads everything the policies may need in `collect`.

@@ -39,7 +39,7 @@ export interface Plan {
 }
 export interface Action {
   policy: string;
-  kind: 'memory' | 'oom' | 'load' | 'runtime';
+  kind: 'memory' | 'oom' | 'load' | 'runtime' | 'cpu';
   action: 'restart' | 'stop' | 'kill' | 'signal' | 'pause' | 'resume' | 'set_oom_score_adj';
   mode: 'enforce' | 'audit';
   /**
@@ -116,14 +116,22 @@ export interface Target {
  */
 export interface Measure {
   /**
-   * What was measured: bytes of memory, seconds of uptime, the load average, the current oom_score_adj.
+   * What was measured: bytes of memory, seconds of uptime, the load average, the current oom_score_adj, percent of one core (cpu) or of time stalled (pressure).
    */
   value: number;
   /**
    * What it was compared with: the policy's limit, threshold or wanted value.
    */
   limit: number;
-  unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj';
+  unit: 'bytes' | 'seconds' | 'load' | 'oom_score_adj' | 'percent';
+  /**
+   * Which figure was measured, where a kind measures more than one: rss, pss, uss or swap for memory policies; cpu for cpu policies; cpu_pressure, io_pressure or memory_pressure for load policies on pressure.
+   */
+  name?: string;
+  /**
+   * The limit as the policy wrote it, in percent of the host's memory (snapshot memory.total); `limit` is the bytes it came to.
+   */
+  limit_percent?: number;
 }
 /**
  * The action belongs to a condition that lasts across cycles: the same action failing on the same target with the same error, or an audit-mode finding. It is logged, audited and printed by `apply --quiet` when it begins and when it ends; a repeat only counts.

@@ -63,6 +63,29 @@ export interface TargetState {
    * A load pause was ended by max_pause: no new pause until the load falls to resume_below.
    */
   released?: boolean;
+  cpu?: CpuSample;
+}
+/**
+ * A cpu policy's last reading of its target: the CPU time of each process it summed, by identity, and when it read them. The next cycle's rate is the change over the time between the two readings.
+ *
+ * This interface was referenced by `EngineState`'s JSON-Schema
+ * via the `definition` "cpuSample".
+ */
+export interface CpuSample {
+  /**
+   * The snapshot's time (epoch seconds).
+   */
+  time: number;
+  /**
+   * The snapshot's since_boot, when it had one: the interval is measured on it.
+   */
+  since_boot?: number;
+  /**
+   * PID:START_TICKS (the pid and its start time in clock ticks since the epoch, so a reused pid is another process) → seconds of CPU used (cpu_time).
+   */
+  processes: {
+    [k: string]: number;
+  };
 }
 /**
  * A process tree a load policy stopped with SIGSTOP and must resume.

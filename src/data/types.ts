@@ -3,7 +3,7 @@
 
 import type { EngineState, ProcessRef } from './state.generated.js';
 
-export type { CollectorError, PidfileEntry, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
+export type { CollectorError, HostMemory, PidfileEntry, Pressure, PressureAverages, ProcessEntry, Snapshot, SupervisorEntry } from './snapshot.generated.js';
 export type { ClearedCondition, HeldNotification, Lasting, Measure, NotificationEvent, Plan, PlanError, PlannedAction, PlannedNotification, Target } from './plan.generated.js';
 export type { EngineState, LastingCondition, NotificationMessage, PausedTree, PendingNotification, ProcessRef, RestartUnderWay, TargetState } from './state.generated.js';
 

@@ -12,6 +12,7 @@ import { Arbiter } from './arbiter.js';
 import { indexConditions, unplannedConditions } from './lasting.js';
 import { matchProcesses, remoteProgramsMatched } from './match.js';
 import { withTickStartTimes } from './start-times.js';
+import { missingHostData } from './fields-needed.js';
 
 /** The collectors that read the process table (src/collectors: procfs, ps). */
 const PROCESS_TABLE_SOURCES = new Set(['procfs', 'ps']);
@@ -27,7 +28,7 @@ export function evaluate(configured: PolicySet, snapshot: Snapshot, state: Engin
   // Policies, notifiers and supervisors that are not for this host take no part at all.
   const { active: policySet, inactive } = selectForHost(configured, options.host ?? hostIdentity(configured, snapshot.host));
   const host = indexSnapshot(snapshot);
-  const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? [])] };
+  const plan: Plan = { version: 1, time: snapshot.time, host: snapshot.host, actions: [], notifications: [], errors: [...(snapshot.errors ?? []), ...missingHostData(policySet, snapshot)] };
   const warnings: string[] = (snapshot.warnings ?? []).map((w) => w.message);
   const observations: Observation[] = [];
   state = withTickStartTimes(state, (pid) => host.byPid.get(pid)?.start_time);
@@ -153,6 +154,7 @@ function pruneTargets(targets: PolicyTargets, seen: ReadonlySet<string>, policy:
         continue;
       }
       delete entry.over;
+      delete entry.cpu;
     }
     if (entry.actions) {
       entry.actions = within === undefined ? [] : entry.actions.filter((t) => now - t < within);

@@ -9,18 +9,22 @@ import type { Matcher, PolicySet } from '../policy/model.js';
 import { indexSnapshot, type HostIndex } from '../data/host-index.js';
 import { kindOf } from '../policy/kinds/index.js';
 import { matchProcesses } from './match.js';
+import { combineHostNeeds, PRESSURE_RESOURCES, pressureText, type HostNeeds } from '../policy/host-needs.js';
+import type { CollectorError } from '../data/types.js';
 
 /** A field the second pass reads for the processes that need it. */
-export type LaterField = 'cmdline' | 'exe' | 'oomScoreAdj';
+export type LaterField = 'cmdline' | 'exe' | 'oomScoreAdj' | 'smaps';
 
 export interface FieldsNeeded {
   /** Whether the first pass reads these for every process: a policy matches on them alone. */
   readonly firstPass: { cmdline: boolean; exe: boolean };
   /**
    * For a first-pass snapshot, the processes that need `field` read: asked for cmdline, then exe,
-   * then oomScoreAdj, each once the fields asked before have been read into the snapshot.
+   * then oomScoreAdj, then smaps, each once the fields asked before have been read into the snapshot.
    */
   forSnapshot(snapshot: Snapshot): (field: LaterField) => ProcessEntry[];
+  /** The host's memory and pressure, by the first policy that needs each. */
+  readonly host: HostNeeds;
 }
 
 export function fieldsNeeded(policySet: PolicySet): FieldsNeeded {
@@ -33,9 +37,35 @@ export function fieldsNeeded(policySet: PolicySet): FieldsNeeded {
     forSnapshot(snapshot) {
       // One index for all three questions: the second pass fills in the same process entries.
       const host = indexSnapshot(snapshot);
-      return (field) => (field === 'oomScoreAdj' ? oomTargets(policySet, host) : inQuestion(policySet, host, field));
+      return (field) => (field === 'oomScoreAdj' ? oomTargets(policySet, host) : field === 'smaps' ? smapsTargets(policySet, host) : inQuestion(policySet, host, field));
     },
+    host: hostNeedsOf(policySet),
   };
+}
+
+export function hostNeedsOf(policySet: PolicySet): HostNeeds {
+  return combineHostNeeds(policySet.policies.map((policy) => ({ name: policy.name, needs: kindOf(policy.kind).hostNeeds?.(policy) })));
+}
+
+/**
+ * What the policies need of the host and the snapshot lacks, as errors: a snapshot file taken
+ * without them, or on a host without PSI, fails the check as the collector would (exit 3).
+ * A need the collectors already reported an error for is not reported twice.
+ */
+export function missingHostData(policySet: PolicySet, snapshot: Snapshot): CollectorError[] {
+  const needs = hostNeedsOf(policySet);
+  const reported = new Set((snapshot.errors ?? []).map((e) => e.source));
+  const missing: CollectorError[] = [];
+  if (needs.memory !== undefined && !snapshot.memory && !reported.has('meminfo')) {
+    missing.push({ source: 'meminfo', message: `the snapshot has no host memory (/proc/meminfo); policy "${needs.memory}" needs it` });
+  }
+  for (const resource of PRESSURE_RESOURCES) {
+    const by = needs.pressure[resource];
+    if (by !== undefined && !snapshot.pressure?.[resource] && !reported.has('pressure')) {
+      missing.push({ source: 'pressure', message: `the snapshot has no ${pressureText(resource)}; policy "${by}" needs it` });
+    }
+  }
+  return missing;
 }
 
 /** The fields read in the second pass for the processes a policy's other keys select. */
@@ -55,6 +85,17 @@ function oomTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
   const need = new Set<ProcessEntry>();
   for (const policy of policySet.policies) {
     if (kindOf(policy.kind).reads?.includes('oomScoreAdj')) for (const process of matchProcesses(policy.match, host)) need.add(process);
+  }
+  return [...need];
+}
+
+/** The processes whose smaps_rollup a policy measuring PSS, USS or swap needs (its kind says which of those it matched). */
+function smapsTargets(policySet: PolicySet, host: HostIndex): ProcessEntry[] {
+  const need = new Set<ProcessEntry>();
+  for (const policy of policySet.policies) {
+    const kind = kindOf(policy.kind);
+    if (!kind.processReads?.(policy)?.fields.includes('smaps') || !kind.smapsTargets) continue;
+    for (const process of kind.smapsTargets(policy, matchProcesses(policy.match, host), host)) need.add(process);
   }
   return [...need];
 }

@@ -12,18 +12,20 @@ export interface ProcStat {
   flags: number;
   startTicks: number;
   rssPages: number;
+  /** utime + stime: clock ticks of CPU the process has used, in user and in kernel mode. */
+  cpuTicks: number;
 }
 
 /**
  * /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses.
- * Read once per process per cycle, so it picks out its four numbers without splitting the line.
+ * Read once per process per cycle, so it picks out its numbers without splitting the line.
  */
 export function parseProcStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open || text.charCodeAt(close + 1) !== 32) return undefined;
   const pid = Number(text.slice(0, open - 1));
-  // The fields after ") ", counted from the state at 0: ppid is 1, flags 6, starttime 19, rss 21.
+  // The fields after ") ", counted from the state at 0: ppid is 1, flags 6, utime 11, stime 12, starttime 19, rss 21.
   const values: string[] = [];
   for (let at = close + 2, field = 0; field <= 21; field += 1) {
     let end = text.indexOf(' ', at);
@@ -31,12 +33,12 @@ export function parseProcStat(text: string): ProcStat | undefined {
       if (field < 21) return undefined;
       end = text.length;
     }
-    if (field === 0 || field === 1 || field === 6 || field === 19 || field === 21) values.push(text.slice(at, end));
+    if (field === 0 || field === 1 || field === 6 || field === 11 || field === 12 || field === 19 || field === 21) values.push(text.slice(at, end));
     at = end + 1;
   }
-  const [state = '?', ppid, flags, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number];
-  if (!Number.isInteger(pid) || ![ppid, flags, startTicks, rssPages].every(Number.isFinite)) return undefined;
-  return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages) };
+  const [state = '?', ppid, flags, utime, stime, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number, number, number];
+  if (!Number.isInteger(pid) || ![ppid, flags, utime, stime, startTicks, rssPages].every(Number.isFinite)) return undefined;
+  return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages), cpuTicks: Math.max(0, utime + stime) };
 }
 
 /** A process that exited while it was being read. */
@@ -88,6 +90,16 @@ export function readProcTextIfAlive(path: string, limit?: number): ProcText | ty
     if (code === 'EACCES' || code === 'EPERM') return undefined;
     throw error;
   }
+}
+
+/**
+ * Seconds since the host booted, with the kernel's hundredths (/proc/uptime): a clock no
+ * change of the wall clock moves, on which CPU rates are measured.
+ */
+export function readSinceBoot(root: string): number | undefined {
+  const read = readIfAlive(`${root}/uptime`);
+  const seconds = typeof read === 'string' ? Number(read.split(' ', 1)[0]) : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 export function readBootTime(root: string): number {

@@ -1,7 +1,7 @@
 // The string formats procguard's schemas name (sizes, durations, mail addresses, SMTP URLs):
 // one definition for the compiled validators and for the checks that reuse them.
 
-import { durationOf, sizeOf } from './unit-values.js';
+import { durationOf, memoryLimitAt, sizeOf } from './unit-values.js';
 
 const MAIL_ADDRESS = /^(?:[^\s@<>]+@[^\s@<>]+|[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>)$/;
 /** A local name ("root", "ops") as sendmail delivers it (memmon -m root); an SMTP server needs user@host. */
@@ -22,9 +22,10 @@ export interface StringFormat {
 }
 
 /** By the name the schemas give in `format`. */
-export const formats: Record<'size' | 'duration' | 'email' | 'smtp-url', StringFormat> = {
+export const formats: Record<'size' | 'memory-limit' | 'duration' | 'email' | 'smtp-url', StringFormat> = {
   // The schema's check parses each text once; the checks and the normalizer reuse the number.
   size: { type: 'string', validate: (text) => sizeOf(text) !== undefined },
+  'memory-limit': { type: 'string', validate: (text) => memoryLimitAt({ text }, 'text') !== undefined },
   duration: { type: 'string', validate: (text) => durationOf(text) !== undefined },
   email: { type: 'string', validate: isMailAddress },
   'smtp-url': { type: 'string', validate: (text) => SMTP_URL.test(text) },

@@ -6,7 +6,7 @@
 
 import type HandlebarsModule from 'handlebars';
 import type { Measure, NotificationEvent } from '../data/types.js';
-import { formatBytes, formatDuration } from '../shared/units.js';
+import { formatBytes, formatDuration, formatPercent } from '../shared/units.js';
 import { handlebars as loadHandlebars } from '../shared/handlebars.js';
 import { printable, UNPRINTABLE } from '../shared/text.js';
 import { KINDS } from './kinds/index.js';
@@ -96,6 +96,7 @@ function figure(value: number, unit: Measure['unit']): string {
   if (unit === 'bytes') return formatBytes(value);
   if (unit === 'seconds') return formatDuration(value);
   if (unit === 'load') return `load ${Number(value.toFixed(2))}`;
+  if (unit === 'percent') return formatPercent(value);
   return `oom_score_adj ${value}`;
 }
 
@@ -104,8 +105,10 @@ export function seenText(measure: Measure): string {
   const { value, limit, unit } = measure;
   if (unit === 'oom_score_adj') return `${figure(value, unit)}, wanted ${limit}`;
   const relation = value > limit ? 'over' : value < limit ? 'under' : 'at';
-  const what = unit === 'bytes' ? 'memory ' : unit === 'seconds' ? 'running for ' : '';
-  return `${what}${figure(value, unit)}, ${relation} the ${unit === 'load' ? `threshold of ${Number(limit.toFixed(2))}` : `limit of ${figure(limit, unit)}`}`;
+  // A percentage says what it is a share of by its name: "cpu 95%", "cpu pressure 47.25%".
+  const what = unit === 'bytes' ? 'memory ' : unit === 'seconds' ? 'running for ' : unit === 'percent' && measure.name !== undefined ? `${measure.name.replace('_', ' ')} ` : '';
+  const threshold = unit === 'load' || (unit === 'percent' && measure.name?.endsWith('pressure') === true);
+  return `${what}${figure(value, unit)}, ${relation} the ${threshold ? `threshold of ${figure(limit, unit).replace(/^load /, '')}` : `limit of ${figure(limit, unit)}`}`;
 }
 
 /** The reason without the failure an adapter appended to it, which the body shows on its own line. */

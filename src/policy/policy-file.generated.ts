@@ -77,7 +77,17 @@ export type ExecNotifier = [string, ...string[]];
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "policy".
  */
-export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy;
+export type Policy = MemoryPolicy | OomPolicy | LoadPolicy | RuntimePolicy | CpuPolicy;
+/**
+ * Act on a process whose memory is over a limit (superlance memmon): its resident (max_rss), proportional (max_pss), unique (max_uss) or swapped-out (max_swap) memory, exactly one of them.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "memoryPolicy".
+ */
+export type MemoryPolicy = MemoryPolicy1 & MemoryPolicy2;
+export type MemoryPolicy1 = {
+  [k: string]: unknown;
+};
 /**
  * The policy's name, unique across all files: lower-case letters, digits, '.', '_' and '-', up to 64 characters. Plans, logs, mail and the audit log name the policy by it.
  *
@@ -175,6 +185,14 @@ export type Action1 =
       signal: SignalName;
     };
 /**
+ * What to do with the process: restart (supervisord's stopProcess then startProcess), stop (supervisord's stopProcess), kill (SIGTERM, then SIGKILL after grace), or {signal: NAME} (send that signal). restart and stop need a supervisord program.
+ */
+export type Action2 =
+  | ('restart' | 'stop' | 'kill')
+  | {
+      signal: SignalName;
+    };
+/**
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "mail".
  */
@@ -220,7 +238,7 @@ export type ExecNotifier1 = [string, ...string[]];
  * This interface was referenced by `PolicyFile`'s JSON-Schema
  * via the `definition` "action".
  */
-export type Action2 =
+export type Action3 =
   | ('restart' | 'stop' | 'kill')
   | {
       signal: SignalName;
@@ -257,6 +275,13 @@ export type Path = string;
  * via the `definition` "stringOrList".
  */
 export type StringOrList7 = string | [string, ...string[]];
+/**
+ * Bytes, a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB (200MB), or a share of the host's memory (MemTotal of /proc/meminfo) from 0% to 100%: 15%, 12.5%.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "memoryLimit".
+ */
+export type MemoryLimit = number | string;
 /**
  * Bytes, or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB: 200MB.
  *
@@ -444,16 +469,10 @@ export interface ExecEnvironment {
         from_env: string;
       };
 }
-/**
- * Act on a process whose resident memory is over a limit (superlance memmon).
- *
- * This interface was referenced by `PolicyFile`'s JSON-Schema
- * via the `definition` "memoryPolicy".
- */
-export interface MemoryPolicy {
+export interface MemoryPolicy2 {
   name: PolicyName;
   /**
-   * The kind of policy: memory, oom, load or runtime.
+   * The kind of policy: memory, oom, load, runtime or cpu.
    */
   kind: 'memory';
   /**
@@ -465,11 +484,23 @@ export interface MemoryPolicy {
   hosts?: HostSelector2;
   notify?: NotifyRules;
   /**
-   * Resident set size limit; the action fires when RSS is strictly greater.
+   * Resident set size limit (a size, or N% of the host's memory); the action fires when RSS is strictly greater. RSS counts every page a process maps once per process, so summed over a tree or group of forked workers it counts their shared pages many times: use max_pss for those.
    */
-  max_rss: number | string;
+  max_rss?: number | string;
   /**
-   * process: each process alone; tree: with all its descendants (memmon -c); group: sum over all matched processes, act on the largest.
+   * Proportional set size limit (a size, or N% of the host's memory), from /proc/PID/smaps_rollup: each shared page is divided among the processes sharing it, so a sum over a tree or group is the memory it really uses.
+   */
+  max_pss?: number | string;
+  /**
+   * Unique set size limit (a size, or N% of the host's memory): the pages only this process uses (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup), what ending it would free.
+   */
+  max_uss?: number | string;
+  /**
+   * Limit on the process' memory swapped out (a size, or N% of the host's memory), from Swap of /proc/PID/smaps_rollup.
+   */
+  max_swap?: number | string;
+  /**
+   * process: each process alone; tree: with all its descendants (memmon -c); group: sum over all matched processes, act on the largest. The chosen measure is summed.
    */
   scope?: 'process' | 'tree' | 'group';
   /**
@@ -482,6 +513,7 @@ export interface MemoryPolicy {
    */
   grace?: number | string;
   max_actions?: MaxActions;
+  only_when?: OnlyWhen;
 }
 /**
  * Which processes a policy applies to: all given keys must hold; a list matches any item; exclude subtracts the processes its nested match selects.
@@ -565,10 +597,26 @@ export interface MaxActions {
    */
   within: number | string;
 }
+/**
+ * Act only while the host is short of memory: while any condition given holds. Otherwise the policy still measures and counts its cycles, but holds its action and says why.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "onlyWhen".
+ */
+export interface OnlyWhen {
+  /**
+   * The host's available memory (MemAvailable) is strictly below this: a size (1GB) or a share of its memory (10%).
+   */
+  memory_available_below?: number | string;
+  /**
+   * The host's memory pressure (PSI: some avg10 of /proc/pressure/memory, the percent of the last 10 seconds some task waited for memory) is strictly above this percentage. A host without PSI is a collector error.
+   */
+  memory_pressure_above?: number;
+}
 export interface OomPolicy2 {
   name: PolicyName;
   /**
-   * The kind of policy: memory, oom, load or runtime.
+   * The kind of policy: memory, oom, load, runtime or cpu.
    */
   kind: 'oom';
   /**
@@ -597,7 +645,7 @@ export interface OomPolicy2 {
 export interface LoadPolicy {
   name: PolicyName;
   /**
-   * The kind of policy: memory, oom, load or runtime.
+   * The kind of policy: memory, oom, load, runtime or cpu.
    */
   kind: 'load';
   /**
@@ -609,17 +657,21 @@ export interface LoadPolicy {
   hosts?: HostSelector2;
   notify?: NotifyRules;
   /**
-   * Pause the matched process trees while the load average (see average) is above this.
+   * What the band is read against: loadavg (the default, /proc/loadavg), or the share of time tasks stalled waiting for the CPU, IO or memory (pressure stall information, /proc/pressure/*, the some line), in percent.
+   */
+  source?: 'loadavg' | 'cpu_pressure' | 'io_pressure' | 'memory_pressure';
+  /**
+   * Pause the matched process trees while the reading is above this: a load average (see average), or a percentage (0 to 100) with a pressure source.
    */
   pause_above: number;
   /**
-   * Resume them when the load average is at or below this; default pause_above / 2.
+   * Resume them when the reading is at or below this; default pause_above / 2.
    */
   resume_below?: number;
   /**
-   * Which load average: over 1, 5 or 15 minutes.
+   * Which average: with loadavg over 1, 5 or 15 minutes (1m, the default, 5m, 15m); with a pressure source over 10, 60 or 300 seconds (10s, the default, 60s, 300s).
    */
-  average?: '1m' | '5m' | '15m';
+  average?: '1m' | '5m' | '15m' | '10s' | '60s' | '300s';
   /**
    * Never keep a process stopped longer than this.
    */
@@ -634,7 +686,7 @@ export interface LoadPolicy {
 export interface RuntimePolicy {
   name: PolicyName;
   /**
-   * The kind of policy: memory, oom, load or runtime.
+   * The kind of policy: memory, oom, load, runtime or cpu.
    */
   kind: 'runtime';
   /**
@@ -655,6 +707,46 @@ export interface RuntimePolicy {
    */
   grace?: number | string;
   max_actions?: MaxActions;
+}
+/**
+ * Act on a process that keeps using more CPU than a share of one core (PM2's max CPU restart). The rate is the CPU time used between two consecutive cycles over the time between them: the first cycle that sees a process is measuring.
+ *
+ * This interface was referenced by `PolicyFile`'s JSON-Schema
+ * via the `definition` "cpuPolicy".
+ */
+export interface CpuPolicy {
+  name: PolicyName;
+  /**
+   * The kind of policy: memory, oom, load, runtime or cpu.
+   */
+  kind: 'cpu';
+  /**
+   * Free text for the people who read the file.
+   */
+  description?: string;
+  mode?: Mode;
+  match: Match;
+  hosts?: HostSelector2;
+  notify?: NotifyRules;
+  /**
+   * CPU limit as a percentage of one core: 100% is one core busy, 250% two and a half (threaded programs); the action fires when the rate is strictly greater.
+   */
+  max_cpu: string;
+  /**
+   * process: each process alone; tree: with all its descendants; group: summed over all matched processes, act on the busiest. A sum counts the processes present in both cycles.
+   */
+  scope?: 'process' | 'tree' | 'group';
+  /**
+   * Consecutive over-limit cycles before acting (the first cycle that sees a process only measures).
+   */
+  for?: number;
+  action?: Action2;
+  /**
+   * For action kill: how long to wait between SIGTERM and SIGKILL.
+   */
+  grace?: number | string;
+  max_actions?: MaxActions;
+  only_when?: OnlyWhen;
 }
 /**
  * This interface was referenced by `PolicyFile`'s JSON-Schema

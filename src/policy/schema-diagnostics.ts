@@ -8,7 +8,7 @@ import { diagnostic, type Diagnostic, type DiagnosticCode } from './diagnostics.
 import { KINDS, POLICY_KINDS } from './kinds/index.js';
 import { definition, policyFileValidator, type JsonSchema } from './schema.js';
 import { didYouMean, nearest, suggestKey } from './suggest.js';
-import { DURATION_UNITS_HELP, SIZE_UNITS_HELP } from '../shared/units.js';
+import { DURATION_UNITS_HELP, MEMORY_LIMIT_HELP, parsePercent, SIZE_UNITS_HELP } from '../shared/units.js';
 import { locate, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 type AjvError = ErrorObject<string, Record<string, unknown>, unknown>;
@@ -23,6 +23,7 @@ const POLICY_DEFINITIONS = [...KINDS.values()].map((kind) => kind.schemaDefiniti
 export const ANNOTATED_NODES = [
   'size',
   'duration',
+  'cpu-percent',
   'policy-name',
   'object-name',
   'env-name',
@@ -272,11 +273,11 @@ function choiceMessage(error: AjvError, subject: string, place: Place): string {
     const keys = branches.map((b) => (b.required as string[])[0] ?? '');
     const passing = error.params.passingSchemas as number[] | null | undefined;
     const owner = capitalize(place.objectName);
-    if (passing && passing.length > 1)
-      return `${owner} sets both ${quoteList(
-        passing.map((i) => keys[i] ?? ''),
-        'and',
-      )}; use only one`;
+    if (passing && passing.length > 1) {
+      // Of several choices, the ones it set.
+      const set = error.data !== null && typeof error.data === 'object' ? keys.filter((k) => Object.hasOwn(error.data as object, k)) : keys;
+      return `${owner} sets both ${quoteList(set, 'and')}; use only one`;
+    }
     return `${owner} needs ${quoteList(keys, 'or')}`;
   }
   const description = (error.parentSchema as JsonSchema | undefined)?.description ?? 'valid';
@@ -290,8 +291,9 @@ function typeMessage(error: AjvError, subject: string, parent: JsonSchema | unde
     return `A policy file must be a mapping of settings, supervisors, notifiers and policies, not ${show(value)}`;
   }
   const node = annotation(parent);
-  if (node === 'size') return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
+  if (node === 'size') return `Invalid size ${show(value)} for ${subject}: ${parent?.format === 'memory-limit' ? MEMORY_LIMIT_HELP : SIZE_UNITS_HELP}`;
   if (node === 'duration') return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
+  if (node === 'cpu-percent') return cpuPercentMessage(subject, value);
   let expected: string;
   if (node === 'string-or-list') expected = 'a string or a list of strings';
   else if (node === 'user') expected = 'a user name, a uid or a list of them';
@@ -308,6 +310,11 @@ function formatMessage(format: string, subject: string, value: unknown): string 
   switch (format) {
     case 'size':
       return `Invalid size ${show(value)} for ${subject}: ${SIZE_UNITS_HELP}`;
+    case 'memory-limit': {
+      const percent = parsePercent(value);
+      if (percent !== undefined) return `Invalid share ${show(value)} for ${subject}: at most 100% of the host's memory`;
+      return `Invalid size ${show(value)} for ${subject}: ${MEMORY_LIMIT_HELP}`;
+    }
     case 'duration':
       return `Invalid duration ${show(value)} for ${subject}: ${DURATION_UNITS_HELP}`;
     case 'email':
@@ -341,9 +348,17 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
     const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value) ? '; no credentials in the URL: a webhook is signed with secret_env' : '';
     return `${capitalize(subject)} must be an http:// or https:// URL such as http://host:9093, not ${show(value)}${credentials}`;
   }
+  if (node === 'cpu-percent') return cpuPercentMessage(subject, value);
   if (node === 'settings-name') return `${capitalize(subject)} must be a single line`;
   if (node === 'state-dir') return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;
   return `${capitalize(subject)} has an invalid format: ${show(value)}`;
+}
+
+/** A share of CPU written without its "%", or not as a percentage at all. */
+function cpuPercentMessage(subject: string, value: unknown): string {
+  const bare = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[0-9]+(?:\.[0-9]+)?\s*%?\s*$/.test(value) ? Number(value.replace(/[\s%]/g, '')) : undefined;
+  const hint = bare !== undefined && Number.isFinite(bare) && bare >= 0 ? `; did you mean "${bare}%"?` : '';
+  return `Invalid CPU share ${show(value)} for ${subject}: write a percentage of one core, e.g. "80%" (100% is one core, 250% two and a half)${hint}`;
 }
 
 function rangeMessage(subject: string, parent: JsonSchema | undefined, value: unknown): string {

@@ -2,7 +2,7 @@
 // (formats.ts), the cross-file checks and the normalizer all read the number parsed the first
 // time a text was seen, never parsing it again. Numbers written as numbers need no parsing.
 
-import { parseDuration, parseSize } from '../shared/units.js';
+import { parseDuration, parseMemoryLimit, parseSize, type MemoryLimit } from '../shared/units.js';
 import type { Data } from './walk.js';
 
 /** Distinct texts remembered per unit: far more than any configuration writes; the oldest go first. */
@@ -45,4 +45,12 @@ export function durationAt(data: Data, key: string): number | undefined {
 /** How many times a text has been parsed since start (for the test that each is parsed once). */
 export function textsParsedSoFar(): number {
   return textsParsed;
+}
+
+/** A memory limit at data[key] (a size, or N% of the host's memory); undefined when absent or not one. */
+export function memoryLimitAt(data: Data, key: string): MemoryLimit | undefined {
+  const value = data[key];
+  if (typeof value === 'string' && value.trim().endsWith('%')) return parseMemoryLimit(value);
+  const bytes = sizeOf(value);
+  return bytes === undefined ? undefined : { bytes };
 }

@@ -23,6 +23,39 @@ const DURATION_MULTIPLIERS: Readonly<Record<string, number>> = {
 export const SIZE_UNITS_HELP = 'use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB';
 export const DURATION_UNITS_HELP = 'use a number of seconds or a whole number with s, m, h or d, e.g. 90s, 30m, 2d';
 
+export const MEMORY_LIMIT_HELP = `${SIZE_UNITS_HELP}, or a share of the host's memory from 0% to 100%, e.g. 15%`;
+
+const POLICY_PERCENT = /^(\d+(?:\.\d+)?)\s*%$/;
+
+/** A percentage as written: "15%", "12.5%"; undefined for anything else. Not bounded: callers say what is too much. */
+export function parsePercent(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = POLICY_PERCENT.exec(value.trim());
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A memory limit: bytes, or a share of the host's memory. */
+export type MemoryLimit = { bytes: number } | { percent: number };
+
+/** A memory limit as written: a size (parseSize) or a share of the host's memory up to 100%. */
+export function parseMemoryLimit(value: unknown): MemoryLimit | undefined {
+  const percent = parsePercent(value);
+  if (percent !== undefined) return percent <= 100 ? { percent } : undefined;
+  const bytes = parseSize(value);
+  return bytes === undefined ? undefined : { bytes };
+}
+
+/** The bytes a limit stands for on a host with `total` bytes of memory (undefined when a share and total is unknown). */
+export function limitBytes(limit: MemoryLimit, total: number | undefined): number | undefined {
+  if ('bytes' in limit) return limit.bytes;
+  return total === undefined ? undefined : Math.floor((total * limit.percent) / 100);
+}
+
+/** "15%" or "200.0 MiB": the limit as the policy wrote it. */
+export function formatMemoryLimit(limit: MemoryLimit): string {
+  return 'bytes' in limit ? formatBytes(limit.bytes) : `${limit.percent}%`;
+}
+
 const POLICY_SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i;
 const POLICY_DURATION = /^(\d+)\s*([a-z]+)?$/i;
 
@@ -104,4 +137,9 @@ export function formatDuration(seconds: number): string {
 
 function toSafeInteger(value: number): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** "80%", "12.5%": a percentage with one decimal at most, none when whole. */
+export function formatPercent(value: number): string {
+  return `${Number(value.toFixed(1))}%`;
 }

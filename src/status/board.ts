@@ -19,7 +19,17 @@ export interface PolicyView {
   verdict: Observation['verdict'];
   detail: string;
   /** Room left before the limit (negative: over it), for memory and runtime policies. */
-  headroom?: { value: number; limit: number; left: number; unit: Measure['unit']; used_percent: number };
+  headroom?: {
+    value: number;
+    limit: number;
+    left: number;
+    unit: Measure['unit'];
+    used_percent: number;
+    /** What was measured where a kind measures more than one: rss, pss, uss, swap. */
+    name?: string;
+    /** The limit as written, in percent of the host's memory; `limit` is its bytes. */
+    limit_percent?: number;
+  };
 }
 
 export interface ProcessView {
@@ -296,6 +306,8 @@ export function policyView(observation: Observation): PolicyView {
             left: measure.limit - measure.value,
             unit: measure.unit,
             used_percent: measure.limit > 0 ? Math.round((measure.value / measure.limit) * 1000) / 10 : 100,
+            ...(measure.name !== undefined ? { name: measure.name } : {}),
+            ...(measure.limit_percent !== undefined ? { limit_percent: measure.limit_percent } : {}),
           },
         }
       : {}),

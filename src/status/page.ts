@@ -4,7 +4,7 @@
 import type { TemplateDelegate } from 'handlebars';
 import { plural, printable } from '../shared/text.js';
 import { handlebars } from '../shared/handlebars.js';
-import { formatBytes, formatDuration } from '../shared/units.js';
+import { formatBytes, formatDuration, formatPercent } from '../shared/units.js';
 import type { PolicyView, StatusDocument } from './board.js';
 
 const PAGE = `<!doctype html>
@@ -112,8 +112,11 @@ function compiled(): TemplateDelegate {
   hb.registerHelper('barWidth', (h: NonNullable<PolicyView['headroom']>) => Math.min(100, Math.max(0, h.used_percent)));
   hb.registerHelper('barClass', (h: NonNullable<PolicyView['headroom']>) => (h.left < 0 ? 'over' : h.used_percent >= 80 ? 'high' : ''));
   hb.registerHelper('headroomText', (h: NonNullable<PolicyView['headroom']>) => {
-    const show = h.unit === 'bytes' ? formatBytes : h.unit === 'seconds' ? formatDuration : (n: number) => String(n);
-    return h.left >= 0 ? `${show(h.value)} of ${show(h.limit)}, ${show(h.left)} left` : `${show(h.value)}, over ${show(h.limit)} by ${show(-h.left)}`;
+    const show = h.unit === 'bytes' ? formatBytes : h.unit === 'seconds' ? formatDuration : h.unit === 'percent' ? formatPercent : (n: number) => String(n);
+    // "pss 1.2 GiB of 15% (2.4 GiB), 1.2 GiB left": the measure's name, and a share with its bytes.
+    const what = h.name !== undefined ? `${h.name} ` : '';
+    const limit = h.limit_percent !== undefined ? `${h.limit_percent}% (${show(h.limit)})` : show(h.limit);
+    return h.left >= 0 ? `${what}${show(h.value)} of ${limit}, ${show(h.left)} left` : `${what}${show(h.value)}, over ${limit} by ${show(-h.left)}`;
   });
   template = hb.compile(PAGE, { strict: false });
   return template;

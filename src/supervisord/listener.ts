@@ -94,7 +94,7 @@ function showAddress(address: string, port: number): string {
 }
 
 /** The last listener found for each address: looked at first next time, so a cycle seldom scans every process. */
-const lastHolder = new Map<string, number>();
+const lastHolder = new Map<string, Holder>();
 
 /** The processes listening on `place` (usually one), or why none can be named. Never sends anything. */
 export function findListeners(place: Exclude<SupervisorPlace, { kind: 'remote' }>, procRoot = '/proc'): Listener[] | NoListener {
@@ -114,7 +114,7 @@ export function findListeners(place: Exclude<SupervisorPlace, { kind: 'remote' }
   const inodes = new Set(entries.map((e) => e.inode));
   const holders = socketHolders(inodes, procRoot, [lastHolder.get(place.shown)]);
   // A temporary name PATH.PID counts when PID holds it: anyone may bind PATH.1234 beside it.
-  const exact = entries.filter((e) => holders.has(e.inode) && (e.pid === undefined || holders.get(e.inode) === e.pid));
+  const exact = entries.filter((e) => holders.has(e.inode) && (e.pid === undefined || holders.get(e.inode)!.pid === e.pid));
   // Only when nothing else listens there: a supervisord that daemonizes binds PATH.PID before
   // it forks, so the pid in the name is its parent's, long gone. Its holder is judged as any.
   const kept = exact.length > 0 ? exact : entries.filter((e) => e.pid !== undefined && holders.has(e.inode));
@@ -123,8 +123,11 @@ export function findListeners(place: Exclude<SupervisorPlace, { kind: 'remote' }
     const unseen = (missing.length > 0 ? missing : entries).map((e) => e.inode);
     return { message: `no process that procguard can see holds the socket ${place.shown} (inode ${unseen.join(', ')}), so who answers there cannot be verified` };
   }
-  const listeners = [...new Set(kept.map((e) => holders.get(e.inode)!))].map((pid): Listener => ({ pid, uids: uidsOf(pid, procRoot), shown: place.shown }));
-  lastHolder.set(place.shown, listeners[0]!.pid);
+  const listeners = [...new Set(kept.map((e) => holders.get(e.inode)!.pid))].map((pid): Listener => ({ pid, uids: uidsOf(pid, procRoot), shown: place.shown }));
+  lastHolder.set(
+    place.shown,
+    [...holders.values()].find((h) => h.pid === listeners[0]!.pid)!,
+  );
   return listeners;
 }
 
@@ -269,32 +272,45 @@ export function expandIPv6(address: string): string {
   return [...left, ...middle, ...right].map((g) => g.padStart(4, '0')).join(':');
 }
 
-/** Which process holds each socket inode: the hinted pids first, then every process in pid order. */
-function socketHolders(inodes: ReadonlySet<string>, procRoot: string, hints: readonly (number | undefined)[]): Map<string, number> {
-  const holders = new Map<string, number>();
+/** A process and the descriptor it held a socket by. */
+interface Holder {
+  pid: number;
+  fd: string;
+}
+
+/**
+ * Which process holds each socket inode: the hinted descriptors first (last cycle's holder: one
+ * readlink), then every descriptor of every process in pid order, stopping at the first holder
+ * of each. A supervisord with 100 programs holds some 500 descriptors, so looking only where it
+ * held the socket last time spares a cycle 500 readlinks.
+ */
+function socketHolders(inodes: ReadonlySet<string>, procRoot: string, hints: readonly (Holder | undefined)[]): Map<string, Holder> {
+  const holders = new Map<string, Holder>();
+  const held = (pid: number, fd: string): boolean => {
+    let link: string;
+    try {
+      link = readlinkSync(join(procRoot, String(pid), 'fd', fd));
+    } catch {
+      return false;
+    }
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode !== undefined && inodes.has(inode) && !holders.has(inode)) holders.set(inode, { pid, fd });
+    return holders.size === inodes.size;
+  };
+  for (const hint of hints) if (hint && held(hint.pid, hint.fd)) return holders;
   const pids = readdirSync(procRoot)
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .sort((a, b) => a - b);
-  const order = [...new Set([...hints.filter((p): p is number => p !== undefined), ...pids])];
-  for (const pid of order) {
+  const hinted = hints.flatMap((hint) => (hint ? [hint.pid] : []));
+  for (const pid of [...new Set([...hinted, ...pids])]) {
     let fds: string[];
     try {
       fds = readdirSync(join(procRoot, String(pid), 'fd'));
     } catch {
       continue; // gone, or not ours to look at
     }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = readlinkSync(join(procRoot, String(pid), 'fd', fd));
-      } catch {
-        continue;
-      }
-      const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-      if (inode !== undefined && inodes.has(inode) && !holders.has(inode)) holders.set(inode, pid);
-    }
-    if (holders.size === inodes.size) break;
+    for (const fd of fds) if (held(pid, fd)) return holders;
   }
   return holders;
 }

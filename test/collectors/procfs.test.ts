@@ -66,7 +66,7 @@ describe('collector: procfs', () => {
 
   it('parses stat lines whose name holds spaces and parentheses, and refuses garbage', () => {
     const line = statLine({ pid: 7, ppid: 1, comm: ') (x', rssPages: 2, startTicks: 300 });
-    assert.deepEqual(parseProcStat(line), { pid: 7, name: ') (x', state: 'S', ppid: 1, flags: 0x400000, startTicks: 300, rssPages: 2 });
+    assert.deepEqual(parseProcStat(line), { pid: 7, name: ') (x', state: 'S', ppid: 1, flags: 0x400000, startTicks: 300, rssPages: 2, cpuTicks: 8 });
     assert.equal(parseProcStat('garbage'), undefined);
     assert.equal(parseProcStat('7 (x) S 1'), undefined);
   });

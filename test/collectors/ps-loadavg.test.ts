@@ -6,24 +6,28 @@ import { join } from 'node:path';
 import { readLoadAverages } from '../../src/collectors/loadavg/loadavg.js';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
 import { parsePsOutput, PsCollector } from '../../src/collectors/ps/ps.js';
-import { parseElapsed } from '../../src/host/ps.js';
+import { parseCpuTime, parseElapsed } from '../../src/host/ps.js';
 import { ALL_FIELDS } from '../../src/collectors/types.js';
 
 describe('collector: ps', () => {
-  it('parses ps output: pid, ppid, uid, rss in KiB, elapsed time, state, name and command line', () => {
+  it('parses ps output: pid, ppid, uid, rss in KiB, elapsed time, CPU time, state, name and command line', () => {
     const text = [
-      '    1     0     0  1200    3-04:05:06 Ss   launchd          /sbin/launchd',
-      '  812     1    33 20480       05:00 S+   python3.11       python3.11 app.py --port 80',
+      '    1     0     0  1200    3-04:05:06 01:02:03 Ss   launchd          /sbin/launchd',
+      '  812     1    33 20480       05:00   0:01.50 S+   python3.11       python3.11 app.py --port 80',
       'garbage line',
     ].join('\n');
     assert.deepEqual(parsePsOutput(text, 1000000, ALL_FIELDS, new Map([[33, 'www']])), [
-      { pid: 1, ppid: 0, name: 'launchd', rss: 1200 * 1024, start_time: 1000000 - (3 * 86400 + 4 * 3600 + 5 * 60 + 6), state: 'S', cmdline: '/sbin/launchd', uid: 0 },
-      { pid: 812, ppid: 1, name: 'python3.11', rss: 20480 * 1024, start_time: 1000000 - 300, state: 'S', cmdline: 'python3.11 app.py --port 80', uid: 33, user: 'www' },
+      { pid: 1, ppid: 0, name: 'launchd', rss: 1200 * 1024, start_time: 1000000 - (3 * 86400 + 4 * 3600 + 5 * 60 + 6), cpu_time: 3723, state: 'S', cmdline: '/sbin/launchd', uid: 0 },
+      { pid: 812, ppid: 1, name: 'python3.11', rss: 20480 * 1024, start_time: 1000000 - 300, cpu_time: 1.5, state: 'S', cmdline: 'python3.11 app.py --port 80', uid: 33, user: 'www' },
     ]);
   });
 
   it('parses every form of elapsed time', () => {
     assert.deepEqual(['00:07', '12:34', '01:02:03', '2-00:00:01', 'x'].map(parseElapsed), [7, 754, 3723, 172801, undefined]);
+  });
+
+  it("parses every form of CPU time: procps [dd-]hh:mm:ss and the BSDs' mm:ss.hh", () => {
+    assert.deepEqual(['00:00:07', '01:02:03', '2-00:00:01', '0:01.50', '123:04.25', 'x', '1:2:3:4'].map(parseCpuTime), [7, 3723, 172801, 1.5, 7384.25, undefined, undefined]);
   });
 
   it('lists the same processes as /proc on this host, in one ps call', async () => {
@@ -37,6 +41,11 @@ describe('collector: ps', () => {
     const init = fromPs.find((p) => p.pid === 1);
     const initProc = fromProc.find((p) => p.pid === 1);
     assert.ok(Math.abs((init?.start_time ?? 0) - (initProc?.start_time ?? 0)) <= 2);
+    // ps shows whole seconds of CPU (procps), /proc hundredths: the same figure but for the cut-off fraction and what pid 1 used in between.
+    assert.ok(
+      init?.cpu_time !== undefined && initProc?.cpu_time !== undefined && initProc.cpu_time - init.cpu_time >= 0 && initProc.cpu_time - init.cpu_time < 2,
+      `${init?.cpu_time} ${initProc?.cpu_time}`,
+    );
   });
 });
 

@@ -14,6 +14,9 @@ export interface FakeProcess {
   rssPages: number;
   /** Clock ticks (100 per second) after boot. */
   startTicks: number;
+  /** Clock ticks of CPU used in user and in kernel mode (stat's utime and stime); 5 and 3 unless told. */
+  utimeTicks?: number;
+  stimeTicks?: number;
   uid?: number;
   argv?: string[];
   oomScoreAdj?: number;
@@ -29,7 +32,7 @@ export const BOOT_TIME = 1795000000;
 export function statLine(p: FakeProcess): string {
   const flags = p.kernelThread ? 0x00200000 | 0x40 : 0x400000;
   // fields 3..24 of proc(5); the rest are not read
-  const fields = [p.state ?? 'S', p.ppid, p.pid, p.pid, 0, -1, flags, 100, 0, 0, 0, 5, 3, 0, 0, 20, 0, 1, 0, p.startTicks, 1000000, p.rssPages];
+  const fields = [p.state ?? 'S', p.ppid, p.pid, p.pid, 0, -1, flags, 100, 0, 0, 0, p.utimeTicks ?? 5, p.stimeTicks ?? 3, 0, 0, 20, 0, 1, 0, p.startTicks, 1000000, p.rssPages];
   return `${p.pid} (${p.comm}) ${fields.join(' ')} 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`;
 }
 
@@ -51,4 +54,9 @@ export async function writeProcfsTree(processes: readonly FakeProcess[], root?: 
     if (p.exe !== undefined) await symlink(p.exe, join(pidDir, 'exe'));
   }
   return dir;
+}
+
+/** /proc/uptime: seconds since boot (the steady clock CPU rates are measured on), and idle seconds. */
+export async function writeUptime(root: string, seconds: number): Promise<void> {
+  await writeFile(join(root, 'uptime'), `${seconds.toFixed(2)} ${(seconds * 1.5).toFixed(2)}\n`);
 }

@@ -67,7 +67,7 @@ describe('procguard memmon: the policies its options become', () => {
     const set = await policySetFor(['-c', '-p', 'web:w1=200MB', '-g', 'batch=1GB', '-m', 'ops@example.com', '-u', '2d', '-n', 'web']);
     assert.equal(set.settings.name, 'web');
     assert.deepEqual(
-      set.policies.map((p) => (p.kind === 'memory' ? [p.name, p.match, p.maxRss, p.scope, p.action.type, p.notify] : [])),
+      set.policies.map((p) => (p.kind === 'memory' ? [p.name, p.match, 'bytes' in p.limit ? p.limit.bytes : undefined, p.scope, p.action.type, p.notify] : [])),
       [
         ['memmon-program-web-w1', { program: ['web:w1'] }, 200 * 1024 * 1024, 'tree', 'restart', [{ to: 'memmon-mail', uptimeAtMost: 172800 }]],
         ['memmon-group-batch', { group: ['batch'] }, 1024 ** 3, 'tree', 'restart', [{ to: 'memmon-mail', uptimeAtMost: 172800 }]],

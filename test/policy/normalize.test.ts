@@ -20,7 +20,7 @@ describe('normalized model', () => {
   it('applies the documented defaults to a memory policy', () => {
     const set = policySetOf('policies:\n  - { name: m, kind: memory, match: { program: "*" }, max_rss: 200MB }\n');
     const policy = set.policies[0] as MemoryPolicy;
-    assert.equal(policy.maxRss, 200 * 1024 * 1024);
+    assert.deepEqual([policy.measure, policy.limit], ['rss', { bytes: 200 * 1024 * 1024 }]);
     assert.equal(policy.mode, 'enforce');
     assert.equal(policy.scope, 'process');
     assert.equal(policy.for, 1);
@@ -50,7 +50,7 @@ describe('normalized model', () => {
           notify: [{ to: ops, uptime_at_most: 2d }, { to: ops }]
     `);
     const policy = set.policies[0] as MemoryPolicy;
-    assert.equal(policy.maxRss, 1048576);
+    assert.deepEqual(policy.limit, { bytes: 1048576 });
     assert.equal(policy.mode, 'audit');
     assert.equal(policy.scope, 'tree');
     assert.equal(policy.for, 3);
@@ -179,10 +179,10 @@ describe('normalized model', () => {
         - { <<: *web, name: web-b, max_rss: 300MB }
     `);
     assert.deepEqual(
-      set.policies.map((p) => [p.name, (p as MemoryPolicy).maxRss, (p as MemoryPolicy).for]),
+      set.policies.map((p) => [p.name, (p as MemoryPolicy).limit, (p as MemoryPolicy).for]),
       [
-        ['web-a', 200 * 1024 * 1024, 2],
-        ['web-b', 300 * 1024 * 1024, 2],
+        ['web-a', { bytes: 200 * 1024 * 1024 }, 2],
+        ['web-b', { bytes: 300 * 1024 * 1024 }, 2],
       ],
     );
   });

@@ -44,8 +44,8 @@ describe('schema and types', () => {
     });
   }
 
-  it('the schema knows the four kinds the README documents', () => {
-    assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime']);
+  it('the schema knows the five kinds the README documents', () => {
+    assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime', 'cpu']);
   });
 
   it('the diagnostics word errors for exactly the nodes annotated "x-diagnostic" in the policy schema', () => {

@@ -36,7 +36,7 @@ supervisors:
     // checks and the normalizer all read them (17s twice).
     assert.equal(textsParsedSoFar() - before, 4);
     const [web, jobs] = policySet!.policies as [MemoryPolicy, RuntimePolicy];
-    assert.deepEqual([web.maxRss, web.grace, web.maxActions?.within], [7731 * 1024 * 1024, 17, 43 * 60]);
+    assert.deepEqual([web.limit, web.grace, web.maxActions?.within], [{ bytes: 7731 * 1024 * 1024 }, 17, 43 * 60]);
     assert.deepEqual([jobs.maxRuntime, jobs.grace], [19 * 3600, 17]);
 
     // Loaded again (a reload): nothing is parsed again.

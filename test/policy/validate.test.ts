@@ -35,7 +35,7 @@ const invalid: Case[] = [
       `,
     },
     expected: [
-      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, hosts, notify, max_rss, scope, for, action, grace, max_actions',
+      'a.yaml:6:5: error: Unexpected key "cumulativ" in policy "web-memory"; did you mean "scope: tree"? Allowed keys: name, kind, description, mode, match, hosts, notify, max_rss, max_pss, max_uss, max_swap, scope, for, action, grace, max_actions, only_when',
     ],
   },
   {
@@ -51,7 +51,7 @@ const invalid: Case[] = [
       `,
     },
     expected: [
-      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, hosts, notify, pause_above, resume_below, average, max_pause',
+      'a.yaml:6:5: error: Unexpected key "max_rss" in policy "backup": "max_rss" belongs to memory policies and this one has kind load. Allowed keys: name, kind, description, mode, match, hosts, notify, source, pause_above, resume_below, average, max_pause',
     ],
   },
   {
@@ -69,12 +69,12 @@ const invalid: Case[] = [
   {
     name: 'unknown kind suggests the nearest',
     files: { 'a.yaml': 'policies:\n  - name: a\n    kind: mem\n    match: { name: x }\n' },
-    expected: ['a.yaml:3:11: error: Unknown kind "mem" in policy "a"; use one of memory, oom, load, runtime; did you mean "memory"?'],
+    expected: ['a.yaml:3:11: error: Unknown kind "mem" in policy "a"; use one of memory, oom, load, runtime, cpu; did you mean "memory"?'],
   },
   {
     name: 'missing kind',
     files: { 'a.yaml': 'policies:\n  - name: a\n    match: { name: x }\n' },
-    expected: ['a.yaml:2:5: error: Policy "a" has no "kind"; use one of memory, oom, load, runtime'],
+    expected: ['a.yaml:2:5: error: Policy "a" has no "kind"; use one of memory, oom, load, runtime, cpu'],
   },
   {
     name: 'missing required key of the kind',
@@ -89,12 +89,16 @@ const invalid: Case[] = [
   {
     name: 'bad size names the accepted units',
     files: { 'a.yaml': MEMORY.replace('200MB', '200XB') },
-    expected: ['a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB'],
+    expected: [
+      'a.yaml:5:14: error: Invalid size "200XB" for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB, or a share of the host\'s memory from 0% to 100%, e.g. 15%',
+    ],
   },
   {
     name: 'a fractional number of bytes is not a size',
     files: { 'a.yaml': MEMORY.replace('200MB', '1.5') },
-    expected: ['a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB'],
+    expected: [
+      'a.yaml:5:14: error: Invalid size 1.5 for "max_rss" in policy "web-memory": use a number of bytes or a number with KB, MB, GB (1024-based, any case) or KiB, MiB, GiB, e.g. 200MB, or a share of the host\'s memory from 0% to 100%, e.g. 15%',
+    ],
   },
   {
     name: 'zero max_rss',

@@ -80,3 +80,24 @@ describe('status board: a lasting failure', () => {
     assert.match(renderPage(doc, 5), /Nothing is failing\./);
   });
 });
+
+describe('status board: memory headroom', () => {
+  it('names the measure and shows a share of the host with the bytes it came to', () => {
+    const policySet = policySetOf('policies: [{ name: share, kind: memory, match: { name: cache, user: root }, max_pss: 15%, action: kill }]');
+    const board = new StatusBoard({ config: { policySet, files: ['policies.yaml'] }, cycles: 0 } as unknown as Service, {}, 'web1');
+    const GiB = 1024 ** 3;
+    const snap = snapshot([proc(40, 'cache', { user: 'root', uid: 0, pss: GiB, uss: GiB, swap: 0 })], { memory: { total: 10 * GiB, available: 5 * GiB, swap_total: 0, swap_free: 0 } });
+    const evaluation = evaluate(policySet, snap, emptyState(), T0);
+    board.cycleDone(
+      { snapshot: snap, evaluation, execution: { plan: evaluation.plan, outcomes: [], pending: [], audit: [], failed: false, restarted: [] }, state: evaluation.state, storeProblems: [] },
+      1,
+    );
+    const doc = board.status();
+    const view = doc.processes?.flatMap((p) => p.policies) ?? [];
+    assert.deepEqual(
+      view.map((v) => [v.policy, v.headroom?.name, v.headroom?.limit_percent, v.headroom?.limit]),
+      [['share', 'pss', 15, 1.5 * GiB]],
+    );
+    assert.match(renderPage(doc, 5), /share: <span class="bar">.*<\/span>pss 1\.0 GiB of 15% \(1\.5 GiB\), 512\.0 MiB left/);
+  });
+});

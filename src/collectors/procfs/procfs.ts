@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../data/host-index.js';
 import type { ProcessEntry } from '../../data/types.js';
-import { GONE, parseProcStat, readBootTime, readIfAlive, readProcTextIfAlive, startTimeOf, type ProcText } from '../../host/proc.js';
+import { GONE, parseProcStat, readBootTime, readIfAlive, readProcTextIfAlive, readSinceBoot, startTimeOf, type ProcText } from '../../host/proc.js';
 import { type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
 import { readUsers } from '../../host/passwd.js';
 
@@ -32,10 +32,13 @@ const KERNEL_THREAD_FLAG = 0x00200000;
 
 export class ProcfsCollector implements ProcessTableCollector {
   readonly name = 'procfs';
-  private readonly root: string;
+  /** Where /proc is: meminfo and pressure/ are read under it too. */
+  readonly root: string;
   private readonly passwdPath: string;
   private readonly clockTicks: number;
   private readonly pageSize: number;
+  /** The host's steady clock when the last `collect` read the process table. */
+  sinceBoot: number | undefined;
 
   constructor(options: ProcfsOptions = {}) {
     this.root = options.root ?? '/proc';
@@ -45,12 +48,14 @@ export class ProcfsCollector implements ProcessTableCollector {
   }
 
   async collect(fields: ProcessFields): Promise<ProcessEntry[]> {
+    this.sinceBoot = undefined;
     const bootTime = readBootTime(this.root);
     const users = fields.user ? readUsers(this.passwdPath) : undefined;
     const processes: ProcessEntry[] = [];
     let sinceYield = 0;
     // A turn first, so the supervisors' requests are on their way while /proc is read.
     await yieldToEventLoop();
+    this.sinceBoot = readSinceBoot(this.root);
     for (const entry of readdirSync(this.root)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a pid directory
@@ -77,6 +82,7 @@ export class ProcfsCollector implements ProcessTableCollector {
       name: parsed.name,
       rss: parsed.rssPages * this.pageSize,
       start_time: startTimeOf(bootTime, parsed.startTicks, this.clockTicks),
+      cpu_time: parsed.cpuTicks / this.clockTicks,
       state: parsed.state,
     };
     if (parsed.flags & KERNEL_THREAD_FLAG) process.kernel_thread = true;
@@ -97,6 +103,7 @@ export class ProcfsCollector implements ProcessTableCollector {
     }
     if (fields.exe) this.readExe(process);
     if (fields.oomScoreAdj && this.readOomScoreAdj(process) === GONE) return undefined;
+    if (fields.smaps) this.readSmapsRollup(process);
     return process;
   }
 
@@ -111,6 +118,7 @@ export class ProcfsCollector implements ProcessTableCollector {
       }
       if (fields.exe && process.exe === undefined) this.readExe(process);
       if (fields.oomScoreAdj && process.oom_score_adj === undefined) this.readOomScoreAdj(process);
+      if (fields.smaps && process.pss === undefined) this.readSmapsRollup(process);
     }
   }
 
@@ -142,6 +150,17 @@ export class ProcfsCollector implements ProcessTableCollector {
     }
   }
 
+  /**
+   * pss, uss (Private_Clean + Private_Dirty) and swap from smaps_rollup (Linux 4.14 and later).
+   * A kernel thread's is empty, another's may be hidden: left out, as for a process that exited.
+   */
+  private readSmapsRollup(process: ProcessEntry): void {
+    const text = readIfAlive(`${this.root}/${process.pid}/smaps_rollup`);
+    if (text === GONE || text === undefined) return;
+    const rollup = parseSmapsRollup(text);
+    if (rollup) Object.assign(process, rollup);
+  }
+
   private readOomScoreAdj(process: ProcessEntry): typeof GONE | undefined {
     const text = readIfAlive(`${this.root}/${process.pid}/oom_score_adj`);
     if (text === GONE) return GONE;
@@ -149,6 +168,17 @@ export class ProcfsCollector implements ProcessTableCollector {
     if (Number.isInteger(value)) process.oom_score_adj = value;
     return undefined;
   }
+}
+
+/** The lines of smaps_rollup procguard reads, each "Name:   1234 kB". */
+const SMAPS_LINE = /^(Pss|Private_Clean|Private_Dirty|Swap):\s+(\d+) kB$/gm;
+
+/** pss, uss and swap in bytes from smaps_rollup's text; undefined when it has no Pss line (a kernel thread's is empty). */
+export function parseSmapsRollup(text: string): { pss: number; uss: number; swap: number } | undefined {
+  const kb: Record<string, number> = {};
+  for (const [, name, value] of text.matchAll(SMAPS_LINE)) kb[name!] = Number(value);
+  if (kb.Pss === undefined) return undefined;
+  return { pss: kb.Pss * 1024, uss: ((kb.Private_Clean ?? 0) + (kb.Private_Dirty ?? 0)) * 1024, swap: (kb.Swap ?? 0) * 1024 };
 }
 
 const DELETED = ' (deleted)';

@@ -7,12 +7,12 @@ import { COMMAND_LINE_READ_LENGTH } from '../../data/host-index.js';
 import type { ProcessEntry } from '../../data/types.js';
 import { type ProcessFields, type ProcessTableCollector } from '../types.js';
 import { readUsers } from '../../host/passwd.js';
-import { parseElapsed } from '../../host/ps.js';
+import { parseCpuTime, parseElapsed } from '../../host/ps.js';
 
 const run = promisify(execFile);
 
 /** ucomm before args: the accounting name holds no spaces, everything after it is the command line. */
-export const PS_ARGS = ['-axww', '-o', 'pid=,ppid=,uid=,rss=,etime=,stat=,ucomm=,args='];
+export const PS_ARGS = ['-axww', '-o', 'pid=,ppid=,uid=,rss=,etime=,time=,stat=,ucomm=,args='];
 
 export interface PsOptions {
   command?: string;
@@ -36,17 +36,19 @@ export class PsCollector implements ProcessTableCollector {
 export function parsePsOutput(text: string, now: number, fields: ProcessFields, users?: Map<number, string>): ProcessEntry[] {
   const processes: ProcessEntry[] = [];
   for (const line of text.split('\n')) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s?(.*)$/.exec(line);
+    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s?(.*)$/.exec(line);
     if (!match) continue;
-    const [, pid, ppid, uid, rssKb, etime, stat, comm = '', args = ''] = match;
+    const [, pid, ppid, uid, rssKb, etime, cpu, stat, comm = '', args = ''] = match;
     const elapsed = parseElapsed(etime ?? '');
     if (elapsed === undefined) continue;
+    const cpuTime = parseCpuTime(cpu ?? '');
     const process: ProcessEntry = {
       pid: Number(pid),
       ppid: Number(ppid),
       name: comm,
       rss: Number(rssKb) * 1024,
       start_time: Math.max(0, now - elapsed),
+      ...(cpuTime !== undefined ? { cpu_time: cpuTime } : {}),
       state: (stat ?? '?').charAt(0),
     };
     if (fields.cmdline || (fields.truncatedNames && comm.length >= 15)) {

@@ -1,9 +1,14 @@
-// What the kinds that act on a process over its limit (memory, runtime) share: the action and
-// its grace, the flapping guard, and the warning about a grace no action uses.
+// What the kinds that act on a process over its limit (memory, runtime, cpu) share: the action
+// and its grace, the flapping guard, the warning about a grace no action uses, and `only_when`:
+// act only while the host is short of memory (its available memory below a size or share, or
+// its memory pressure above a percentage). While the host is comfortable such a policy still
+// measures and counts its cycles, but holds its action and says why.
 
-import { formatDuration } from '../../shared/units.js';
+import type { Snapshot } from '../../data/types.js';
+import { formatBytes, formatDuration, limitBytes, type MemoryLimit } from '../../shared/units.js';
 import type { Action, MaxActions } from '../base.js';
-import { durationAt } from '../unit-values.js';
+import type { PolicyHostNeeds } from '../host-needs.js';
+import { durationAt, memoryLimitAt } from '../unit-values.js';
 import { isRecord, type Data, type Entry } from '../walk.js';
 import type { Proposal, Report } from './kind.js';
 
@@ -63,4 +68,79 @@ export function actionText(fields: ActingFields): string {
 function describeAction(action: unknown): string {
   if (isRecord(action) && typeof action.signal === 'string') return `signal ${action.signal}`;
   return typeof action === 'string' ? action : 'restart (the default)';
+}
+
+export interface OnlyWhen {
+  /** Act while MemAvailable is strictly below this. */
+  memoryAvailableBelow?: MemoryLimit;
+  /** Act while PSI memory some avg10 is strictly above this percentage. */
+  memoryPressureAbove?: number;
+}
+
+export function onlyWhenOf(raw: Data): { onlyWhen?: OnlyWhen } {
+  if (!isRecord(raw.only_when)) return {};
+  const below = memoryLimitAt(raw.only_when, 'memory_available_below');
+  const above = raw.only_when.memory_pressure_above;
+  return {
+    onlyWhen: {
+      ...(below !== undefined ? { memoryAvailableBelow: below } : {}),
+      ...(typeof above === 'number' ? { memoryPressureAbove: above } : {}),
+    },
+  };
+}
+
+/** What the host must give for the conditions to be judged. */
+export function onlyWhenNeeds(onlyWhen: OnlyWhen | undefined): PolicyHostNeeds {
+  if (!onlyWhen) return {};
+  return {
+    ...(onlyWhen.memoryAvailableBelow !== undefined ? { memory: true } : {}),
+    ...(onlyWhen.memoryPressureAbove !== undefined ? { pressure: ['memory'] as const } : {}),
+  };
+}
+
+/** "available 10%", "memory pressure 20": the conditions as written, for the status page. */
+export function onlyWhenText(onlyWhen: OnlyWhen): string {
+  const parts: string[] = [];
+  const below = onlyWhen.memoryAvailableBelow;
+  if (below) parts.push(`available memory < ${'bytes' in below ? formatBytes(below.bytes) : `${below.percent}%`}`);
+  if (onlyWhen.memoryPressureAbove !== undefined) parts.push(`memory pressure > ${onlyWhen.memoryPressureAbove}%`);
+  return `only when ${parts.join(' or ')}`;
+}
+
+export interface HostShortness {
+  /** A condition holds: the policy may act. */
+  short: boolean;
+  /** Why, in words: "available memory 5.0 GiB ≥ 10% (2.4 GiB), memory pressure unknown". */
+  text: string;
+}
+
+/**
+ * Whether the host is short of memory by the policy's conditions: any one that holds is enough.
+ * A condition the snapshot cannot judge (no meminfo, no PSI: the collectors report why) never
+ * holds, so a policy never acts on a figure it could not read.
+ */
+export function hostShortness(onlyWhen: OnlyWhen, snapshot: Snapshot): HostShortness {
+  const reasons: string[] = [];
+  let short = false;
+  const below = onlyWhen.memoryAvailableBelow;
+  if (below !== undefined) {
+    const memory = snapshot.memory;
+    const threshold = limitBytes(below, memory?.total);
+    const written = 'bytes' in below ? formatBytes(below.bytes) : `${below.percent}% (${threshold === undefined ? '?' : formatBytes(threshold)})`;
+    if (memory === undefined || threshold === undefined) reasons.push(`available memory unknown`);
+    else if (memory.available < threshold) {
+      short = true;
+      reasons.push(`available memory ${formatBytes(memory.available)} < ${written}`);
+    } else reasons.push(`available memory ${formatBytes(memory.available)} ≥ ${written}`);
+  }
+  const above = onlyWhen.memoryPressureAbove;
+  if (above !== undefined) {
+    const some = snapshot.pressure?.memory?.some.avg10;
+    if (some === undefined) reasons.push('memory pressure unknown (no PSI)');
+    else if (some > above) {
+      short = true;
+      reasons.push(`memory pressure ${some}% > ${above}%`);
+    } else reasons.push(`memory pressure ${some}% ≤ ${above}%`);
+  }
+  return { short, text: reasons.join(', ') };
 }

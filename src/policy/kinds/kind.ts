@@ -1,4 +1,4 @@
-// What a kind of policy is: one module per kind (memory, oom, load, runtime) declares how its
+// What a kind of policy is: one module per kind (memory, oom, load, runtime, cpu) declares how its
 // entries are normalized and checked, what it measures and proposes each cycle, its default
 // notification text and its did-you-mean hints. The loader, the cross-file checks, the engine,
 // the notifications and the status page loop over the registry (index.ts) and never name a kind.
@@ -7,6 +7,7 @@ import type { HostIndex, LiveProcess } from '../../data/host-index.js';
 import type { ActionName, NotificationEvent, Observation, PausedTree, ProcessRef, TargetState } from '../../data/types.js';
 import type { DiagnosticCode, Severity } from '../diagnostics.js';
 import type { PolicyBase } from '../base.js';
+import type { PolicyHostNeeds } from '../host-needs.js';
 import type { Data, Entry } from '../walk.js';
 import type { ParsedFile, PathSegment } from '../yaml-source.js';
 
@@ -90,6 +91,15 @@ export interface PolicyKind<P extends PolicyBase & { kind: string } = PolicyBase
   readonly appliesToRestarted?: boolean;
   /** The per-process fields its evaluation reads beyond the basics, which a collector reads only for the processes it matches. */
   readonly reads?: ReadonlyArray<'oomScoreAdj'>;
+  /**
+   * Per-process fields this policy reads beyond the basics and the kind's `reads` (smaps_rollup
+   * for PSS, USS and swap): read only for the processes it matches, and their descendants with `tree`.
+   */
+  processReads?(policy: P): { fields: ReadonlyArray<'smaps'> } | undefined;
+  /** Of the processes this policy matched (the first pass's snapshot), those whose smaps_rollup its evaluation needs. */
+  smapsTargets?(policy: P, matched: readonly LiveProcess[], host: HostIndex): Iterable<LiveProcess>;
+  /** What this policy needs read about the host as a whole (its memory, its pressure), which the collectors read only when a policy needs it. */
+  hostNeeds?(policy: P): PolicyHostNeeds | undefined;
   /**
    * Durations, as paths inside a policy, where 0 would mean acting at once or never. Checked on
    * every policy that has them, whatever its kind: a key put in the wrong kind still gets the message.

@@ -4,25 +4,54 @@
 // resumed. Its schema: #/definitions/loadPolicy in schemas/policy.schema.json.
 
 import { hasAncestorIn, processTree, sameStartTime, targetKey, targetOf, type HostIndex, type LiveProcess } from '../../data/host-index.js';
-import type { PausedTree, ProcessRef } from '../../data/types.js';
+import type { PausedTree, ProcessRef, Snapshot } from '../../data/types.js';
 import { formatDuration } from '../../shared/units.js';
 import type { PolicyBase } from '../base.js';
 import { durationAt } from '../unit-values.js';
-import type { KindContext, KindResult, PolicyKind, Proposal } from './kind.js';
+import type { KindContext, KindResult, PolicyKind, Proposal, Report } from './kind.js';
+import type { Entry } from '../walk.js';
+
+export type LoadSource = 'loadavg' | 'cpu_pressure' | 'io_pressure' | 'memory_pressure';
 
 export interface LoadPolicy extends PolicyBase {
   kind: 'load';
+  /** `source:` — what the band is read against: the load average, or a pressure stall share in percent. */
+  loadSource: LoadSource;
   pauseAbove: number;
   resumeBelow: number;
-  average: '1m' | '5m' | '15m';
+  average: '1m' | '5m' | '15m' | '10s' | '60s' | '300s';
   /** Seconds, or undefined for no limit. */
   maxPause?: number;
 }
 
 const AVERAGES = { '1m': 0, '5m': 1, '15m': 2 } as const;
+const PRESSURE_AVERAGES = { '10s': 'avg10', '60s': 'avg60', '300s': 'avg300' } as const;
+const PRESSURE_RESOURCES = { cpu_pressure: 'cpu', io_pressure: 'io', memory_pressure: 'memory' } as const;
 
-/** The load average a load policy watches when it leaves out average. */
-export const LOAD_DEFAULTS = { average: '1m' } as const;
+/** What a load policy watches when it leaves out source and average. */
+export const LOAD_DEFAULTS = { source: 'loadavg', average: '1m', pressureAverage: '10s' } as const;
+
+/** The /proc/pressure file a pressure source reads ("cpu"), or undefined for the load average. */
+export function pressureResource(source: LoadSource): 'cpu' | 'io' | 'memory' | undefined {
+  return source === 'loadavg' ? undefined : PRESSURE_RESOURCES[source];
+}
+
+/** The policy's reading of the snapshot, in words and as a number; undefined when the snapshot lacks it. */
+function readingOf(policy: LoadPolicy, snapshot: Snapshot): { value: number | undefined; text: string; unit: 'load' | 'percent' } {
+  const resource = pressureResource(policy.loadSource);
+  if (resource === undefined) {
+    const value = snapshot.load?.[AVERAGES[policy.average as keyof typeof AVERAGES]];
+    return { value, text: value === undefined ? 'load unknown' : `load ${value.toFixed(2)} (${policy.average})`, unit: 'load' };
+  }
+  const value = snapshot.pressure?.[resource]?.some?.[PRESSURE_AVERAGES[policy.average as keyof typeof PRESSURE_AVERAGES]];
+  const name = `${resource} pressure`;
+  return { value, text: value === undefined ? `${name} unknown` : `${name} ${value.toFixed(2)}% (some, ${policy.average})`, unit: 'percent' };
+}
+
+/** "4", or "40%" for a pressure source: a figure of the band as the policy file gives it. */
+function bandFigure(policy: LoadPolicy, value: number): string {
+  return policy.loadSource === 'loadavg' ? String(value) : `${value}%`;
+}
 
 export const load: PolicyKind<LoadPolicy> = {
   kind: 'load',
@@ -33,21 +62,28 @@ export const load: PolicyKind<LoadPolicy> = {
     resume_above: 'resume_below',
   },
   pauses: true,
+  hostNeeds(policy) {
+    const resource = pressureResource(policy.loadSource);
+    return resource === undefined ? undefined : { pressure: [resource] };
+  },
   normalize(raw, base) {
     const pauseAbove = raw.pause_above as number;
     const maxPause = durationAt(raw, 'max_pause');
+    const source = (raw.source as LoadSource | undefined) ?? LOAD_DEFAULTS.source;
     return {
       ...base,
       kind: 'load',
+      loadSource: source,
       pauseAbove,
       resumeBelow: (raw.resume_below as number | undefined) ?? pauseAbove / 2,
-      average: (raw.average as LoadPolicy['average'] | undefined) ?? LOAD_DEFAULTS.average,
+      average: (raw.average as LoadPolicy['average'] | undefined) ?? (source === 'loadavg' ? LOAD_DEFAULTS.average : LOAD_DEFAULTS.pressureAverage),
       ...(maxPause !== undefined ? { maxPause } : {}),
     };
   },
   positiveDurations: [['max_pause']],
   check(policy, label, report) {
     const { file, path, value } = policy;
+    checkSource(policy, label, report);
     if (typeof value.pause_above === 'number' && typeof value.resume_below === 'number' && value.resume_below >= value.pause_above) {
       report.add(
         file,
@@ -60,10 +96,31 @@ export const load: PolicyKind<LoadPolicy> = {
   },
   describe(policy) {
     const limit = policy.maxPause === undefined ? '' : `, for at most ${formatDuration(policy.maxPause)}`;
-    return `pause above load ${policy.pauseAbove} (${policy.average}), resume at ${policy.resumeBelow}${limit}`;
+    const what = pressureResource(policy.loadSource) === undefined ? 'load' : `${pressureResource(policy.loadSource)} pressure`;
+    return `pause above ${what} ${bandFigure(policy, policy.pauseAbove)} (${policy.average}), resume at ${bandFigure(policy, policy.resumeBelow)}${limit}`;
   },
   evaluate: evaluateLoadPolicy,
 };
+
+/** The average and the band against the source: a source the schema refused has its own message, so only a known one is judged. */
+function checkSource({ file, path, value }: Entry, label: string, report: Report): void {
+  const source = typeof value.source === 'string' ? (value.source as LoadSource) : LOAD_DEFAULTS.source;
+  if (source !== 'loadavg' && !Object.hasOwn(PRESSURE_RESOURCES, source)) return;
+  const pressure = source !== 'loadavg';
+  if (typeof value.average === 'string' && Object.hasOwn(PRESSURE_AVERAGES, value.average) !== pressure) {
+    const fits = pressure ? '10s, 60s or 300s (the averages of /proc/pressure)' : '1m, 5m or 15m (the load averages)';
+    const why = pressure ? `source ${source} reads pressure stall averages` : `source ${'source' in value ? 'loadavg' : 'loadavg (the default)'} reads the load average`;
+    const otherwise = pressure ? '' : '; for 10s, 60s or 300s set source: cpu_pressure, io_pressure or memory_pressure';
+    report.add(file, [...path, 'average'], 'error', 'inconsistent', `"average" ${value.average} does not fit ${label}: ${why}, so use ${fits}${otherwise}`);
+  }
+  if (!pressure) return;
+  for (const key of ['pause_above', 'resume_below'] as const) {
+    const band = value[key];
+    if (typeof band === 'number' && band > 100) {
+      report.add(file, [...path, key], 'error', 'invalid-value', `"${key}" is ${band} in ${label}, but source ${source} is a percentage of time stalled: at most 100`);
+    }
+  }
+}
 
 function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResult {
   const { matched, host, paused: previous, pausedByAny, targets, time } = context;
@@ -71,9 +128,11 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
   if (context.blind) return { proposals: [], observations: [], warnings: [], paused: [...previous] };
   const outcome: KindResult & { paused: PausedTree[] } = { proposals: [], observations: [], warnings: [], paused: [] };
   for (const p of matched) context.seen.add(targetKey(p));
-  const load = host.snapshot.load?.[AVERAGES[policy.average]];
-  const loadText = load === undefined ? 'load unknown' : `load ${load.toFixed(2)} (${policy.average})`;
-  const measure = (limit: number) => (load === undefined ? {} : { measure: { value: load, limit, unit: 'load' as const } });
+  const reading = readingOf(policy, host.snapshot);
+  const { value: load, text: loadText } = reading;
+  const measure = (limit: number) => (load === undefined ? {} : { measure: { value: load, limit, unit: reading.unit, ...(reading.unit === 'percent' ? { name: policy.loadSource } : {}) } });
+  const resumeAt = bandFigure(policy, policy.resumeBelow);
+  const pauseAt = bandFigure(policy, policy.pauseAbove);
   for (const tree of previous) {
     const alive = stillPaused(tree, host, outcome.warnings);
     if (alive.length === 0) continue;
@@ -84,7 +143,7 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
     let figures: Pick<Proposal, 'measure'> = {};
     if (policy.mode === 'audit') reason = `policy "${policy.name}" is in audit mode now`;
     else if (load !== undefined && load <= policy.resumeBelow) {
-      reason = `${loadText} ≤ ${policy.resumeBelow}`;
+      reason = `${loadText} ≤ ${resumeAt}`;
       figures = measure(policy.resumeBelow);
     } else if (policy.maxPause !== undefined && pausedFor >= policy.maxPause) {
       reason = `paused for ${formatDuration(pausedFor)}, max_pause ${formatDuration(policy.maxPause)}`;
@@ -93,7 +152,7 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
     }
     if (reason === undefined) {
       outcome.paused.push({ ...tree, processes: alive });
-      outcome.observations.push({ policy: policy.name, target: targetOf(root), detail: `held paused: ${loadText}, resumes at ≤ ${policy.resumeBelow}`, verdict: 'hold' });
+      outcome.observations.push({ policy: policy.name, target: targetOf(root), detail: `held paused: ${loadText}, resumes at ≤ ${resumeAt}`, verdict: 'hold' });
       continue;
     }
     outcome.proposals.push({ policy, action: 'resume', process: root, reason, processes: alive, ...figures });
@@ -110,20 +169,20 @@ function evaluateLoadPolicy(policy: LoadPolicy, context: KindContext): KindResul
     // The top of a matched tree is paused with its descendants; a matched descendant goes with it.
     if (hasAncestorIn(host, process, matchedPids)) continue;
     if (load === undefined || load <= policy.pauseAbove) {
-      outcome.observations.push({ policy: policy.name, target, detail: `${loadText} ≤ ${policy.pauseAbove}`, verdict: 'ok' });
+      outcome.observations.push({ policy: policy.name, target, detail: `${loadText} ≤ ${pauseAt}`, verdict: 'ok' });
       continue;
     }
     if (targets[targetKey(process)]?.released) {
       outcome.observations.push({
         policy: policy.name,
         target,
-        detail: `${loadText} > ${policy.pauseAbove}, but max_pause released it; paused again once the load falls to ${policy.resumeBelow}`,
+        detail: `${loadText} > ${pauseAt}, but max_pause released it; paused again once the ${policy.loadSource === 'loadavg' ? 'load' : 'pressure'} falls to ${resumeAt}`,
         verdict: 'over',
       });
       continue;
     }
     const tree = processTree(host, process).filter((p) => !host.untouchable.has(p.pid) && !pausedByAny.has(p.pid));
-    const reason = `${loadText} > ${policy.pauseAbove}`;
+    const reason = `${loadText} > ${pauseAt}`;
     outcome.observations.push({ policy: policy.name, target, detail: reason, verdict: 'act' });
     outcome.proposals.push({ policy, action: 'pause', process, reason, processes: tree.map(ref), ...measure(policy.pauseAbove) });
   }
