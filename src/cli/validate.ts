@@ -3,7 +3,7 @@
 
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
 import { jsonText } from '../shared/text.js';
-import { configPaths, discoverPolicySets, STDIN_NAME, STDIN_PATH, type LoadOptions } from '../policy/load.js';
+import { configPaths, discoverPolicySets, STDIN_NAME, STDIN_PATH, type ForeignDirectory, type LoadOptions } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
 import { loadPolicySet } from '../policy/policy-set.js';
 import { ExitCode } from '../shared/exit-codes.js';
@@ -36,9 +36,11 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
   const format = checkFormat('validate', options.json ? 'json' : (options.format ?? 'text'), VALIDATE_FORMATS);
   const sets: string[][] = [];
   if (options.config.length > 0 || paths.length === 0) sets.push(configPaths(options.config, io.env));
+  const foreign: ForeignDirectory[] = [];
   for (const path of paths) {
-    for (const found of await discoverPolicySets(path)) sets.push([found]);
+    for (const found of await discoverPolicySets(path, foreign)) sets.push([found]);
   }
+  const skipped = foreign.map(foreignLine);
 
   const reports: SetReport[] = [];
   const stdin = standardInput(io);
@@ -53,7 +55,7 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
     io.stdout(`${jsonText(all)}\n`);
   } else if (format === 'github') {
     io.stdout(diagnosticsGithub(all, io.cwd));
-    for (const report of reports) io.stdout(`${summaryLine(report)}\n`);
+    for (const line of [...reports.map(summaryLine), ...skipped]) io.stdout(`${line}\n`);
   } else if (format === 'junit') {
     io.stdout(
       diagnosticsJunit(
@@ -68,9 +70,15 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
     io.stdout(diagnosticsMarkdown(all, io.cwd, reports.map(summaryLine).join('; ')));
   } else {
     for (const d of all) io.stdout(`${formatDiagnostic(d)}\n`);
-    for (const report of reports) io.stdout(`${summaryLine(report)}\n`);
+    for (const line of [...reports.map(summaryLine), ...skipped]) io.stdout(`${line}\n`);
   }
   return hasErrors(all) ? ExitCode.INVALID : ExitCode.OK;
+}
+
+/** A directory found while walking whose YAML is another tool's: said once, not judged. */
+function foreignLine({ directory, files }: ForeignDirectory): string {
+  const shown = files.map(({ name, keys }) => `${name}: ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''}`).join('; ');
+  return `${directory}: skipped: no procguard file (top-level keys ${shown})`;
 }
 
 function summaryLine(report: SetReport): string {

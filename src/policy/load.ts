@@ -3,11 +3,14 @@
 // template files they name. Everything after this is pure.
 
 import type { Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { distance } from 'fastest-levenshtein';
+import { parse as parseYaml } from 'yaml';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
 import { decodeText, describeIoError, type ReadProblem } from '../shared/bounded-read.js';
 import { describeWriter, readWalkedFile, untrustedWriters, type WalkedPath } from './path-walk.js';
+import { policySchema } from './schema.js';
 import { prepareTemplates } from './templates.js';
 import { isRecord } from './walk.js';
 import { parseYamlFile, type ParsedFile, type TemplateFile } from './yaml-source.js';
@@ -87,11 +90,49 @@ export async function loadPolicyFiles(paths: readonly string[], options: LoadOpt
   return { files, diagnostics };
 }
 
+/** A directory `validate PATH` found YAML in, none of it procguard's (a Prometheus or CI configuration). */
+export interface ForeignDirectory {
+  directory: string;
+  /** Each file with the top-level keys that told it apart. */
+  files: { name: string; keys: string[] }[];
+}
+
+/**
+ * The top-level keys of procguard's files: policy files and hub files. A file whose top-level
+ * keys are all far from these (more than two edits from each) is another tool's.
+ */
+const PROCGUARD_TOP_LEVEL = [...Object.keys(policySchema.properties ?? {}), 'hub', 'agents', 'file_sd'];
+
+/** The top-level keys of a file that is plainly not procguard's, or undefined when it may be one. */
+async function foreignKeys(path: string): Promise<string[] | undefined> {
+  let text: string;
+  try {
+    const stats = await stat(path);
+    if (!stats.isFile() || stats.size > MAX_POLICY_FILE_BYTES) return undefined;
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined; // loading it reports why
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch {
+    return undefined; // broken YAML is reported as a policy file's error
+  }
+  if (!isRecord(data)) return undefined;
+  const keys = Object.keys(data);
+  if (keys.length === 0) return undefined;
+  const near = (key: string) => PROCGUARD_TOP_LEVEL.some((known) => distance(key.toLowerCase(), known) <= 2);
+  return keys.some(near) ? undefined : keys;
+}
+
 /**
  * The policy sets under a path, for `validate PATH`: a file alone, or every directory
- * below PATH that holds policy files (hidden directories and node_modules skipped).
+ * below PATH that holds policy files (hidden directories and node_modules skipped). Found by
+ * walking, a directory whose YAML files are all plainly another tool's (no top-level key is
+ * procguard's or a misspelling of one) is not a set: it goes to `foreign`, for validate to name.
  */
-export async function discoverPolicySets(root: string): Promise<string[]> {
+export async function discoverPolicySets(root: string, foreign: ForeignDirectory[] = []): Promise<string[]> {
   if (root === STDIN_PATH) return [root];
   let stats: Stats;
   try {
@@ -109,7 +150,17 @@ export async function discoverPolicySets(root: string): Promise<string[]> {
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    if (entries.some((e) => isPolicyFileName(e.name) && !e.isDirectory())) sets.push(directory);
+    const yamlFiles = entries.filter((e) => isPolicyFileName(e.name) && !e.isDirectory());
+    if (yamlFiles.length > 0) {
+      const files: ForeignDirectory['files'] = [];
+      for (const entry of yamlFiles) {
+        const keys = await foreignKeys(join(directory, entry.name));
+        if (keys === undefined) break;
+        files.push({ name: entry.name, keys });
+      }
+      if (directory !== root && files.length === yamlFiles.length) foreign.push({ directory, files });
+      else sets.push(directory);
+    }
     for (const entry of entries) {
       if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') {
         await walk(join(directory, entry.name));
@@ -117,7 +168,7 @@ export async function discoverPolicySets(root: string): Promise<string[]> {
     }
   };
   await walk(root);
-  return sets.length > 0 ? sets : [root];
+  return sets.length > 0 || foreign.length > 0 ? sets : [root];
 }
 
 async function listPolicyFiles(path: string, uid: number, diagnostics: Diagnostic[]): Promise<string[] | undefined> {

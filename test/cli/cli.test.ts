@@ -120,6 +120,7 @@ describe('procguard command line', function () {
     assert.equal(run.code, 0, run.stdout);
     assert.match(run.stdout, /^policies: valid: /m);
     assert.match(run.stdout, /^examples\/gitops\/policies: valid: /m);
+    assert.match(run.stdout, /^examples\/prometheus: skipped: no procguard file \(top-level keys .*prometheus\.yml: global, rule_files, scrape_configs\)$/m);
   });
 });
 

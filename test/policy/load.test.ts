@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
-import { configPaths, discoverPolicySets, loadPolicyFiles, MAX_POLICY_FILE_BYTES, permissionProblem } from '../../src/policy/load.js';
+import { configPaths, discoverPolicySets, loadPolicyFiles, MAX_POLICY_FILE_BYTES, permissionProblem, type ForeignDirectory } from '../../src/policy/load.js';
 import { validatePolicyFiles } from '../../src/policy/validate.js';
 
 const OOM = (name: string) => `policies:\n  - { name: ${name}, kind: oom, match: { name: ${name} }, oom_score_adj: 0 }\n`;
@@ -171,5 +171,27 @@ describe('loading policy files', () => {
     assert.deepEqual(await discoverPolicySets(join(dir, 'repo')), [join(dir, 'repo/hosts/db'), join(dir, 'repo/hosts/web'), join(dir, 'repo/policies')]);
     const file = join(dir, 'repo/policies/a.yaml');
     assert.deepEqual(await discoverPolicySets(file), [file]);
+  });
+
+  it("validate PATH passes over another tool's YAML found on the way, but never a misspelt policy file nor a directory it is given", async () => {
+    await write('fleet/policies/a.yaml', OOM('a'));
+    await write('fleet/prometheus/prometheus.yml', 'global: { scrape_interval: 15s }\nscrape_configs: []\n');
+    await write('fleet/prometheus/rules.yml', 'groups: []\n');
+    await write('fleet/typo/b.yaml', 'polices:\n  - { name: b, kind: oom, match: { name: sshd }, oom_score_adj: -1000 }\n');
+    await write('fleet/mixed/c.yaml', OOM('c'));
+    await write('fleet/mixed/d.yml', 'groups: []\n');
+    const foreign: ForeignDirectory[] = [];
+    assert.deepEqual(await discoverPolicySets(join(dir, 'fleet'), foreign), [join(dir, 'fleet/mixed'), join(dir, 'fleet/policies'), join(dir, 'fleet/typo')]);
+    assert.deepEqual(foreign, [
+      {
+        directory: join(dir, 'fleet/prometheus'),
+        files: [
+          { name: 'prometheus.yml', keys: ['global', 'scrape_configs'] },
+          { name: 'rules.yml', keys: ['groups'] },
+        ],
+      },
+    ]);
+    // Named on the command line, a directory is judged whatever it holds.
+    assert.deepEqual(await discoverPolicySets(join(dir, 'fleet/prometheus')), [join(dir, 'fleet/prometheus')]);
   });
 });
