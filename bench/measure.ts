@@ -22,16 +22,25 @@ export async function medianMs(fn: () => unknown, { runs, warmup = 2 }: RunOptio
 
 /** The median wall times of several functions, run in turn so that each sees the same load. */
 export async function alternatingMedians(fns: readonly (() => unknown)[], runs: number, warmup = 2): Promise<number[]> {
+  return (await alternatingFigures(fns, runs, warmup)).map((f) => f.wall);
+}
+
+/** The median wall time and CPU time (this process' user + system) of several functions, run in turn. */
+export async function alternatingFigures(fns: readonly (() => unknown)[], runs: number, warmup = 2): Promise<{ wall: number; cpu: number }[]> {
   for (let i = 0; i < warmup; i += 1) for (const fn of fns) await fn();
-  const times = fns.map(() => [] as number[]);
+  const walls = fns.map(() => [] as number[]);
+  const cpus = fns.map(() => [] as number[]);
   for (let i = 0; i < runs; i += 1) {
     for (const [index, fn] of fns.entries()) {
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       await fn();
-      times[index]!.push(Number(process.hrtime.bigint() - start) / 1e6);
+      walls[index]!.push(Number(process.hrtime.bigint() - start) / 1e6);
+      const used = process.cpuUsage(cpu);
+      cpus[index]!.push((used.user + used.system) / 1000);
     }
   }
-  return times.map(median);
+  return walls.map((wall, index) => ({ wall: median(wall), cpu: median(cpus[index]!) }));
 }
 
 export function median(values: readonly number[]): number {

@@ -193,7 +193,7 @@ export interface ProcessEntry {
    */
   rss?: number;
   /**
-   * Proportional set size in bytes (Pss of /proc/PID/smaps_rollup): each page shared with other processes counted as its share. Read only for processes a max_pss, max_uss or max_swap policy needs.
+   * Proportional set size in bytes (Pss of /proc/PID/smaps_rollup): each page shared with other processes counted as its share. Read only for the processes a max_pss, max_uss or max_swap policy matches (their descendants with scope: tree), and for PSS and USS only where RSS is over the limit.
    */
   pss?: number;
   /**

@@ -248,7 +248,7 @@ policies:
       assert.match(await page.locator('tr.policy', { hasText: 'sshd-memory' }).innerText(), /sshd-memory\s+memory\s+max_rss 1\.0 GiB per process, then restart\s+0 \(matches nothing\)/);
       const calmRow = page.locator('tr.process', { hasText: 'calm:calm' });
       assert.match(await calmRow.innerText(), /RUNNING/);
-      assert.match(await calmRow.innerText(), /calm-memory:\s*[\d.]+ MiB of 500\.0 MiB, [\d.]+ MiB left/);
+      assert.match(await calmRow.innerText(), /calm-memory:\s*rss [\d.]+ MiB of 500\.0 MiB, [\d.]+ MiB left/);
       const policyRow = page.locator('tr.policy', { hasText: 'sleeper-backoff' });
       assert.match(await policyRow.innerText(), /sleeper-backoff\s+load\s+pause above load 4 \(1m\), resume at 2\s+1/);
       const restart = page.locator('tr.recent.action', { hasText: 'restart' });
