@@ -1,18 +1,14 @@
 // The command line: verbs, options, help and usage errors (exit 2), built with commander.
 
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { InvalidArgumentError } from 'commander';
 import { DURATION_UNITS_HELP, parseDuration } from '../shared/units.js';
 import { CliFailure } from './failure.js';
+import { VERSION } from './version.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';
-
-/** package.json's version, written in by the bundler (scripts/bundle.mjs); read from the file when running unbundled. */
-declare const PROCGUARD_VERSION: string | undefined;
-const version = typeof PROCGUARD_VERSION === 'string' ? PROCGUARD_VERSION : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Each verb's module is loaded when the verb runs: `validate` never loads the daemon's file
 // watcher, nor `check` the mail library, which keeps every start short.
@@ -27,7 +23,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   let exitCode: ExitCode = ExitCode.OK;
   const program = new Command('procguard')
     .description('Declarative policies for the processes on this host: memory caps, OOM priorities, load pauses, runtime limits.')
-    .version(version, '-V, --version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError(true)
