@@ -3,7 +3,7 @@
 import { errorText } from '../shared/errors.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import { processIo } from '../shared/io.js';
-import { runCli } from './program.js';
+import { VERSION } from './version.js';
 
 // A reader that goes away (`procguard snapshot --json | head`) ends the output quietly, as it
 // does for any Unix tool: no stack trace, and the verb's own exit status. Later writes to the
@@ -16,8 +16,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 process.stderr.on('error', () => undefined);
 
+const args = process.argv.slice(2);
 try {
-  process.exitCode = await runCli(process.argv.slice(2), processIo);
+  // `procguard --version` alone, as packaging and monitoring scripts ask it, answers before the
+  // command line's definitions load; with anything else it is the command line's own option.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${VERSION}\n`);
+  else process.exitCode = await (await import('./program.js')).runCli(args, processIo);
 } catch (error) {
   const message = errorText(error);
   process.stderr.write(`procguard: internal error: ${message}\n`);

@@ -6,9 +6,9 @@ import type { CliIo } from '../shared/io.js';
 import { InvalidArgumentError } from 'commander';
 import { DURATION_UNITS_HELP, parseDuration } from '../shared/units.js';
 import { CliFailure } from './failure.js';
+import { VERSION } from './version.js';
 import { DEFAULTS } from '../policy/model.js';
 import type { ListenerStreams } from '../modes/eventlistener.js';
-import { VERSION as version } from '../shared/version.js';
 
 // Each verb's module is loaded when the verb runs: `validate` never loads the daemon's file
 // watcher, nor `check` the mail library, which keeps every start short.
@@ -43,7 +43,7 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
   let exitCode: ExitCode = ExitCode.OK;
   const program = new Command('procguard')
     .description('Declarative policies for the processes on this host: memory caps, OOM priorities, load pauses, runtime limits.')
-    .version(version, '-V, --version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError(true)

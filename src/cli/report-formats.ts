@@ -2,7 +2,7 @@
 // commands (annotations on the lines of a pull request), JUnit XML (GitLab, Jenkins), SARIF
 // 2.1.0 (code scanning) and Markdown (a pull-request comment).
 
-import { VERSION as version } from '../shared/version.js';
+import { VERSION as version } from './version.js';
 import { relative, sep } from 'node:path';
 import type { Diagnostic } from '../policy/diagnostics.js';
 import { ExitCode } from '../shared/exit-codes.js';

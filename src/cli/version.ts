@@ -1,8 +1,8 @@
-// procguard's version, for --version, reports and the manual.
+// procguard's version: package.json's, written in by the bundler (scripts/bundle.mjs), or read
+// from package.json when running unbundled (tests, dist/).
 
 import { readFileSync } from 'node:fs';
 
-/** package.json's version, written in by the bundler (scripts/bundle.mjs); read from the file when running unbundled. */
 declare const PROCGUARD_VERSION: string | undefined;
 
 export const VERSION: string =
