@@ -56,6 +56,7 @@ export function validateHubFiles(files: readonly ParsedFile[], earlier: readonly
   const diagnostics = [...earlier];
   const validate = hubFileValidator();
   const valid: ParsedFile[] = [];
+  const mappings: ParsedFile[] = [];
   for (const file of files) {
     if (file.data === undefined) continue;
     if (file.data === null) {
@@ -66,10 +67,12 @@ export function validateHubFiles(files: readonly ParsedFile[], earlier: readonly
       diagnostics.push(diagnostic(file.path, START_OF_FILE, 'error', 'invalid-value', `A hub file must be a mapping of hub, agents and file_sd, not ${typeof file.data}`));
       continue;
     }
+    mappings.push(file);
     if (validate(file.data)) valid.push(file);
     else diagnostics.push(...translateErrors(file, (validate.errors ?? []) as Parameters<typeof translateErrors>[1]));
   }
-  diagnostics.push(...crossCheckHub(valid));
+  // Across files too, and in files the schema refused, so every problem is told at once.
+  diagnostics.push(...crossCheckHub(mappings));
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted) || valid.length < files.length) return { diagnostics: sorted };
   return { diagnostics: sorted, config: normalize(valid) };
@@ -88,8 +91,8 @@ function crossCheckHub(files: readonly ParsedFile[]): Diagnostic[] {
   const names = new Map<string, { file: ParsedFile; path: PathSegment[] }>();
   const urls = new Map<string, { file: ParsedFile; path: PathSegment[]; name: string }>();
   for (const file of files) {
-    const data = file.data as HubFile;
-    if (data.hub) {
+    const data = file.data as Record<string, unknown>;
+    if (isRecord(data.hub)) {
       if (settingsAt) {
         add(file, ['hub'], 'error', 'duplicate-setting', `"hub" is set in two files; the first is ${where(settingsAt.file, ['hub'])}`, 'key');
       } else {
@@ -97,6 +100,7 @@ function crossCheckHub(files: readonly ParsedFile[]): Diagnostic[] {
       }
       const interval = durationOf(data.hub.interval ?? HUB_DEFAULTS.interval);
       const timeout = durationOf(data.hub.timeout ?? HUB_DEFAULTS.timeout);
+      // Only where the schema found a duration: a bad one has its own message.
       if (interval === 0) add(file, ['hub', 'interval'], 'error', 'invalid-value', '"interval" in hub must be longer than 0s');
       if (timeout === 0) add(file, ['hub', 'timeout'], 'error', 'invalid-value', '"timeout" in hub must be longer than 0s');
       if (interval !== undefined && timeout !== undefined && interval > 0 && timeout > interval) {
@@ -109,15 +113,16 @@ function crossCheckHub(files: readonly ParsedFile[]): Diagnostic[] {
         );
       }
     }
-    for (const [index, agent] of (data.agents ?? []).entries()) {
+    for (const [index, agent] of (Array.isArray(data.agents) ? data.agents : []).entries()) {
+      if (!isRecord(agent) || typeof agent.name !== 'string' || typeof agent.url !== 'string') continue;
       const path = ['agents', index];
       const first = names.get(agent.name);
+      const url = agent.url.replace(/\/$/, '');
       if (first) {
         add(file, [...path, 'name'], 'error', 'duplicate-name', `Duplicate agent "${agent.name}": first defined at ${where(first.file, [...first.path, 'name'])}`);
       } else {
         names.set(agent.name, { file, path });
       }
-      const url = agent.url.replace(/\/$/, '');
       const sameUrl = urls.get(url);
       if (sameUrl) {
         add(
@@ -125,7 +130,7 @@ function crossCheckHub(files: readonly ParsedFile[]): Diagnostic[] {
           [...path, 'url'],
           'warning',
           'duplicate-name',
-          `Agent "${agent.name}" has the same URL as agent "${sameUrl.name}" (${where(sameUrl.file, [...sameUrl.path, 'url'])}); it is asked once per entry`,
+          `Agent "${agent.name}" has the same URL as agent "${sameUrl.name}" (${where(sameUrl.file, [...sameUrl.path, 'url'])}); each entry is asked, so the page shows the host twice`,
         );
       } else {
         urls.set(url, { file, path, name: agent.name });
@@ -133,7 +138,7 @@ function crossCheckHub(files: readonly ParsedFile[]): Diagnostic[] {
       if (agent.ca_file !== undefined && !url.startsWith('https://')) {
         add(file, [...path, 'ca_file'], 'error', 'inconsistent', `Agent "${agent.name}" sets "ca_file" but its URL is not https://; remove it or use https://`, 'key');
       }
-      if (agent.password_env !== undefined && url.startsWith('http://') && !isLoopbackUrl(url)) {
+      if (typeof agent.password_env === 'string' && agent.username !== undefined && url.startsWith('http://') && !isLoopbackUrl(url)) {
         add(
           file,
           [...path, 'password_env'],
