@@ -12,6 +12,7 @@ import { diagnostic, formatDiagnostic, type Diagnostic } from '../policy/diagnos
 import { isRecord } from '../policy/walk.js';
 import { locate, parseYamlFile, type PathSegment } from '../policy/yaml-source.js';
 import { readTextFile } from '../shared/bounded-read.js';
+import { plural } from '../shared/text.js';
 import type { Log } from '../modes/log.js';
 import type { HubAgent } from './config.js';
 
@@ -132,7 +133,7 @@ export class FileSd {
       return;
     }
     this.byFile.set(path, agents);
-    this.log(`file_sd ${path}: ${agents.length} targets`, { event: 'file_sd', file: path, targets: agents.length });
+    this.log(`file_sd ${path}: ${plural(agents.length, 'target')}`, { event: 'file_sd', file: path, targets: agents.length });
     this.changed();
   }
 }

@@ -9,7 +9,7 @@ import { loadPolicyFiles, type LoadOptions } from '../policy/load.js';
 import { createLog, type Log } from '../modes/log.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
-import { jsonText } from '../shared/text.js';
+import { jsonText, plural } from '../shared/text.js';
 import { isLoopback, listenCredentials, parseListenAddress, startReadOnlyServer, type Credentials, type ListenAddress, type StatusServer } from '../status/server.js';
 import { isHubDocument, validateHubFiles, type HubConfig } from './config.js';
 import { FileSd } from './file-sd.js';
@@ -82,7 +82,7 @@ export async function runHub(options: HubOptions, io: CliIo): Promise<ExitCode> 
       : ' (reachable from other hosts without a login: set PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD)';
   log(`hub page on ${server.url}/ (also /api/fleet, /metrics, /healthz)${open}`, { event: 'listen', level: open && !credentials ? 'warn' : 'info', url: server.url });
   await hub.start();
-  log(`asking ${config.agents.length + hub.fileSdCount()} agents every ${config.intervalMs / 1000}s, ${config.concurrency} at once, ${config.timeoutMs / 1000}s each`, { event: 'start' });
+  log(`asking ${plural(config.agents.length + hub.fileSdCount(), 'agent')} every ${config.intervalMs / 1000}s, ${config.concurrency} at once, ${config.timeoutMs / 1000}s each`, { event: 'start' });
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

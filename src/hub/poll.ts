@@ -42,6 +42,8 @@ export class Poller {
   private readonly states = new Map<string, AgentState>();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** Aborts the requests under way when the hub stops. */
+  private readonly stopping = new AbortController();
   private readonly caFiles = new Map<string, Promise<string>>();
   /** The last round: when it started and ended. */
   lastRound?: { started: number; durationMs: number; asked: number };
@@ -72,6 +74,7 @@ export class Poller {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopping.abort();
   }
 
   /** One round: every agent not still being asked, `concurrency` at a time. */
@@ -134,7 +137,7 @@ export class Poller {
     }
     const url = new URL('/api/status', agent.url);
     const ca = agent.caFile !== undefined ? await this.caOf(agent.caFile) : undefined;
-    const body = await get(url, headers, this.options.timeoutMs, ca);
+    const body = await get(url, headers, this.options.timeoutMs, ca, this.stopping.signal);
     let data: unknown;
     try {
       data = JSON.parse(body);
@@ -162,9 +165,10 @@ export class Poller {
 }
 
 /** One GET with a deadline for all of it (connecting, TLS, the answer); the body at most MAX_STATUS_BYTES. */
-function get(url: URL, headers: Record<string, string>, timeoutMs: number, ca: string | undefined): Promise<string> {
+function get(url: URL, headers: Record<string, string>, timeoutMs: number, ca: string | undefined, stopping: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const signal = AbortSignal.timeout(timeoutMs);
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([deadline, stopping]);
     const options = { headers, signal, agent: false as const, ...(ca !== undefined ? { ca } : {}) };
     const request = (url.protocol === 'https:' ? https : http).get(url, options, (response) => {
       const status = response.statusCode ?? 0;
@@ -193,7 +197,8 @@ function get(url: URL, headers: Record<string, string>, timeoutMs: number, ca: s
       response.on('error', reject);
     });
     request.on('error', (error) => {
-      if (signal.aborted) reject(new Error(`no answer within ${timeoutMs / 1000}s`));
+      if (deadline.aborted) reject(new Error(`no answer within ${timeoutMs / 1000}s`));
+      else if (stopping.aborted) reject(new Error('the hub is stopping'));
       else reject(error);
     });
   });

@@ -32,7 +32,9 @@ agents:
 file_sd: [ hub.d/*.json ]
 `);
     // A password sent in the clear to another host is worth a warning, not a refusal.
-    assert.deepEqual(lines, ['hub1.yaml:6:5: warning: Agent "web1" is asked with a password over plain http:// to another host: anyone on the way can read it; serve the agent over https:// (a TLS proxy) or on a private network']);
+    assert.deepEqual(lines, [
+      'hub1.yaml:6:5: warning: Agent "web1" is asked with a password over plain http:// to another host: anyone on the way can read it; serve the agent over https:// (a TLS proxy) or on a private network',
+    ]);
     assert.equal(config!.intervalMs, 30_000);
     assert.equal(config!.timeoutMs, 4_000);
     assert.equal(config!.concurrency, 64);
