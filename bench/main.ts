@@ -3,7 +3,8 @@
 // 1,000 processes under a real supervisord with 100 programs, gives the comparisons with
 // ps, a bare /proc/*/stat loop, memmon's way and monit; then cold starts and a daemon run.
 // Figures are medians. PROCGUARD_BENCH_QUICK=1 runs fewer repetitions; PROCGUARD_BENCH_ONLY=generated
-// stops after the generated trees, PROCGUARD_BENCH_ONLY=crafted measures only crafted command lines.
+// stops after the generated trees, PROCGUARD_BENCH_ONLY=crafted measures only crafted command lines,
+// PROCGUARD_BENCH_ONLY=hub only the hub over 500 simulated agents (bench/hub.ts).
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import type { FakeProcess } from '../test/helpers/procfs-tree.js';
 import { PASSWORD, USERNAME, startSupervisord, type Supervisord } from '../test/helpers/supervisord.js';
 import { generateHost, generatePolicies, writeHost, writePolicies, type GeneratedHost } from './fixtures.js';
 import { cpuMsOf, median, medianMs, MIB } from './measure.js';
+import { hubBench } from './hub.js';
 
 const QUICK = process.env.PROCGUARD_BENCH_QUICK === '1';
 /** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host; =crafted only the crafted command lines. */
@@ -260,6 +262,13 @@ async function main(): Promise<void> {
   const fillers: ChildProcess[] = [];
   let sv: Supervisord | undefined;
   try {
+    if (ONLY === 'hub') {
+      await hubBench(base, { line, target, quick: QUICK });
+      process.stdout.write(`procguard benchmark — ${machine()}\n`);
+      printTable();
+      process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
+      return;
+    }
     if (ONLY !== 'crafted') await generatedTrees(base);
     await craftedCommandLines(base);
     if (ONLY === 'generated' || ONLY === 'crafted') {
@@ -338,6 +347,8 @@ async function main(): Promise<void> {
     line('procguard validate (100 policies)', ms(validate), '', '', '', '');
     line('procguard check --snapshot (100 policies, 1,000 processes)', ms(check), '', '', '', '');
     target('cold check --snapshot ≤ 250 ms', check <= 250, `${ms(check)} ms`);
+
+    await hubBench(base, { line, target, quick: QUICK });
 
     process.stdout.write(`procguard benchmark — ${machine()}\n`);
     printTable();

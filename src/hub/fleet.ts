@@ -9,6 +9,11 @@ import type { AgentState } from './poll.js';
 
 /** An agent that has not answered for this many intervals (plus the timeout) is offline. */
 export const OFFLINE_AFTER_INTERVALS = 3;
+/** With more hosts than this chosen, each lists only its programs that need a look (page and /api/fleet alike). */
+export const FULL_LISTING_HOSTS = 20;
+/** Programs listed per host then: those with the least headroom, and any over a limit, paused or not running, up to MAX_LISTED. */
+export const PROGRAMS_PER_HOST = 5;
+const MAX_LISTED = 20;
 
 export type HostState = 'up' | 'stale' | 'offline';
 
@@ -42,6 +47,8 @@ export interface FleetHost {
   least_headroom?: { used_percent: number; program: string; policy: string };
   /** The agent's last answer (its /api/status, without command lines and policy descriptions), when it ever answered. */
   status?: StatusDocument;
+  /** Present when `status` lists only some of the host's programs (more than FULL_LISTING_HOSTS hosts chosen): how many it has. */
+  listed?: { programs: number; of: number };
 }
 
 export interface FleetDocument {
@@ -112,7 +119,8 @@ export function stateOf(agent: AgentState, nowMs: number, timing: FleetTiming): 
 export function fleetDocument(agents: readonly AgentState[], nowMs: number, timing: FleetTiming, query: FleetQuery): FleetDocument {
   const now = Math.floor(nowMs / 1000);
   const all = agents.map((agent) => hostOf(agent, nowMs, timing));
-  const hosts = all.filter((host) => selected(host, query)).map((host) => narrowed(host, query));
+  const chosen = all.filter((host) => selected(host, query)).map((host) => narrowed(host, query));
+  const hosts = chosen.length > FULL_LISTING_HOSTS ? chosen.map(shortened) : chosen;
   if (query.sort === 'headroom') hosts.sort((a, b) => (b.least_headroom?.used_percent ?? -1) - (a.least_headroom?.used_percent ?? -1) || compareText(a.name, b.name));
   else hosts.sort((a, b) => compareText(a.name, b.name));
   return {
@@ -138,7 +146,7 @@ function hostOf(agent: AgentState, nowMs: number, timing: FleetTiming): FleetHos
     ...(agent.lastAnswer !== undefined ? { last_answer: Math.floor(agent.lastAnswer / 1000), age: Math.max(0, Math.floor((nowMs - agent.lastAnswer) / 1000)) } : {}),
     ...(agent.lastAttempt?.error !== undefined ? { error: agent.lastAttempt.error } : agent.lastAttempt === undefined ? { error: 'not asked yet' } : {}),
     ...(agent.lastAttempt ? { poll_ms: agent.lastAttempt.durationMs } : {}),
-    ...(status ? leastHeadroom(status) : {}),
+    ...(status ? digestOf(status).least : {}),
     ...(status ? { status } : {}),
   };
 }
@@ -166,6 +174,42 @@ function narrowed(host: FleetHost, query: FleetQuery): FleetHost {
     processes: host.status.processes.filter(keep),
   };
   return { ...host, status, ...leastHeadroom(status) };
+}
+
+/** The programs of a host that need a look, and the few with the least headroom. */
+function shortened(host: FleetHost): FleetHost {
+  if (!host.status) return host;
+  const { count, keep } = digestOf(host.status);
+  if (count <= PROGRAMS_PER_HOST) return host;
+  const status: StatusDocument = {
+    ...host.status,
+    supervisors: host.status.supervisors.map((sv) => ({ ...sv, processes: sv.processes.filter((p) => keep.has(p)) })),
+    processes: host.status.processes.filter((p) => keep.has(p)),
+  };
+  return { ...host, status, listed: { programs: keep.size, of: count } };
+}
+
+/** What every request needs of an answer, worked out once per answer (each is replaced, never changed, when the agent answers again). */
+interface Digest {
+  least: Pick<FleetHost, 'least_headroom'>;
+  count: number;
+  /** The programs a shortened listing keeps. */
+  keep: Set<ProcessView>;
+}
+
+const digests = new WeakMap<StatusDocument, Digest>();
+
+function digestOf(status: StatusDocument): Digest {
+  let digest = digests.get(status);
+  if (digest) return digest;
+  const all = [...status.supervisors.flatMap((sv) => sv.processes), ...status.processes];
+  const needsLook = (p: ProcessView) =>
+    p.paused !== undefined || (p.state !== undefined && !['RUNNING', 'S', 'R', 'D', 'I'].includes(p.state)) || (p.policies ?? []).some((policy) => policy.verdict !== 'ok');
+  const byHeadroom = [...all].sort((a, b) => (usedPercent(b) ?? -1) - (usedPercent(a) ?? -1));
+  const keep = new Set([...all.filter(needsLook), ...byHeadroom.slice(0, PROGRAMS_PER_HOST)].slice(0, MAX_LISTED));
+  digest = { least: leastHeadroom(status), count: all.length, keep };
+  digests.set(status, digest);
+  return digest;
 }
 
 function summaryOf(hosts: readonly FleetHost[], now: number): FleetSummary {

@@ -4,6 +4,7 @@
 // _PASSWORD, CSP, GET and HEAD only, bounded connections). It asks the agents; it never talks
 // to a supervisord and can change nothing.
 
+import { setFlagsFromString } from 'node:v8';
 import { formatDiagnostic, hasErrors, diagnostic, START_OF_FILE, type Diagnostic } from '../policy/diagnostics.js';
 import { loadPolicyFiles, type LoadOptions } from '../policy/load.js';
 import { createLog, type Log } from '../modes/log.js';
@@ -66,6 +67,9 @@ export async function runHub(options: HubOptions, io: CliIo): Promise<ExitCode> 
   for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
   if (!config) return ExitCode.INVALID;
 
+  // Every round replaces every agent's answer: the old generation grows by a fifth over what
+  // survives a collection instead of several times it (as the daemon does, src/modes/service.ts).
+  setFlagsFromString('--heap-growing-percent=20');
   const log = createLog(io, 'procguard hub');
   const hub = new Hub(config, io.env, log);
   let server: StatusServer;

@@ -7,18 +7,13 @@
 import { plural, printable } from '../shared/text.js';
 import { formatBytes, formatDuration } from '../shared/units.js';
 import type { PolicyView, ProcessView } from '../status/board.js';
-import { compareText, programName, programs, usedPercent, type FleetDocument, type FleetHost, type FleetQuery } from './fleet.js';
+import { compareText, programName, usedPercent, type FleetDocument, type FleetHost, type FleetQuery } from './fleet.js';
 
-/** With more hosts than this on the page, each lists only its programs that need a look. */
-export const FULL_LISTING_HOSTS = 20;
-/** Programs listed per host on a long page: those with the least headroom, and any over a limit, paused or not running, up to this many. */
-export const PROGRAMS_PER_HOST = 5;
-const MAX_PROGRAMS_PER_HOST = 20;
 const RECENT_PER_HOST = 5;
 
 const STYLE = `body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1d1d1f; background: #fafafa; }
 h1 { font-size: 1.4em; margin: 0 0 .2em; } h2 { font-size: 1.2em; margin: 1.6em 0 .4em; border-bottom: 2px solid #ccc; } h3 { font-size: 1.05em; margin: 1em 0 .3em; }
-.meta { color: #555; } .error, .offline { color: #b00020; } .warn, .stale { color: #8a5a00; } .ok, .up { color: #1b6e20; }
+.meta { color: #555; } .error, span.offline { color: #b00020; } .warn, span.stale { color: #8a5a00; } .ok, span.up { color: #1b6e20; }
 table { border-collapse: collapse; width: 100%; background: #fff; margin-bottom: .6em; }
 th, td { text-align: left; padding: .25em .5em; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
 th { background: #f0f0f0; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -52,13 +47,12 @@ ${STYLE}
 ${queryForm(query, labelNames)}`);
 
   if (fleet.hosts.length === 0) out.push(`<p class="meta" id="no-hosts">${filtered ? 'No host matches.' : 'No agents configured.'}</p>`);
-  const full = fleet.hosts.length <= FULL_LISTING_HOSTS;
   for (const [group, hosts] of grouped(fleet.hosts, query.group)) {
     if (query.group !== undefined)
       out.push(
         `<h2 class="group">${escape(query.group)} = ${group === undefined ? '<span class="meta">(none)</span>' : escape(group)} <span class="meta">(${plural(hosts.length, 'host')})</span></h2>`,
       );
-    for (const host of hosts) renderHost(out, host, fleet.now, query, full);
+    for (const host of hosts) renderHost(out, host, fleet.now, query);
   }
   out.push('</body>\n</html>\n');
   return out.join('\n');
@@ -87,7 +81,7 @@ function grouped(hosts: readonly FleetHost[], label: string | undefined): [strin
   return [...groups].sort(([a], [b]) => (a === undefined ? 1 : b === undefined ? -1 : compareText(a, b)));
 }
 
-function renderHost(out: string[], host: FleetHost, now: number, query: FleetQuery, full: boolean): void {
+function renderHost(out: string[], host: FleetHost, now: number, query: FleetQuery): void {
   const labels = Object.entries(host.labels)
     .sort(([a], [b]) => compareText(a, b))
     .map(([k, v]) => `<a class="label" href="${link(query, { label: `${k}:${v}` })}">${escape(k)}=${escape(v)}</a>`)
@@ -109,14 +103,18 @@ function renderHost(out: string[], host: FleetHost, now: number, query: FleetQue
     `<p>${s ? `Supervisors ${s.supervisors.up} up${s.supervisors.down ? `, <span class="error">${s.supervisors.down} down</span>` : ''}; ${plural(s.programs, 'program')}; over limit <span${s.over_limit ? ' class="warn"' : ''}>${s.over_limit}</span>; paused ${s.paused}; failing <span${s.failing ? ' class="error"' : ''}>${s.failing}</span>` : ''}${status.last_cycle ? `; last cycle ${formatDuration(Math.max(0, status.now - status.last_cycle.time))} before its answer` : ''}${status.last_failure ? `; <span class="error">last failed cycle: ${escape(status.last_failure.message)}</span>` : ''}</p>`,
   );
   for (const error of status.config?.errors ?? []) out.push(`<p class="error">Configuration: ${escape(error)}</p>`);
-  const all = programs(host);
   for (const sv of status.supervisors) {
     out.push(`<h4 class="supervisor">Supervisor ${escape(sv.name)}${sv.error !== undefined ? ` <span class="error">${escape(sv.error)}</span>` : ''}</h4>`);
-    renderPrograms(out, sv.processes, query, full, host.name, all.length);
+    renderPrograms(out, sv.processes, query, host.listed !== undefined);
   }
   if (status.processes.length > 0) {
     out.push('<h4>Other processes the policies match</h4>');
-    renderPrograms(out, status.processes, query, full, host.name, all.length);
+    renderPrograms(out, status.processes, query, host.listed !== undefined);
+  }
+  if (host.listed) {
+    out.push(
+      `<p class="meta more">${host.listed.programs} of ${plural(host.listed.of, 'program')} listed: those that need a look and those with the least headroom. <a href="/?host=${encodeURIComponent(host.name)}">All of ${escape(host.name)}</a></p>`,
+    );
   }
   if (status.paused.length > 0) {
     out.push('<table class="paused"><tr><th>Paused</th><th>Policy</th><th class="num">Tree</th><th>Since</th></tr>');
@@ -141,17 +139,11 @@ function renderHost(out: string[], host: FleetHost, now: number, query: FleetQue
   out.push('</section>');
 }
 
-function renderPrograms(out: string[], list: readonly ProcessView[], query: FleetQuery, full: boolean, hostName: string, hostTotal: number): void {
-  let shown = [...list];
+function renderPrograms(out: string[], list: readonly ProcessView[], query: FleetQuery, shortened: boolean): void {
+  const shown = [...list];
   if (query.sort === 'headroom') shown.sort((a, b) => (usedPercent(b) ?? -1) - (usedPercent(a) ?? -1));
-  if (!full && shown.length > PROGRAMS_PER_HOST) {
-    const needsLook = (p: ProcessView) => p.paused !== undefined || (p.state !== undefined && p.state !== 'RUNNING' && p.state !== 'S' && p.state !== 'R') || (usedPercent(p) ?? 0) > 100;
-    const byHeadroom = [...shown].sort((a, b) => (usedPercent(b) ?? -1) - (usedPercent(a) ?? -1));
-    const keep = new Set([...byHeadroom.slice(0, PROGRAMS_PER_HOST), ...shown.filter(needsLook)].slice(0, MAX_PROGRAMS_PER_HOST));
-    shown = shown.filter((p) => keep.has(p));
-  }
   if (list.length === 0) {
-    out.push('<p class="meta">No programs.</p>');
+    if (!shortened) out.push('<p class="meta">No programs.</p>');
     return;
   }
   out.push('<table class="programs"><tr><th>Program</th><th>State</th><th class="num">PID</th><th class="num">Uptime</th><th class="num">RSS</th><th>Headroom</th></tr>');
@@ -162,10 +154,6 @@ function renderPrograms(out: string[], list: readonly ProcessView[], query: Flee
     );
   }
   out.push('</table>');
-  if (shown.length < list.length)
-    out.push(
-      `<p class="meta more"><a href="/?host=${encodeURIComponent(hostName)}">all ${plural(hostTotal, 'program')} of ${escape(hostName)}</a> (${list.length - shown.length} more here with more headroom)</p>`,
-    );
 }
 
 function policyCell(policy: PolicyView): string {

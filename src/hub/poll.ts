@@ -80,7 +80,11 @@ export class Poller {
   /** One round: every agent not still being asked, `concurrency` at a time. */
   async round(): Promise<void> {
     const started = Date.now();
-    const queue = this.agentStates().filter((state) => !state.inFlight);
+    // The agents that took longest last time are asked first: a round then lasts about as long
+    // as its slowest agent, not that agent's time after everyone else's.
+    const queue = this.agentStates()
+      .filter((state) => !state.inFlight)
+      .sort((a, b) => (b.lastAttempt?.durationMs ?? 0) - (a.lastAttempt?.durationMs ?? 0));
     for (const state of queue) state.inFlight = true;
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -164,43 +168,52 @@ export class Poller {
   }
 }
 
-/** One GET with a deadline for all of it (connecting, TLS, the answer); the body at most MAX_STATUS_BYTES. */
+/** One GET with a deadline for all of it (connecting, TLS, the answer); the body at most MAX_STATUS_BYTES. Settles exactly once, whatever the connection does. */
 function get(url: URL, headers: Record<string, string>, timeoutMs: number, ca: string | undefined, stopping: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([deadline, stopping]);
-    const options = { headers, signal, agent: false as const, ...(ca !== undefined ? { ca } : {}) };
+    let settled = false;
+    const settle = (error: Error | undefined, body?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stopping.removeEventListener('abort', stop);
+      if (error) {
+        request.destroy();
+        reject(error);
+      } else {
+        resolve(body ?? '');
+      }
+    };
+    const options = { headers, agent: false as const, ...(ca !== undefined ? { ca } : {}) };
     const request = (url.protocol === 'https:' ? https : http).get(url, options, (response) => {
       const status = response.statusCode ?? 0;
       if (status !== 200) {
         response.resume();
-        const why =
+        const refused =
           status === 401
             ? headers.authorization
               ? 'the agent refused the login (401): check username and password_env'
               : 'the agent asks for a login (401): give username and password_env'
             : `the agent answered HTTP ${status}`;
-        reject(new Error(why));
+        settle(new Error(refused));
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_STATUS_BYTES) {
-          request.destroy(new Error(`the answer is larger than ${MAX_STATUS_BYTES / 1024 / 1024} MiB`));
-          return;
-        }
-        chunks.push(chunk);
+      // Decoded as it arrives: no buffers held beside the text.
+      response.setEncoding('utf8');
+      let body = '';
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > MAX_STATUS_BYTES) settle(new Error(`the answer is larger than ${MAX_STATUS_BYTES / 1024 / 1024} MiB`));
       });
-      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      response.on('error', reject);
+      response.on('end', () => settle(undefined, body));
+      response.on('error', (error) => settle(error));
+      response.on('close', () => settle(new Error('the connection closed before the whole answer came')));
     });
-    request.on('error', (error) => {
-      if (deadline.aborted) reject(new Error(`no answer within ${timeoutMs / 1000}s`));
-      else if (stopping.aborted) reject(new Error('the hub is stopping'));
-      else reject(error);
-    });
+    const timer = setTimeout(() => settle(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs);
+    const stop = (): void => settle(new Error('the hub is stopping'));
+    stopping.addEventListener('abort', stop, { once: true });
+    request.on('error', (error) => settle(error));
+    request.on('close', () => settle(new Error('the connection closed before an answer came')));
   });
 }
 
@@ -219,19 +232,16 @@ function isStatusDocument(data: unknown): data is StatusDocument {
   );
 }
 
-/** What the page and /api/fleet use of an agent's status: command lines, policy descriptions and older actions are dropped. */
+/** What the page and /api/fleet use of an agent's status: command lines, policy descriptions and older actions are dropped (in place: the answer was just parsed). */
 function trim(doc: StatusDocument, now: number): StatusDocument {
-  const process = (p: StatusDocument['processes'][number]): StatusDocument['processes'][number] => {
-    const { cmdline: _cmdline, ...rest } = p;
-    return rest;
-  };
-  return {
-    ...doc,
-    config: { files: [], policies: doc.config?.policies ?? 0, errors: doc.config?.errors ?? [] },
-    supervisors: doc.supervisors.map((sv) => ({ ...sv, processes: (sv.processes ?? []).map(process) })),
-    processes: doc.processes.map(process),
-    policies: [],
-    lasting: doc.lasting ?? [],
-    recent: doc.recent.filter((r) => r.time >= now - 3600).slice(0, RECENT_KEPT),
-  };
+  for (const sv of doc.supervisors) {
+    sv.processes ??= [];
+    for (const p of sv.processes) delete p.cmdline;
+  }
+  for (const p of doc.processes) delete p.cmdline;
+  doc.config = { files: [], policies: doc.config?.policies ?? 0, errors: doc.config?.errors ?? [] };
+  doc.policies = [];
+  doc.lasting ??= [];
+  doc.recent = doc.recent.filter((r) => r.time >= now - 3600).slice(0, RECENT_KEPT);
+  return doc;
 }
