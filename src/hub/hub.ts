@@ -77,7 +77,7 @@ export async function runHub(options: HubOptions, io: CliIo): Promise<ExitCode> 
     server = await hub.serve(address, credentials);
   } catch (error) {
     io.stderr(`procguard hub: cannot listen on ${listen}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
-    return ExitCode.INVALID;
+    return ExitCode.FAILED;
   }
   const open = isLoopback(address.host)
     ? ''
