@@ -130,7 +130,7 @@ export function fleetDocument(agents: readonly AgentState[], nowMs: number, timi
     timeout: timing.timeoutMs / 1000,
     ...(timing.lastRound ? { last_round: { started: Math.floor(timing.lastRound.started / 1000), duration_ms: timing.lastRound.durationMs, agents: timing.lastRound.asked } } : {}),
     query,
-    summary: summaryOf(hosts, now),
+    summary: summaryOf(chosen, now),
     hosts,
   };
 }

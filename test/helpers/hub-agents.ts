@@ -3,6 +3,7 @@
 // does), optionally behind basic auth, and that can be told to stall (accept a request and
 // never answer) or to answer only after a delay.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../../src/status/board.js';
 
@@ -73,11 +74,19 @@ export interface StandInAgent {
   close(): Promise<void>;
 }
 
-export async function startStandInAgent(options: { host: string; programs?: number; login?: { username: string; password: string }; mode?: AgentMode; delayMs?: number }): Promise<StandInAgent> {
+export async function startStandInAgent(options: {
+  host: string;
+  programs?: number;
+  login?: { username: string; password: string };
+  mode?: AgentMode;
+  delayMs?: number;
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+}): Promise<StandInAgent> {
   const body = JSON.stringify(statusDocument(options.host, options.programs ?? 3));
   const expected = options.login ? `Basic ${Buffer.from(`${options.login.username}:${options.login.password}`).toString('base64')}` : undefined;
   const held = new Set<http.ServerResponse>();
-  const server = http.createServer((request, response) => {
+  const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     agent.requests += 1;
     if (agent.mode === 'refuse') {
       response.writeHead(503).end('not now\n');
@@ -102,11 +111,12 @@ export async function startStandInAgent(options: { host: string; programs?: numb
       answered = true;
       response.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
     }, agent.delayMs);
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const agent: StandInAgent = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests: 0,
     open: 0,

@@ -3,8 +3,8 @@
 // stale with its last answer, then offline; file_sd files are read again when they change; the
 // page's login and the agents' logins; the same HTTP rules as an agent's page.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandInAgent, type StandInAgent } from '../helpers/hub-agents.js';
@@ -223,6 +223,67 @@ agents:
     const everything = [html, JSON.stringify(await h.fleet('', auth)), await (await fetch(`${h.url}/metrics`, { headers: auth })).text(), h.stderr()].join('\n');
     assert.ok(!everything.includes(secret));
     assert.ok(!everything.includes('l00k-2721'));
+  });
+
+  it('https agents: checked against ca_file; without it, a certificate the system does not trust is refused', async () => {
+    const dir = join(work, 'tls');
+    await mkdir(dir, { recursive: true });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const tls = { key: await readFile(join(dir, 'key.pem'), 'utf8'), cert: await readFile(join(dir, 'cert.pem'), 'utf8') };
+    const [secure, other] = await Promise.all([agent({ host: 'secure', tls }), agent({ host: 'other', tls })]);
+    const h = await hub(`hub: { interval: 1s, timeout: 1s }
+agents:
+  - { name: trusted, url: "${secure.url}", ca_file: ${join(dir, 'cert.pem')} }
+  - { name: untrusted, url: "${other.url}" }
+`);
+    await eventually(async () => (await h.fleet()).summary.hosts.up === 1, 15000, 'the agent checked against ca_file up');
+    const byName = hostsByName(await h.fleet());
+    assert.equal(byName.get('trusted').status.host, 'secure');
+    assert.equal(byName.get('untrusted').state, 'offline');
+    assert.match(byName.get('untrusted').error, /self[- ]signed certificate/);
+    assert.equal(other.requests, 0, 'nothing is asked of an agent whose certificate is refused');
+  });
+
+  it('more than 20 hosts: each lists its programs with the least headroom, page and /api/fleet alike; ?host= lists all of one', async () => {
+    const many = await Promise.all(Array.from({ length: 21 }, (_, i) => agent({ host: `m${i}`, programs: 10 })));
+    const h = await hub(`hub: { interval: 2s, timeout: 1s }\nagents:\n${many.map((a, i) => `  - { name: m${String(i).padStart(2, '0')}, url: "${a.url}" }`).join('\n')}\n`);
+    await eventually(async () => (await h.fleet()).summary.hosts.up === 21, 20000, 'the 21 agents up');
+    const fleet = await h.fleet();
+    assert.equal(fleet.summary.programs, 210, 'the counts are over every program');
+    for (const host of fleet.hosts) {
+      assert.deepEqual(host.listed, { programs: 5, of: 10 });
+      // The stand-ins' RSS is (20 + 37 × i mod 180) MiB of 200: app_9, app_4, app_8, app_3 and app_7 use the most.
+      assert.deepEqual(host.status.supervisors[0].processes.map((p: any) => p.namespec).sort(), ['app:app_3', 'app:app_4', 'app:app_7', 'app:app_8', 'app:app_9']);
+    }
+    const page = await (await fetch(`${h.url}/`)).text();
+    assert.equal(page.match(/<tr class="program">/g)?.length, 21 * 5);
+    assert.match(page, /5 of 10 programs listed: those that need a look and those with the least headroom\. <a href="\/\?host=m00">All of m00<\/a>/);
+    const one = await h.fleet('?host=m07');
+    assert.deepEqual(
+      one.hosts.map((x: any) => [x.name, x.listed, x.status.supervisors[0].processes.length]),
+      [['m07', undefined, 10]],
+    );
   });
 
   it('the query string: search by program or host, filter by label, group by a label, least headroom first', async () => {
