@@ -179,22 +179,25 @@ function narrowed(host: FleetHost, query: FleetQuery): FleetHost {
 /** The programs of a host that need a look, and the few with the least headroom. */
 function shortened(host: FleetHost): FleetHost {
   if (!host.status) return host;
-  const { count, keep } = digestOf(host.status);
-  if (count <= PROGRAMS_PER_HOST) return host;
-  const status: StatusDocument = {
-    ...host.status,
-    supervisors: host.status.supervisors.map((sv) => ({ ...sv, processes: sv.processes.filter((p) => keep.has(p)) })),
-    processes: host.status.processes.filter((p) => keep.has(p)),
+  const digest = digestOf(host.status);
+  if (digest.count <= PROGRAMS_PER_HOST) return host;
+  // The same object for every request until the agent answers again, so the page can keep what it drew of it.
+  const full = host.status;
+  digest.short ??= {
+    ...full,
+    supervisors: full.supervisors.map((sv) => ({ ...sv, processes: sv.processes.filter((p) => digest.keep.has(p)) })),
+    processes: full.processes.filter((p) => digest.keep.has(p)),
   };
-  return { ...host, status, listed: { programs: keep.size, of: count } };
+  return { ...host, status: digest.short, listed: { programs: digest.keep.size, of: digest.count } };
 }
 
 /** What every request needs of an answer, worked out once per answer (each is replaced, never changed, when the agent answers again). */
 interface Digest {
   least: Pick<FleetHost, 'least_headroom'>;
   count: number;
-  /** The programs a shortened listing keeps. */
+  /** The programs a shortened listing keeps, and the answer with only those. */
   keep: Set<ProcessView>;
+  short?: StatusDocument;
 }
 
 const digests = new WeakMap<StatusDocument, Digest>();

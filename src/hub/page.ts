@@ -6,7 +6,7 @@
 
 import { plural, printable } from '../shared/text.js';
 import { formatBytes, formatDuration } from '../shared/units.js';
-import type { PolicyView, ProcessView } from '../status/board.js';
+import type { PolicyView, ProcessView, StatusDocument } from '../status/board.js';
 import { compareText, programName, usedPercent, type FleetDocument, type FleetHost, type FleetQuery } from './fleet.js';
 
 const RECENT_PER_HOST = 5;
@@ -103,14 +103,7 @@ function renderHost(out: string[], host: FleetHost, now: number, query: FleetQue
     `<p>${s ? `Supervisors ${s.supervisors.up} up${s.supervisors.down ? `, <span class="error">${s.supervisors.down} down</span>` : ''}; ${plural(s.programs, 'program')}; over limit <span${s.over_limit ? ' class="warn"' : ''}>${s.over_limit}</span>; paused ${s.paused}; failing <span${s.failing ? ' class="error"' : ''}>${s.failing}</span>` : ''}${status.last_cycle ? `; last cycle ${formatDuration(Math.max(0, status.now - status.last_cycle.time))} before its answer` : ''}${status.last_failure ? `; <span class="error">last failed cycle: ${escape(status.last_failure.message)}</span>` : ''}</p>`,
   );
   for (const error of status.config?.errors ?? []) out.push(`<p class="error">Configuration: ${escape(error)}</p>`);
-  for (const sv of status.supervisors) {
-    out.push(`<h4 class="supervisor">Supervisor ${escape(sv.name)}${sv.error !== undefined ? ` <span class="error">${escape(sv.error)}</span>` : ''}</h4>`);
-    renderPrograms(out, sv.processes, query, host.listed !== undefined);
-  }
-  if (status.processes.length > 0) {
-    out.push('<h4>Other processes the policies match</h4>');
-    renderPrograms(out, status.processes, query, host.listed !== undefined);
-  }
+  out.push(programsOf(status, query, host.listed !== undefined));
   if (host.listed) {
     out.push(
       `<p class="meta more">${host.listed.programs} of ${plural(host.listed.of, 'program')} listed: those that need a look and those with the least headroom. <a href="/?host=${encodeURIComponent(host.name)}">All of ${escape(host.name)}</a></p>`,
@@ -137,6 +130,28 @@ function renderHost(out: string[], host: FleetHost, now: number, query: FleetQue
     out.push('</table>');
   }
   out.push('</section>');
+}
+
+/** An answer's supervisors and programs as HTML: drawn once per answer and order, as an answer is replaced, never changed. */
+const drawn = new WeakMap<StatusDocument, Map<FleetQuery['sort'], string>>();
+
+function programsOf(status: StatusDocument, query: FleetQuery, shortened: boolean): string {
+  let byOrder = drawn.get(status);
+  const kept = byOrder?.get(query.sort);
+  if (kept !== undefined) return kept;
+  const out: string[] = [];
+  for (const sv of status.supervisors) {
+    out.push(`<h4 class="supervisor">Supervisor ${escape(sv.name)}${sv.error !== undefined ? ` <span class="error">${escape(sv.error)}</span>` : ''}</h4>`);
+    renderPrograms(out, sv.processes, query, shortened);
+  }
+  if (status.processes.length > 0) {
+    out.push('<h4>Other processes the policies match</h4>');
+    renderPrograms(out, status.processes, query, shortened);
+  }
+  const html = out.join('\n');
+  if (!byOrder) drawn.set(status, (byOrder = new Map()));
+  byOrder.set(query.sort, html);
+  return html;
 }
 
 function renderPrograms(out: string[], list: readonly ProcessView[], query: FleetQuery, shortened: boolean): void {

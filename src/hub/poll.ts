@@ -3,6 +3,7 @@
 // slot for at most that long and never the others or the page, which is rendered from what the
 // last answers said. What an agent answered is kept until it answers again.
 
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { errorText } from '../shared/errors.js';
@@ -51,7 +52,10 @@ export class Poller {
   constructor(
     private readonly agentsNow: () => HubAgent[],
     private readonly options: PollerOptions,
-  ) {}
+  ) {
+    // Each request under way listens for the stop: at most `concurrency` at once.
+    setMaxListeners(options.concurrency + 1, this.stopping.signal);
+  }
 
   /** Every configured agent's state, in configuration order. */
   agentStates(): AgentState[] {
