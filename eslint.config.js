@@ -25,9 +25,11 @@ const LAYERS = {
   testing: ['shared', 'data', 'policy', 'engine', 'host'],
   modes: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import'],
   status: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'modes'],
-  cli: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status'],
+  // `procguard hub`: many agents' status on one page; reuses the status page's server and words.
+  hub: ['shared', 'data', 'policy', 'host', 'modes', 'status'],
+  cli: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status', 'hub'],
   // Ambient declarations (.d.ts) may refer to anything.
-  types: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status', 'cli'],
+  types: ['shared', 'data', 'policy', 'engine', 'host', 'supervisord', 'collectors', 'actions', 'state', 'import', 'testing', 'modes', 'status', 'hub', 'cli'],
 };
 
 // Modules that reach the host: the engine is pure and imports none of them (types are fine).

@@ -6,6 +6,7 @@
 // stops after the generated trees, PROCGUARD_BENCH_ONLY=crafted measures only crafted command lines,
 // PROCGUARD_BENCH_ONLY=startup only the cold starts beside node -e 0.
 // PROCGUARD_BENCH_ONLY=live only the live host's cycles.
+// PROCGUARD_BENCH_ONLY=hub only the hub over 500 simulated agents (bench/hub.ts).
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import type { FakeProcess } from '../test/helpers/procfs-tree.js';
 import { PASSWORD, USERNAME, startSupervisord, type Supervisord } from '../test/helpers/supervisord.js';
 import { generateHost, generatePolicies, writeHost, writePolicies, type GeneratedHost } from './fixtures.js';
 import { alternatingFigures, alternatingMedians, cpuMsOf, median, medianMs, MIB } from './measure.js';
+import { hubBench } from './hub.js';
 
 const QUICK = process.env.PROCGUARD_BENCH_QUICK === '1';
 /** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host; =crafted only the crafted command lines; =startup only the cold starts. */
@@ -309,6 +311,13 @@ async function main(): Promise<void> {
   const fillers: ChildProcess[] = [];
   let sv: Supervisord | undefined;
   try {
+    if (ONLY === 'hub') {
+      await hubBench(base, { line, target, quick: QUICK });
+      process.stdout.write(`procguard benchmark — ${machine()}\n`);
+      printTable();
+      process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
+      return;
+    }
     if (ONLY === 'startup') {
       await coldStartTable(base);
       process.stdout.write(`procguard benchmark — ${machine()}\n`);
@@ -418,6 +427,8 @@ async function main(): Promise<void> {
     );
 
     await coldStartTable(base);
+
+    await hubBench(base, { line, target, quick: QUICK });
 
     process.stdout.write(`procguard benchmark — ${machine()}\n`);
     printTable();

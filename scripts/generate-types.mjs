@@ -1,6 +1,7 @@
 // Writes the TypeScript types of procguard's file formats from their JSON Schemas, so the
 // types cannot drift from the schemas (the source of truth):
 //   schemas/policy.schema.json   → src/policy/policy-file.generated.ts
+//   schemas/hub.schema.json      → src/policy/hub-file.generated.ts
 //   schemas/snapshot.schema.json → src/data/snapshot.generated.ts
 //   schemas/plan.schema.json     → src/data/plan.generated.ts
 //   schemas/state.schema.json    → src/data/state.generated.ts
@@ -11,6 +12,7 @@ import { compile } from 'json-schema-to-typescript';
 
 export const TARGETS = [
   { schema: 'policy.schema.json', output: 'src/policy/policy-file.generated.ts', name: 'PolicyFile' },
+  { schema: 'hub.schema.json', output: 'src/policy/hub-file.generated.ts', name: 'HubFile' },
   { schema: 'snapshot.schema.json', output: 'src/data/snapshot.generated.ts', name: 'Snapshot' },
   { schema: 'plan.schema.json', output: 'src/data/plan.generated.ts', name: 'Plan' },
   { schema: 'state.schema.json', output: 'src/data/state.generated.ts', name: 'EngineState' },

@@ -1,6 +1,7 @@
 // Compiles procguard's JSON Schemas into standalone validator modules (ajv's standalone code),
 // so no command compiles a schema at start and the running daemon does not load ajv:
 //   schemas/policy.schema.json                         → src/policy/policy-validator.generated.ts
+//   schemas/hub.schema.json                            → src/policy/hub-validator.generated.ts
 //   schemas/{snapshot,plan,state,policy-test}.schema.json → src/policy/data-validators.generated.ts
 // Run with `npm run gen:validators` (it needs tsx for src/policy/formats.ts);
 // test/policy/schema-types.test.ts fails when a committed file is out of date.
@@ -23,6 +24,13 @@ export const VALIDATOR_TARGETS = [
     formats: true,
     schemas: { policyFile: 'policy.schema.json' },
     readable: ['policyFile'],
+  },
+  {
+    output: 'src/policy/hub-validator.generated.ts',
+    options: OPTIONS,
+    formats: true,
+    schemas: { hubFile: 'hub.schema.json' },
+    readable: ['hubFile'],
   },
   {
     output: 'src/policy/data-validators.generated.ts',

@@ -1,6 +1,6 @@
 // The set-ups shipped in examples/ work as written: the supervisord snippets load into a real
 // supervisord and their listeners come up and stay up, the systemd units pass
-// `systemd-analyze verify`, and the cron line's command runs a cycle.
+// `systemd-analyze verify`, the hub file validates, and the cron line's command runs a cycle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -81,6 +81,26 @@ describe('examples/', function () {
     assert.match(texts['procguard.service'] ?? '', /^ExecStart=\S+ run -c \/etc\/procguard$/m);
     assert.match(texts['procguard.service'] ?? '', /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     assert.match(texts['procguard-apply.service'] ?? '', /^ExecStart=\S+ apply --quiet -c \/etc\/procguard$/m);
+  });
+
+  it('systemd/procguard-hub.service and hub/: the unit verifies, the hub file and its file_sd file are valid', async () => {
+    const found = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
+    if (!found) throw new Error('systemd-analyze is not installed: apt-get install -y systemd (this test checks the shipped unit with it)');
+    const unit = (await readFile(join(EXAMPLES, 'systemd', 'procguard-hub.service'), 'utf8')).replace('/usr/bin/procguard', process.execPath);
+    const path = join(work, 'procguard-hub.service');
+    await writeFile(path, unit);
+    const result = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr.trim(), '');
+    assert.match(unit, /^ExecStart=\S+ hub -c \/etc\/procguard\/hub\.yaml --listen 127\.0\.0\.1:9300$/m);
+    const validated = await runProcguard(['validate', join(EXAMPLES, 'hub', 'hub.yaml')]);
+    assert.equal(validated.code, 0, validated.stdout);
+    assert.match(validated.stdout, /valid hub configuration: 2 agents, 1 file_sd path in 1 file\n$/);
+    assert.doesNotMatch(validated.stdout, /warning/);
+    const { parseFileSd } = await import('../src/hub/file-sd.js');
+    const sd = parseFileSd('batch.json', await readFile(join(EXAMPLES, 'hub', 'hub.d', 'batch.json'), 'utf8'));
+    assert.deepEqual(sd.diagnostics, []);
+    assert.equal(sd.agents.length, 3);
   });
 
   it('cron/procguard: the cron line runs one quiet cycle', async () => {

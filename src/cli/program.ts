@@ -218,6 +218,21 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     });
 
   program
+    .command('hub')
+    .summary('one read-only page over many agents (run, eventlistener or memmon with --listen)')
+    .description(
+      'Ask every agent of the hub files (agents: and Prometheus file_sd files, read again when they change) for its /api/status ' +
+        'every hub.interval, hub.concurrency at once, each within hub.timeout, and serve the fleet: a page (/), its JSON (/api/fleet), ' +
+        "the hub's own Prometheus metrics (/metrics) and /healthz. An agent that does not answer is shown stale with its last answer, then offline. " +
+        'Read-only; it never talks to a supervisord. Logs go to stderr.\nExit status: 0 stopped by SIGTERM or SIGINT, 2 invalid hub file or usage.',
+    )
+    .addOption(new Option('-c, --config <file>', 'hub file (repeatable; required)').argParser(collect).default([]))
+    .option('--listen <address>', 'serve on PORT or HOST:PORT (default 127.0.0.1:9300; a bare port is 127.0.0.1); basic auth with PROCGUARD_LISTEN_USERNAME and PROCGUARD_LISTEN_PASSWORD')
+    .action(async (options: { config: string[]; listen?: string }) => {
+      exitCode = await (await import('../hub/hub.js')).runHub(options, io);
+    });
+
+  program
     .command('eventlistener')
     .summary('run as a supervisord [eventlistener]: one cycle per TICK_* event')
     .description(

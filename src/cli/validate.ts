@@ -1,11 +1,13 @@
 // `procguard validate [-c PATH]… [PATH…] [--json]`: parse, schema-check and cross-check
-// policy files; one line per problem as FILE:LINE:COL, a summary, exit 0 or 2.
+// policy files, and hub files (`procguard hub`, told apart by their top-level hub, agents or
+// file_sd); one line per problem as FILE:LINE:COL, a summary, exit 0 or 2.
 
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../policy/diagnostics.js';
 import { jsonText } from '../shared/text.js';
-import { configPaths, discoverPolicySets, STDIN_NAME, STDIN_PATH, type ForeignDirectory, type LoadOptions } from '../policy/load.js';
+import { configPaths, discoverPolicySets, loadPolicyFiles, STDIN_NAME, STDIN_PATH, type ForeignDirectory, type LoadOptions } from '../policy/load.js';
 import type { PolicySet } from '../policy/model.js';
-import { loadPolicySet } from '../policy/policy-set.js';
+import { validatePolicyFiles } from '../policy/validate.js';
+import { isHubDocument, validateHubFiles, type HubConfig } from '../hub/config.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { plural } from '../shared/text.js';
@@ -26,6 +28,8 @@ interface SetReport {
   files: string[];
   diagnostics: Diagnostic[];
   policySet?: PolicySet;
+  /** A set of hub files: its configuration when valid. */
+  hub?: { config?: HubConfig };
 }
 
 /**
@@ -45,9 +49,25 @@ export async function runValidate(paths: string[], options: ValidateOptions, io:
   const reports: SetReport[] = [];
   const stdin = standardInput(io);
   for (const set of sets) {
-    const { diagnostics, policySet, files } = await loadPolicySet(set, { ...(stdin ? { stdin } : {}), ...load });
+    const loaded = await loadPolicyFiles(set, { ...(stdin ? { stdin } : {}), ...load });
     const label = set.map((path) => (path === STDIN_PATH ? STDIN_NAME : path)).join(', ');
-    reports.push({ label, fileCount: files.length, files: files.map((f) => f.path), diagnostics, ...(policySet ? { policySet } : {}) });
+    // Hub files are checked as a hub's configuration, the other files as policies.
+    const hubFiles = loaded.files.filter((file) => isHubDocument(file.data));
+    const policyFiles = loaded.files.filter((file) => !hubFiles.includes(file));
+    if (hubFiles.length > 0) {
+      const hub = validateHubFiles(hubFiles, policyFiles.length === 0 ? loaded.diagnostics : []);
+      reports.push({
+        label: policyFiles.length === 0 ? label : hubFiles.map((f) => f.path).join(', '),
+        fileCount: hubFiles.length,
+        files: hubFiles.map((f) => f.path),
+        diagnostics: hub.diagnostics,
+        hub: hub.config ? { config: hub.config } : {},
+      });
+      if (policyFiles.length === 0) continue;
+    }
+    const { diagnostics, policySet } = validatePolicyFiles(policyFiles, loaded.diagnostics);
+    const policyLabel = hubFiles.length === 0 ? label : policyFiles.map((f) => f.path).join(', ');
+    reports.push({ label: policyLabel, fileCount: policyFiles.length, files: policyFiles.map((f) => f.path), diagnostics, ...(policySet ? { policySet } : {}) });
   }
 
   const all = reports.flatMap((r) => r.diagnostics);
@@ -86,6 +106,11 @@ function summaryLine(report: SetReport): string {
   const warnings = report.diagnostics.length - errors;
   const files = plural(report.fileCount, 'file');
   const warned = warnings > 0 ? `, ${plural(warnings, 'warning')}` : '';
+  if (report.hub) {
+    const config = report.hub.config;
+    if (!config) return `${report.label}: invalid hub configuration: ${plural(errors, 'error')}${warned} in ${files}`;
+    return `${report.label}: valid hub configuration: ${plural(config.agents.length, 'agent')}, ${plural(config.fileSd.length, 'file_sd path')} in ${files}${warned}`;
+  }
   if (!report.policySet) return `${report.label}: invalid: ${plural(errors, 'error')}${warned} in ${files}`;
   const { policies, supervisors, notifiers } = report.policySet;
   const byKind = new Map<string, number>();

@@ -1,6 +1,7 @@
-// Checks one parsed file against the policy schema and rewrites ajv's errors in the
-// operator's terms: which policy, which key, what was expected, what was found, and
-// the nearest valid spelling. Every message points at the YAML node it is about.
+// Checks one parsed file against the policy schema (or a hub file against the hub schema) and
+// rewrites ajv's errors in the operator's terms: which policy or agent, which key, what was
+// expected, what was found, and the nearest valid spelling. Every message points at the YAML
+// node it is about.
 
 import { capitalize, show } from '../shared/text.js';
 import type { ErrorObject } from 'ajv';
@@ -49,11 +50,16 @@ export const ANNOTATED_NODES = [
   'inventory-host',
   'label-key',
   'host-name',
+  'hub-file',
+  'hub-settings',
+  'agent',
+  'agent-url',
+  'label-name',
 ] as const;
 type Annotated = (typeof ANNOTATED_NODES)[number];
 
 /** The mappings whose unexpected keys get their place's hints (suggestKey). */
-const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match', 'alertmanager', 'webhook', 'hosts', 'inventory-host'];
+const KEY_PLACES: readonly Annotated[] = ['policy', 'supervisor', 'notifier', 'mail', 'smtp', 'match', 'alertmanager', 'webhook', 'hosts', 'inventory-host', 'hub-file', 'hub-settings', 'agent'];
 
 function annotation(schema: JsonSchema | undefined): Annotated | undefined {
   const name = schema?.['x-diagnostic'];
@@ -76,7 +82,8 @@ export function checkAgainstSchema(file: ParsedFile): Diagnostic[] {
   return translateErrors(file, (validate.errors ?? []) as AjvError[]);
 }
 
-function translateErrors(file: ParsedFile, errors: AjvError[]): Diagnostic[] {
+/** The errors of any validator compiled from procguard's schemas (the hub file's too), worded as the policy file's are. */
+export function translateErrors(file: ParsedFile, errors: AjvError[]): Diagnostic[] {
   const dropped = new Set<AjvError>();
   for (const error of errors) {
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
@@ -150,10 +157,15 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
     }
     case 'dependencies': {
       const key = String(error.params.property);
+      if (annotation(parent) === 'agent')
+        return at('inconsistent', `${capitalize(place.objectName)} sets "${key}" without "${String(error.params.deps)}"; give both or neither`, [...path, key], 'key');
       return at('inconsistent', `${capitalize(place.objectName)} sets "${key}", which only ${quoteList(String(error.params.deps).split(', '), 'and')} takes; remove it`, [...path, key], 'key');
     }
     case 'propertyNames': {
       const name = String(error.params.propertyName);
+      if (path[path.length - 1] === 'labels') {
+        return at('invalid-value', `Invalid label name ${show(name)} in ${place.objectName}: use letters, digits and "_", not starting with a digit`, [...path, name], 'key');
+      }
       if (path[path.length - 1] === 'env') {
         return at('invalid-value', `Invalid variable name ${show(name)} in ${place.objectName}: use letters, digits and "_", not starting with a digit`, [...path, name], 'key');
       }
@@ -233,8 +245,13 @@ function describePlace(data: unknown, path: PathSegment[]): Place {
   } else if ((section === 'supervisors' || section === 'notifiers') && entry !== undefined) {
     owner = `${section.slice(0, -1)} ${show(String(entry))}`;
     rest = path.slice(2);
-  } else if (section === 'settings') {
-    owner = 'settings';
+  } else if (section === 'agents' && typeof entry === 'number') {
+    const agent = (data as { agents: unknown[] }).agents[entry] as Record<string, unknown> | undefined;
+    const name = agent?.name;
+    owner = typeof name === 'string' && name !== '' ? `agent ${show(name)}` : `agent #${entry + 1}`;
+    rest = path.slice(2);
+  } else if (section === 'settings' || section === 'hub') {
+    owner = section;
     rest = path.slice(1);
   }
   const field = rest.length === 0 ? '' : `"${dotted(rest)}"`;
@@ -349,6 +366,11 @@ function patternMessage(subject: string, parent: JsonSchema | undefined, value: 
     return `${capitalize(subject)} must be an http:// or https:// URL such as http://host:9093, not ${show(value)}${credentials}`;
   }
   if (node === 'cpu-percent') return cpuPercentMessage(subject, value);
+  if (node === 'agent-url') {
+    const credentials = typeof value === 'string' && /^https?:\/\/[^/\s]*@/.test(value) ? '; give credentials as username and password_env' : '';
+    return `${capitalize(subject)} must be http://host:port or https://host:port (the agent's --listen), not ${show(value)}${credentials}`;
+  }
+  if (node === 'label-name') return `Invalid label name ${show(value)} in ${subject}: use letters, digits and "_", not starting with a digit`;
   if (node === 'settings-name') return `${capitalize(subject)} must be a single line`;
   if (node === 'state-dir') return `${capitalize(subject)} must be an absolute path, not ${show(value)}`;
   return `${capitalize(subject)} has an invalid format: ${show(value)}`;

@@ -5,6 +5,7 @@
 import type { ValidateFunction } from 'ajv';
 import { policyFile, policyFileSchema } from './policy-validator.generated.js';
 import * as dataValidators from './data-validators.generated.js';
+import { hubFile, hubFileSchema } from './hub-validator.generated.js';
 
 export { isLocalMailName, isMailAddress } from './formats.js';
 
@@ -22,6 +23,13 @@ export const policySchema = policyFileSchema as JsonSchema;
 export function policyFileValidator(): ValidateFunction {
   return policyFile as ValidateFunction;
 }
+
+/** The validator of a hub file (schemas/hub.schema.json), and the schema itself. */
+export function hubFileValidator(): ValidateFunction {
+  return hubFile as ValidateFunction;
+}
+
+export const hubSchema = hubFileSchema as JsonSchema;
 
 export function definition(name: string): JsonSchema {
   const found = policySchema.definitions?.[name];

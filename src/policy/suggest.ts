@@ -56,6 +56,28 @@ const KEY_HINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     hmac: 'secret_env',
     endpoint: 'url',
   },
+  // A hub file: Prometheus' words for the same things.
+  'hub-file': {
+    targets: 'agents',
+    hosts: 'agents',
+    static_configs: 'agents',
+    file_sd_configs: 'file_sd',
+    settings: 'hub',
+  },
+  'hub-settings': {
+    scrape_interval: 'interval',
+    scrape_timeout: 'timeout',
+    parallelism: 'concurrency',
+  },
+  agent: {
+    password: 'password_env',
+    user: 'username',
+    address: 'url',
+    target: 'url',
+    host: 'name',
+    ca: 'ca_file',
+    tags: 'labels',
+  },
 };
 
 /** The nearest candidate within a small edit distance, or undefined. */

@@ -80,8 +80,52 @@ const SECURITY_HEADERS = {
 };
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
-  const { address, credentials, board, metrics, log } = options;
+  const { board, metrics } = options;
+  return startReadOnlyServer({
+    address: options.address,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    log: options.log,
+    health: () => healthOf(board, options.intervalMs()),
+    routes: {
+      '/': () => ({ type: 'text/html; charset=utf-8', body: renderPage(board.status(), refreshSeconds(options.intervalMs())) }),
+      '/api/status': () => ({ type: 'application/json; charset=utf-8', body: `${jsonText(board.status())}\n` }),
+      '/metrics': async () => ({ type: metrics.contentType, body: await metrics.text() }),
+    },
+  });
+}
+
+/** What a page of a read-only server answers: its content type and body. */
+export interface Answer {
+  type: string;
+  body: string;
+}
+
+export interface ReadOnlyServerOptions {
+  address: ListenAddress;
+  credentials?: Credentials;
+  log: Log;
+  /** /healthz: without the login only "ok" or "failing"; the text with it. */
+  health: () => { ok: boolean; text: string };
+  /** By path; the query string is the route's to read. */
+  routes: Record<string, (query: URLSearchParams) => Answer | Promise<Answer>>;
+  /** The page has a GET form to itself (the hub's filters): the CSP lets it submit to this server only. */
+  forms?: boolean;
+}
+
+/**
+ * The HTTP server of the status page and of the hub: GET and HEAD only, basic auth when
+ * credentials are given (compared in constant time), /healthz without the login but without
+ * the reason, CSP and no caching on every answer, one request per connection, at most
+ * MAX_CONNECTIONS at once, each closed when silent for IDLE_TIMEOUT_MS.
+ */
+export async function startReadOnlyServer(options: ReadOnlyServerOptions): Promise<StatusServer> {
+  const { address, credentials, log, routes } = options;
   const expected = credentials ? digest(`${credentials.username}:${credentials.password}`) : undefined;
+  const pages = [...Object.keys(routes), '/healthz'];
+  const pageList = `${pages.slice(0, -1).join(', ')} and ${pages.at(-1)!}`;
+  const security = options.forms
+    ? { ...SECURITY_HEADERS, 'Content-Security-Policy': SECURITY_HEADERS['Content-Security-Policy'].replace("form-action 'none'", "form-action 'self'") }
+    : SECURITY_HEADERS;
 
   // Requests that have not arrived whole are looked for every second, not every 30 s (Node's default).
   const server = http.createServer({ connectionsCheckingInterval: 1_000, headersTimeout: IDLE_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS }, (request, response) => {
@@ -92,10 +136,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       setTimeout(() => request.socket.destroy(), CLOSE_GRACE_MS).unref();
     });
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}): void => {
-      response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
+      response.writeHead(status, { ...security, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
       response.end(request.method === 'HEAD' ? undefined : body);
     };
-    const path = (request.url ?? '/').split('?', 1)[0];
+    const [path = '/', queryText = ''] = (request.url ?? '/').split('?', 2);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       send(405, 'text/plain; charset=utf-8', 'procguard serves its status read-only: GET and HEAD only\n', { Allow: 'GET, HEAD' });
       return;
@@ -103,7 +147,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     const allowed = !expected || authorized(request.headers.authorization, expected);
     if (path === '/healthz') {
       // For a load balancer or a probe without the login: only whether it is well. Why not is behind the login.
-      const health = healthOf(board, options.intervalMs());
+      const health = options.health();
       send(health.ok ? 200 : 503, 'text/plain; charset=utf-8', `${allowed ? health.text : health.ok ? 'ok' : 'failing'}\n`);
       return;
     }
@@ -111,18 +155,20 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       send(401, 'text/plain; charset=utf-8', 'authentication required\n', { 'WWW-Authenticate': 'Basic realm="procguard", charset="UTF-8"' });
       return;
     }
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route) {
+      send(404, 'text/plain; charset=utf-8', `no such page: ${path}; there are ${pageList}\n`);
+      return;
+    }
     try {
-      if (path === '/') {
-        send(200, 'text/html; charset=utf-8', renderPage(board.status(), refreshSeconds(options.intervalMs())));
-      } else if (path === '/api/status') {
-        send(200, 'application/json; charset=utf-8', `${jsonText(board.status())}\n`);
-      } else if (path === '/metrics') {
-        metrics.text().then(
-          (text) => send(200, metrics.contentType, text),
+      const answer = route(new URLSearchParams(queryText));
+      if (answer instanceof Promise) {
+        answer.then(
+          (a) => send(200, a.type, a.body),
           (error: unknown) => fail(error),
         );
       } else {
-        send(404, 'text/plain; charset=utf-8', `no such page: ${path}; there are /, /api/status, /metrics and /healthz\n`);
+        send(200, answer.type, answer.body);
       }
     } catch (error) {
       fail(error);

@@ -3,7 +3,7 @@
 // npm run gen:validators).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { dataValidator, policySchema } from '../../src/policy/schema.js';
+import { dataValidator, hubSchema, policySchema } from '../../src/policy/schema.js';
 import type { EngineState } from '../../src/data/types.js';
 import { POLICY_KINDS } from '../../src/policy/kinds/index.js';
 import { LOAD_DEFAULTS } from '../../src/policy/kinds/load.js';
@@ -48,7 +48,7 @@ describe('schema and types', () => {
     assert.deepEqual(POLICY_KINDS, ['memory', 'oom', 'load', 'runtime', 'cpu']);
   });
 
-  it('the diagnostics word errors for exactly the nodes annotated "x-diagnostic" in the policy schema', () => {
+  it('the diagnostics word errors for exactly the nodes annotated "x-diagnostic" in the policy and hub schemas', () => {
     const found = new Set<string>();
     const visit = (node: unknown): void => {
       if (node === null || typeof node !== 'object') return;
@@ -57,6 +57,7 @@ describe('schema and types', () => {
       for (const child of Object.values(node)) visit(child);
     };
     visit(policySchema);
+    visit(hubSchema);
     assert.deepEqual([...found].sort(), [...ANNOTATED_NODES].sort());
   });
 
