@@ -92,8 +92,8 @@ describe('examples/', function () {
     const result = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stderr.trim(), '');
-    assert.match(unit, /^ExecStart=\S+ hub -c \/etc\/procguard\/hub\.yaml --listen 127\.0\.0\.1:9300$/m);
-    const validated = await runProcguard(['validate', join(EXAMPLES, 'hub', 'hub.yaml')]);
+    assert.match(unit, /^ExecStart=\S+ hub -c \/etc\/procguard\/hub\.d\/hub\.yaml --listen 127\.0\.0\.1:9300$/m);
+    const validated = await runProcguard(['validate', join(EXAMPLES, 'hub', 'hub.d', 'hub.yaml')]);
     assert.equal(validated.code, 0, validated.stdout);
     assert.match(validated.stdout, /valid hub configuration: 2 agents, 1 file_sd path in 1 file\n$/);
     assert.doesNotMatch(validated.stdout, /warning/);

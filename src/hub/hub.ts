@@ -70,7 +70,7 @@ export async function runHub(options: HubOptions, io: CliIo): Promise<ExitCode> 
   // Every round replaces every agent's answer: the old generation grows by a fifth over what
   // survives a collection instead of several times it (as the daemon does, src/modes/service.ts).
   setFlagsFromString('--heap-growing-percent=20');
-  const log = createLog(io, 'procguard hub');
+  const log = await createLog(io, 'procguard hub');
   const hub = new Hub(config, io.env, log);
   let server: StatusServer;
   try {
