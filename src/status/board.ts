@@ -3,6 +3,7 @@
 // since when, the recent actions and notifications with their reasons, and the config load
 // errors. Fed by the service after every cycle and reload; read by the status page and the API.
 
+import { hostIdentity, selectorText, selectsHost } from '../policy/hosts.js';
 import { kindOf } from '../policy/kinds/index.js';
 import { supervisorsToAsk } from '../supervisord/connect.js';
 import { clearedText, isRepeat, RETRY_AT_LEAST_EVERY } from '../data/lasting.js';
@@ -133,6 +134,10 @@ export interface PolicySummary {
   mode: string;
   enforces: string;
   matched: number;
+  /** Its hosts: selector in words, when it has one. */
+  hosts?: string;
+  /** false when its hosts: selector leaves this host out: it never acts here. */
+  for_this_host?: false;
 }
 
 export class StatusBoard implements ServiceObserver {
@@ -257,6 +262,8 @@ export class StatusBoard implements ServiceObserver {
         mode: policy.mode,
         enforces: kindOf(policy.kind).describe(policy),
         matched: observations.filter((o) => o.policy === policy.name).length,
+        ...(policy.hosts ? { hosts: selectorText(policy.hosts) } : {}),
+        ...(snapshot && !selectsHost(policy.hosts, hostIdentity(policySet, snapshot.host)) ? { for_this_host: false as const } : {}),
       })),
       paused: paused.map((tree) => {
         const program = byPidEntry.get(tree.root.pid)?.supervisor;

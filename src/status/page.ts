@@ -60,7 +60,7 @@ code { font-size: .92em; } ul.errors { margin: .2em 0; padding-left: 1.2em; }
 
 <h2 id="policies">Policies</h2>
 <table class="policies"><tr><th>Policy</th><th>Kind</th><th>Enforces</th><th class="num">Matched</th></tr>
-{{#each status.policies}}<tr class="policy"><td>{{name}}{{#if (isAudit mode)}} <span class="meta">(audit)</span>{{/if}}</td><td>{{kind}}</td><td>{{enforces}}</td><td class="num">{{#if matched}}{{matched}}{{else}}0 <span class="meta">(matches nothing)</span>{{/if}}</td></tr>{{/each}}
+{{#each status.policies}}<tr class="policy"><td>{{name}}{{#if (isAudit mode)}} <span class="meta">(audit)</span>{{/if}}</td><td>{{kind}}</td><td>{{enforces}}</td><td class="num">{{#if (isFalse for_this_host)}}<span class="meta">not for this host ({{hosts}})</span>{{else if matched}}{{matched}}{{else}}0 <span class="meta">(matches nothing)</span>{{/if}}</td></tr>{{/each}}
 </table>
 
 <h2 id="paused">Paused</h2>
@@ -108,6 +108,7 @@ function compiled(): TemplateDelegate {
   hb.registerHelper('bytes', (bytes: number) => formatBytes(bytes));
   hb.registerHelper('plural', (count: number, one: string, many: unknown) => plural(count, one, typeof many === 'string' ? many : undefined));
   hb.registerHelper('isAudit', (mode: string) => mode === 'audit');
+  hb.registerHelper('isFalse', (value: unknown) => value === false);
   hb.registerHelper('statusClass', (status: string) => (status === 'failed' ? 'error' : status === 'done' ? 'ok' : 'warn'));
   hb.registerHelper('barWidth', (h: NonNullable<PolicyView['headroom']>) => Math.min(100, Math.max(0, h.used_percent)));
   hb.registerHelper('barClass', (h: NonNullable<PolicyView['headroom']>) => (h.left < 0 ? 'over' : h.used_percent >= 80 ? 'high' : ''));

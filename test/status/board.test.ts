@@ -101,3 +101,34 @@ describe('status board: memory headroom', () => {
     assert.match(renderPage(doc, 5), /share: <span class="bar">.*<\/span>pss 1\.0 GiB of 15% \(1\.5 GiB\), 512\.0 MiB left/);
   });
 });
+
+describe('status board: host targeting', () => {
+  it('lists a policy meant for other hosts as not for this host, with its selector, and one for this host as matched', async () => {
+    await loadHandlebars();
+    const policySet = policySetOf(
+      [
+        'policies:',
+        '  - { name: db-oom, kind: oom, hosts: { names: ["db*"] }, match: { name: app, user: root }, oom_score_adj: -500 }',
+        '  - { name: web-oom, kind: oom, hosts: { names: ["web*"] }, match: { name: app, user: root }, oom_score_adj: -500 }',
+      ].join('\n'),
+    );
+    const board = new StatusBoard({ config: { policySet, files: ['policies.yaml'] }, cycles: 0 } as unknown as Service, {}, 'web1');
+    const snap = snapshot([proc(40, 'app', { user: 'root', uid: 0, oom_score_adj: 0 })]);
+    const evaluation = evaluate(policySet, snap, emptyState(), T0);
+    board.cycleDone(
+      { snapshot: snap, evaluation, execution: { plan: evaluation.plan, outcomes: [], pending: [], audit: [], failed: false, restarted: [] }, state: evaluation.state, storeProblems: [] },
+      1,
+    );
+    const doc = board.status();
+    assert.deepEqual(
+      doc.policies.map((p) => [p.name, p.matched, p.hosts, p.for_this_host]),
+      [
+        ['db-oom', 0, 'hosts: names db*', false],
+        ['web-oom', 1, 'hosts: names web*', undefined],
+      ],
+    );
+    const page = renderPage(doc, 5);
+    assert.match(page, /db-oom.*not for this host \(hosts: names db\*\)/);
+    assert.doesNotMatch(page, /web-oom[^\n]*not for this host/);
+  });
+});
