@@ -7,6 +7,7 @@
 import { plural, printable } from '../shared/text.js';
 import { formatBytes, formatDuration } from '../shared/units.js';
 import type { PolicyView, ProcessView, StatusDocument } from '../status/board.js';
+import { headroomText } from '../status/page.js';
 import { compareText, programName, usedPercent, type FleetDocument, type FleetHost, type FleetQuery } from './fleet.js';
 
 const RECENT_PER_HOST = 5;
@@ -176,8 +177,7 @@ function policyCell(policy: PolicyView): string {
   if (!h) return `<div>${escape(policy.policy)}: ${escape(policy.detail)}</div>`;
   const width = Math.min(100, Math.max(0, h.used_percent));
   const cls = h.left < 0 ? 'over' : h.used_percent >= 80 ? 'high' : '';
-  const show = h.unit === 'bytes' ? formatBytes : h.unit === 'seconds' ? formatDuration : (n: number) => String(n);
-  const text = h.left >= 0 ? `${show(h.value)} of ${show(h.limit)}, ${show(h.left)} left` : `${show(h.value)}, over ${show(h.limit)} by ${show(-h.left)}`;
+  const text = headroomText(h);
   return `<div>${escape(policy.policy)}: <span class="bar"><span class="${cls}" style="width: ${width}%"></span></span>${escape(text)}</div>`;
 }
 

@@ -112,15 +112,17 @@ function compiled(): TemplateDelegate {
   hb.registerHelper('statusClass', (status: string) => (status === 'failed' ? 'error' : status === 'done' ? 'ok' : 'warn'));
   hb.registerHelper('barWidth', (h: NonNullable<PolicyView['headroom']>) => Math.min(100, Math.max(0, h.used_percent)));
   hb.registerHelper('barClass', (h: NonNullable<PolicyView['headroom']>) => (h.left < 0 ? 'over' : h.used_percent >= 80 ? 'high' : ''));
-  hb.registerHelper('headroomText', (h: NonNullable<PolicyView['headroom']>) => {
-    const show = h.unit === 'bytes' ? formatBytes : h.unit === 'seconds' ? formatDuration : h.unit === 'percent' ? formatPercent : (n: number) => String(n);
-    // "pss 1.2 GiB of 15% (2.4 GiB), 1.2 GiB left": the measure's name, and a share with its bytes.
-    const what = h.name !== undefined ? `${h.name} ` : '';
-    const limit = h.limit_percent !== undefined ? `${h.limit_percent}% (${show(h.limit)})` : show(h.limit);
-    return h.left >= 0 ? `${what}${show(h.value)} of ${limit}, ${show(h.left)} left` : `${what}${show(h.value)}, over ${limit} by ${show(-h.left)}`;
-  });
+  hb.registerHelper('headroomText', headroomText);
   template = hb.compile(PAGE, { strict: false });
   return template;
+}
+
+/** "pss 1.2 GiB of 15% (2.4 GiB), 1.2 GiB left": the measure's name, its figure against the limit (a share with its bytes), and the room left. */
+export function headroomText(h: NonNullable<PolicyView['headroom']>): string {
+  const show = h.unit === 'bytes' ? formatBytes : h.unit === 'seconds' ? formatDuration : h.unit === 'percent' ? formatPercent : (n: number) => String(n);
+  const what = h.name !== undefined ? `${h.name} ` : '';
+  const limit = h.limit_percent !== undefined ? `${h.limit_percent}% (${show(h.limit)})` : show(h.limit);
+  return h.left >= 0 ? `${what}${show(h.value)} of ${limit}, ${show(h.left)} left` : `${what}${show(h.value)}, over ${limit} by ${show(-h.left)}`;
 }
 
 export function renderPage(status: StatusDocument, refreshSeconds: number): string {
