@@ -61,8 +61,8 @@ class Reader {
     const next = xml.charCodeAt(at + 1);
     let close = -1;
     if (next === QUESTION) close = xml.indexOf('?>', at + 2) + 2;
-    else if (xml.startsWith('<!--', at)) close = xml.indexOf('-->', at + 4) + 3;
-    else if (xml.startsWith('<![CDATA[', at)) {
+    else if (next === BANG && xml.startsWith('<!--', at)) close = xml.indexOf('-->', at + 4) + 3;
+    else if (next === BANG && xml.startsWith('<![CDATA[', at)) {
       const stop = xml.indexOf(']]>', at + 9);
       if (stop !== -1) {
         token.kind = 'text';
@@ -79,7 +79,8 @@ class Reader {
         cursor += 1;
         while (isNameChar(xml.charCodeAt(cursor))) cursor += 1;
         const nameEnd = cursor;
-        while (cursor < xml.length && /\s/.test(xml[cursor]!)) cursor += 1;
+        // Spaces after the name are rare: the regular expression only for them.
+        while (cursor < xml.length && xml.charCodeAt(cursor) !== GT && /\s/.test(xml[cursor]!)) cursor += 1;
         const selfClosing = xml.charCodeAt(cursor) === SLASH;
         if (selfClosing) cursor += 1;
         if (xml.charCodeAt(cursor) === GT) {
