@@ -46,12 +46,14 @@ export function unplannedConditions(
   policySet: PolicySet,
   host: HostIndex,
 ): { kept: LastingCondition[]; cleared: ClearedCondition[] } {
+  const kept: LastingCondition[] = [];
+  const cleared: ClearedCondition[] = [];
+  // Most cycles carry no condition over: nothing below is indexed for them.
+  if (records.size === 0) return { kept, cleared };
   const planned = new Set(plan.actions.map(actionConditionKey));
   const audited = new Set(plan.actions.filter((a) => a.mode === 'audit' && a.status === 'skipped').map(actionConditionKey));
   const live = new Set([...host.byPid.values()].map(targetKey));
   const seen = new Map(observations.map((o) => [conditionKey(o.policy, '', targetKeyOf(o.target)), o]));
-  const kept: LastingCondition[] = [];
-  const cleared: ClearedCondition[] = [];
   for (const [key, record] of records) {
     if (record.kind === 'failing' ? planned.has(key) && !audited.has(key) : audited.has(key)) continue;
     const policy = policySet.policies.find((p) => p.name === record.policy);

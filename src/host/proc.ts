@@ -18,27 +18,58 @@ export interface ProcStat {
 
 /**
  * /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses.
- * Read once per process per cycle, so it picks out its numbers without splitting the line.
+ * Read once per process per cycle, so it reads its numbers where they stand, without
+ * splitting the line or cutting out each field.
  */
 export function parseProcStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open || text.charCodeAt(close + 1) !== 32) return undefined;
-  const pid = Number(text.slice(0, open - 1));
+  const pid = integerIn(text, 0, open - 1);
   // The fields after ") ", counted from the state at 0: ppid is 1, flags 6, utime 11, stime 12, starttime 19, rss 21.
-  const values: string[] = [];
+  let state = '';
+  let [ppid, flags, utime, stime, startTicks, rssPages] = [NaN, NaN, NaN, NaN, NaN, NaN];
   for (let at = close + 2, field = 0; field <= 21; field += 1) {
     let end = text.indexOf(' ', at);
     if (end === -1) {
       if (field < 21) return undefined;
       end = text.length;
     }
-    if (field === 0 || field === 1 || field === 6 || field === 11 || field === 12 || field === 19 || field === 21) values.push(text.slice(at, end));
+    if (field === 0) state = text.slice(at, end);
+    else if (field === 1) ppid = integerIn(text, at, end);
+    else if (field === 6) flags = integerIn(text, at, end);
+    else if (field === 11) utime = integerIn(text, at, end);
+    else if (field === 12) stime = integerIn(text, at, end);
+    else if (field === 19) startTicks = integerIn(text, at, end);
+    else if (field === 21) rssPages = integerIn(text, at, end);
     at = end + 1;
   }
-  const [state = '?', ppid, flags, utime, stime, startTicks, rssPages] = [values[0], ...values.slice(1).map(Number)] as [string, number, number, number, number, number, number];
-  if (!Number.isInteger(pid) || ![ppid, flags, utime, stime, startTicks, rssPages].every(Number.isFinite)) return undefined;
+  if (Number.isNaN(pid) || Number.isNaN(ppid) || Number.isNaN(flags) || Number.isNaN(utime) || Number.isNaN(stime) || Number.isNaN(startTicks) || Number.isNaN(rssPages)) return undefined;
   return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages), cpuTicks: Math.max(0, utime + stime) };
+}
+
+/** The decimal integer text[from, to) holds (a sign, digits, whitespace around them), NaN for anything else. */
+function integerIn(text: string, from: number, to: number): number {
+  while (from < to && isWhitespace(text.charCodeAt(from))) from += 1;
+  while (to > from && isWhitespace(text.charCodeAt(to - 1))) to -= 1;
+  let sign = 1;
+  const first = text.charCodeAt(from);
+  if (first === 45 || first === 43) {
+    if (first === 45) sign = -1;
+    from += 1;
+    if (from === to) return NaN;
+  }
+  let value = 0;
+  for (let at = from; at < to; at += 1) {
+    const digit = text.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return sign * value;
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 32 || code === 10 || code === 9 || code === 13;
 }
 
 /** A process that exited while it was being read. */

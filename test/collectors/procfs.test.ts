@@ -1,6 +1,7 @@
 // The procfs collector on a generated tree (known values, odd names, a vanished process)
 // and on the live /proc (this very process).
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
@@ -69,6 +70,22 @@ describe('collector: procfs', () => {
     assert.deepEqual(parseProcStat(line), { pid: 7, name: ') (x', state: 'S', ppid: 1, flags: 0x400000, startTicks: 300, rssPages: 2, cpuTicks: 8 });
     assert.equal(parseProcStat('garbage'), undefined);
     assert.equal(parseProcStat('7 (x) S 1'), undefined);
+  });
+
+  it('reads the numbers of any stat line as splitting it would, and refuses one with a field that is not an integer', () => {
+    const field = fc.oneof(fc.nat().map(String), fc.integer({ min: -1000, max: -1 }).map(String), fc.constantFrom('x', '-', '12a', '1.5'));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4194304 }), fc.string(), fc.constantFrom('R', 'S', 'D', 'Z'), fc.array(field, { minLength: 21, maxLength: 50 }), (pid, comm, state, rest) => {
+        const line = `${pid} (${comm}) ${state} ${rest.join(' ')}\n`;
+        const [ppid, flags, utime, stime, startTicks, rss] = [0, 5, 10, 11, 18, 20].map((i) => rest[i]!.replace('\n', ''));
+        const numbers = [ppid, flags, utime, stime, startTicks, rss].map((text) => (/^-?\d+$/.test(text!) ? Number(text) : NaN));
+        const expected = numbers.some(Number.isNaN)
+          ? undefined
+          : { pid, name: comm, state, ppid: numbers[0], flags: numbers[1], startTicks: numbers[4], rssPages: Math.max(0, numbers[5]!), cpuTicks: Math.max(0, numbers[2]! + numbers[3]!) };
+        assert.deepEqual(parseProcStat(line), expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('on the live /proc, finds this process with its parent, name, memory and start', async () => {

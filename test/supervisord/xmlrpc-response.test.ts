@@ -3,7 +3,9 @@
 // and malformed replies refused with a message that says where.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Readable } from 'node:stream';
 import serializer from 'xmlrpc/lib/serializer.js';
+import Deserializer from 'xmlrpc/lib/deserializer.js';
 import { decodeMethodResponse, XmlRpcFormatError } from '../../src/supervisord/xmlrpc-response.js';
 
 /** Values XML-RPC can carry, as xmlrpc serializes them: integers as <int>, other numbers as <double>. */
@@ -53,7 +55,66 @@ const SUPERVISORD_REPLY = `<?xml version='1.0'?>
 </methodResponse>
 `;
 
+/** Text XML can carry, without carriage returns (which an XML parser may fold into newlines). */
+const xmlText = (options: { minLength?: number } = {}) => fc.string({ unit: 'binary', ...options }).filter((s) => !/[\u0000-\u0008\u000b-\u001f\ufffe\uffff]|[\ud800-\udfff]/.test(s));
+
+/** One entry of getAllProcessInfo, with the fields supervisord sends. */
+const processInfo = fc
+  .record({
+    name: xmlText({ minLength: 1 }),
+    group: xmlText({ minLength: 1 }),
+    description: xmlText(),
+    start: fc.nat(),
+    stop: fc.nat(),
+    now: fc.nat(),
+    state: fc.constantFrom(0, 10, 20, 30, 40, 100, 200, 1000),
+    statename: fc.constantFrom('STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL', 'UNKNOWN'),
+    spawnerr: xmlText(),
+    exitstatus: fc.integer({ min: -255, max: 255 }),
+    logfile: xmlText(),
+    stdout_logfile: xmlText(),
+    stderr_logfile: xmlText(),
+    pid: fc.nat(),
+  })
+  .map((info) => ({ ...info }));
+
+/** Python's xmlrpc.client escaping: &, < and > only. */
+const pythonEscape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** A value as supervisord writes it (Python's xmlrpc.client.dumps): one element a line, strings in <string>. */
+function pythonValue(value: unknown): string {
+  if (typeof value === 'string') return `<value><string>${pythonEscape(value)}</string></value>\n`;
+  if (typeof value === 'boolean') return `<value><boolean>${value ? 1 : 0}</boolean></value>\n`;
+  if (typeof value === 'number') return `<value><int>${value}</int></value>\n`;
+  if (Array.isArray(value)) return `<value><array><data>\n${value.map(pythonValue).join('')}</data></array></value>\n`;
+  const members = Object.entries(value as Record<string, unknown>).map(([key, member]) => `<member>\n<name>${pythonEscape(key)}</name>\n${pythonValue(member)}</member>\n`);
+  return `<value><struct>\n${members.join('')}</struct></value>\n`;
+}
+
+function pythonReply(value: unknown): string {
+  return `<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n${pythonValue(value)}</param>\n</params>\n</methodResponse>\n`;
+}
+
+/** What the xmlrpc package's own (sax) deserializer reads from a reply. */
+function xmlrpcDeserialized(xml: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    new Deserializer().deserializeMethodResponse(Readable.from([Buffer.from(xml)]), (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
 describe('XML-RPC response decoder', () => {
+  it("decodes getAllProcessInfo as supervisord writes it to what xmlrpc's deserializer reads", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(processInfo, { maxLength: 8 }), async (infos) => {
+        const xml = pythonReply(infos);
+        const decoded = decodeMethodResponse(xml);
+        assert.deepEqual(decoded, { value: infos });
+        assert.deepEqual(decoded, { value: await xmlrpcDeserialized(xml) });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('decodes to the value xmlrpc serialized, for any value', () => {
     fc.assert(
       fc.property(xmlrpcValue, (value) => {
