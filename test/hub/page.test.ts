@@ -47,7 +47,13 @@ describe('hub page: headroom', () => {
       ],
     );
     const now = (T0 + 61) * 1000;
-    const agent: AgentState = { agent: { name: 'web1', url: 'http://127.0.0.1:9301', labels: {}, source: 'hub.yaml:3' }, status, lastAnswer: now, lastAttempt: { time: now, durationMs: 3 }, inFlight: false };
+    const agent: AgentState = {
+      agent: { name: 'web1', url: 'http://127.0.0.1:9301', labels: {}, source: 'hub.yaml:3' },
+      status,
+      lastAnswer: now,
+      lastAttempt: { time: now, durationMs: 3 },
+      inFlight: false,
+    };
     const page = renderFleetPage(fleetDocument([agent], now, { intervalMs: 15000, timeoutMs: 5000 }, parseQuery(new URLSearchParams())), 15, []);
     assert.match(page, /hot: <span class="bar">.*?<\/span>cpu 44\.7% of 50%, 5\.3% left/);
     assert.match(page, /share: <span class="bar">.*?<\/span>pss 1\.0 GiB of 15% \(1\.5 GiB\), 512\.0 MiB left/);
