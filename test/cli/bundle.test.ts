@@ -201,6 +201,13 @@ describe('the bundled build', function () {
           `${start} loads ${[...loaded].join(', ')}`,
         );
       }
+      // The data formats' validators are large: check and validate load the policy file's
+      // alone, and the snapshot's or the state's only when they read such a file.
+      const sourcesIn = (paths: Set<string>): string[] => [...paths].flatMap((path) => Object.keys(outputs[path]!.inputs));
+      for (const start of ['check', 'validate']) {
+        const validators = sourcesIn(staticClosure(key(start))).filter((input) => input.endsWith('-validator.generated.ts'));
+        assert.deepEqual(validators, ['src/policy/policy-validator.generated.ts'], `${start} loads ${validators.join(', ')}`);
+      }
       // --version is answered by the entry alone; the command line's definitions come with the first verb.
       assert.deepEqual([...packagesIn(staticClosure(key('procguard.js')))], []);
       assert.ok(packagesIn(staticClosure(key('program'))).has('commander'));

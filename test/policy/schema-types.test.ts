@@ -3,7 +3,8 @@
 // npm run gen:validators).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { dataValidator, policySchema } from '../../src/policy/schema.js';
+import { policySchema } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import type { EngineState } from '../../src/data/types.js';
 import { POLICY_KINDS } from '../../src/policy/kinds/index.js';
 import { LOAD_DEFAULTS } from '../../src/policy/kinds/load.js';
