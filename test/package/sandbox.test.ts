@@ -76,9 +76,27 @@ describe("procguard.service's sandbox", function () {
         ?.trim()
         .split(' ') ?? [];
     assert.ok(nodeOptions.length > 0, 'the unit runs node with its options');
+    // In lite mode node makes no machine code at run time, so the unit denies writable-and-executable memory.
+    const memoryDenyWriteExecute = directives(unit, 'MemoryDenyWriteExecute').at(-1) === 'yes';
+    assert.ok(memoryDenyWriteExecute, 'MemoryDenyWriteExecute=yes');
     const result = spawnSync(
       'setpriv',
-      ['--inh-caps=-all', `--bounding-set=${bounding}`, '--no-new-privs', '--', '/usr/bin/python3', FILTER, JSON.stringify(filter), process.execPath, ...nodeOptions, BUNDLE, 'apply', '-c', file],
+      [
+        '--inh-caps=-all',
+        `--bounding-set=${bounding}`,
+        '--no-new-privs',
+        '--',
+        '/usr/bin/python3',
+        FILTER,
+        ...(memoryDenyWriteExecute ? ['--memory-deny-write-execute'] : []),
+        JSON.stringify(filter),
+        process.execPath,
+        ...nodeOptions,
+        BUNDLE,
+        'apply',
+        '-c',
+        file,
+      ],
       { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', PG_SANDBOX_PASSWORD: PASSWORD }, timeout: 60000 },
     );
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
