@@ -5,7 +5,8 @@
 // Figures are medians. PROCGUARD_BENCH_QUICK=1 runs fewer repetitions; PROCGUARD_BENCH_ONLY=generated
 // stops after the generated trees, PROCGUARD_BENCH_ONLY=crafted measures only crafted command lines,
 // PROCGUARD_BENCH_ONLY=startup only the cold starts beside node -e 0.
-// PROCGUARD_BENCH_ONLY=live only the live host's cycles.
+// PROCGUARD_BENCH_ONLY=live only the live host's cycles, PROCGUARD_BENCH_ONLY=daemon only the
+// daemon's 1,000 ticks on the live host (its RSS as the shipped unit runs it).
 // PROCGUARD_BENCH_ONLY=hub only the hub over 500 simulated agents (bench/hub.ts).
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -31,7 +32,7 @@ import { alternatingFigures, alternatingMedians, cpuMsOf, median, medianMs, MIB 
 import { hubBench } from './hub.js';
 
 const QUICK = process.env.PROCGUARD_BENCH_QUICK === '1';
-/** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host; =crafted only the crafted command lines; =startup only the cold starts. */
+/** PROCGUARD_BENCH_ONLY=generated measures the generated trees only, without supervisord or a live host; =crafted only the crafted command lines; =startup only the cold starts; =live only the live host's cycles; =daemon only the daemon run. */
 const ONLY = process.env.PROCGUARD_BENCH_ONLY;
 const RUNS = QUICK ? 5 : 15;
 const PROCESS_COUNTS = [100, 1000, 10000];
@@ -206,8 +207,21 @@ interface DaemonFigures {
   cpuPerTick: number;
 }
 
-/** The NODE_OPTIONS the shipped systemd unit sets (Environment=NODE_OPTIONS=…), read from it. */
-const SHIPPED_NODE_OPTIONS = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(readFileSync(new URL('../examples/systemd/procguard.service', import.meta.url), 'utf8'))?.[1] ?? '';
+/**
+ * How the shipped systemd unit runs the daemon: the node options on its ExecStart line
+ * (`ExecStart=/usr/bin/node FLAGS /usr/lib/procguard/procguard.js run …`) and the NODE_OPTIONS
+ * of its Environment=, read from examples/systemd/procguard.service, so that the figures are
+ * those of the daemon as installed.
+ */
+const SHIPPED_UNIT = readFileSync(new URL('../examples/systemd/procguard.service', import.meta.url), 'utf8');
+const SHIPPED_NODE_FLAGS = (/^ExecStart=\S*\/node((?:\s+--\S+)*)\s+\S+\.js\s+run\b/m.exec(SHIPPED_UNIT)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+const SHIPPED_NODE_OPTIONS = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(SHIPPED_UNIT)?.[1];
+const SHIPPED_SETTINGS = [...SHIPPED_NODE_FLAGS, ...(SHIPPED_NODE_OPTIONS !== undefined ? [`NODE_OPTIONS=${SHIPPED_NODE_OPTIONS}`] : [])].join(' ') || 'none';
+/** RSS is read after every tick; these windows give its level near tick 200 and at the end (medians). */
+const EARLY_WINDOW = [176, 225] as const;
+const LATE_WINDOW = [DAEMON_TICKS - 49, DAEMON_TICKS] as const;
+/** "Flat": the end's level within this of tick 200's. */
+const FLAT_BAND_MIB = 2;
 
 /** The daemon as a server runs it: bench/daemon-child.ts bundled with procguard's bundler settings, in base. */
 async function bundledDaemonChild(base: string): Promise<string> {
@@ -216,24 +230,28 @@ async function bundledDaemonChild(base: string): Promise<string> {
   return join(outdir, 'daemon-child.js');
 }
 
-async function daemonRun(child: string, configDir: string, env: NodeJS.ProcessEnv): Promise<DaemonFigures> {
-  const run = spawnSync(process.execPath, [child, configDir, String(DAEMON_TICKS), String(DAEMON_INTERVAL_MS)], {
+async function daemonRun(child: string, configDir: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Promise<DaemonFigures> {
+  const run = spawnSync(process.execPath, [...nodeFlags, child, configDir, String(DAEMON_TICKS), String(DAEMON_INTERVAL_MS)], {
     env,
     encoding: 'utf8',
-    maxBuffer: 1 << 20,
+    maxBuffer: 16 << 20,
   });
   if (run.status !== 0) throw new Error(`the daemon run failed (exit ${run.status}): ${run.stderr}`);
-  const points = run.stdout
-    .trim()
-    .split('\n')
-    .map((text) => JSON.parse(text) as { cycles: number; rss: number; anonymous: number; cpuMs: number });
-  const first = points.find((p) => p.cycles === 100) ?? points[0]!;
-  const last = points.at(-1)!;
+  const lines = run.stdout.trim().split('\n');
+  const points = lines.map((text) => JSON.parse(text) as { cycles: number; rss: number; anonymous?: number; cpuMs?: number });
+  const checkpoints = points.filter((p): p is Required<typeof p> => p.cpuMs !== undefined);
+  const first = checkpoints.find((p) => p.cycles === 100) ?? checkpoints[0]!;
+  const last = checkpoints.at(-1)!;
   return {
     rss: new Map(points.map((p) => [p.cycles, p.rss])),
-    anonymous: new Map(points.map((p) => [p.cycles, p.anonymous])),
+    anonymous: new Map(checkpoints.map((p) => [p.cycles, p.anonymous])),
     cpuPerTick: (last.cpuMs - first.cpuMs) / (last.cycles - first.cycles),
   };
+}
+
+/** The median RSS over the ticks from..to (both included). */
+function rssLevel(figures: DaemonFigures, [from, to]: readonly [number, number]): number {
+  return median([...figures.rss].filter(([tick]) => tick >= from && tick <= to).map(([, rss]) => rss));
 }
 
 /**
@@ -305,6 +323,49 @@ function printTable(): void {
   }
 }
 
+/** The daemon run as the shipped unit runs it, beside the same daemon with node's defaults. */
+async function daemonTable(base: string, liveDir: string, liveEnv: NodeJS.ProcessEnv): Promise<void> {
+  process.stderr.write(`bench: ${DAEMON_TICKS} daemon ticks at ${DAEMON_INTERVAL_MS} ms\n`);
+  const plainEnv: NodeJS.ProcessEnv = { ...process.env, ...liveEnv };
+  delete plainEnv.NODE_OPTIONS;
+  const child = await bundledDaemonChild(base);
+  const daemon = await daemonRun(child, liveDir, { ...plainEnv, ...(SHIPPED_NODE_OPTIONS !== undefined ? { NODE_OPTIONS: SHIPPED_NODE_OPTIONS } : {}) }, SHIPPED_NODE_FLAGS);
+  const plainDaemon = await daemonRun(child, liveDir, plainEnv);
+  const monit = await monitCpuPerCycle(base);
+  const mib = (bytes: number | undefined): string => `${((bytes ?? NaN) / MIB).toFixed(1)}`;
+  const window = ([from, to]: readonly [number, number]): string => `ticks ${from}–${to}`;
+  line(`Daemon (procguard run, 100 policies, live host), node settings as the shipped unit runs it: ${SHIPPED_SETTINGS}`, '', '', '', '', '');
+  line('', 'tick 1', 'tick 100', `${window(EARLY_WINDOW)}`, `${window(LATE_WINDOW)}`, `max of ${window(LATE_WINDOW)}`);
+  const lateMax = (figures: DaemonFigures): number => Math.max(...[...figures.rss].filter(([tick]) => tick >= LATE_WINDOW[0]).map(([, rss]) => rss));
+  line('RSS (median of the window), MiB', mib(daemon.rss.get(1)), mib(daemon.rss.get(100)), mib(rssLevel(daemon, EARLY_WINDOW)), mib(rssLevel(daemon, LATE_WINDOW)), mib(lateMax(daemon)));
+  line(
+    '… of it anonymous (not the node binary), MiB, at tick 1, 100, 200, 1,000',
+    mib(daemon.anonymous.get(1)),
+    mib(daemon.anonymous.get(100)),
+    mib(daemon.anonymous.get(200)),
+    mib(daemon.anonymous.get(DAEMON_TICKS)),
+    '',
+  );
+  line(
+    "RSS with node's defaults, MiB",
+    mib(plainDaemon.rss.get(1)),
+    mib(plainDaemon.rss.get(100)),
+    mib(rssLevel(plainDaemon, EARLY_WINDOW)),
+    mib(rssLevel(plainDaemon, LATE_WINDOW)),
+    mib(lateMax(plainDaemon)),
+  );
+  line('CPU per tick, ms', ms(daemon.cpuPerTick), `defaults: ${ms(plainDaemon.cpuPerTick)}`, monit === undefined ? 'monit not installed' : `monit ${ms(monit)}`, '', '');
+  if (monit !== undefined) target('daemon CPU per cycle ≤ ½ monit', daemon.cpuPerTick <= monit / 2, `${ms(daemon.cpuPerTick)} vs ${ms(monit)} ms`);
+  const early = rssLevel(daemon, EARLY_WINDOW) / MIB;
+  const late = rssLevel(daemon, LATE_WINDOW) / MIB;
+  const growth = late - early;
+  target(
+    `daemon RSS ≤ 55 MiB after ${DAEMON_TICKS} ticks and flat (within ${FLAT_BAND_MIB} MiB of tick 200's)`,
+    late <= 55 && Math.abs(growth) <= FLAT_BAND_MIB,
+    `${late.toFixed(1)} MiB (median of ${window(LATE_WINDOW)}; max ${mib(lateMax(daemon))}), ${growth >= 0 ? '+' : '−'}${Math.abs(growth).toFixed(1)} MiB from ${window(EARLY_WINDOW)} (${early.toFixed(1)} MiB)`,
+  );
+}
+
 async function main(): Promise<void> {
   const base = await mkdtemp(join(tmpdir(), 'procguard-bench-'));
   process.stderr.write(`bench: working in ${base}\n`);
@@ -325,8 +386,8 @@ async function main(): Promise<void> {
       process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
       return;
     }
-    if (ONLY !== 'crafted' && ONLY !== 'live') await generatedTrees(base);
-    if (ONLY !== 'live') await craftedCommandLines(base);
+    if (ONLY !== 'crafted' && ONLY !== 'live' && ONLY !== 'daemon') await generatedTrees(base);
+    if (ONLY !== 'live' && ONLY !== 'daemon') await craftedCommandLines(base);
     if (ONLY === 'generated' || ONLY === 'crafted') {
       process.stdout.write(`procguard benchmark — ${machine()}\n`);
       printTable();
@@ -345,6 +406,13 @@ async function main(): Promise<void> {
     await writeFile(join(liveDir, 'supervisors.yaml'), `supervisors:\n  default: { url: "${sv.unixUrl}", username: ${USERNAME}, password_env: SV_PASSWORD }\n`);
     const livePolicies = await policySetOf(liveDir);
     const liveEnv = { SV_PASSWORD: PASSWORD };
+    if (ONLY === 'daemon') {
+      await daemonTable(base, liveDir, liveEnv);
+      process.stdout.write(`procguard benchmark — ${machine()}\n`);
+      printTable();
+      process.stdout.write(`\nTargets\n${verdicts.join('\n')}\n`);
+      return;
+    }
     // The cycle and the bare loop in turn, so that both see the same load on a shared machine.
     const [cycleFigures, bareFigures] = await alternatingFigures([cycleRunner(livePolicies, { env: liveEnv }), () => bareStatLoop()], RUNS);
     const [cycle, bare] = [cycleFigures!.wall, bareFigures!.wall];
@@ -402,29 +470,7 @@ async function main(): Promise<void> {
       return;
     }
 
-    process.stderr.write(`bench: ${DAEMON_TICKS} daemon ticks at ${DAEMON_INTERVAL_MS} ms\n`);
-    const plainEnv: NodeJS.ProcessEnv = { ...process.env, ...liveEnv };
-    delete plainEnv.NODE_OPTIONS;
-    const child = await bundledDaemonChild(base);
-    const daemon = await daemonRun(child, liveDir, { ...plainEnv, NODE_OPTIONS: SHIPPED_NODE_OPTIONS });
-    const plainDaemon = await daemonRun(child, liveDir, plainEnv);
-    const monit = await monitCpuPerCycle(base);
-    const mib = (bytes: number | undefined): string => `${((bytes ?? NaN) / MIB).toFixed(1)}`;
-    line(`Daemon (procguard run, 100 policies, live host), NODE_OPTIONS=${SHIPPED_NODE_OPTIONS} as shipped`, '', '', '', '', '');
-    line('', 'tick 1', 'tick 100', `tick ${DAEMON_TICKS}`, '', '');
-    line('RSS, MiB', mib(daemon.rss.get(1)), mib(daemon.rss.get(100)), mib(daemon.rss.get(DAEMON_TICKS)), '', '');
-    line('… of it anonymous (not the node binary), MiB', mib(daemon.anonymous.get(1)), mib(daemon.anonymous.get(100)), mib(daemon.anonymous.get(DAEMON_TICKS)), '', '');
-    line('RSS without NODE_OPTIONS, MiB', mib(plainDaemon.rss.get(1)), mib(plainDaemon.rss.get(100)), mib(plainDaemon.rss.get(DAEMON_TICKS)), '', '');
-    line('CPU per tick, ms', ms(daemon.cpuPerTick), `without: ${ms(plainDaemon.cpuPerTick)}`, monit === undefined ? 'monit not installed' : `monit ${ms(monit)}`, '', '');
-    const growth = ((daemon.rss.get(DAEMON_TICKS) ?? 0) - (daemon.rss.get(100) ?? 0)) / MIB;
-    if (monit !== undefined) target('daemon CPU per cycle ≤ ½ monit', daemon.cpuPerTick <= monit / 2, `${ms(daemon.cpuPerTick)} vs ${ms(monit)} ms`);
-    const peak = Math.max(...daemon.rss.values()) / MIB;
-    const peakAnonymous = Math.max(...daemon.anonymous.values()) / MIB;
-    target(
-      'daemon RSS ≤ 55 MiB and flat',
-      peak <= 55 && Math.abs(growth) < 2,
-      `peak ${peak.toFixed(1)} MiB (${peakAnonymous.toFixed(1)} MiB anonymous), ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB from tick 100 to ${DAEMON_TICKS}`,
-    );
+    await daemonTable(base, liveDir, liveEnv);
 
     await coldStartTable(base);
 

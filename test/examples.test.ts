@@ -2,7 +2,7 @@
 // supervisord and their listeners come up and stay up, the systemd units pass
 // `systemd-analyze verify`, the hub file validates, and the cron line's command runs a cycle.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { BIN, runProcguard } from './helpers/run-cli.js';
 import { PASSWORD, requireSupervisord, startSupervisord, type Supervisord } from './helpers/supervisord.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../bundle/procguard.js', import.meta.url));
 
 describe('examples/', function () {
   this.timeout(60000);
@@ -78,7 +79,7 @@ describe('examples/', function () {
     const result = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((name) => join(work, name))], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stderr.trim(), '');
-    assert.match(texts['procguard.service'] ?? '', /^ExecStart=\S+ run -c \/etc\/procguard$/m);
+    assert.match(texts['procguard.service'] ?? '', /^ExecStart=\/usr\/bin\/node(?: --\S+)* \/usr\/lib\/procguard\/procguard\.js run -c \/etc\/procguard$/m);
     assert.match(texts['procguard.service'] ?? '', /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     assert.match(texts['procguard-apply.service'] ?? '', /^ExecStart=\S+ apply --quiet -c \/etc\/procguard$/m);
   });
@@ -101,6 +102,26 @@ describe('examples/', function () {
     const sd = parseFileSd('batch.json', await readFile(join(EXAMPLES, 'hub', 'hub.d', 'batch.json'), 'utf8'));
     assert.deepEqual(sd.diagnostics, []);
     assert.equal(sd.agents.length, 3);
+  });
+
+  it("systemd/procguard.service: the daemon started with the unit's node options logs JSON lines and nothing else on stderr", async () => {
+    const unit = await readFile(join(EXAMPLES, 'systemd', 'procguard.service'), 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+    // The unit's command with this checkout's bundle and the temporary policy file.
+    const [node, ...args] = execStart.replace('/usr/lib/procguard/procguard.js', BUNDLE).replace('/etc/procguard', join(work, 'policies.yaml')).split(' ');
+    assert.equal(node, '/usr/bin/node');
+    assert.ok(args.includes('--lite-mode'), execStart);
+    const daemon = spawn(process.execPath, [...args, '--interval', '1s'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' } });
+    let stderr = '';
+    daemon.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
+    // Started (its first cycle runs at once), then stopped: bounded by what it logs, not by a clock.
+    await eventually(() => stderr.includes('running:'), 30000, 'the daemon to start');
+    daemon.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    const events = logEvents(stderr);
+    assert.match(events[0]?.msg ?? '', /^running: 1 policy/);
+    assert.match(events.at(-1)?.msg ?? '', /^stopped after \d+ cycles?/);
   });
 
   it('cron/procguard: the cron line runs one quiet cycle', async () => {

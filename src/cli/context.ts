@@ -9,12 +9,13 @@ import { formatDiagnostic, hasErrors, runtimeDiagnostics, type Diagnostic } from
 import { readBoundedStream, readTextFile } from '../shared/bounded-read.js';
 import { configPaths, MAX_POLICY_FILE_BYTES } from '../policy/load.js';
 import { loadPolicySet } from '../policy/policy-set.js';
-import { parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
-import { dataValidator } from '../policy/schema.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import type { CliIo } from '../shared/io.js';
 import { CliFailure } from './failure.js';
+
+// The snapshot and state validators are large generated modules: they are loaded when a file
+// of theirs is read (import() below), so a verb that reads neither does not load them.
 
 /** A snapshot of 10,000 processes is about 3 MiB. */
 const MAX_DATA_FILE_BYTES = 64 * 1024 * 1024;
@@ -52,6 +53,7 @@ async function readDataText(path: string, what: string): Promise<string> {
 
 export async function readSnapshotFile(path: string, io: CliIo): Promise<Snapshot> {
   const text = await readDataText(path, 'snapshot');
+  const { parseSnapshotFile } = await import('../policy/snapshot-file.js');
   const result = parseSnapshotFile(path, text);
   if (!result.data) {
     printDiagnostics(result.diagnostics, io);
@@ -72,7 +74,8 @@ export async function readStateFile(path: string | undefined, policySet: PolicyS
     io.stderr(`procguard: warning: ${error.message}; evaluating as on a first run\n`);
     return emptyState();
   }
-  const result = parseDataFile<EngineState>(chosen, text, dataValidator('state.schema.json'), 'state file');
+  const { state: stateValidator } = await import('../policy/state-validator.generated.js');
+  const result = parseDataFile<EngineState>(chosen, text, stateValidator, 'state file');
   if (!result.data) {
     printDiagnostics(result.diagnostics, io);
     if (path === undefined) {

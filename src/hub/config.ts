@@ -6,7 +6,9 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { diagnostic, hasErrors, sortDiagnostics, START_OF_FILE, type Diagnostic, type DiagnosticCode, type Severity } from '../policy/diagnostics.js';
 import type { HubFile } from '../policy/hub-file.generated.js';
-import { hubFileValidator } from '../policy/schema.js';
+import type { ValidateFunction } from 'ajv';
+// The hub file's validator, apart from the policy file's: only the hub and validate load it.
+import { hubFile } from '../policy/hub-validator.generated.js';
 import { translateErrors } from '../policy/schema-diagnostics.js';
 import { durationOf } from '../policy/unit-values.js';
 import { isRecord } from '../policy/walk.js';
@@ -54,7 +56,7 @@ export interface HubValidation {
 /** Validates hub files as one configuration; `earlier` carries what loading and parsing found. */
 export function validateHubFiles(files: readonly ParsedFile[], earlier: readonly Diagnostic[] = []): HubValidation {
   const diagnostics = [...earlier];
-  const validate = hubFileValidator();
+  const validate = hubFile as ValidateFunction;
   const valid: ParsedFile[] = [];
   const mappings: ParsedFile[] = [];
   for (const file of files) {

@@ -42,7 +42,8 @@ export interface ServiceObserver {
  * V8 lets the old generation grow to several times what is live before it collects it; for a
  * process that lives for months and keeps about 10 MB between cycles, a fifth more is enough.
  * Read at every collection, so it can be set once the process runs. (The young generation's
- * size cannot: that is `--max-semi-space-size=1` in NODE_OPTIONS, as the shipped unit sets.)
+ * size cannot: that is `--max-semi-space-size=1` on node's command line or in NODE_OPTIONS, as
+ * the shipped unit and the supervisord examples give it.)
  */
 function keepHeapTight(): void {
   setFlagsFromString('--heap-growing-percent=20');

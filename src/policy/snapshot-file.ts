@@ -5,11 +5,11 @@
 import type { Snapshot } from '../data/types.js';
 import { checkData, parseDataFile, type DataFileResult } from './data-file.js';
 import { diagnostic, type Diagnostic } from './diagnostics.js';
-import { dataValidator } from './schema.js';
+import { snapshot as snapshotValidator } from './snapshot-validator.generated.js';
 import { locate, parseYamlFile, type ParsedFile, type PathSegment } from './yaml-source.js';
 
 export function parseSnapshotFile(path: string, text: string): DataFileResult<Snapshot> {
-  const result = parseDataFile<Snapshot>(path, text, dataValidator('snapshot.schema.json'), 'snapshot');
+  const result = parseDataFile<Snapshot>(path, text, snapshotValidator, 'snapshot');
   if (!result.data) return result;
   // Positions are worked out only for a snapshot with a problem: a valid JSON one is never parsed twice.
   let file = result.file;
@@ -19,7 +19,7 @@ export function parseSnapshotFile(path: string, text: string): DataFileResult<Sn
 
 /** A snapshot written inline at `base` inside `file` (a policy test). */
 export function checkSnapshotData(file: ParsedFile, data: unknown, base: PathSegment[]): Diagnostic[] {
-  const problems = checkData(file, data, base, dataValidator('snapshot.schema.json'), 'snapshot');
+  const problems = checkData(file, data, base, snapshotValidator, 'snapshot');
   return problems.length > 0 ? problems : duplicatePids(data as Snapshot, () => file, base);
 }
 

@@ -10,7 +10,7 @@ import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PausedTree } from '../data/types.js';
 import { notRegular, readBoundedFile } from '../shared/bounded-read.js';
-import { dataValidator } from '../policy/schema.js';
+import { state as stateValidator } from '../policy/state-validator.generated.js';
 import { writeFileAtomically } from './atomic-write.js';
 
 export const PAUSE_JOURNAL_FILE = 'paused.journal';
@@ -64,7 +64,7 @@ export async function readPauses(dir: string): Promise<JournalRead | { problem: 
     return { problem: `cannot read the pause journal ${path}: ${read.errno === 'ELOOP' ? 'it is a symbolic link' : (read.errno ?? read.reason)}` };
   }
   // Past the bound, the lines read so far are still good ones; the cut last line fails its checksum.
-  const validTree = dataValidator('state.schema.json');
+  const validTree = stateValidator;
   const byKey = new Map<string, PausedTree>();
   let damaged = 0;
   for (const text of read.bytes.toString('utf8').split('\n')) {

@@ -8,7 +8,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyState, type EngineState, type PausedTree } from '../data/types.js';
 import { notRegular, readBoundedFile } from '../shared/bounded-read.js';
-import { dataValidator } from '../policy/schema.js';
+import { state as stateValidator } from '../policy/state-validator.generated.js';
 import { writeFileAtomically } from './atomic-write.js';
 import { makeDirectory } from './directory.js';
 import { compactPauses, journalPath, readPauses, treeKey } from './pause-journal.js';
@@ -70,7 +70,7 @@ async function loadStateFile(dir: string, now: number): Promise<LoadedState> {
   if (typeof version === 'number' && version > STATE_VERSION) {
     throw new StateError(`the state file ${path} has version ${version}, written by a newer procguard; this one reads version ${STATE_VERSION} (move the file away to start afresh)`);
   }
-  const validate = dataValidator('state.schema.json');
+  const validate = stateValidator;
   if (validate(data)) return { state: data as EngineState, warnings: [] };
   const first = validate.errors?.[0];
   const where = first ? `${first.instancePath || 'the top level'} ${first.message ?? 'is invalid'}` : 'it does not match schemas/state.schema.json';
@@ -96,7 +96,7 @@ async function moveAside(path: string, data: unknown, problem: string, now: numb
 function salvagePaused(data: unknown): PausedTree[] {
   const paused = (data as { paused?: unknown } | null)?.paused;
   if (!Array.isArray(paused)) return [];
-  const validTree = dataValidator('state.schema.json');
+  const validTree = stateValidator;
   return paused.filter((tree): tree is PausedTree => validTree({ version: 1, targets: {}, paused: [tree] }));
 }
 

@@ -13,7 +13,8 @@ import { readTextFile } from '../shared/bounded-read.js';
 import { loadPolicySet } from '../policy/policy-set.js';
 import { checkSnapshotData, parseSnapshotFile } from '../policy/snapshot-file.js';
 import type { PolicySet } from '../policy/model.js';
-import { dataValidator } from '../policy/schema.js';
+import { policyTest as policyTestValidator } from '../policy/policy-test-validator.generated.js';
+import { state as stateValidator } from '../policy/state-validator.generated.js';
 import { locate, type ParsedFile } from '../policy/yaml-source.js';
 import { differences, matchesSubset, show } from './subset.js';
 
@@ -54,7 +55,7 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
     result.diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', text.message));
     return result;
   }
-  const parsed = parseDataFile<TestFileData>(path, text, dataValidator('policy-test.schema.json'), 'policy test');
+  const parsed = parseDataFile<TestFileData>(path, text, policyTestValidator, 'policy test');
   if (!parsed.data || !parsed.file) {
     result.diagnostics.push(...parsed.diagnostics);
     return result;
@@ -70,7 +71,7 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
     const at = locate(file, ['tests', t, 'name']);
     let state: EngineState = emptyState();
     if (test.state !== undefined) {
-      const problems = checkData(file, test.state, ['tests', t, 'state'], dataValidator('state.schema.json'), 'state');
+      const problems = checkData(file, test.state, ['tests', t, 'state'], stateValidator, 'state');
       if (problems.length > 0) {
         result.diagnostics.push(...problems);
         result.tests.push({ name: test.name, failures: ['its state is invalid (see above)'], line: at.line, column: at.column });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveDeps } from '../../src/actions/deps.js';
 import { carryOut, PENDING_MAX_AGE, PENDING_MAX_COUNT } from '../../src/actions/execute.js';
-import { dataValidator } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import { applyEvaluation } from '../helpers/apply.js';
 import type { AdapterDeps } from '../../src/actions/types.js';
 import { evaluate } from '../../src/engine/evaluate.js';

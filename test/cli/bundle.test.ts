@@ -201,6 +201,19 @@ describe('the bundled build', function () {
           `${start} loads ${[...loaded].join(', ')}`,
         );
       }
+      // The data formats' validators are large: check loads the policy file's alone, validate
+      // the policy file's and the hub file's, and the snapshot's or the state's only when they
+      // read such a file.
+      const sourcesIn = (paths: Set<string>): string[] => [...paths].flatMap((path) => Object.keys(outputs[path]!.inputs));
+      for (const [start, expected] of [
+        ['check', ['src/policy/policy-validator.generated.ts']],
+        ['validate', ['src/policy/hub-validator.generated.ts', 'src/policy/policy-validator.generated.ts']],
+      ] as const) {
+        const validators = sourcesIn(staticClosure(key(start)))
+          .filter((input) => input.endsWith('-validator.generated.ts'))
+          .sort();
+        assert.deepEqual(validators, expected, `${start} loads ${validators.join(', ')}`);
+      }
       // --version is answered by the entry alone; the command line's definitions come with the first verb.
       assert.deepEqual([...packagesIn(staticClosure(key('procguard.js')))], []);
       assert.ok(packagesIn(staticClosure(key('program'))).has('commander'));

@@ -126,7 +126,7 @@ describe('procguard command line', function () {
 
 describe('procguard check --json', () => {
   it('prints a plan valid against schemas/plan.schema.json', async () => {
-    const { dataValidator } = await import('../../src/policy/schema.js');
+    const { dataValidator } = await import('../helpers/data-validators.js');
     const { readFile } = await import('node:fs/promises');
     const plan = JSON.parse(await readFile(new URL('../scenarios/check-json/stdout', import.meta.url), 'utf8')) as unknown;
     const validate = dataValidator('plan.schema.json');
@@ -136,7 +136,7 @@ describe('procguard check --json', () => {
 
 describe('procguard snapshot', () => {
   it('--json prints a valid snapshot of this host with every field, which check --snapshot reads back', async () => {
-    const { dataValidator } = await import('../../src/policy/schema.js');
+    const { dataValidator } = await import('../helpers/data-validators.js');
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');

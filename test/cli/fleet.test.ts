@@ -10,7 +10,7 @@ import { runProcguard } from '../helpers/run-cli.js';
 import { FLEET_POLICIES, writeFleet } from '../helpers/fleet.js';
 import type { FleetDiff } from '../../src/cli/diff.js';
 import type { Plan } from '../../src/data/types.js';
-import { dataValidator } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 
 describe('procguard on a fleet repository', function () {
   this.timeout(60_000);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { emptyState, type ProcessEntry, type Snapshot } from '../../src/data/types.js';
-import { dataValidator } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import { yaml } from '../helpers/policy-files.js';
 import { actionLines, cycles, policySetOf, proc, program, snapshot, T0 } from '../helpers/snapshots.js';
 

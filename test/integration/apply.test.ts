@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { liveDeps } from '../../src/actions/deps.js';
 import { adapter as supervisorAdapter } from '../../src/actions/supervisor/supervisor.js';
 import type { Plan } from '../../src/data/types.js';
-import { dataValidator } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import type { AuditEntry } from '../../src/data/types.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { readCaptured, startSmtpSink, writeCaptureScript, type SmtpSink } from '../helpers/mail.js';

@@ -10,7 +10,7 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineState, Plan } from '../../src/data/types.js';
 import { readProcessState } from '../../src/host/proc.js';
-import { dataValidator } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import { eventually, sleep } from '../helpers/processes.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 import { unprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';

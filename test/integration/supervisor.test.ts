@@ -9,7 +9,7 @@ import { collectSnapshot } from '../../src/collectors/collect.js';
 import { SupervisorClient } from '../../src/supervisord/client.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { emptyState, type ProcessEntry } from '../../src/data/types.js';
-import { dataValidator } from '../../src/policy/schema.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import { yaml } from '../helpers/policy-files.js';
 import { runProcguard } from '../helpers/run-cli.js';
 import { policySetOf } from '../helpers/snapshots.js';

@@ -65,10 +65,39 @@ describe("procguard.service's sandbox", function () {
     const file = join(work, 'policies.yaml');
     await writeFile(file, policy);
     await chmod(file, 0o644);
+    // node with the options the unit starts it with (ExecStart=/usr/bin/node OPTIONS procguard.js run …).
+    const nodeOptions =
+      /^ExecStart=\S+\/node((?: --\S+)*) /m
+        .exec(
+          directives(unit, 'ExecStart')
+            .map((line) => `ExecStart=${line}`)
+            .join('\n'),
+        )?.[1]
+        ?.trim()
+        .split(' ') ?? [];
+    assert.ok(nodeOptions.length > 0, 'the unit runs node with its options');
+    // In lite mode node makes no machine code at run time, so the unit denies writable-and-executable memory.
+    const memoryDenyWriteExecute = directives(unit, 'MemoryDenyWriteExecute').at(-1) === 'yes';
+    assert.ok(memoryDenyWriteExecute, 'MemoryDenyWriteExecute=yes');
     const result = spawnSync(
       'setpriv',
-      ['--inh-caps=-all', `--bounding-set=${bounding}`, '--no-new-privs', '--', '/usr/bin/python3', FILTER, JSON.stringify(filter), process.execPath, BUNDLE, 'apply', '-c', file],
-      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_OPTIONS: '--max-semi-space-size=1', TZ: 'UTC', PG_SANDBOX_PASSWORD: PASSWORD }, timeout: 60000 },
+      [
+        '--inh-caps=-all',
+        `--bounding-set=${bounding}`,
+        '--no-new-privs',
+        '--',
+        '/usr/bin/python3',
+        FILTER,
+        ...(memoryDenyWriteExecute ? ['--memory-deny-write-execute'] : []),
+        JSON.stringify(filter),
+        process.execPath,
+        ...nodeOptions,
+        BUNDLE,
+        'apply',
+        '-c',
+        file,
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', PG_SANDBOX_PASSWORD: PASSWORD }, timeout: 60000 },
     );
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   }

@@ -4,6 +4,9 @@
 # it: the first line an allow list (or a deny list with ~), each later ~ line removes calls,
 # each later line adds them back; a refused call fails with EPERM (SystemCallErrorNumber=EPERM).
 # Groups (@system-service…) are expanded by systemd-analyze itself. Needs Debian's python3-seccomp.
+# With --memory-deny-write-execute first, COMMAND also runs as MemoryDenyWriteExecute=yes has it
+# run: no memory mapped writable and executable, none made executable later (PR_SET_MDWE).
+import ctypes
 import errno
 import json
 import os
@@ -24,6 +27,13 @@ def expand(name):
             calls |= expand(word)
     return calls
 
+
+PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1
+if sys.argv[1] == '--memory-deny-write-execute':
+    del sys.argv[1]
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
+        sys.exit(f'seccomp-exec.py: prctl(PR_SET_MDWE): {os.strerror(ctypes.get_errno())}')
 
 lines = json.loads(sys.argv[1])
 allowed = None

@@ -3,7 +3,9 @@
 // npm run gen:validators).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { dataValidator, hubSchema, policySchema } from '../../src/policy/schema.js';
+import { policySchema, type JsonSchema } from '../../src/policy/schema.js';
+import { hubFileSchema } from '../../src/policy/hub-validator.generated.js';
+import { dataValidator } from '../helpers/data-validators.js';
 import type { EngineState } from '../../src/data/types.js';
 import { POLICY_KINDS } from '../../src/policy/kinds/index.js';
 import { LOAD_DEFAULTS } from '../../src/policy/kinds/load.js';
@@ -57,7 +59,7 @@ describe('schema and types', () => {
       for (const child of Object.values(node)) visit(child);
     };
     visit(policySchema);
-    visit(hubSchema);
+    visit(hubFileSchema as JsonSchema);
     assert.deepEqual([...found].sort(), [...ANNOTATED_NODES].sort());
   });
 
