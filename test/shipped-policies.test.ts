@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../src/policy/diagnostics.js';
 import { discoverPolicySets, loadPolicyFiles } from '../src/policy/load.js';
+import { isHubDocument, validateHubFiles } from '../src/hub/config.js';
 import { validatePolicyFiles } from '../src/policy/validate.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +29,15 @@ describe('shipped policies and examples', () => {
         // uid 1000: the check of file modes depends on the checkout's umask, not on the policies
         const loaded = await loadPolicyFiles([set], { uid: 1000 });
         assert.ok(loaded.files.length > 0, `${set} holds policy files`);
+        // A hub's file (examples/hub/) is checked as one, as procguard validate does.
+        const hubFiles = loaded.files.filter((file) => isHubDocument(file.data));
+        if (hubFiles.length > 0) {
+          assert.equal(hubFiles.length, loaded.files.length, `${set} mixes hub and policy files`);
+          const hub = validateHubFiles(hubFiles, loaded.diagnostics);
+          assert.deepEqual(hub.diagnostics.map(formatDiagnostic), []);
+          assert.ok(hub.config && hub.config.agents.length > 0);
+          continue;
+        }
         const result = validatePolicyFiles(loaded.files, loaded.diagnostics);
         assert.deepEqual(result.diagnostics.map(formatDiagnostic), set === `${ROOT}${folder}` ? EXPECTED_WARNINGS[folder] : []);
         assert.ok(result.policySet && result.policySet.policies.length > 0);

@@ -163,7 +163,8 @@ function translate(file: ParsedFile, error: AjvError): Diagnostic | undefined {
     }
     case 'propertyNames': {
       const name = String(error.params.propertyName);
-      if (path[path.length - 1] === 'labels') {
+      // Prometheus label names (a hub agent's labels, an alertmanager notifier's) and host labels differ.
+      if (path[path.length - 1] === 'labels' && (path[0] === 'agents' || path.includes('alertmanager'))) {
         return at('invalid-value', `Invalid label name ${show(name)} in ${place.objectName}: use letters, digits and "_", not starting with a digit`, [...path, name], 'key');
       }
       if (path[path.length - 1] === 'env') {

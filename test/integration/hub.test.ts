@@ -157,7 +157,7 @@ agents:
       const web1 = page.locator('section.host[data-host="web1"]');
       assert.match(
         await web1.locator('tr.program', { hasText: 'api:api' }).innerText(),
-        /api:api\s+RUNNING\s+\d+\s+[\dsmhd]+\s+[\d.]+ (KiB|MiB)\s+api-memory:\s*[\d.]+ (KiB|MiB) of 100\.0 MiB, [\d.]+ MiB left/,
+        /api:api\s+RUNNING\s+\d+\s+[\dsmhd]+\s+[\d.]+ (KiB|MiB)\s+api-memory:\s*rss [\d.]+ (KiB|MiB) of 100\.0 MiB, [\d.]+ MiB left/,
       );
       assert.equal(await web1.locator('.bar span').count(), 2);
       assert.match(await page.locator('section.host[data-host="batch1"] table.paused').innerText(), new RegExp(`sleep \\(pid ${pausedChild.pid}\\)\\s+batch-backoff\\s+1`));
