@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { eventually } from '../helpers/processes.js';
 import { requireSupervisord, startSupervisord, type Supervisord, USERNAME, PASSWORD } from '../helpers/supervisord.js';
 import { unprivilegedUser } from '../helpers/unprivileged-user.js';
@@ -102,6 +103,22 @@ describe("procguard.service's sandbox", function () {
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   }
 
+  /**
+   * Waits until the process is past max_runtime (1s) as procguard counts it: uptimes are whole
+   * seconds of a snapshot time kept in whole seconds, so its own age, read from /proc, must
+   * pass 3 seconds.
+   */
+  async function pastRuntime(pid: number | undefined): Promise<void> {
+    assert.ok(pid !== undefined, 'the process to be killed runs');
+    const age = (): number => {
+      const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      return uptime - startTicks / 100;
+    };
+    await eventually(() => age() > 3.2, 10000, 'the process past its max_runtime');
+  }
+
   async function setUp(): Promise<{ user: ReturnType<typeof unprivilegedUser>; policy: string }> {
     work = await mkdtemp(join(tmpdir(), 'pg-sandbox-'));
     await chmod(work, 0o755);
@@ -141,7 +158,7 @@ policies:
     const { policy } = await setUp();
     const programPid = pidOf('sleep 272051');
     const oomPid = pidOf('sleep 272053');
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past max_runtime
+    await pastRuntime(pidOf('sleep 272052'));
     const result = await applyInSandbox(policy);
     assert.equal(result.status, 0, result.output);
     assert.equal(pidOf('sleep 272052'), undefined, `killed:\n${result.output}`);
@@ -153,7 +170,7 @@ policies:
   it('without CAP_SYS_PTRACE neither the exe of another user’s process nor the holder of supervisord’s socket can be read', async () => {
     const { policy } = await setUp();
     const oomPid = pidOf('sleep 272053');
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // past max_runtime
+    await pastRuntime(pidOf('sleep 272052'));
     const result = await applyInSandbox(policy, ['CAP_SYS_PTRACE']);
     assert.equal(pidOf('sleep 272052'), undefined, `the other policies still act:\n${result.output}`);
     assert.equal((await readFile(`/proc/${oomPid}/oom_score_adj`, 'utf8')).trim(), '0', result.output);
