@@ -11,7 +11,8 @@ import { basename, dirname, join } from 'node:path';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../policy/diagnostics.js';
 import { isRecord } from '../policy/walk.js';
 import { locate, parseYamlFile, type PathSegment } from '../policy/yaml-source.js';
-import { readTextFile } from '../shared/bounded-read.js';
+import { decodeText, type ReadProblem } from '../shared/bounded-read.js';
+import { describeWriter, readWalkedFile, untrustedWriters } from '../policy/path-walk.js';
 import { plural } from '../shared/text.js';
 import type { Log } from '../modes/log.js';
 import type { HubAgent } from './config.js';
@@ -121,7 +122,7 @@ export class FileSd {
   }
 
   private async readNow(path: string): Promise<void> {
-    const text = await readTextFile(path, MAX_FILE_SD_BYTES, 'file_sd file');
+    const text = await readTrustedText(path);
     if (typeof text !== 'string') {
       this.log(`file_sd: ${text.message}; its last targets are kept`, { event: 'file_sd', level: 'error', file: path });
       return;
@@ -136,6 +137,25 @@ export class FileSd {
     this.log(`file_sd ${path}: ${plural(agents.length, 'target')}`, { event: 'file_sd', file: path, targets: agents.length });
     this.changed();
   }
+}
+
+/**
+ * A file_sd file's text. The targets it names are shown on the page as hosts of the fleet, so
+ * a file (or a directory on its way) that a user other than root and the hub's own user could
+ * change is refused, as policy files are: no one else may add a host or make one disappear.
+ */
+async function readTrustedText(path: string): Promise<string | ReadProblem> {
+  const trusted = [0, process.getuid?.() ?? 0];
+  const read = await readWalkedFile(path, MAX_FILE_SD_BYTES, {
+    followLastLink: true,
+    accept: (walked) => {
+      const [writer] = untrustedWriters(walked, trusted);
+      if (!writer) return undefined;
+      const reason = `${describeWriter('file_sd file', path, writer)}; fix with: ${writer.fix}`;
+      return { code: 'permission', message: `Refused: ${reason}`, reason };
+    },
+  });
+  return 'code' in read ? read : decodeText(path, read.bytes, MAX_FILE_SD_BYTES, 'file_sd file');
 }
 
 /** Prometheus' globs: * and ? (and [...]) in the last path segment only. */

@@ -170,11 +170,11 @@ tests:
       const log = JSON.parse(run.stdout) as { version: string; runs: Array<{ tool: { driver: { name: string; rules: Array<{ id: string }> } }; results: Array<Record<string, any>> }> };
       assert.deepEqual(sarifValidator()(log), []);
       assert.equal(log.version, '2.1.0');
-      const [only] = log.runs;
-      assert.equal(only!.tool.driver.name, 'procguard');
+      const [sarifRun] = log.runs;
+      assert.equal(sarifRun!.tool.driver.name, 'procguard');
       const json = JSON.parse((await runProcguard(['validate', '--json', ODD_DIR], { cwd: dir })).stdout) as Array<{ line: number; column: number; code: string; severity: string; message: string }>;
       assert.deepEqual(
-        only!.results.map((r) => [
+        sarifRun!.results.map((r) => [
           r.ruleId,
           r.level,
           r.message.text,
@@ -184,10 +184,10 @@ tests:
         ]),
         json.map((d) => [d.code, d.severity, d.message, `${ODD_DIR}/web.yaml`, d.line, d.column]),
       );
-      for (const r of only!.results) assert.equal(only!.tool.driver.rules[r.ruleIndex]!.id, r.ruleId);
+      for (const r of sarifRun!.results) assert.equal(sarifRun!.tool.driver.rules[r.ruleIndex]!.id, r.ruleId);
     });
 
-    it('validate: a valid set is a schema-valid log of warnings only', async () => {
+    it('validate: a valid set is a schema-valid log of warnings sarifRun', async () => {
       const run = await runProcguard(['validate', '--format', 'sarif', 'fleet/policies'], { cwd: dir });
       assert.equal(run.code, 0);
       const log = JSON.parse(run.stdout) as { runs: Array<{ results: Array<{ level: string }> }> };

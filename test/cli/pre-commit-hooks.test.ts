@@ -25,7 +25,7 @@ describe('.pre-commit-hooks.yaml with the pre-commit framework', function () {
       return { code: 0, output: stdout + stderr };
     } catch (error) {
       const failed = error as { code?: number | string; stdout?: string; stderr?: string };
-      if (typeof failed.code !== 'number') throw error; // pre-commit or git missing: fail, never skip
+      if (typeof failed.code !== 'number') throw error; // pre-commit or git missing: the test fails
       return { code: failed.code, output: (failed.stdout ?? '') + (failed.stderr ?? '') };
     }
   };

@@ -4,7 +4,7 @@
 // page's login and the agents' logins; the same HTTP rules as an agent's page.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandInAgent, type StandInAgent } from '../helpers/hub-agents.js';
@@ -171,6 +171,22 @@ agents:
       'the removed file forgotten',
     );
     assert.doesNotMatch(h.stderr(), STACK_TRACE);
+  });
+
+  it('file_sd: a file others may write to is refused, saying why and how to fix it; made safe, it is read', async () => {
+    const a1 = await agent({ host: 'sd-loose' });
+    const sd = join(work, 'hub-loose.d');
+    await mkdir(sd, { recursive: true });
+    const file = join(sd, 'loose.json');
+    await writeFile(file, JSON.stringify([{ targets: [`127.0.0.1:${a1.port}`], labels: { env: 'prod' } }]));
+    await chmod(file, 0o666);
+    const h = await hub(`hub: { interval: 1s, timeout: 1s }\nfile_sd: [ "${sd}/*.json" ]\n`);
+    await eventually(() => logText(h.stderr()).includes('Refused'), 15000, 'the loose file refused');
+    assert.match(logText(h.stderr()), new RegExp(`file_sd: Refused: file_sd file ${sd}/loose\\.json .*writable by .*; fix with: chmod`));
+    assert.equal((await h.fleet()).hosts.length, 0);
+    await chmod(file, 0o644);
+    await writeFile(file, JSON.stringify([{ targets: [`127.0.0.1:${a1.port}`], labels: { env: 'staging' } }]));
+    await eventually(async () => (await h.fleet()).summary.hosts.up === 1, 15000, 'the file read once it is safe');
   });
 
   it("logins: the page's (basic auth, /healthz without it, CSP, GET and HEAD only) and the agents' (password_env, never shown)", async () => {

@@ -72,7 +72,7 @@ describe('integration: procguard run, the daemon', function () {
 
   /** A real child paused by a daemon at load 5 (pause_above 4, resume_below 2). */
   async function pausedChild(): Promise<{ child: Child; daemon: Daemon }> {
-    // A duration no other process on this host sleeps for: the policy must pause this child only.
+    // A duration no other process on this host sleeps for: the policy must pause no process but this child.
     const child = await spawnChild('sleep', ['307']);
     await writeFile(join(confDir, 'load.yaml'), `${settings()}policies:\n  - { name: sleep-backoff, kind: load, match: { cmdline: "^sleep 307$" }, pause_above: 4.0, resume_below: 2.0 }\n`);
     await setLoad(5);

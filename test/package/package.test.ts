@@ -40,13 +40,13 @@ async function sha256(path: string): Promise<string> {
 }
 
 /** Every path under root (relative, sorted), directories marked with a trailing slash. */
-async function tree(root: string, skip: string[] = []): Promise<string[]> {
+async function tree(root: string, leftOut: string[] = []): Promise<string[]> {
   const found: string[] = [];
   async function walk(dir: string): Promise<void> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       const rel = relative(root, path);
-      if (skip.some((prefix) => rel === prefix || rel.startsWith(`${prefix}/`))) continue;
+      if (leftOut.some((prefix) => rel === prefix || rel.startsWith(`${prefix}/`))) continue;
       found.push(entry.isDirectory() ? `${rel}/` : rel);
       if (entry.isDirectory()) await walk(path);
     }

@@ -78,7 +78,7 @@ const processInfo = fc
   })
   .map((info) => ({ ...info }));
 
-/** Python's xmlrpc.client escaping: &, < and > only. */
+/** Python's xmlrpc.client escaping: &, < and >, nothing else. */
 const pythonEscape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 /** A value as supervisord writes it (Python's xmlrpc.client.dumps): one element a line, strings in <string>. */
