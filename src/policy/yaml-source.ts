@@ -1,15 +1,20 @@
 // One policy file parsed with positions kept, so any path into its data can be
-// turned back into the line and column the operator typed it at.
+// turned back into the line and column the operator typed it at. A plain file is read by the
+// fast path (yaml-plain.ts); the rest, and every file with a problem, by yaml's full parser.
 
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import { diagnostic, START_OF_FILE, type Diagnostic, type Position } from './diagnostics.js';
+import { readPlainYaml, type OutlineNode } from './yaml-plain.js';
 
 export interface ParsedFile {
   /** The path as the operator gave it or as found in a directory. */
   path: string;
-  document: Document.Parsed;
-  lineCounter: LineCounter;
+  /** yaml's document model; for a file the fast path read, parsed when first asked for. */
+  readonly document: Document.Parsed;
+  readonly lineCounter: LineCounter;
+  /** Where each node starts, when the fast path read the file. */
+  readonly outline?: OutlineNode;
   /** The plain data, or undefined when the file could not be parsed. */
   data: unknown;
   /** Template files it names (mail body_file), keyed by the path as written; filled by the loader. */
@@ -34,8 +39,46 @@ const YAML_ERROR_WORDING: Readonly<Record<string, string>> = {
 };
 
 export function parseYamlFile(path: string, text: string): { file: ParsedFile; diagnostics: Diagnostic[] } {
+  const plain = readPlainYaml(text);
+  if (plain !== undefined && depthOf(plain.data) <= MAX_DEPTH) return { file: plainFile(path, text, plain.data, plain.outline), diagnostics: [] };
+  return parseYamlDocument(path, text);
+}
+
+/** A file read by the fast path: yaml's document and line counter are made only if something asks for them. */
+function plainFile(path: string, text: string, data: unknown, outline: OutlineNode): ParsedFile {
+  let document: Document.Parsed | undefined;
+  let lineCounter: LineCounter | undefined;
+  return {
+    path,
+    data,
+    outline,
+    templates: new Map(),
+    get document() {
+      return (document ??= parseWithPositions(text).document);
+    },
+    get lineCounter() {
+      return (lineCounter ??= countLines(text));
+    },
+  };
+}
+
+/** The line starts yaml's parser would have recorded: the start of the text and after every line feed. */
+function countLines(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) counter.addNewLine(at + 1);
+  return counter;
+}
+
+function parseWithPositions(text: string): { document: Document.Parsed; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true, logLevel: 'error' });
+  return { document, lineCounter };
+}
+
+/** The full path: yaml's parser, with every syntax problem reported at its place. Exported for the test that compares both paths. */
+export function parseYamlDocument(path: string, text: string): { file: ParsedFile; diagnostics: Diagnostic[] } {
+  const { document, lineCounter } = parseWithPositions(text);
   const file: ParsedFile = { path, document, lineCounter, data: undefined, templates: new Map() };
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): Position => offsetPosition(lineCounter, offset);
@@ -83,6 +126,8 @@ export function parseYamlFile(path: string, text: string): { file: ParsedFile; d
  * A path that leaves the written document (a default, a merged alias) stops at the last node found.
  */
 export function locate(file: ParsedFile, path: readonly PathSegment[], target: 'value' | 'key' = 'value'): Position {
+  const offset = file.outline !== undefined ? outlineOffset(file.outline, path, target) : undefined;
+  if (offset !== undefined) return offsetPosition(file.lineCounter, offset);
   let node: unknown = file.document.contents;
   let position = nodePosition(file, node) ?? START_OF_FILE;
   for (const [index, segment] of path.entries()) {
@@ -102,6 +147,32 @@ export function locate(file: ParsedFile, path: readonly PathSegment[], target: '
     const isLast = index === path.length - 1;
     const chosen = isLast && target === 'key' && keyNode !== undefined ? keyNode : next;
     position = nodePosition(file, chosen) ?? position;
+    node = next;
+  }
+  return position;
+}
+
+/**
+ * The offset `locate` finds through the fast path's outline, or undefined when a node on the way
+ * has no start this path can tell (an empty value, a block scalar): yaml's document then answers.
+ */
+function outlineOffset(outline: OutlineNode, path: readonly PathSegment[], target: 'value' | 'key'): number | undefined {
+  let node = outline;
+  let position = node.start;
+  for (const [index, segment] of path.entries()) {
+    let next: OutlineNode | undefined;
+    let keyNode: OutlineNode | undefined;
+    if (node.entries !== undefined) {
+      const entry = node.entries.get(String(segment));
+      next = entry?.value;
+      keyNode = entry?.key;
+    } else if (node.items !== undefined && typeof segment === 'number') {
+      next = node.items[segment];
+    }
+    if (next === undefined) return position;
+    const chosen = index === path.length - 1 && target === 'key' && keyNode !== undefined ? keyNode : next;
+    if (chosen.start === undefined) return undefined;
+    position = chosen.start;
     node = next;
   }
   return position;

@@ -115,7 +115,8 @@ function inlinePolicyFile(file: ParsedFile, data: TestFileData): ParsedFile | un
   const policies = document.get('policies', true);
   if (isSeq(policies)) policies.items = policies.items.filter((item) => !isScalar(item));
   if (!hasInline) document.delete('policies');
-  return { ...file, document, data: document.toJS({ maxAliasCount: 100 }) as unknown, templates: new Map() };
+  // The inline file's positions come from its own document (items were taken out of it), not from the test file's outline.
+  return { path: file.path, document, lineCounter: file.lineCounter, data: document.toJS({ maxAliasCount: 100 }) as unknown, templates: new Map() };
 }
 
 async function snapshotOf(value: string | Record<string, unknown>, file: ParsedFile, at: Array<string | number>, base: string, diagnostics: Diagnostic[]): Promise<Snapshot | undefined> {

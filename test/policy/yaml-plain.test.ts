@@ -1,0 +1,200 @@
+// The fast path for plain YAML must read exactly what yaml's full parser reads: the same data,
+// and every key and value at the same line and column, so a diagnostic points at the same place
+// whichever path read the file. Whatever it does not take must go to the full path untouched.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { dump } from 'js-yaml';
+import { stringify } from 'yaml';
+import { locate, parseYamlDocument, parseYamlFile, type ParsedFile, type PathSegment } from '../../src/policy/yaml-source.js';
+import { validatePolicyFiles } from '../../src/policy/validate.js';
+
+/** Every path into `data`: each value's, and one that leaves the data below each mapping and list. */
+function pathsOf(data: unknown, base: PathSegment[] = []): PathSegment[][] {
+  const paths: PathSegment[][] = [base];
+  if (Array.isArray(data)) {
+    data.forEach((item, index) => paths.push(...pathsOf(item, [...base, index])));
+    paths.push([...base, data.length]);
+  } else if (data !== null && typeof data === 'object') {
+    for (const [key, value] of Object.entries(data)) paths.push(...pathsOf(value, [...base, key]));
+    paths.push([...base, 'no-such-key']);
+  }
+  return paths;
+}
+
+function assertSameReading(text: string): boolean {
+  const fast = parseYamlFile('p.yaml', text);
+  const full = parseYamlDocument('p.yaml', text);
+  assert.deepEqual(fast.diagnostics, full.diagnostics, text);
+  assert.deepEqual(fast.file.data, full.file.data, text);
+  for (const path of pathsOf(full.file.data)) {
+    for (const target of ['value', 'key'] as const) {
+      assert.deepEqual(locate(fast.file, path, target), locate(full.file, path, target), `${target} of ${JSON.stringify(path)} in:\n${text}`);
+    }
+  }
+  return fast.file.outline !== undefined;
+}
+
+const scalarText = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom(
+    '12',
+    '-3',
+    '0x1F',
+    '0o17',
+    '1_000',
+    '1e3',
+    '.5',
+    'true',
+    'True',
+    'no',
+    'null',
+    '~',
+    '',
+    ' lead',
+    'trail ',
+    'a: b',
+    '#x',
+    '- x',
+    'x #y',
+    "it's",
+    'say "hi"',
+    'two\nlines',
+    'tab\there',
+    'é',
+    '200MB',
+    '15%',
+    '2026-01-01',
+    '<<',
+    '*a',
+    '&b',
+    '!t',
+    '%x',
+    '@x',
+    '`x',
+  ),
+);
+const keyText = fc.oneof(fc.constantFrom('name', 'kind', 'match', 'max_rss', 'a b', 'x:y', '-', "'q'", '"d"', 'é', 'for', '__proto__'), fc.string({ minLength: 1, maxLength: 8 }));
+const scalar = fc.oneof(scalarText, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+const { value } = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('list'), tie('mapping')),
+  list: fc.array(tie('value'), { maxLength: 4 }),
+  mapping: fc.dictionary(keyText, tie('value'), { maxKeys: 5 }),
+}));
+const document = fc.oneof(fc.dictionary(keyText, value, { minKeys: 1, maxKeys: 6 }), fc.array(value, { minLength: 1, maxLength: 4 }));
+
+const yamlOptions = fc.record({
+  indent: fc.integer({ min: 2, max: 4 }),
+  indentSeq: fc.boolean(),
+  collectionStyle: fc.constantFrom('any', 'block', 'flow'),
+  defaultStringType: fc.constantFrom('PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE', 'BLOCK_LITERAL', 'BLOCK_FOLDED'),
+  defaultKeyType: fc.constantFrom(null, 'PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE'),
+  lineWidth: fc.constantFrom(0, 20, 80),
+  flowCollectionPadding: fc.boolean(),
+});
+
+describe('plain YAML read by the fast path', () => {
+  it('reads the same data and positions as the full parser, over generated files written by yaml', () => {
+    let taken = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(document, yamlOptions, (data, options) => {
+        runs += 1;
+        if (assertSameReading(stringify(data, options as Parameters<typeof stringify>[1]))) taken += 1;
+      }),
+      { numRuns: 400 },
+    );
+    // Most generated files are plain: the comparison above is about the fast path, not the fallback.
+    assert.ok(taken > runs / 2, `the fast path read ${taken} of ${runs} files`);
+  });
+
+  it('reads the same data and positions as the full parser, over generated files written by js-yaml, with comments and blank lines', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(document, fc.boolean(), fc.integer({ min: 1, max: 4 }), (data, flow, indent) => {
+        const lines = dump(data, { indent, flowLevel: flow ? 1 : -1 }).split('\n');
+        const commented = lines.flatMap((line, index) => (index % 3 === 1 ? ['# a comment', '', line] : [line])).join('\n');
+        if (assertSameReading(commented)) taken += 1;
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(taken > 100, `the fast path read ${taken} of 200 files`);
+  });
+
+  it('reads the shipped and example policy files as the full parser does', () => {
+    const directories = ['../../policies/', '../../examples/gitops/policies/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));
+    let count = 0;
+    for (const dir of directories) {
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
+        const text = readFileSync(`${dir}${name}`, 'utf8');
+        assert.ok(assertSameReading(text), `${name} is plain YAML and should take the fast path`);
+        count += 1;
+      }
+    }
+    assert.ok(count >= 4, `${count} files read`);
+  });
+
+  const fullPathOnly: Array<[string, string]> = [
+    ['an anchor and an alias', 'a: &x {b: 1}\nc: *x\n'],
+    ['a merge key', 'a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n'],
+    ['an inline merge key', 'c:\n  <<: {b: 1}\n  d: 2\n'],
+    ['a tag', 'a: !!str 12\n'],
+    ['an unknown tag', 'a: !custom x\n'],
+    ['a duplicate key', 'a: 1\nb: 2\na: 3\n'],
+    ['a duplicate key in a flow mapping', 'x: {a: 1, a: 2}\n'],
+    ['two documents', 'a: 1\n---\nb: 2\n'],
+    ['a YAML 1.1 directive', '%YAML 1.1\n---\na: yes\n'],
+    ['a number as a key', '1: a\n'],
+    ['true as a key', 'true: a\n'],
+    ['a mapping as a key', '? {a: 1}\n: x\n'],
+    ['a syntax error', 'a: [1, 2\n'],
+    ['bad indentation', 'a:\n  - b\n - c\n'],
+    ['an empty file', ''],
+    ['comments alone', '# nothing here\n'],
+    ['an alias without an anchor', 'a: *nowhere\n'],
+  ];
+  for (const [what, text] of fullPathOnly) {
+    it(`leaves a file with ${what} to the full parser, which reports the same as before`, () => {
+      const fast = parseYamlFile('p.yaml', text);
+      assert.equal(fast.file.outline, undefined);
+      const full = parseYamlDocument('p.yaml', text);
+      assert.deepEqual(fast.diagnostics, full.diagnostics);
+      assert.deepEqual(fast.file.data, full.file.data);
+    });
+  }
+
+  it('leaves a file nested deeper than policy files may be to the full parser, which refuses it', () => {
+    const text = `${'['.repeat(70)}${']'.repeat(70)}\n`;
+    const { file, diagnostics } = parseYamlFile('p.yaml', text);
+    assert.equal(file.outline, undefined);
+    assert.match(diagnostics.map((d) => d.message).join('\n'), /nests too deeply/);
+  });
+
+  it('points a diagnostic at an empty value or a block scalar through the full parser', () => {
+    const text = 'policies:\n  - name: m\n    kind: memory\n    match:\n    max_rss: |\n      200MB\n';
+    const fast = parseYamlFile('p.yaml', text);
+    assert.notEqual(fast.file.outline, undefined);
+    const viaFast = validatePolicyFiles([fast.file], fast.diagnostics).diagnostics;
+    const full = parseYamlDocument('p.yaml', text);
+    const viaFull = validatePolicyFiles([full.file], full.diagnostics).diagnostics;
+    assert.ok(viaFast.length > 0);
+    assert.deepEqual(viaFast, viaFull);
+  });
+
+  it('keeps the data of a __proto__ key as data, as the full parser does', () => {
+    const { file } = parseYamlFile('p.yaml', '__proto__: {polluted: 1}\nb: 2\n');
+    assert.notEqual(file.outline, undefined);
+    assert.equal(Object.getPrototypeOf(file.data), Object.prototype);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.deepEqual(Object.keys(file.data as object), ['__proto__', 'b']);
+  });
+
+  it('gives yaml’s document to code that asks for it, parsed on first use', () => {
+    const { file } = parseYamlFile('p.yaml', 'a: 1\nb: [x]\n');
+    assert.notEqual(file.outline, undefined);
+    const parsed: ParsedFile['document'] = file.document;
+    assert.deepEqual(parsed.toJS(), { a: 1, b: ['x'] });
+    assert.equal(file.document, parsed);
+  });
+});
