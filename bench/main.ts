@@ -482,7 +482,8 @@ async function main(): Promise<void> {
   } finally {
     for (const filler of fillers) filler.kill('SIGKILL');
     await sv?.stop();
-    await rm(base, { recursive: true, force: true });
+    if (process.env.PROCGUARD_BENCH_KEEP) process.stderr.write(`bench: kept ${base}\n`);
+    else await rm(base, { recursive: true, force: true });
   }
 }
 
