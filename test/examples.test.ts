@@ -99,7 +99,7 @@ describe('examples/', function () {
     assert.match(validated.stdout, /valid hub configuration: 2 agents, 1 file_sd path in 1 file\n$/);
     assert.doesNotMatch(validated.stdout, /warning/);
     const { parseFileSd } = await import('../src/hub/file-sd.js');
-    const sd = parseFileSd('batch.json', await readFile(join(EXAMPLES, 'hub', 'hub.d', 'batch.json'), 'utf8'));
+    const sd = await parseFileSd('batch.json', await readFile(join(EXAMPLES, 'hub', 'hub.d', 'batch.json'), 'utf8'));
     assert.deepEqual(sd.diagnostics, []);
     assert.equal(sd.agents.length, 3);
   });

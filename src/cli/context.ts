@@ -54,7 +54,7 @@ async function readDataText(path: string, what: string): Promise<string> {
 export async function readSnapshotFile(path: string, io: CliIo): Promise<Snapshot> {
   const text = await readDataText(path, 'snapshot');
   const { parseSnapshotFile } = await import('../policy/snapshot-file.js');
-  const result = parseSnapshotFile(path, text);
+  const result = await parseSnapshotFile(path, text);
   if (!result.data) {
     printDiagnostics(result.diagnostics, io);
     throw new CliFailure(`${path} is not a valid snapshot (schemas/snapshot.schema.json)`, ExitCode.INVALID);
@@ -75,7 +75,7 @@ export async function readStateFile(path: string | undefined, policySet: PolicyS
     return emptyState();
   }
   const { state: stateValidator } = await import('../policy/state-validator.generated.js');
-  const result = parseDataFile<EngineState>(chosen, text, stateValidator, 'state file');
+  const result = await parseDataFile<EngineState>(chosen, text, stateValidator, 'state file');
   if (!result.data) {
     printDiagnostics(result.diagnostics, io);
     if (path === undefined) {

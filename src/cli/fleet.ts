@@ -53,7 +53,7 @@ export async function readHostSnapshots(paths: readonly string[]): Promise<HostS
       hosts.push({ file, host: named, problem: text.message });
       continue;
     }
-    const parsed = parseSnapshotFile(file, text);
+    const parsed = await parseSnapshotFile(file, text);
     if (!parsed.data) {
       const first = parsed.diagnostics.slice(0, 3).map(formatDiagnostic);
       const more = parsed.diagnostics.length > 3 ? ` (and ${parsed.diagnostics.length - 3} more)` : '';

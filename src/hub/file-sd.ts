@@ -23,8 +23,8 @@ const TARGET = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The agents a file_sd file lists, or its problems. */
-export function parseFileSd(path: string, text: string): { agents: HubAgent[]; diagnostics: Diagnostic[] } {
-  const { file, diagnostics } = parseYamlFile(path, text);
+export async function parseFileSd(path: string, text: string): Promise<{ agents: HubAgent[]; diagnostics: Diagnostic[] }> {
+  const { file, diagnostics } = await parseYamlFile(path, text);
   if (diagnostics.some((d) => d.severity === 'error')) return { agents: [], diagnostics };
   const problems: Diagnostic[] = [];
   const problem = (at: PathSegment[], message: string, which: 'key' | 'value' = 'value') => problems.push(diagnostic(path, locate(file, at, which), 'error', 'invalid-value', message));
@@ -127,7 +127,7 @@ export class FileSd {
       this.log(`file_sd: ${text.message}; its last targets are kept`, { event: 'file_sd', level: 'error', file: path });
       return;
     }
-    const { agents, diagnostics } = parseFileSd(path, text);
+    const { agents, diagnostics } = await parseFileSd(path, text);
     if (diagnostics.some((d) => d.severity === 'error')) {
       for (const d of diagnostics) this.log(`file_sd: ${formatDiagnostic(d)}`, { event: 'file_sd', level: 'error', file: path });
       this.log(`file_sd ${path} refused; its last targets are kept`, { event: 'file_sd', level: 'error', file: path });

@@ -103,7 +103,7 @@ export async function runMemmon(argv: readonly string[], io: CliIo, streams: Lis
 
 /** The policy set memmon's options stand for: exactly what `procguard import memmon` prints. */
 export async function memmonPolicySet(options: MemmonOptions, argv: readonly string[]): Promise<{ policySet: PolicySet } | { errors: string[] }> {
-  const { file, diagnostics } = parseYamlFile('memmon options', memmonPolicies(options, argv));
+  const { file, diagnostics } = await parseYamlFile('memmon options', memmonPolicies(options, argv));
   await prepareTemplates([file]);
   const result = validatePolicyFiles([file], diagnostics);
   if (!result.policySet || hasErrors(result.diagnostics)) {

@@ -16,11 +16,11 @@ export interface DataFileResult<T> {
 }
 
 /** `what` names the kind of file in messages: "snapshot", "state file". */
-export function parseDataFile<T>(path: string, text: string, validate: ValidateFunction, what: string): DataFileResult<T> {
+export async function parseDataFile<T>(path: string, text: string, validate: ValidateFunction, what: string): Promise<DataFileResult<T>> {
   // Fast path for the common case, a valid JSON file; positions are only worked out for a bad one.
   const json = parseJson(text);
   if (json !== undefined && validate(json)) return { diagnostics: [], data: json as T };
-  const { file, diagnostics } = parseYamlFile(path, text);
+  const { file, diagnostics } = await parseYamlFile(path, text);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const problems = checkData(file, file.data, [], validate, what);
   if (problems.length > 0) return { diagnostics: problems, file };

@@ -5,7 +5,6 @@
 import type { Stats } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { distance } from 'fastest-levenshtein';
-import { parse as parseYaml } from 'yaml';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { diagnostic, START_OF_FILE, type Diagnostic } from './diagnostics.js';
 import { decodeText, describeIoError, type ReadProblem } from '../shared/bounded-read.js';
@@ -113,12 +112,8 @@ async function foreignKeys(path: string): Promise<string[] | undefined> {
   } catch {
     return undefined; // loading it reports why
   }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch {
-    return undefined; // broken YAML is reported as a policy file's error
-  }
+  // Broken YAML has no data here; it is reported as a policy file's error.
+  const { data } = (await parseYamlFile(path, text)).file;
   if (!isRecord(data)) return undefined;
   const keys = Object.keys(data);
   if (keys.length === 0) return undefined;
@@ -259,7 +254,7 @@ async function parsePolicyText(path: string, text: string | ReadProblem, uid: nu
     diagnostics.push(diagnostic(path, START_OF_FILE, 'error', text.code, text.message));
     return undefined;
   }
-  const { file, diagnostics: parseDiagnostics } = parseYamlFile(path, text);
+  const { file, diagnostics: parseDiagnostics } = await parseYamlFile(path, text);
   diagnostics.push(...parseDiagnostics);
   for (const bodyFile of bodyFilesNamed(file.data)) {
     file.templates.set(bodyFile, await loadTemplate(bodyFile, dirname(path), uid));

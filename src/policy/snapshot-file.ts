@@ -8,35 +8,42 @@ import { diagnostic, type Diagnostic } from './diagnostics.js';
 import { snapshot as snapshotValidator } from './snapshot-validator.generated.js';
 import { locate, parseYamlFile, type ParsedFile, type PathSegment } from './yaml-source.js';
 
-export function parseSnapshotFile(path: string, text: string): DataFileResult<Snapshot> {
-  const result = parseDataFile<Snapshot>(path, text, snapshotValidator, 'snapshot');
+export async function parseSnapshotFile(path: string, text: string): Promise<DataFileResult<Snapshot>> {
+  const result = await parseDataFile<Snapshot>(path, text, snapshotValidator, 'snapshot');
   if (!result.data) return result;
+  const duplicates = duplicatePids(result.data);
+  if (duplicates.length === 0) return result;
   // Positions are worked out only for a snapshot with a problem: a valid JSON one is never parsed twice.
-  let file = result.file;
-  const problems = duplicatePids(result.data, () => (file ??= parseYamlFile(path, text).file), []);
-  return problems.length > 0 ? { diagnostics: problems } : result;
+  const file = result.file ?? (await parseYamlFile(path, text)).file;
+  return { diagnostics: duplicates.map((duplicate) => duplicatePidDiagnostic(file, [], duplicate)) };
 }
 
 /** A snapshot written inline at `base` inside `file` (a policy test). */
 export function checkSnapshotData(file: ParsedFile, data: unknown, base: PathSegment[]): Diagnostic[] {
   const problems = checkData(file, data, base, snapshotValidator, 'snapshot');
-  return problems.length > 0 ? problems : duplicatePids(data as Snapshot, () => file, base);
+  return problems.length > 0 ? problems : duplicatePids(data as Snapshot).map((duplicate) => duplicatePidDiagnostic(file, base, duplicate));
 }
 
-function duplicatePids(snapshot: Snapshot, parsed: () => ParsedFile, base: PathSegment[]): Diagnostic[] {
+interface DuplicatePid {
+  pid: number;
+  index: number;
+  earlier: number;
+}
+
+/** Each process whose pid an earlier process of the snapshot has. */
+function duplicatePids(snapshot: Snapshot): DuplicatePid[] {
   const first = new Map<number, number>();
-  const problems: Diagnostic[] = [];
+  const duplicates: DuplicatePid[] = [];
   snapshot.processes.forEach((process, index) => {
     if (process.pid === 0) return; // supervisord programs that are not running
     const earlier = first.get(process.pid);
     if (earlier === undefined) first.set(process.pid, index);
-    else {
-      const file = parsed();
-      const where = locate(file, [...base, 'processes', index, 'pid']);
-      problems.push(
-        diagnostic(file.path, where, 'error', 'schema', `"processes[${index}].pid" in the snapshot is ${process.pid}, already the pid of processes[${earlier}]; two processes never share a pid`),
-      );
-    }
+    else duplicates.push({ pid: process.pid, index, earlier });
   });
-  return problems;
+  return duplicates;
+}
+
+function duplicatePidDiagnostic(file: ParsedFile, base: PathSegment[], { pid, index, earlier }: DuplicatePid): Diagnostic {
+  const where = locate(file, [...base, 'processes', index, 'pid']);
+  return diagnostic(file.path, where, 'error', 'schema', `"processes[${index}].pid" in the snapshot is ${pid}, already the pid of processes[${earlier}]; two processes never share a pid`);
 }

@@ -8,9 +8,12 @@
 // path, whose diagnostics it keeps. On the plain files this path takes, both read the same
 // data and the same positions: test/policy/yaml-plain.test.ts holds it over generated files.
 
-import { CORE_SCHEMA, EVENT_ID, SCALAR_STYLE, constructFromEvents, getScalarValue, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
+import { COLLECTION_STYLE, CORE_SCHEMA, EVENT_ID, SCALAR_STYLE, constructFromEvents, getScalarValue, parseEvents, type Event, type ScalarEvent, type SequenceEvent } from 'js-yaml';
 
-/** Where one node of the file starts; `start` is undefined where this path cannot tell as yaml would (an empty value, a block scalar). */
+/**
+ * Where one node of the file starts, as yaml's parser would place it. `start` is undefined for an
+ * empty list item, which yaml leaves without a node: a path through it stays at its list.
+ */
 export interface OutlineNode {
   start: number | undefined;
   /** A mapping's entries by key, with where the key was written. */
@@ -24,8 +27,8 @@ export interface PlainYaml {
   outline: OutlineNode;
 }
 
-/** Deeper than any policy file (yaml-source.ts refuses more than 64 levels): such a file takes the full path. */
-const MAX_PLAIN_DEPTH = 64;
+/** Far deeper than any policy file; keeps every recursive walk after parsing safe. A deeper file takes the full path, which refuses it. */
+export const MAX_DEPTH = 64;
 
 /** A plain key that a YAML 1.2 core schema would not read as the same string (a number, true, null, …). */
 const NOT_A_PLAIN_STRING_KEY = /^(?:$|[-+.0-9~]|(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)$)/;
@@ -33,14 +36,14 @@ const NOT_A_PLAIN_STRING_KEY = /^(?:$|[-+.0-9~]|(?:true|false|null|True|False|Nu
 export function readPlainYaml(text: string): PlainYaml | undefined {
   let events: Event[];
   try {
-    events = parseEvents(text, { maxDepth: MAX_PLAIN_DEPTH });
+    events = parseEvents(text, { maxDepth: MAX_DEPTH });
   } catch {
     return undefined;
   }
   const first = events[0];
   if (first?.type !== EVENT_ID.DOCUMENT || first.directives.length > 0) return undefined;
   const reader = new OutlineReader(text, events);
-  const outline = reader.node(1);
+  const outline = reader.node(1, { as: 'root' });
   if (outline === undefined || reader.next !== events.length - 1 || events[reader.next]?.type !== EVENT_ID.POP) return undefined;
   let documents: unknown[];
   try {
@@ -52,32 +55,42 @@ export function readPlainYaml(text: string): PlainYaml | undefined {
   return { data: documents[0], outline };
 }
 
+/** What a node is to its parent: a mapping's key, the value after a key, or a list's item. */
+type Place = { as: 'key' | 'root' } | { as: 'value'; key: ScalarEvent } | { as: 'item'; list: SequenceEvent; first: boolean };
+
 /** Walks the events once, building the outline; undefined for anything outside plain YAML. */
 class OutlineReader {
   next = 0;
+  /** Where the last scalar read ends (after its closing quote, or after the blanks of an empty one); unknown after a flow collection. */
+  private lastEnd = 0;
 
   constructor(
     private readonly text: string,
     private readonly events: readonly Event[],
   ) {}
 
-  node(index: number): OutlineNode | undefined {
+  node(index: number, place: Place): OutlineNode | undefined {
     const event = this.events[index];
     if (event === undefined) return undefined;
     this.next = index + 1;
     switch (event.type) {
-      case EVENT_ID.SCALAR:
+      case EVENT_ID.SCALAR: {
         if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
-        return { start: scalarStart(event) };
+        const start = this.scalarStart(event, place);
+        if (start === undefined) return undefined;
+        this.lastEnd = event.valueEnd !== -1 ? event.valueEnd + (isQuoted(event) ? 1 : 0) : start;
+        return { start };
+      }
       case EVENT_ID.SEQUENCE: {
         if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
         const items: OutlineNode[] = [];
         while (this.events[this.next]?.type !== EVENT_ID.POP) {
-          const item = this.node(this.next);
+          const item = this.node(this.next, { as: 'item', list: event, first: items.length === 0 });
           if (item === undefined) return undefined;
           items.push(item);
         }
         this.next += 1;
+        if (event.style === COLLECTION_STYLE.FLOW) this.lastEnd = UNKNOWN_END;
         return { start: event.start, items };
       }
       case EVENT_ID.MAPPING: {
@@ -85,35 +98,98 @@ class OutlineReader {
         const entries = new Map<string, { key: OutlineNode; value: OutlineNode }>();
         while (this.events[this.next]?.type !== EVENT_ID.POP) {
           const keyEvent = this.events[this.next];
-          if (keyEvent?.type !== EVENT_ID.SCALAR) return undefined;
+          if (keyEvent?.type !== EVENT_ID.SCALAR || keyEvent.valueStart === -1) return undefined;
           const name = getScalarValue(this.text, keyEvent);
-          if (keyEvent.style === SCALAR_STYLE.PLAIN && (NOT_A_PLAIN_STRING_KEY.test(name) || name === '<<')) return undefined;
+          if (name === '<<' || (keyEvent.style === SCALAR_STYLE.PLAIN && NOT_A_PLAIN_STRING_KEY.test(name))) return undefined;
           if (entries.has(name)) return undefined;
-          const key = this.node(this.next);
+          const key = this.node(this.next, { as: 'key' });
           if (key === undefined) return undefined;
-          const value = this.node(this.next);
+          const value = this.node(this.next, { as: 'value', key: keyEvent });
           if (value === undefined) return undefined;
           entries.set(name, { key, value });
         }
         this.next += 1;
+        if (event.style === COLLECTION_STYLE.FLOW) this.lastEnd = UNKNOWN_END;
         return { start: event.start, entries };
       }
       default:
         return undefined; // an alias, or a second document
     }
   }
+
+  /**
+   * Where yaml's node for this scalar starts: at its first character when plain, at its opening
+   * quote when quoted, at its `|` or `>` header when a block scalar. An empty value starts after
+   * its key's colon, an empty list item after its dash, and the blanks that follow either.
+   * Undefined where this path cannot tell (an empty key or document, a key without a colon).
+   */
+  private scalarStart(event: ScalarEvent, place: Place): number | undefined {
+    switch (event.style) {
+      case SCALAR_STYLE.PLAIN:
+        if (event.valueStart !== -1) return event.valueStart;
+        if (place.as === 'value') return this.afterIndicator(place.key.valueEnd + (isQuoted(place.key) ? 1 : 0), ':');
+        if (place.as === 'item' && place.list.style === COLLECTION_STYLE.BLOCK) return this.afterIndicator(place.first ? place.list.start : this.lastEnd, '-');
+        return undefined;
+      case SCALAR_STYLE.SINGLE_QUOTED:
+      case SCALAR_STYLE.DOUBLE_QUOTED:
+        return event.valueStart - 1;
+      default:
+        return this.blockHeaderStart(event);
+    }
+  }
+
+  /** After the indicator (`:` or `-`) that comes next from `from`, past blank lines and comments, and the blanks after it. */
+  private afterIndicator(from: number, indicator: ':' | '-'): number | undefined {
+    if (from === UNKNOWN_END) return undefined;
+    let at = from;
+    for (;;) {
+      at = skipBlanks(this.text, at);
+      const char = this.text[at];
+      if (char === '\n' || char === '\r') at += 1;
+      else if (char === '#' && indicator === '-') at = this.text.indexOf('\n', at) === -1 ? this.text.length : this.text.indexOf('\n', at);
+      else break;
+    }
+    if (this.text[at] !== indicator) return undefined;
+    return skipBlanks(this.text, at + 1);
+  }
+
+  /** The header of a block scalar: on the line before its text, after what came before it. */
+  private blockHeaderStart(event: ScalarEvent): number | undefined {
+    if (event.valueStart <= 0 || this.text[event.valueStart - 1] !== '\n') return undefined;
+    const lineEnd = event.valueStart - 1;
+    const lineStart = this.text.lastIndexOf('\n', lineEnd - 1) + 1;
+    const from = Math.max(lineStart, this.lastEnd);
+    const header = BLOCK_HEADER.exec(this.text.slice(from, lineEnd));
+    return header ? from + header.index : undefined;
+  }
 }
 
-/** Where yaml's node for this scalar starts: at its opening quote when quoted; unknown for an empty value or a block scalar. */
-function scalarStart(event: ScalarEvent): number | undefined {
-  if (event.valueStart === -1) return undefined;
-  switch (event.style) {
-    case SCALAR_STYLE.PLAIN:
-      return event.valueStart;
-    case SCALAR_STYLE.SINGLE_QUOTED:
-    case SCALAR_STYLE.DOUBLE_QUOTED:
-      return event.valueStart - 1;
-    default:
-      return undefined;
+/** Where a flow collection ends is not in its events. */
+const UNKNOWN_END = -1;
+
+/** A block scalar's header to the end of its line: `|` or `>`, an indentation and a chomping indicator, a comment. */
+const BLOCK_HEADER = /[|>](?:[1-9][-+]?|[-+][1-9]?)?(?:[ \t]+#.*)?[ \t\r]*$/;
+
+function isQuoted(event: ScalarEvent): boolean {
+  return event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
+}
+
+function skipBlanks(text: string, at: number): number {
+  let index = at;
+  while (text[index] === ' ' || text[index] === '\t') index += 1;
+  return index;
+}
+
+/** The nesting depth of plain data, measured without recursion. */
+export function depthOf(data: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[data, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }
+  return deepest;
 }

@@ -55,14 +55,14 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
     result.diagnostics.push(diagnostic(path, START_OF_FILE, 'error', 'io', text.message));
     return result;
   }
-  const parsed = parseDataFile<TestFileData>(path, text, policyTestValidator, 'policy test');
+  const parsed = await parseDataFile<TestFileData>(path, text, policyTestValidator, 'policy test');
   if (!parsed.data || !parsed.file) {
     result.diagnostics.push(...parsed.diagnostics);
     return result;
   }
   const file = parsed.file;
   const data = parsed.data;
-  const policySet = await policySetOf(file, data, result.diagnostics);
+  const policySet = await policySetOf(file, text, data, result.diagnostics);
   if (!policySet) return result;
 
   const base = dirname(path);
@@ -95,10 +95,10 @@ export async function runPolicyTestFile(path: string): Promise<TestFileResult> {
 }
 
 /** Policy files named by the test (relative to it) plus its inline sections, validated as one configuration. */
-async function policySetOf(file: ParsedFile, data: TestFileData, diagnostics: Diagnostic[]): Promise<PolicySet | undefined> {
+async function policySetOf(file: ParsedFile, text: string, data: TestFileData, diagnostics: Diagnostic[]): Promise<PolicySet | undefined> {
   const base = dirname(file.path);
   const paths = data.policies.filter((p): p is string => typeof p === 'string').map((p) => resolve(base, p));
-  const inline = inlinePolicyFile(file, data);
+  const inline = await inlinePolicyFile(file, text, data);
   const validated = await loadPolicySet(paths, { extraFiles: inline ? [inline] : [] });
   const errors = validated.diagnostics.filter((d) => d.severity === 'error');
   diagnostics.push(...errors);
@@ -106,17 +106,17 @@ async function policySetOf(file: ParsedFile, data: TestFileData, diagnostics: Di
 }
 
 /** The test file seen as a policy file: its settings, supervisors, notifiers and inline policies, at their own lines. */
-function inlinePolicyFile(file: ParsedFile, data: TestFileData): ParsedFile | undefined {
+async function inlinePolicyFile(file: ParsedFile, text: string, data: TestFileData): Promise<ParsedFile | undefined> {
   const hasInline = data.policies.some((p) => typeof p !== 'string');
   const hasSections = ['settings', 'supervisors', 'notifiers'].some((k) => k in data);
   if (!hasInline && !hasSections) return undefined;
-  const document = file.document.clone() as ParsedFile['document'];
-  document.delete('tests');
-  const policies = document.get('policies', true);
-  if (isSeq(policies)) policies.items = policies.items.filter((item) => !isScalar(item));
-  if (!hasInline) document.delete('policies');
-  // The inline file's positions come from its own document (items were taken out of it), not from the test file's outline.
-  return { path: file.path, document, lineCounter: file.lineCounter, data: document.toJS({ maxAliasCount: 100 }) as unknown, templates: new Map() };
+  const { editedFile } = await import('../policy/yaml-document.js');
+  return editedFile(file.path, text, (document) => {
+    document.delete('tests');
+    const policies = document.get('policies', true);
+    if (isSeq(policies)) policies.items = policies.items.filter((item) => !isScalar(item));
+    if (!hasInline) document.delete('policies');
+  });
 }
 
 async function snapshotOf(value: string | Record<string, unknown>, file: ParsedFile, at: Array<string | number>, base: string, diagnostics: Diagnostic[]): Promise<Snapshot | undefined> {
@@ -132,7 +132,7 @@ async function snapshotOf(value: string | Record<string, unknown>, file: ParsedF
     diagnostics.push(diagnostic(file.path, locate(file, at), 'error', 'io', `Cannot read snapshot ${value}: ${text.errno !== undefined ? text.reason : text.message}`));
     return undefined;
   }
-  const parsed = parseSnapshotFile(shown, text);
+  const parsed = await parseSnapshotFile(shown, text);
   diagnostics.push(...parsed.diagnostics);
   return parsed.data;
 }

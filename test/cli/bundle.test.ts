@@ -174,7 +174,7 @@ describe('the bundled build', function () {
     });
   });
 
-  it('loads handlebars, nodemailer, prom-client and pino only with the verbs that use them', async () => {
+  it('loads handlebars, nodemailer, prom-client, pino and yaml’s full parser only with the verbs that use them', async () => {
     const build = await bundle({ outdir: await mkdtemp(join(tmpdir(), 'pg-bundle-graph-')) });
     try {
       const outputs = build.metafile.outputs;
@@ -200,6 +200,12 @@ describe('the bundled build', function () {
           [],
           `${start} loads ${[...loaded].join(', ')}`,
         );
+      }
+      // A plain policy file is read by js-yaml's event parser; yaml's full parser loads only for a file that needs it.
+      for (const start of ['check', 'validate']) {
+        const loaded = packagesIn(staticClosure(key(start)));
+        assert.ok(loaded.has('js-yaml'), `${start} loads ${[...loaded].join(', ')}`);
+        assert.ok(!loaded.has('yaml'), `${start} loads yaml's full parser before it reads a file: ${[...loaded].join(', ')}`);
       }
       // The data formats' validators are large: check loads the policy file's alone, validate
       // the policy file's and the hub file's, and the snapshot's or the state's only when they

@@ -2,14 +2,16 @@
 
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
 import { validatePolicyFiles, type ValidationResult } from '../../src/policy/validate.js';
-import { parseYamlFile } from '../../src/policy/yaml-source.js';
+import { loadFullYamlParser, parseYamlFileSync } from '../../src/policy/yaml-source.js';
 import { loadHandlebars } from '../../src/shared/handlebars.js';
 
 // The loader loads handlebars before it validates files with templates; these files may have any.
 await loadHandlebars();
+// And yaml's full parser before it reads a file that is not plain YAML.
+await loadFullYamlParser();
 
 export function validateTexts(files: Record<string, string>): ValidationResult {
-  const parsed = Object.entries(files).map(([path, text]) => parseYamlFile(path, text));
+  const parsed = Object.entries(files).map(([path, text]) => parseYamlFileSync(path, text));
   return validatePolicyFiles(
     parsed.map((p) => p.file),
     parsed.flatMap((p) => p.diagnostics),

@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseYamlFile } from '../../src/policy/yaml-source.js';
+import { loadFullYamlParser, parseYamlFileSync } from '../../src/policy/yaml-source.js';
 import { validateHubFiles } from '../../src/hub/config.js';
 import { parseFileSd } from '../../src/hub/file-sd.js';
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
 import { runProcguard, STACK_TRACE } from '../helpers/run-cli.js';
 
+await loadFullYamlParser();
+
 function check(...texts: string[]): { lines: string[]; config?: ReturnType<typeof validateHubFiles>['config'] } {
-  const files = texts.map((text, i) => parseYamlFile(`hub${i + 1}.yaml`, text).file);
+  const files = texts.map((text, i) => parseYamlFileSync(`hub${i + 1}.yaml`, text).file);
   const result = validateHubFiles(files);
   return { lines: result.diagnostics.map(formatDiagnostic), ...(result.config ? { config: result.config } : {}) };
 }
@@ -92,8 +94,8 @@ agents:
     assert.match(text, /^hub2\.yaml:3:44: error: Agent "web1" sets "password_env" without "username"; give both or neither/m);
   });
 
-  it('file_sd files: targets and labels; __scheme__ picks https; Prometheus-internal labels dropped; problems at FILE:LINE:COL', () => {
-    const good = parseFileSd(
+  it('file_sd files: targets and labels; __scheme__ picks https; Prometheus-internal labels dropped; problems at FILE:LINE:COL', async () => {
+    const good = await parseFileSd(
       'sd.json',
       JSON.stringify([
         { targets: ['web1:9301', 'web2:9301'], labels: { env: 'prod', __meta_x: 'y' } },
@@ -109,7 +111,7 @@ agents:
         ['db1:9301', 'https://db1:9301', { role: 'db' }],
       ],
     );
-    const bad = parseFileSd('sd.yaml', '- targets: [ "web1" ]\n  labelz: {}\n- labels: { env: 1 }\n');
+    const bad = await parseFileSd('sd.yaml', '- targets: [ "web1" ]\n  labelz: {}\n- labels: { env: 1 }\n');
     const text = bad.diagnostics.map(formatDiagnostic).join('\n');
     assert.deepEqual(bad.agents, []);
     assert.match(text, /^sd\.yaml:1:14: error: Target "web1" must be HOST:PORT/m);

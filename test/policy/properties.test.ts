@@ -7,7 +7,9 @@ import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { formatDiagnostic, type Diagnostic } from '../../src/policy/diagnostics.js';
 import { validatePolicyFiles } from '../../src/policy/validate.js';
-import { parseYamlFile } from '../../src/policy/yaml-source.js';
+import { loadFullYamlParser, parseYamlFileSync } from '../../src/policy/yaml-source.js';
+
+await loadFullYamlParser();
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/gitops/policies/', import.meta.url));
 const VALID_FILES = readdirSync(EXAMPLES)
@@ -16,7 +18,7 @@ const VALID_FILES = readdirSync(EXAMPLES)
   .map((name) => readFileSync(`${EXAMPLES}${name}`, 'utf8'));
 
 function validateText(text: string, name = 'p.yaml'): Diagnostic[] {
-  const { file, diagnostics } = parseYamlFile(name, text);
+  const { file, diagnostics } = parseYamlFileSync(name, text);
   return validatePolicyFiles([file], diagnostics).diagnostics;
 }
 
