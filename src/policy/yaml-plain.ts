@@ -1,14 +1,29 @@
 // The fast path for the common policy file: plain YAML (mappings, lists and scalars, with no
-// anchors, aliases, tags, merge keys or directives) that parses without a problem. js-yaml reads
-// it into a flat list of events, several times faster than a full document model; the events
-// also give where each mapping, list and scalar starts, which is all a diagnostic needs.
+// anchors, aliases, tags, merge keys or directives) that parses without a problem. js-yaml's
+// parser reads it into a flat list of events, several times faster than a full document model;
+// one walk over them builds the data (scalars by the YAML 1.2 core schema, with js-yaml's own
+// resolvers) and where each mapping, list and scalar starts, which is all a diagnostic needs.
 //
 // Anything else (a syntax error, a duplicate key, an alias, a tag, a second document, a key
-// that is not a plain string) returns undefined and the file is read by yaml-source.ts's full
-// path, whose diagnostics it keeps. On the plain files this path takes, both read the same
+// that is not a plain string) returns undefined and the file is read by yaml's full parser
+// (yaml-document.ts), whose diagnostics it keeps. On the plain files this path takes, both read the same
 // data and the same positions: test/policy/yaml-plain.test.ts holds it over generated files.
 
-import { COLLECTION_STYLE, CORE_SCHEMA, EVENT_ID, SCALAR_STYLE, constructFromEvents, getScalarValue, parseEvents, type Event, type ScalarEvent, type SequenceEvent } from 'js-yaml';
+import {
+  COLLECTION_STYLE,
+  EVENT_ID,
+  NOT_RESOLVED,
+  SCALAR_STYLE,
+  boolCoreTag,
+  floatCoreTag,
+  getScalarValue,
+  intCoreTag,
+  nullCoreTag,
+  parseEvents,
+  type Event,
+  type ScalarEvent,
+  type SequenceEvent,
+} from 'js-yaml';
 
 /**
  * Where one node of the file starts, as yaml's parser would place it. `start` is undefined for an
@@ -43,16 +58,15 @@ export function readPlainYaml(text: string): PlainYaml | undefined {
   const first = events[0];
   if (first?.type !== EVENT_ID.DOCUMENT || first.directives.length > 0) return undefined;
   const reader = new OutlineReader(text, events);
-  const outline = reader.node(1, { as: 'root' });
-  if (outline === undefined || reader.next !== events.length - 1 || events[reader.next]?.type !== EVENT_ID.POP) return undefined;
-  let documents: unknown[];
-  try {
-    documents = constructFromEvents(events, { source: text, schema: CORE_SCHEMA, maxAliases: 0 });
-  } catch {
-    return undefined;
-  }
-  if (documents.length !== 1) return undefined;
-  return { data: documents[0], outline };
+  const root = reader.node(1, { as: 'root' });
+  if (root === undefined || reader.next !== events.length - 1 || events[reader.next]?.type !== EVENT_ID.POP) return undefined;
+  return { data: root.value, outline: root.node };
+}
+
+/** A node's outline and its value, built in the same walk. */
+interface Read {
+  node: OutlineNode;
+  value: unknown;
 }
 
 /** What a node is to its parent: a mapping's key, the value after a key, or a list's item. */
@@ -69,7 +83,7 @@ class OutlineReader {
     private readonly events: readonly Event[],
   ) {}
 
-  node(index: number, place: Place): OutlineNode | undefined {
+  node(index: number, place: Place): Read | undefined {
     const event = this.events[index];
     if (event === undefined) return undefined;
     this.next = index + 1;
@@ -79,23 +93,29 @@ class OutlineReader {
         const start = this.scalarStart(event, place);
         if (start === undefined) return undefined;
         this.lastEnd = event.valueEnd !== -1 ? event.valueEnd + (isQuoted(event) ? 1 : 0) : start;
-        return { start };
+        // As js-yaml's constructor reads a scalar: a plain one by the core schema's rules, any other as text.
+        const source = getScalarValue(this.text, event);
+        const value = event.style === SCALAR_STYLE.PLAIN ? plainScalar(source) : source;
+        return { node: { start }, value };
       }
       case EVENT_ID.SEQUENCE: {
         if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
         const items: OutlineNode[] = [];
+        const values: unknown[] = [];
         while (this.events[this.next]?.type !== EVENT_ID.POP) {
           const item = this.node(this.next, { as: 'item', list: event, first: items.length === 0 });
           if (item === undefined) return undefined;
-          items.push(item);
+          items.push(item.node);
+          values.push(item.value);
         }
         this.next += 1;
         if (event.style === COLLECTION_STYLE.FLOW) this.lastEnd = UNKNOWN_END;
-        return { start: event.start, items };
+        return { node: { start: event.start, items }, value: values };
       }
       case EVENT_ID.MAPPING: {
         if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
         const entries = new Map<string, { key: OutlineNode; value: OutlineNode }>();
+        const mapping: Record<string, unknown> = {};
         while (this.events[this.next]?.type !== EVENT_ID.POP) {
           const keyEvent = this.events[this.next];
           if (keyEvent?.type !== EVENT_ID.SCALAR || keyEvent.valueStart === -1) return undefined;
@@ -106,11 +126,14 @@ class OutlineReader {
           if (key === undefined) return undefined;
           const value = this.node(this.next, { as: 'value', key: keyEvent });
           if (value === undefined) return undefined;
-          entries.set(name, { key, value });
+          entries.set(name, { key: key.node, value: value.node });
+          // A key named __proto__ is data, as for js-yaml's and yaml's constructors, never the object's prototype.
+          if (name === '__proto__') Object.defineProperty(mapping, name, { value: value.value, enumerable: true, configurable: true, writable: true });
+          else mapping[name] = value.value;
         }
         this.next += 1;
         if (event.style === COLLECTION_STYLE.FLOW) this.lastEnd = UNKNOWN_END;
-        return { start: event.start, entries };
+        return { node: { start: event.start, entries }, value: mapping };
       }
       default:
         return undefined; // an alias, or a second document
@@ -162,6 +185,17 @@ class OutlineReader {
     const header = BLOCK_HEADER.exec(this.text.slice(from, lineEnd));
     return header ? from + header.index : undefined;
   }
+}
+
+/** The YAML 1.2 core schema's plain scalars, in the order it tries them: null, true and false, integers, floats; anything else is text. */
+const CORE_PLAIN_SCALARS = [nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag];
+
+function plainScalar(source: string): unknown {
+  for (const tag of CORE_PLAIN_SCALARS) {
+    const value: unknown = tag.resolve(source, false, tag.tagName);
+    if (value !== NOT_RESOLVED) return value;
+  }
+  return source;
 }
 
 /** Where a flow collection ends is not in its events. */
