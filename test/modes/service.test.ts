@@ -61,6 +61,18 @@ describe('Service: reloads and counters', function () {
     assert.match(logs[0] ?? '', /^kill sleep \(pid \d+\) by first: skipped: audit mode \(rss [\d.]+ MiB > 1\.0 KiB \(cycle 3 of 3\)\)$/);
   });
 
+  it('collects its garbage once after every cycle, once the cycle is reported', async () => {
+    const file = join(dir, 'policies.yaml');
+    await writeFile(file, policies('1KB'));
+    const { config } = await loadConfig([file]);
+    assert.ok(config);
+    const events: string[] = [];
+    const service = new Service({ env: {}, log: () => undefined, config, store: memoryStore(), collectGarbage: () => events.push('collected') });
+    service.observers.push({ cycleDone: () => events.push('cycle'), cycleFailed: (message) => events.push(message) });
+    for (let i = 0; i < 3; i += 1) await service.cycle();
+    assert.deepEqual(events, ['cycle', 'collected', 'cycle', 'collected', 'cycle', 'collected']);
+  });
+
   it('the flapping guard still counts the actions a policy took after an edit of its limit', async () => {
     // A real child, signalled with CONT (harmless) every cycle it is over the limit, at most twice an hour.
     const child = await spawnChild('sleep', ['1923']);
