@@ -4,7 +4,7 @@
 // A cycle never throws: whatever goes wrong is logged and the next cycle comes.
 
 import { errorText } from '../shared/errors.js';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { liveDeps } from '../actions/deps.js';
 import { describeTarget } from '../data/host-index.js';
 import { clearedText, isRepeat } from '../data/lasting.js';
@@ -28,7 +28,7 @@ export interface ServiceSetup {
   store: StateStore;
   /** The -c paths a reload reads again; none for the memmon drop-in. */
   reloadFrom?: readonly string[];
-  /** A full garbage collection, run after every cycle; default node's `gc()` when node exposes it. */
+  /** Called after every cycle to collect garbage; default collectorAfterGrowth with node's `gc()`, when node exposes it. */
   collectGarbage?: () => void;
 }
 
@@ -51,17 +51,29 @@ function keepHeapTight(): void {
   setFlagsFromString('--heap-growing-percent=20');
 }
 
+/** How much the heap may grow past what the last full collection left before the service collects it. */
+export const COLLECT_AFTER_GROWTH = 2 * 1024 * 1024;
+
 /**
- * node's `gc()`, there when node was started with `--expose-gc`, as the shipped systemd unit
- * starts it. A cycle leaves about half a MiB in the old generation, and V8 collects it only
- * once it has grown by about 6 MiB (its smallest step, whatever the growing percent), so the
- * RSS of a daemon that keeps 7 MiB rose and fell by that much; a full collection after each
- * cycle keeps it near what is live, for a few milliseconds of CPU a cycle
- * (docs/performance.md, "Memory").
+ * After each cycle: a full collection with `gc` once the heap has grown by COLLECT_AFTER_GROWTH
+ * since the last one. A cycle leaves about half a MiB in the old generation, and V8 itself
+ * collects only once it has grown by 6 MiB or more (its smallest step, whatever the growing
+ * percent), so the RSS of a daemon that keeps 7 MiB rose and fell by that much; collected at
+ * 2 MiB it stays near what is live, for a collection every few cycles (docs/performance.md, "Memory").
  */
-function exposedGc(): (() => void) | undefined {
+export function collectorAfterGrowth(gc: () => void, heapUsed: () => number = () => getHeapStatistics().used_heap_size): () => void {
+  let left = 0;
+  return () => {
+    if (heapUsed() < left + COLLECT_AFTER_GROWTH) return;
+    gc();
+    left = heapUsed();
+  };
+}
+
+/** node's `gc()` is there when node was started with `--expose-gc`, as the shipped systemd unit starts it. */
+function exposedCollector(): (() => void) | undefined {
   const gc: unknown = (globalThis as { gc?: unknown }).gc;
-  return typeof gc === 'function' ? () => void gc() : undefined;
+  return typeof gc === 'function' ? collectorAfterGrowth(() => void gc()) : undefined;
 }
 
 export class Service {
@@ -79,7 +91,7 @@ export class Service {
 
   constructor(private readonly setup: ServiceSetup) {
     keepHeapTight();
-    this.collectGarbage = setup.collectGarbage ?? exposedGc();
+    this.collectGarbage = setup.collectGarbage ?? exposedCollector();
     this.config = setup.config;
     this.reporter = new CycleReporter(setup.log);
   }
@@ -118,7 +130,7 @@ export class Service {
       this.log(message, { event: 'cycle', level: 'error' });
       for (const observer of this.observers) observer.cycleFailed?.(message, performance.now() - started);
     }
-    // What the cycle left behind goes now, while the daemon waits for the next one.
+    // What the cycles left behind goes while the daemon waits for the next one.
     this.collectGarbage?.();
   }
 
