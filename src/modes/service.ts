@@ -59,7 +59,8 @@ export const COLLECT_AFTER_GROWTH = 2 * 1024 * 1024;
  * since the last one. A cycle leaves about half a MiB in the old generation, and V8 itself
  * collects only once it has grown by 6 MiB or more (its smallest step, whatever the growing
  * percent), so the RSS of a daemon that keeps 7 MiB rose and fell by that much; collected at
- * 2 MiB it stays near what is live, for a collection every few cycles (docs/performance.md, "Memory").
+ * 2 MiB it stays near what is live, for a collection every few cycles (docs/performance.md, "The
+ * daemon under 55 MiB").
  */
 export function collectorAfterGrowth(gc: () => void, heapUsed: () => number = () => getHeapStatistics().used_heap_size): () => void {
   let left = 0;
