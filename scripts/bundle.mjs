@@ -2,7 +2,7 @@
 // server runs it (`node bundle/procguard.js`, or /usr/lib/procguard/procguard.js from the
 // Debian package). Every dependency is inside it; nothing is resolved from node_modules at
 // run time. The verbs, and the heavy libraries they alone use (handlebars, nodemailer,
-// prom-client, pino-pretty, the XML-RPC serializer), are chunks of their own beside the
+// prom-client, pino-pretty), are chunks of their own beside the
 // entry, loaded by dynamic import when first needed, so a verb loads only what it runs.
 // The output depends on the sources only: no absolute path, date or build-machine detail,
 // so two builds of one commit are byte-identical.

@@ -110,7 +110,7 @@ describe('examples/', function () {
     // The unit's command with this checkout's bundle and the temporary policy file.
     const [node, ...args] = execStart.replace('/usr/lib/procguard/procguard.js', BUNDLE).replace('/etc/procguard', join(work, 'policies.yaml')).split(' ');
     assert.equal(node, '/usr/bin/node');
-    assert.ok(args.includes('--lite-mode'), execStart);
+    assert.ok(args.includes('--lite-mode') && args.includes('--expose-gc'), execStart);
     const daemon = spawn(process.execPath, [...args, '--interval', '1s'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' } });
     let stderr = '';
     daemon.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -1,20 +1,12 @@
-// A small promise-based supervisord XML-RPC client: the `xmlrpc` package's serializer and
-// deserializer over node's http, on a unix socket or TCP, with basic auth, a timeout, a
-// bounded reply and errors that say what happened (401, ENOENT, faults by name).
+// A small promise-based supervisord XML-RPC client: calls written by xmlrpc-request.ts and
+// replies decoded by xmlrpc-response.ts, over node's http, on a unix socket or TCP, with basic
+// auth, a timeout, a bounded reply and errors that say what happened (401, ENOENT, faults by name).
 
 import { errorText } from '../shared/errors.js';
 import http from 'node:http';
-import type serializer from 'xmlrpc/lib/serializer.js';
+import { encodeMethodCall, type XmlRpcParam } from './xmlrpc-request.js';
 import { decodeMethodResponse, type XmlRpcResponse } from './xmlrpc-response.js';
 import type { SupervisorEndpoint } from '../policy/model.js';
-
-let loadedSerializer: typeof serializer | undefined;
-
-/** xmlrpc's serializer, loaded on the first call: a host without supervisord never pays for it. */
-async function requestSerializer(): Promise<typeof serializer> {
-  loadedSerializer ??= (await import('xmlrpc/lib/serializer.js')).default;
-  return loadedSerializer;
-}
 
 /** supervisord's fault codes (supervisor/xmlrpc.py). */
 export const FAULT_NAMES: Readonly<Record<number, string>> = {
@@ -78,10 +70,15 @@ export class SupervisorClient {
   constructor(readonly options: SupervisorClientOptions) {}
 
   /** One XML-RPC call; rejects with a SupervisorError. `timeout` (seconds) overrides the client's for calls that wait, such as stopProcess. */
-  async call(method: string, params: unknown[] = [], options: { timeout?: number } = {}): Promise<unknown> {
+  async call(method: string, params: readonly XmlRpcParam[] = [], options: { timeout?: number } = {}): Promise<unknown> {
     const { name, url, endpoint, username, password } = this.options;
     const timeout = options.timeout ?? this.options.timeout;
-    const body = (await requestSerializer()).serializeMethodCall(method, params);
+    let body: string;
+    try {
+      body = encodeMethodCall(method, params);
+    } catch (error) {
+      throw new SupervisorError(`supervisor "${name}": cannot call ${method}: ${errorText(error)}`, 'protocol');
+    }
     const where = `supervisor "${name}" at ${url}`;
     const target: http.RequestOptions = endpoint.transport === 'unix' ? { socketPath: endpoint.socketPath, path: '/RPC2' } : httpTarget(endpoint.url, this.options.connectTo);
     const auth = username !== undefined ? { auth: `${username}:${password ?? ''}` } : {};

@@ -2,7 +2,7 @@
 // deserializer (a sax stream) took about 17 ms of CPU for getAllProcessInfo with 100 programs,
 // a third of a daemon cycle. This reads the same subset of XML-RPC in one pass over the text,
 // by position: no token list and no regular expression per tag, since the reply is decoded
-// every cycle. Requests are still written by xmlrpc's serializer. Anything outside the XML-RPC
+// every cycle. Requests are written by xmlrpc-request.ts. Anything outside the XML-RPC
 // grammar is an XmlRpcFormatError that says where.
 
 export class XmlRpcFormatError extends Error {}

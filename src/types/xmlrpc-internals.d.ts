@@ -1,5 +1,5 @@
-// The parts of the `xmlrpc` package procguard's supervisord client uses: its serializer and
-// deserializer (the package's own client cannot report HTTP status codes such as 401).
+// The parts of the `xmlrpc` package procguard's tests check the supervisord client's calls and
+// reply decoder against: its serializer and deserializer.
 
 declare module 'xmlrpc/lib/serializer.js' {
   const serializer: {
@@ -15,6 +15,7 @@ declare module 'xmlrpc/lib/deserializer.js' {
   class Deserializer {
     constructor(encoding?: string);
     deserializeMethodResponse(stream: Readable, callback: (error: (Error & { faultCode?: number; faultString?: string }) | null, result?: unknown) => void): void;
+    deserializeMethodCall(stream: Readable, callback: (error: Error | null, method?: string, params?: unknown[]) => void): void;
   }
   export default Deserializer;
 }

@@ -9,7 +9,7 @@ import type { Execution } from '../../src/actions/execute.js';
 import type { Plan } from '../../src/data/types.js';
 import { loadConfig } from '../../src/modes/config.js';
 import { memoryStore } from '../../src/modes/cycle.js';
-import { CycleReporter, Service } from '../../src/modes/service.js';
+import { collectorAfterGrowth, COLLECT_AFTER_GROWTH, CycleReporter, Service } from '../../src/modes/service.js';
 import { killAllChildren, spawnChild } from '../helpers/processes.js';
 
 describe('Service: reloads and counters', function () {
@@ -59,6 +59,42 @@ describe('Service: reloads and counters', function () {
     // first: cycle 3 of 3, so it would act (audit mode: skipped); second: cycle 1 of 3 again.
     assert.equal(logs.length, 1, logs.join('\n'));
     assert.match(logs[0] ?? '', /^kill sleep \(pid \d+\) by first: skipped: audit mode \(rss [\d.]+ MiB > 1\.0 KiB \(cycle 3 of 3\)\)$/);
+  });
+
+  it('calls its garbage collector after every cycle, once the cycle is reported', async () => {
+    const file = join(dir, 'policies.yaml');
+    await writeFile(file, policies('1KB'));
+    const { config } = await loadConfig([file]);
+    assert.ok(config);
+    const events: string[] = [];
+    const service = new Service({ env: {}, log: () => undefined, config, store: memoryStore(), collectGarbage: () => events.push('collected') });
+    service.observers.push({ cycleDone: () => events.push('cycle'), cycleFailed: (message) => events.push(message) });
+    for (let i = 0; i < 3; i += 1) await service.cycle();
+    assert.deepEqual(events, ['cycle', 'collected', 'cycle', 'collected', 'cycle', 'collected']);
+  });
+
+  it("node's collector runs once the heap has grown by 2 MiB since it last ran, measured from what it left", () => {
+    const MIB = 1024 * 1024;
+    let heap = 8 * MIB;
+    const collections: number[] = [];
+    const collect = collectorAfterGrowth(
+      () => {
+        collections.push(heap);
+        heap = 7 * MIB;
+      },
+      () => heap,
+    );
+    assert.equal(COLLECT_AFTER_GROWTH, 2 * MIB);
+    collect(); // the first: what loading the configuration left
+    // Each collection leaves 7 MiB; the heap grows from there.
+    for (const grown of [7.5, 8.5, 8.99, 9, 8, 8.99, 9.2, 7.1]) {
+      heap = grown * MIB;
+      collect();
+    }
+    assert.deepEqual(
+      collections.map((at) => at / MIB),
+      [8, 9, 9.2],
+    );
   });
 
   it('the flapping guard still counts the actions a policy took after an edit of its limit', async () => {
