@@ -1,11 +1,9 @@
-// The long-running modes' log: events on stderr, JSON lines for journald, supervisord's log
-// files and log shippers, readable lines on a terminal. Every event has a message that reads
-// on its own; actions and notifications also carry their policy, target and reason as fields,
-// in the JSON lines (a readable line is the message alone). PROCGUARD_LOG_FORMAT=json|pretty
-// overrides the choice. The lines are pino's, as procguard configured it (level, time, pid,
-// name, the fields, msg), written here: pino and its dependencies were a tenth of what the
-// daemon loads, for one line per event (test/modes/log.test.ts holds the lines to pino's).
+// The long-running modes' log: pino events on stderr, JSON lines for journald, supervisord's
+// log files and log shippers, readable lines on a terminal. Every event has a message that
+// reads on its own; actions and notifications also carry their policy, target and reason as
+// fields, in the JSON lines (a readable line is the message alone). PROCGUARD_LOG_FORMAT=json|pretty overrides the choice.
 
+import pino from 'pino';
 import type { CliIo } from '../shared/io.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -32,31 +30,19 @@ export function logFormat(io: CliIo): LogFormat {
 /** A log on io.stderr; `component` names the mode in every event (procguard, procguard memmon). */
 export async function createLog(io: CliIo, component: string, format: LogFormat = logFormat(io)): Promise<Log> {
   const write = format === 'json' ? (line: string) => io.stderr(line) : await prettyWriter(io);
-  return (message, fields = {}) => write(jsonLine(component, message, fields));
-}
-
-/**
- * One event as a JSON line: `{"level":…,"time":…,"pid":…,"name":…, the fields in their order, "msg":…}`.
- * A field that is undefined, a function or a symbol is left out; a number that is not finite is null.
- */
-export function jsonLine(component: string, message: string, fields: LogFields, time: Date = new Date()): string {
-  const { level = 'info', ...rest } = fields;
-  let line = `{"level":${JSON.stringify(level)},"time":"${time.toISOString()}","pid":${process.pid},"name":${JSON.stringify(component)}`;
-  for (const [key, value] of Object.entries(rest)) {
-    const text = fieldText(value);
-    if (text !== undefined) line += `,${JSON.stringify(key)}:${text}`;
-  }
-  return `${line},"msg":${JSON.stringify(message)}}\n`;
-}
-
-/** A field's value as JSON; undefined when it has none. Never throws: an event is logged whatever a field holds. */
-function fieldText(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    // A cycle of references, or a bigint.
-    return '"[unable to serialize]"';
-  }
+  const logger = pino(
+    {
+      name: component,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    { write },
+  );
+  return (message, fields = {}) => {
+    const { level = 'info', ...rest } = fields;
+    logger[level](rest, message);
+  };
 }
 
 /**
