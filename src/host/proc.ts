@@ -101,8 +101,13 @@ function readProcFile(path: string, limit = Infinity): ProcText {
   return { text: buffer.toString('utf8', 0, Math.min(length, limit)), truncated: length > limit };
 }
 
-/** Reads the file into `buffer`: its length, or limit + 1 when it goes on past `limit` bytes. */
-function readProcBytes(path: string, limit = Infinity): number {
+/**
+ * Reads the file into `buffer`: its length, or limit + 1 when it goes on past `limit` bytes.
+ * `shortReadEnds`: a read that fills less than it was given is the end of the file, as for a
+ * procfs file of one record (stat: the kernel's seq_file hands over the whole record at once
+ * when it fits, and any file on a disk does too), which saves a second read per file.
+ */
+function readProcBytes(path: string, limit = Infinity, shortReadEnds = false): number {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -113,9 +118,10 @@ function readProcBytes(path: string, limit = Infinity): number {
         buffer.copy(bigger, 0, 0, length);
         buffer = bigger;
       }
-      const read = readSync(fd, buffer, length, Math.min(buffer.length, limit + 1) - length, null);
-      if (read === 0) break;
+      const wanted = Math.min(buffer.length, limit + 1) - length;
+      const read = readSync(fd, buffer, length, wanted, null);
       length += read;
+      if (read === 0 || (shortReadEnds && read < wanted)) break;
     }
     return length;
   } finally {
@@ -141,7 +147,7 @@ export function readProcTextIfAlive(path: string, limit?: number): ProcText | ty
 export function readProcStatIfAlive(path: string): ProcStat | typeof GONE | undefined {
   let length: number;
   try {
-    length = readProcBytes(path);
+    length = readProcBytes(path, Infinity, true);
   } catch (error) {
     return whyUnread(error);
   }
