@@ -1,7 +1,9 @@
 // Connecting to a supervisord: the configured supervisors, or the one SUPERVISOR_SERVER_URL
 // (with _USERNAME/_PASSWORD) names when none is configured, as memmon. Nothing is sent to a
 // local address before the process listening there has been verified as supervisord, run by
-// root or the user the configuration allows. Both the collector and the adapter connect here.
+// root or the user the configuration allows. Both the collector and the adapter connect here:
+// the adapter once per action, the collector over a connection kept open from cycle to cycle,
+// verified when it is opened and never reopened without verifying again.
 
 import http from 'node:http';
 import { connect as netConnect, type NetConnectOpts } from 'node:net';
