@@ -15,7 +15,7 @@ import { PsCollector } from './ps/ps.js';
 import type { SupervisorClientOptions } from '../supervisord/client.js';
 import { parentOf } from '../supervisord/listener.js';
 import { programsForThisHost, readPrograms, type SupervisedProgram } from './supervisor/supervisor.js';
-import { connect, supervisorsToAsk } from '../supervisord/connect.js';
+import { askOverKeptConnection, keepConnectionsOnlyTo, supervisorsToAsk } from '../supervisord/connect.js';
 import type { LaterFields, ProcessFields, ProcessTableCollector } from './types.js';
 import { combineHostNeeds, PRESSURE_RESOURCES, type HostNeeds } from '../policy/host-needs.js';
 import { readHostMemory } from './meminfo/meminfo.js';
@@ -134,14 +134,16 @@ export async function collectSnapshot(configured: PolicySet, options: CollectOpt
   const secondPass = options.fields === undefined ? options.secondPass : undefined;
   const complete = secondPass ? table.complete?.bind(table) : undefined;
 
-  // The supervisors are asked first: they answer while the process table is read.
+  // The supervisors are asked first: they answer while the process table is read. Each over a
+  // connection kept open from cycle to cycle, its listener verified when it was opened.
   const asked = supervisorsToAsk(policySet.supervisors, options.env);
   if (asked.length === 0) warnings.push(...noSupervisorAsked(policySet));
+  keepConnectionsOnlyTo(asked);
   const supervisedReplies = Promise.all(
     asked.map(async (config) => {
       try {
-        const client = await connect(config, options.env);
-        return { client: client.options, programs: await readPrograms(client) };
+        const { client, answer } = await askOverKeptConnection(config, options.env, readPrograms);
+        return { client: client.options, programs: answer };
       } catch (error) {
         errors.push({ source: `supervisor:${config.name}`, message: messageOf(error) });
         return undefined;

@@ -16,44 +16,55 @@ export interface ProcStat {
   cpuTicks: number;
 }
 
-/**
- * /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses.
- * Read once per process per cycle, so it reads its numbers where they stand, without
- * splitting the line or cutting out each field.
- */
+/** /proc/PID/stat: the name sits in parentheses and may itself hold spaces and parentheses. */
 export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 1 || close < open || text.charCodeAt(close + 1) !== 32) return undefined;
-  const pid = integerIn(text, 0, open - 1);
+  const bytes = Buffer.from(text, 'utf8');
+  return parseProcStatBytes(bytes, bytes.length);
+}
+
+/**
+ * parseProcStat on the line's bytes as read, bytes[0, length). Read once per process per
+ * cycle, so it reads its numbers where they stand, without making text of the line, splitting
+ * it or cutting out each field. Only the name is decoded, as UTF-8 as the whole line would be:
+ * the parentheses around it are single bytes that no multi-byte character holds.
+ */
+export function parseProcStatBytes(bytes: Buffer, length: number): ProcStat | undefined {
+  let open = 0;
+  while (open < length && bytes[open] !== OPEN_PARENTHESIS) open += 1;
+  let close = length - 1;
+  while (close > open && bytes[close] !== CLOSE_PARENTHESIS) close -= 1;
+  if (open < 1 || open === length || close <= open || bytes[close + 1] !== SPACE) return undefined;
+  const pid = integerIn(bytes, 0, open - 1);
   // The fields after ") ", counted from the state at 0: ppid is 1, flags 6, utime 11, stime 12, starttime 19, rss 21.
   let state = '';
   let [ppid, flags, utime, stime, startTicks, rssPages] = [NaN, NaN, NaN, NaN, NaN, NaN];
   for (let at = close + 2, field = 0; field <= 21; field += 1) {
-    let end = text.indexOf(' ', at);
-    if (end === -1) {
-      if (field < 21) return undefined;
-      end = text.length;
-    }
-    if (field === 0) state = text.slice(at, end);
-    else if (field === 1) ppid = integerIn(text, at, end);
-    else if (field === 6) flags = integerIn(text, at, end);
-    else if (field === 11) utime = integerIn(text, at, end);
-    else if (field === 12) stime = integerIn(text, at, end);
-    else if (field === 19) startTicks = integerIn(text, at, end);
-    else if (field === 21) rssPages = integerIn(text, at, end);
+    let end = at;
+    while (end < length && bytes[end] !== SPACE) end += 1;
+    if (end === length && field < 21) return undefined;
+    if (field === 0) state = end - at === 1 && bytes[at]! < 128 ? String.fromCharCode(bytes[at]!) : bytes.toString('utf8', at, end);
+    else if (field === 1) ppid = integerIn(bytes, at, end);
+    else if (field === 6) flags = integerIn(bytes, at, end);
+    else if (field === 11) utime = integerIn(bytes, at, end);
+    else if (field === 12) stime = integerIn(bytes, at, end);
+    else if (field === 19) startTicks = integerIn(bytes, at, end);
+    else if (field === 21) rssPages = integerIn(bytes, at, end);
     at = end + 1;
   }
   if (Number.isNaN(pid) || Number.isNaN(ppid) || Number.isNaN(flags) || Number.isNaN(utime) || Number.isNaN(stime) || Number.isNaN(startTicks) || Number.isNaN(rssPages)) return undefined;
-  return { pid, name: text.slice(open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages), cpuTicks: Math.max(0, utime + stime) };
+  return { pid, name: bytes.toString('utf8', open + 1, close), state: state || '?', ppid, flags, startTicks, rssPages: Math.max(0, rssPages), cpuTicks: Math.max(0, utime + stime) };
 }
 
-/** The decimal integer text[from, to) holds (a sign, digits, whitespace around them), NaN for anything else. */
-function integerIn(text: string, from: number, to: number): number {
-  while (from < to && isWhitespace(text.charCodeAt(from))) from += 1;
-  while (to > from && isWhitespace(text.charCodeAt(to - 1))) to -= 1;
+const OPEN_PARENTHESIS = 40;
+const CLOSE_PARENTHESIS = 41;
+const SPACE = 32;
+
+/** The decimal integer bytes[from, to) holds (a sign, digits, whitespace around them), NaN for anything else. */
+function integerIn(bytes: Buffer, from: number, to: number): number {
+  while (from < to && isWhitespace(bytes[from]!)) from += 1;
+  while (to > from && isWhitespace(bytes[to - 1]!)) to -= 1;
   let sign = 1;
-  const first = text.charCodeAt(from);
+  const first = bytes[from];
   if (first === 45 || first === 43) {
     if (first === 45) sign = -1;
     from += 1;
@@ -61,7 +72,7 @@ function integerIn(text: string, from: number, to: number): number {
   }
   let value = 0;
   for (let at = from; at < to; at += 1) {
-    const digit = text.charCodeAt(at) - 48;
+    const digit = bytes[at]! - 48;
     if (digit < 0 || digit > 9) return NaN;
     value = value * 10 + digit;
   }
@@ -86,6 +97,17 @@ export interface ProcText {
 
 /** A whole procfs file (or its first `limit` bytes) by open, read, close: no fstat, no buffer per file. */
 function readProcFile(path: string, limit = Infinity): ProcText {
+  const length = readProcBytes(path, limit);
+  return { text: buffer.toString('utf8', 0, Math.min(length, limit)), truncated: length > limit };
+}
+
+/**
+ * Reads the file into `buffer`: its length, or limit + 1 when it goes on past `limit` bytes.
+ * `shortReadEnds`: a read that fills less than it was given is the end of the file, as for a
+ * procfs file of one record (stat: the kernel's seq_file hands over the whole record at once
+ * when it fits, and any file on a disk does too), which saves a second read per file.
+ */
+function readProcBytes(path: string, limit = Infinity, shortReadEnds = false): number {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -96,11 +118,12 @@ function readProcFile(path: string, limit = Infinity): ProcText {
         buffer.copy(bigger, 0, 0, length);
         buffer = bigger;
       }
-      const read = readSync(fd, buffer, length, Math.min(buffer.length, limit + 1) - length, null);
-      if (read === 0) break;
+      const wanted = Math.min(buffer.length, limit + 1) - length;
+      const read = readSync(fd, buffer, length, wanted, null);
       length += read;
+      if (read === 0 || (shortReadEnds && read < wanted)) break;
     }
-    return { text: buffer.toString('utf8', 0, Math.min(length, limit)), truncated: length > limit };
+    return length;
   } finally {
     closeSync(fd);
   }
@@ -116,11 +139,27 @@ export function readProcTextIfAlive(path: string, limit?: number): ProcText | ty
   try {
     return readProcFile(path, limit);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return GONE;
-    if (code === 'EACCES' || code === 'EPERM') return undefined;
-    throw error;
+    return whyUnread(error);
   }
+}
+
+/** A process' stat file parsed as it was read, without making text of it: as parseProcStat(readIfAlive(path)), undefined for a line it refuses. */
+export function readProcStatIfAlive(path: string): ProcStat | typeof GONE | undefined {
+  let length: number;
+  try {
+    length = readProcBytes(path, Infinity, true);
+  } catch (error) {
+    return whyUnread(error);
+  }
+  return parseProcStatBytes(buffer, length);
+}
+
+/** GONE for a process that has exited (ENOENT, ESRCH), undefined for a file it hides (EACCES, EPERM); anything else is thrown again. */
+function whyUnread(error: unknown): typeof GONE | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ESRCH') return GONE;
+  if (code === 'EACCES' || code === 'EPERM') return undefined;
+  throw error;
 }
 
 /**

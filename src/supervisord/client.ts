@@ -67,7 +67,11 @@ export interface SupervisorClientOptions {
 }
 
 export class SupervisorClient {
-  constructor(readonly options: SupervisorClientOptions) {}
+  constructor(
+    readonly options: SupervisorClientOptions,
+    /** Calls go over this agent's connection (kept open between cycles, connect.ts); by default each call has its own. */
+    private readonly agent?: http.Agent,
+  ) {}
 
   /** One XML-RPC call; rejects with a SupervisorError. `timeout` (seconds) overrides the client's for calls that wait, such as stopProcess. */
   async call(method: string, params: readonly XmlRpcParam[] = [], options: { timeout?: number } = {}): Promise<unknown> {
@@ -100,7 +104,7 @@ export class SupervisorClient {
           ...target,
           ...auth,
           method: 'POST',
-          agent: false,
+          agent: this.agent ?? false,
           headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body) },
         },
         (response) => {

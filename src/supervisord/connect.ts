@@ -1,8 +1,12 @@
 // Connecting to a supervisord: the configured supervisors, or the one SUPERVISOR_SERVER_URL
 // (with _USERNAME/_PASSWORD) names when none is configured, as memmon. Nothing is sent to a
 // local address before the process listening there has been verified as supervisord, run by
-// root or the user the configuration allows. Both the collector and the adapter connect here.
+// root or the user the configuration allows. Both the collector and the adapter connect here:
+// the adapter once per action, the collector over a connection kept open from cycle to cycle,
+// verified when it is opened and never reopened without verifying again.
 
+import http from 'node:http';
+import { connect as netConnect, type NetConnectOpts } from 'node:net';
 import { errorText } from '../shared/errors.js';
 import { redactUrlPassword, urlWithPasswordHidden } from '../shared/text.js';
 import { DEFAULTS, type SupervisorConfig } from '../policy/model.js';
@@ -96,18 +100,26 @@ function withEnvCredentials(config: SupervisorConfig, env: NodeJS.ProcessEnv): S
 export async function connect(config: SupervisorConfig, env: NodeJS.ProcessEnv): Promise<SupervisorClient> {
   if (config.problem !== undefined) throw new SupervisorError(`supervisor "${config.name}": ${config.problem}`, 'auth');
   const verified = await verifyListener(config);
-  let password: string | undefined;
-  if (config.password && 'urlEnv' in config.password) {
-    password = decodeURIComponent(new URL(env[config.password.urlEnv] ?? '').password);
-  } else if (config.password && 'env' in config.password) {
-    password = env[config.password.env];
+  return new SupervisorClient(clientOptions(config, await passwordOf(config, env), verified));
+}
+
+async function passwordOf(config: SupervisorConfig, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (config.password && 'urlEnv' in config.password) return decodeURIComponent(new URL(env[config.password.urlEnv] ?? '').password);
+  if (config.password && 'env' in config.password) {
+    const password = env[config.password.env];
     if (password === undefined) throw new SupervisorError(`supervisor "${config.name}": password_env ${config.password.env} is not set`, 'auth');
-  } else if (config.password) {
+    return password;
+  }
+  if (config.password) {
     const text = await readSecretFile(config.password.file);
     if (typeof text !== 'string') throw new SupervisorError(`supervisor "${config.name}": password_file: ${text.message}`, 'auth');
-    password = text;
+    return text;
   }
-  return new SupervisorClient({
+  return undefined;
+}
+
+function clientOptions(config: SupervisorConfig, password: string | undefined, verified: Verified): SupervisorClientOptions {
+  return {
     name: config.name,
     url: config.url,
     endpoint: config.endpoint,
@@ -115,11 +127,96 @@ export async function connect(config: SupervisorConfig, env: NodeJS.ProcessEnv):
     ...(password !== undefined ? { password } : {}),
     timeout: config.timeout,
     ...verified,
-  });
+  };
 }
 
+/**
+ * A connection kept open from one cycle to the next for the collector's question. It is
+ * opened only right after its listener was verified, and its agent never opens another: once
+ * it has closed, the next question verifies the listener again on a new one. While it is
+ * open, the process at its other end is the one verified.
+ */
+interface KeptConnection {
+  agent: http.Agent;
+  verified: Verified;
+  /** Questions answered over it. */
+  answered: number;
+}
+
+/** Kept connections by the supervisor's name, address and allowed user: what its verification depends on. */
+const keptConnections = new Map<string, KeptConnection>();
+
+function keptKey(config: SupervisorConfig): string {
+  return JSON.stringify([config.name, config.url, config.endpoint, config.user ?? null]);
+}
+
+/** The kept connection to a supervisor, its listener verified now if none is open. */
+async function keptConnection(config: SupervisorConfig): Promise<KeptConnection> {
+  const key = keptKey(config);
+  const open = keptConnections.get(key);
+  if (open) return open;
+  const verified = await verifyListener(config);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  let opened = false;
+  // The agent's only way to connect: once, for the listener just verified.
+  agent.createConnection = (options, callback) => {
+    if (opened) {
+      callback?.(new Error('the kept connection closed'), undefined as never);
+      return undefined;
+    }
+    opened = true;
+    // The options the agent was given for the request: the verified socket path, or address and port.
+    const socket = netConnect(options as NetConnectOpts);
+    socket.once('close', () => {
+      if (keptConnections.get(key) === connection) keptConnections.delete(key);
+    });
+    return socket;
+  };
+  const connection: KeptConnection = { agent, verified, answered: 0 };
+  keptConnections.set(key, connection);
+  return connection;
+}
+
+function closeKept(key: string, connection: KeptConnection): void {
+  if (keptConnections.get(key) === connection) keptConnections.delete(key);
+  connection.agent.destroy();
+}
+
+/**
+ * `ask` (a question that changes nothing, such as getAllProcessInfo) over the supervisor's kept
+ * connection: no new connection, and no new verification, while the one verified stays open.
+ * Any error closes it. A kept connection that supervisord closed while it was idle fails the
+ * next question: that one is asked once more, on a new connection to a listener verified again.
+ */
+export async function askOverKeptConnection<T>(config: SupervisorConfig, env: NodeJS.ProcessEnv, ask: (client: SupervisorClient) => Promise<T>): Promise<{ client: SupervisorClient; answer: T }> {
+  if (config.problem !== undefined) throw new SupervisorError(`supervisor "${config.name}": ${config.problem}`, 'auth');
+  const key = keptKey(config);
+  for (let attempt = 1; ; attempt += 1) {
+    const connection = await keptConnection(config);
+    const reused = connection.answered > 0;
+    try {
+      const client = new SupervisorClient(clientOptions(config, await passwordOf(config, env), connection.verified), connection.agent);
+      const answer = await ask(client);
+      connection.answered += 1;
+      return { client, answer };
+    } catch (error) {
+      closeKept(key, connection);
+      const again = reused && attempt === 1 && error instanceof SupervisorError && error.kind === 'unreachable';
+      if (!again) throw error;
+    }
+  }
+}
+
+/** Closes the kept connections of supervisors other than these (no longer configured, or not for this host). */
+export function keepConnectionsOnlyTo(configs: readonly SupervisorConfig[]): void {
+  const wanted = new Set(configs.map(keptKey));
+  for (const [key, connection] of keptConnections) if (!wanted.has(key)) closeKept(key, connection);
+}
+
+type Verified = Pick<SupervisorClientOptions, 'connectTo' | 'supervisord' | 'remote'>;
+
 /** Where the client may connect and what it may join: the verified supervisord's pid, or remote. */
-async function verifyListener(config: SupervisorConfig): Promise<Pick<SupervisorClientOptions, 'connectTo' | 'supervisord' | 'remote'>> {
+async function verifyListener(config: SupervisorConfig): Promise<Verified> {
   const where = `supervisor "${config.name}"`;
   const place = await placeOf(config.endpoint);
   if (place.kind === 'remote') return { remote: true };

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProcfsCollector } from '../../src/collectors/procfs/procfs.js';
-import { parseProcStat } from '../../src/host/proc.js';
+import { parseProcStat, parseProcStatBytes } from '../../src/host/proc.js';
 import { COMMAND_LINE_READ_LENGTH } from '../../src/data/host-index.js';
 import { ALL_FIELDS, type ProcessFields } from '../../src/collectors/types.js';
 import { killAllChildren, spawnChild } from '../helpers/processes.js';
@@ -83,6 +83,21 @@ describe('collector: procfs', () => {
           ? undefined
           : { pid, name: comm, state, ppid: numbers[0], flags: numbers[1], startTicks: numbers[4], rssPages: Math.max(0, numbers[5]!), cpuTicks: Math.max(0, numbers[2]! + numbers[3]!) };
         assert.deepEqual(parseProcStat(line), expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("reads a stat line's bytes as it reads the line's UTF-8 text, whatever bytes the name holds", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4194304 }), fc.uint8Array({ maxLength: 24 }), fc.array(fc.nat(), { minLength: 21, maxLength: 50 }), (pid, comm, rest) => {
+        const line = Buffer.concat([Buffer.from(`${pid} (`), comm, Buffer.from(`) S ${rest.join(' ')}\n`)]);
+        const text = line.toString('utf8');
+        const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+        const [ppid, flags, utime, stime, startTicks, rss] = [0, 5, 10, 11, 18, 20].map((i) => rest[i]!);
+        const expected = { pid, name, state: 'S', ppid, flags, startTicks, rssPages: rss, cpuTicks: utime! + stime! };
+        assert.deepEqual(parseProcStatBytes(line, line.length), expected);
+        assert.deepEqual(parseProcStat(text), expected);
       }),
       { numRuns: 500 },
     );

@@ -155,6 +155,21 @@ describe('XML-RPC response decoder', () => {
     for (const [xml, value] of cases) assert.deepEqual(decodeMethodResponse(reply(xml)), { value }, xml);
   });
 
+  it('reads members with entities, comments, CDATA, other types or blanks inside <value> as the members beside them', () => {
+    const member = (name: string, value: string): string => `<member><name>${name}</name><value>${value}</value></member>`;
+    const members = [
+      member('a', '<string>plain</string>'),
+      member('b&amp;c', '<string>x &lt; y</string>'),
+      member('c', '<!-- note --><int>7</int>'),
+      member('d', '<i4>8</i4>'),
+      member('e', ' <string><![CDATA[<raw>]]></string>'),
+      member('f', '<int> 9 </int>'),
+      member('g', 'bare'),
+    ];
+    const xml = `<methodResponse><params><param><value><struct>${members.join('\n')}</struct></value></param></params></methodResponse>`;
+    assert.deepEqual(decodeMethodResponse(xml), { value: { a: 'plain', 'b&c': 'x < y', c: 7, d: 8, e: '<raw>', f: 9, g: 'bare' } });
+  });
+
   it('a member called __proto__ is an ordinary key', () => {
     const decoded = decodeMethodResponse(
       '<methodResponse><params><param><value><struct><member><name>__proto__</name><value><int>1</int></value></member></struct></value></param></params></methodResponse>',
@@ -176,6 +191,16 @@ describe('XML-RPC response decoder', () => {
     ['a stray <', '<methodResponse><params><param><value>a < b</value></param></params></methodResponse>', /a stray "<"/],
     ['trailing elements', '<methodResponse><params><param><value>x</value></param></params></methodResponse><extra/>', /<extra> .* where the end of the reply was expected/],
     ['a fault without a code', '<methodResponse><fault><value><struct></struct></value></fault></methodResponse>', /a fault without an integer faultCode/],
+    [
+      'a struct member that is not an integer',
+      '<methodResponse><params><param><value><struct><member><name>pid</name><value><int>12a</int></value></member></struct></value></param></params></methodResponse>',
+      /<int> holds "12a", not an integer/,
+    ],
+    [
+      'a struct member nested too deep',
+      `<methodResponse><params><param>${'<value><struct><member><name>a</name>'.repeat(65)}<value><int>1</int></value>${'</member></struct></value>'.repeat(65)}</param></params></methodResponse>`,
+      /nested more than 64 deep/,
+    ],
     [
       'values nested too deep',
       `<methodResponse><params><param>${'<value><array><data>'.repeat(70)}${'</data></array></value>'.repeat(70)}</param></params></methodResponse>`,

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { COMM_LENGTH, COMMAND_LINE_READ_LENGTH } from '../../data/host-index.js';
 import type { ProcessEntry } from '../../data/types.js';
-import { GONE, parseProcStat, readBootTime, readIfAlive, readProcTextIfAlive, readSinceBoot, startTimeOf, type ProcText } from '../../host/proc.js';
+import { GONE, readBootTime, readIfAlive, readProcStatIfAlive, readProcTextIfAlive, readSinceBoot, startTimeOf, type ProcText } from '../../host/proc.js';
 import { type LaterFields, type ProcessFields, type ProcessTableCollector } from '../types.js';
 import { readUsers } from '../../host/passwd.js';
 
@@ -77,10 +77,8 @@ export class ProcfsCollector implements ProcessTableCollector {
 
   private readProcess(pid: string, bootTime: number, fields: ProcessFields, users: Map<number, string> | undefined): ProcessEntry | undefined {
     const dir = `${this.root}/${pid}`;
-    const stat = readIfAlive(`${dir}/stat`);
-    if (stat === GONE || stat === undefined) return undefined;
-    const parsed = parseProcStat(stat);
-    if (!parsed) return undefined;
+    const parsed = readProcStatIfAlive(`${dir}/stat`);
+    if (parsed === GONE || parsed === undefined) return undefined;
     const process: ProcessEntry = {
       pid: parsed.pid,
       ppid: parsed.ppid,
