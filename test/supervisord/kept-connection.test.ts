@@ -16,7 +16,7 @@ import { yaml } from '../helpers/policy-files.js';
 import { policySetOf } from '../helpers/snapshots.js';
 import { PASSWORD, requireSupervisord, startSupervisord, USERNAME, type Supervisord } from '../helpers/supervisord.js';
 
-const USER = 'pgtest-s28live';
+const USER = 'pgtest-kept';
 const PROGRAMS = `
 [group:kept]
 programs=k1,k2
@@ -148,6 +148,6 @@ describe('the collector keeps its connection to supervisord between cycles', fun
     const after = await cycle(policySet);
     assert.deepEqual(await impostor.received(), [], 'no connection, no request, no credentials');
     assert.deepEqual(joined(after), []);
-    assert.match(after.errors?.map((e) => e.message).join('\n') ?? '', /is held by pid \d+ \(user pgtest-s28live\).*nothing was sent/);
+    assert.match(after.errors?.map((e) => e.message).join('\n') ?? '', /is held by pid \d+ \(user pgtest-kept\).*nothing was sent/);
   });
 });
