@@ -48,7 +48,11 @@ export const MAX_DEPTH = 64;
 /** A plain key that a YAML 1.2 core schema would not read as the same string (a number, true, null, …). */
 const NOT_A_PLAIN_STRING_KEY = /^(?:$|[-+.0-9~]|(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)$)/;
 
+/** A carriage return that ends a line alone: the two parsers read such line breaks differently. */
+const LONE_CARRIAGE_RETURN = /\r(?!\n)/;
+
 export function readPlainYaml(text: string): PlainYaml | undefined {
+  if (LONE_CARRIAGE_RETURN.test(text)) return undefined;
   let events: Event[];
   try {
     events = parseEvents(text, { maxDepth: MAX_DEPTH });

@@ -129,6 +129,16 @@ describe('plain YAML read by the fast path', () => {
     assert.ok(taken > 100, `the fast path read ${taken} of 200 files`);
   });
 
+  it('reads lines broken or spaced by unusual characters as the full parser does, or leaves them to it', () => {
+    const characters = { 'a lone CR': '\r', NEL: '\u0085', LS: '\u2028', PS: '\u2029', VT: '\u000b', FF: '\u000c', NBSP: '\u00a0', ZWSP: '\u200b', tab: '\t', BOM: '\ufeff' };
+    for (const [name, c] of Object.entries(characters)) {
+      for (const text of [`a: 1${c}b: 2\n`, `a: x${c}y\nb: 2\n`, `a: "x${c}y"\nb: 2\n`, `a:${c}1\nb: 2\n`, `${c}a: 1\nb: 2\n`, `a: 1\n${c}\nb: 2\n`, `a: |\n  x${c}y\nb: 2\n`, `a: 1 #${c}\nb: 2\n`]) {
+        assert.doesNotThrow(() => assertSameReading(text), `${name} in ${JSON.stringify(text)}`);
+      }
+    }
+    assert.notEqual(parseYamlFileSync('p.yaml', 'a: 1\rb: 2\n').file.document, undefined, 'a lone CR is left to the full parser');
+  });
+
   it('reads the shipped and example policy files as the full parser does', () => {
     const directories = ['../../policies/', '../../examples/gitops/policies/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));
     let count = 0;
