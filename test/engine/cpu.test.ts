@@ -127,7 +127,7 @@ const cpuCases: Case[] = [
 
 const memoryPressure = (avg10: number): Partial<Snapshot> => ({ pressure: { memory: { some: { avg10, avg60: 0, avg300: 0 }, full: { avg10: 0, avg60: 0, avg300: 0 } } } }) as Partial<Snapshot>;
 
-const onlyWhenCases: Case[] = [
+const hostConditionCases: Case[] = [
   {
     name: 'only_when: a rate over the limit is held while the host is comfortable, and acted on once it is short of memory',
     policies: cpuPolicy(', only_when: { memory_pressure_above: 20 }'),
@@ -200,7 +200,7 @@ const pressureCases: Case[] = [
 ];
 
 describe('engine: cpu kind and pressure sources', () => {
-  for (const c of [...cpuCases, ...onlyWhenCases, ...pressureCases]) {
+  for (const c of [...cpuCases, ...hostConditionCases, ...pressureCases]) {
     it(c.name, () => {
       const results = cycles(policySetOf(c.policies), c.snapshots);
       assert.deepEqual(
