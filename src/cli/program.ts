@@ -16,8 +16,11 @@ import type { ListenerStreams } from '../modes/eventlistener.js';
 const CONFIG_HELP = 'policy file or conf.d directory (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
 const CONFIG_OR_STDIN_HELP = 'policy file, conf.d directory, or - for standard input (repeatable; default $PROCGUARD_CONFIG or /etc/procguard)';
 
-/** The event listener's protocol streams: supervisord's pipes to this process. */
-const listenerStreams: ListenerStreams = { input: process.stdin, output: process.stdout };
+/**
+ * The event listener's protocol streams: supervisord's pipes to this process. Made only for
+ * the verbs that use them: touching process.stdin opens it, about 5 ms of every command's start.
+ */
+const listenerStreams = (): ListenerStreams => ({ input: process.stdin, output: process.stdout });
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const cli = defineProgram(io);
@@ -246,7 +249,7 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     .option('--listen <address>', 'serve the status page, /api/status, /metrics and /healthz on PORT or HOST:PORT, as run --listen')
     .action(async (options: { config: string[]; listen?: string }) => {
       const companions = options.listen === undefined ? [] : [await (await import('./run.js')).statusPage(options.listen, io.env)];
-      exitCode = await (await import('../modes/eventlistener.js')).runEventListenerVerb({ config: options.config, companions }, io, listenerStreams);
+      exitCode = await (await import('../modes/eventlistener.js')).runEventListenerVerb({ config: options.config, companions }, io, listenerStreams());
     });
 
   program
@@ -263,7 +266,7 @@ export function defineProgram(io: CliIo): { program: Command; exitCode: () => Ex
     .helpOption(false)
     .action(async (args: string[]) => {
       const { statusPage } = await import('./run.js');
-      exitCode = await (await import('../modes/memmon.js')).runMemmon(args, io, listenerStreams, { statusPage: (listen) => statusPage(listen, io.env) });
+      exitCode = await (await import('../modes/memmon.js')).runMemmon(args, io, listenerStreams(), { statusPage: (listen) => statusPage(listen, io.env) });
     });
 
   program
