@@ -45,8 +45,11 @@ export interface PlainYaml {
 /** Far deeper than any policy file; keeps every recursive walk after parsing safe. A deeper file takes the full path, which refuses it. */
 export const MAX_DEPTH = 64;
 
-/** A plain key that a YAML 1.2 core schema would not read as the same string (a number, true, null, …). */
-const NOT_A_PLAIN_STRING_KEY = /^(?:$|[-+.0-9~]|(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)$)/;
+/**
+ * A plain scalar that a YAML 1.2 core schema might not read as the same string (a number, true,
+ * null, …): every other one is text, whatever the resolvers would say, so they are not asked.
+ */
+const MAY_NOT_BE_TEXT = /^(?:$|[-+.0-9~]|(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)$)/;
 
 /** A carriage return that ends a line alone: the two parsers read such line breaks differently. */
 const LONE_CARRIAGE_RETURN = /\r(?!\n)/;
@@ -55,7 +58,9 @@ export function readPlainYaml(text: string): PlainYaml | undefined {
   if (LONE_CARRIAGE_RETURN.test(text)) return undefined;
   let events: Event[];
   try {
-    events = parseEvents(text, { maxDepth: MAX_DEPTH });
+    // js-yaml's bound keeps its own recursion short, one level past ours; the walk below holds
+    // the exact one (no collection deeper than MAX_DEPTH), so no walk over the data is needed.
+    events = parseEvents(text, { maxDepth: MAX_DEPTH + 1 });
   } catch {
     return undefined;
   }
@@ -87,7 +92,8 @@ class OutlineReader {
     private readonly events: readonly Event[],
   ) {}
 
-  node(index: number, place: Place): Read | undefined {
+  /** `depth`: the node's nesting, 1 at the root; a collection deeper than MAX_DEPTH is left to the full parser. */
+  node(index: number, place: Place, depth = 1): Read | undefined {
     const event = this.events[index];
     if (event === undefined) return undefined;
     this.next = index + 1;
@@ -103,11 +109,11 @@ class OutlineReader {
         return { node: { start }, value };
       }
       case EVENT_ID.SEQUENCE: {
-        if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
+        if (event.anchorStart !== -1 || event.tagStart !== -1 || depth > MAX_DEPTH) return undefined;
         const items: OutlineNode[] = [];
         const values: unknown[] = [];
         while (this.events[this.next]?.type !== EVENT_ID.POP) {
-          const item = this.node(this.next, { as: 'item', list: event, first: items.length === 0 });
+          const item = this.node(this.next, { as: 'item', list: event, first: items.length === 0 }, depth + 1);
           if (item === undefined) return undefined;
           items.push(item.node);
           values.push(item.value);
@@ -117,18 +123,18 @@ class OutlineReader {
         return { node: { start: event.start, items }, value: values };
       }
       case EVENT_ID.MAPPING: {
-        if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
+        if (event.anchorStart !== -1 || event.tagStart !== -1 || depth > MAX_DEPTH) return undefined;
         const entries = new Map<string, { key: OutlineNode; value: OutlineNode }>();
         const mapping: Record<string, unknown> = {};
         while (this.events[this.next]?.type !== EVENT_ID.POP) {
           const keyEvent = this.events[this.next];
           if (keyEvent?.type !== EVENT_ID.SCALAR || keyEvent.valueStart === -1) return undefined;
           const name = getScalarValue(this.text, keyEvent);
-          if (name === '<<' || (keyEvent.style === SCALAR_STYLE.PLAIN && NOT_A_PLAIN_STRING_KEY.test(name))) return undefined;
+          if (name === '<<' || (keyEvent.style === SCALAR_STYLE.PLAIN && MAY_NOT_BE_TEXT.test(name))) return undefined;
           if (entries.has(name)) return undefined;
-          const key = this.node(this.next, { as: 'key' });
+          const key = this.node(this.next, { as: 'key' }, depth + 1);
           if (key === undefined) return undefined;
-          const value = this.node(this.next, { as: 'value', key: keyEvent });
+          const value = this.node(this.next, { as: 'value', key: keyEvent }, depth + 1);
           if (value === undefined) return undefined;
           entries.set(name, { key: key.node, value: value.node });
           // A key named __proto__ is data, as for js-yaml's and yaml's constructors, never the object's prototype.
@@ -195,6 +201,7 @@ class OutlineReader {
 const CORE_PLAIN_SCALARS = [nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag];
 
 function plainScalar(source: string): unknown {
+  if (!MAY_NOT_BE_TEXT.test(source)) return source;
   for (const tag of CORE_PLAIN_SCALARS) {
     const value: unknown = tag.resolve(source, false, tag.tagName);
     if (value !== NOT_RESOLVED) return value;

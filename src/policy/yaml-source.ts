@@ -5,7 +5,7 @@
 
 import type { Document } from 'yaml';
 import type { Diagnostic, Position } from './diagnostics.js';
-import { depthOf, MAX_DEPTH, readPlainYaml, type OutlineNode } from './yaml-plain.js';
+import { readPlainYaml, type OutlineNode } from './yaml-plain.js';
 
 export interface ParsedFile {
   /** The path as the operator gave it or as found in a directory. */
@@ -51,7 +51,7 @@ export function parseYamlFileSync(path: string, text: string): { file: ParsedFil
 
 function readPlainFile(path: string, text: string): ParsedFile | undefined {
   const plain = readPlainYaml(text);
-  return plain !== undefined && depthOf(plain.data) <= MAX_DEPTH ? plainFile(path, text, plain.data, plain.outline) : undefined;
+  return plain !== undefined ? plainFile(path, text, plain.data, plain.outline) : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { dump } from 'js-yaml';
 import { stringify } from 'yaml';
 import { parseYamlDocument } from '../../src/policy/yaml-document.js';
+import { depthOf, MAX_DEPTH } from '../../src/policy/yaml-plain.js';
 import { loadFullYamlParser, locate, parseYamlFileSync, type PathSegment } from '../../src/policy/yaml-source.js';
 
 await loadFullYamlParser();
@@ -187,6 +188,33 @@ describe('plain YAML read by the fast path', () => {
     const { file, diagnostics } = parseYamlFileSync('p.yaml', text);
     assert.equal(file.document !== undefined, true);
     assert.match(diagnostics.map((d) => d.message).join('\n'), /nests too deeply/);
+  });
+
+  it('reads every plain scalar as the core schema does: numbers, null and booleans in each spelling, and text that only looks like them', () => {
+    const spellings = ['0x1F', '0o17', '+12', '-0', '007', '.5', '5.', '1e3', '-1.5E-3', '.inf', '-.Inf', '+.INF', '.NaN', '.nan', '1_000', '12:30', '2026-01-01'];
+    const words = ['~', 'null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'yes', 'no', 'on', 'off', 'nullx', 'truex', 'NaN', 'Infinity', 'x1', 'e5'];
+    const text = [...spellings, ...words].map((word, i) => `k${i}: ${word}`).join('\n') + '\n';
+    assert.ok(assertSameReading(text), 'the fast path reads them');
+    const data = parseYamlFileSync('p.yaml', text).file.data as Record<string, unknown>;
+    assert.deepEqual([data.k0, data.k4, data.k10, data.k17, data.k21, data.k27, data.k31, data.k33], [31, 7, -Infinity, null, true, 'yes', 'nullx', 'NaN']);
+  });
+
+  it('reads a file nested 64 deep, as deep as policy files may be, and leaves one 65 deep to the full parser', () => {
+    const flow = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+    const block = (depth: number): string => Array.from({ length: depth }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n') + ' leaf\n';
+    for (const [shape, text] of [
+      ['flow lists', flow],
+      ['block mappings', block],
+    ] as const) {
+      const deepest = parseYamlFileSync('p.yaml', text(MAX_DEPTH));
+      assert.equal(deepest.file.document, undefined, `${shape} ${MAX_DEPTH} deep take the fast path`);
+      assert.deepEqual(deepest.diagnostics, []);
+      assert.equal(depthOf(deepest.file.data), MAX_DEPTH);
+      assert.deepEqual(deepest.file.data, parseYamlDocument('p.yaml', text(MAX_DEPTH)).file.data);
+      const deeper = parseYamlFileSync('p.yaml', text(MAX_DEPTH + 1));
+      assert.notEqual(deeper.file.document, undefined, `${shape} ${MAX_DEPTH + 1} deep go to the full parser`);
+      assert.match(deeper.diagnostics.map((d) => d.message).join('\n'), /nests too deeply/);
+    }
   });
 
   it('points a diagnostic at an empty value or a block scalar where the full parser does', () => {
