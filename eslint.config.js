@@ -164,5 +164,11 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // bin/ holds CommonJS scripts (bin/package.json): the executable requires the bundle's entry.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );

@@ -24,7 +24,7 @@ function anonymousBytes(): number {
 
 const quiet = { stdout: () => {}, stderr: (text: string) => void process.stderr.write(text), env: process.env, cwd: process.cwd() };
 
-const exitCode = await runDaemon({ config: [config!] }, quiet, {
+void runDaemon({ config: [config!] }, quiet, {
   intervalMs: Number(intervalMs),
   maxCycles,
   onCycle: (cycles) => {
@@ -36,5 +36,6 @@ const exitCode = await runDaemon({ config: [config!] }, quiet, {
     const cpu = process.cpuUsage();
     process.stdout.write(`${JSON.stringify({ cycles, rss: process.memoryUsage.rss(), anonymous: anonymousBytes(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   },
+}).then((exitCode) => {
+  process.exitCode = exitCode;
 });
-process.exitCode = exitCode;

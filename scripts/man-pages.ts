@@ -98,6 +98,10 @@ const ENVIRONMENT: ReadonlyArray<[string, string]> = [
   ['PROCGUARD_LOADAVG', "A file in /proc/loadavg's format to read the load averages from instead (to try load policies, or in a container)."],
   ['PROCGUARD_DEBUG', 'Set to 1: an internal error prints its stack trace.'],
   ['NO_COLOR', 'Set: never colour the output, even on a terminal.'],
+  [
+    'PROCGUARD_CODE_CACHE',
+    '0: compile procguard without the code cache, and write none. report: say on standard error, at exit, how many chunks came from the cache, how many were compiled and how many entries were written.',
+  ],
 ];
 
 const FILES: ReadonlyArray<[string, string]> = [
@@ -109,6 +113,10 @@ const FILES: ReadonlyArray<[string, string]> = [
   ['/var/lib/procguard/state.json', 'What procguard remembers between cycles: paused processes, counters, failures; written atomically every cycle.'],
   ['/var/lib/procguard/audit.log', 'One JSON line per action or notification carried out; history reads it and its rotated files.'],
   ['/var/lib/procguard/lock', 'Held by the cycle under way, so that two never overlap.'],
+  [
+    '/usr/lib/procguard/code-cache/',
+    "The code V8 compiled for each part of procguard a command ran, written by the first run of root (the code's owner) and read by the later runs of every user. Entries owned by anyone else, writable by group or others, or reached through a link are never read. Removed with the package.",
+  ],
   ['/usr/share/bash-completion/completions/procguard', 'The bash completion (procguard completion bash).'],
   ['/usr/share/zsh/vendor-completions/_procguard', 'The zsh completion (procguard completion zsh).'],
 ];

@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 umask 022
 export LC_ALL=C TZ=UTC
+# The packages hold no code cache: each machine writes its own (src/cli/launch.ts), and the
+# completions below are written by running the bundle.
+export PROCGUARD_CODE_CACHE=0
 
 fail() {
   echo "npm run package: $*" >&2
@@ -44,6 +47,7 @@ mkdir -p "$work" out
 # The bundle (what npm run bundle writes), and the npm packages it holds, for the copyright file.
 node scripts/package-meta.mjs bundle "$work/bundled-packages" || fail "the bundle could not be built"
 [ -f bundle/procguard.js ] || fail "the bundle has no bundle/procguard.js"
+[ ! -e bundle/code-cache ] || fail "bundle/code-cache is there after a fresh build"
 
 # --- the Debian package -------------------------------------------------------------------
 root=$work/deb
@@ -101,7 +105,9 @@ stage=$work/npm
 mkdir -p "$stage/bin" "$stage/bundle" "$stage/man" "$stage/policies"
 node scripts/package-meta.mjs npm-manifest >"$stage/package.json"
 install -m 0755 bin/procguard.js "$stage/bin/procguard.js"
+install -m 0644 bin/package.json "$stage/bin/package.json"
 cp -R bundle/. "$stage/bundle/"
+[ ! -e "$stage/bundle/code-cache" ] || fail "the bundle's code cache would be packed"
 cp man/procguard.1 man/procguard.yaml.5 "$stage/man/"
 cp policies/*.yaml "$stage/policies/"
 cp README.md "$stage/"

@@ -16,16 +16,22 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 process.stderr.on('error', () => undefined);
 
-const args = process.argv.slice(2);
-try {
-  // `procguard --version` alone, as packaging and monitoring scripts ask it, answers before the
-  // command line's definitions load; with anything else it is the command line's own option.
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${VERSION}\n`);
-  else process.exitCode = await (await import('./program.js')).runCli(args, processIo);
-} catch (error) {
-  const message = errorText(error);
-  process.stderr.write(`procguard: internal error: ${message}\n`);
-  if (process.env.PROCGUARD_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
-  else process.stderr.write('procguard: set PROCGUARD_DEBUG=1 for details, and please report this\n');
-  process.exitCode = ExitCode.INTERNAL_ERROR;
+/** Runs the command line; the exit status is left in process.exitCode. */
+async function main(args: string[]): Promise<void> {
+  try {
+    // `procguard --version` alone, as packaging and monitoring scripts ask it, answers before the
+    // command line's definitions load; with anything else it is the command line's own option.
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${VERSION}\n`);
+    else process.exitCode = await (await import('./program.js')).runCli(args, processIo);
+  } catch (error) {
+    const message = errorText(error);
+    process.stderr.write(`procguard: internal error: ${message}\n`);
+    if (process.env.PROCGUARD_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    else process.stderr.write('procguard: set PROCGUARD_DEBUG=1 for details, and please report this\n');
+    process.exitCode = ExitCode.INTERNAL_ERROR;
+  }
 }
+
+// No top-level await: the bundled build runs this module as a CommonJS function body
+// (src/cli/launch.ts), which has none.
+void main(process.argv.slice(2));

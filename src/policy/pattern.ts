@@ -15,18 +15,10 @@
 // command line. The bound is what makes the cost of a cycle independent of what users put in
 // their command lines: at most subjects × patterns × MATCH_LENGTH characters examined.
 
-import v8 from 'node:v8';
+import { setRegexpEngineFlags } from '../shared/regexp-engine.js';
 
 /** Longer subjects are matched in linear time; a quadratic pattern on this many characters stays well under a millisecond. */
 export const LINEAR_SUBJECT_LENGTH = 256;
-
-/**
- * Backtracks after which a match moves to the linear-time engine. V8's default (50,000) is
- * counted per attempt at each start position, so a pattern like `.*celery.*worker.*-Q.*` still
- * took about 90 ms on a crafted 1 KiB line; a thousand keeps such a short subject under a
- * millisecond and is far above what an ordinary match needs.
- */
-const BACKTRACKS_BEFORE_FALLBACK = 1000;
 
 /**
  * A pattern sees at most this many characters of its subject (the start of a command line).
@@ -42,9 +34,7 @@ let linearEngine: boolean | undefined;
 /** Turns on V8's linear-time regexp engine (the `l` flag) and its use as the fallback for runaway backtracking. */
 function enableLinearEngine(): boolean {
   if (linearEngine !== undefined) return linearEngine;
-  v8.setFlagsFromString('--enable-experimental-regexp-engine');
-  v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-  v8.setFlagsFromString(`--regexp-backtracks-before-fallback=${BACKTRACKS_BEFORE_FALLBACK}`);
+  setRegexpEngineFlags();
   try {
     new RegExp('a', 'l');
     linearEngine = true;

@@ -228,7 +228,7 @@ describe('the bundled build', function () {
         [],
       );
       // --version is answered by the entry alone; the command line's definitions come with the first verb.
-      assert.deepEqual([...packagesIn(staticClosure(key('procguard.js')))], []);
+      assert.deepEqual([...packagesIn(staticClosure(key('procguard')))], []);
       assert.ok(packagesIn(staticClosure(key('program'))).has('commander'));
     } finally {
       await rm(build.outdir, { recursive: true, force: true });

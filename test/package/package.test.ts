@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -199,6 +200,14 @@ describe('npm run package: the Debian package and the npm tarball', function () 
     const root = await dpkgRoot();
     const before = await tree(root);
     dpkg(root, '--install', first.deb);
+    // procguard's runs leave their code cache beside the code; the package scripts remove it with the code.
+    const codeCache = join(root, 'usr/lib/procguard/code-cache');
+    const validateInRoot = (): void => void ok(process.execPath, [join(root, 'usr/lib/procguard/procguard.js'), 'validate', join(root, 'etc/procguard')]);
+    validateInRoot();
+    assert.ok(
+      (await readdir(codeCache)).some((name) => name.endsWith('.v8')),
+      'a run writes the code cache',
+    );
     const edited = join(root, 'etc/procguard/memory-audit.yaml');
     await appendFile(edited, '# raised for this host\n');
     const editedText = await readFile(edited, 'utf8');
@@ -211,6 +220,8 @@ describe('npm run package: the Debian package and the npm tarball', function () 
     const nextDeb = join(work, 'next.deb');
     ok('dpkg-deb', ['--root-owner-group', '--build', next, nextDeb]);
     dpkg(root, '--force-confold', '--install', nextDeb);
+    assert.ok(!existsSync(codeCache), "an upgrade removes the old code's cache");
+    validateInRoot();
     assert.equal(await readFile(edited, 'utf8'), editedText, 'the edited policy is kept');
     assert.match(await readFile(join(root, 'etc/procguard/oom-protect.yaml'), 'utf8'), /# shipped with the next release\n$/, 'an unedited policy is updated');
     assert.match(ok('dpkg-query', [`--root=${root}`, '--showformat=${Version}', '--show', 'procguard']), /\+next1$/);
@@ -236,6 +247,14 @@ describe('npm run package: the Debian package and the npm tarball', function () 
     const listing = ok('tar', ['-tzf', first.tgz]).trim().split('\n');
     assert.ok(listing.includes('package/bundle/procguard.js'));
     assert.ok(listing.includes('package/bin/procguard.js'));
+    // CommonJS scripts, whatever the type of the package around them.
+    assert.ok(listing.includes('package/bin/package.json'));
+    assert.ok(listing.includes('package/bundle/package.json'));
+    assert.deepEqual(
+      listing.filter((path) => path.includes('code-cache')),
+      [],
+      'no code cache: each machine writes its own',
+    );
     const manifest = JSON.parse(ok('tar', ['-xzOf', first.tgz, 'package/package.json'])) as Record<string, unknown>;
     assert.equal(manifest.dependencies, undefined);
     assert.equal(manifest.optionalDependencies, undefined);
