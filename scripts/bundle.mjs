@@ -14,7 +14,6 @@
 // machine writes its own, in bundle/code-cache/, on a command's first run.
 
 import { build, transform } from 'esbuild';
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,15 +76,12 @@ export async function bundle({ outdir = BUNDLE_DIR, entryPoints = {} } = {}) {
     write: false,
     plugins: [lazyChildProcessForCommander],
   });
-  /** Each chunk's path relative to outdir, and the SHA-256 of its text: the loader names cache entries by it. */
-  const chunks = {};
   for (const file of result.outputFiles) {
     // `import` and `export` become `require` and `module.exports`; a dynamic `import()` of
     // another chunk becomes a promise of its `require`, so it still runs only when reached.
     const chunk = await transform(file.text, { ...COMMON, format: 'cjs', supported: { 'dynamic-import': false }, sourcefile: relative(out, file.path) });
     await mkdir(dirname(file.path), { recursive: true });
     await writeFile(file.path, chunk.code);
-    chunks[relative(out, file.path)] = createHash('sha256').update(chunk.code).digest('hex');
   }
   for (const [name, source] of Object.entries(entries)) {
     const [chunk] = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint === source) ?? [];
@@ -94,7 +90,7 @@ export async function bundle({ outdir = BUNDLE_DIR, entryPoints = {} } = {}) {
       ...COMMON,
       absWorkingDir: root,
       stdin: {
-        contents: [`import { launch } from './src/cli/launch.ts';`, `launch(__dirname, ${JSON.stringify(relative(out, resolve(root, chunk)))}, ${JSON.stringify(chunks)});`].join('\n'),
+        contents: [`import { launch } from './src/cli/launch.ts';`, `launch(__dirname, ${JSON.stringify(relative(out, resolve(root, chunk)))});`].join('\n'),
         resolveDir: root,
         sourcefile: `${name}.js`,
         loader: 'ts',

@@ -115,7 +115,7 @@ const FILES: ReadonlyArray<[string, string]> = [
   ['/var/lib/procguard/lock', 'Held by the cycle under way, so that two never overlap.'],
   [
     '/usr/lib/procguard/code-cache/',
-    "The code V8 compiled for each part of procguard a command ran, written by the first run of root (the code's owner) and read by the later runs of every user. Entries owned by anyone else, writable by group or others, or reached through a link are never read. Removed with the package.",
+    "The code V8 compiled for each part of procguard a command ran, written by root's first run and read by the later runs of every user. A run reads only entries owned by root or by its own user, writable by no one else and not reached through a link. Removed with the package.",
   ],
   ['/usr/share/bash-completion/completions/procguard', 'The bash completion (procguard completion bash).'],
   ['/usr/share/zsh/vendor-completions/_procguard', 'The zsh completion (procguard completion zsh).'],

@@ -8,25 +8,28 @@
 //
 // A cache entry is code that runs as whoever runs procguard, root included, and V8 checks
 // only that it was made by the same V8 with the same flags for a text of the same length (it
-// runs an entry made for other code of that length). So an entry is trusted exactly as far as
-// the code beside it, and no further:
-//   - The bundle's directory and code-cache/ in it must be owned by root or by the bundle
-//     directory's owner (the code's owner) and writable by no one else; code-cache/ must be a
-//     directory, not a link. Whoever could replace their parents could replace the code itself.
-//   - An entry is opened without following links and must be a regular file with that same
-//     ownership and no write permission for group or others.
+// runs an entry made for other code of that length). So an entry is trusted as the code is, by
+// the user who runs it, and no further:
+//   - The bundle's directory, code-cache/ in it and every entry must be owned by root or by the
+//     user running procguard and be writable by no one else: a root run trusts root's files
+//     alone. code-cache/ must be a directory and an entry a regular file, neither reached
+//     through a link (entries are opened with O_NOFOLLOW).
 //   - Only the owner of code-cache/ writes it (a new file, then renamed into place), and only
-//     the code's owner creates it. Nobody else's run writes anything.
-//   - An entry's name holds the hash of the chunk's text that the bundler computed and a hash of
-//     node's version, architecture and options, so an entry is never used for another text or
-//     another node.
+//     the bundle directory's owner creates it. Nobody else's run writes anything.
+//   - An entry is named after its chunk file as it is now, as Python names a .pyc after its
+//     source: the file's inode, size, and last modification and change times to the
+//     nanosecond (a change time no one can set back), and node's version, architecture and
+//     options. A chunk edited or replaced, even to the same length, never meets an entry made
+//     for its earlier text.
+//   - Nothing is written when V8's flags changed while procguard ran (the daemon sets one):
+//     V8 would refuse such an entry on the next run.
 // Anything else (a missing or untrusted directory, a read-only file system, an entry V8
 // refuses) only means compiling as if there were no cache. PROCGUARD_CODE_CACHE=0 turns it
 // off; PROCGUARD_CODE_CACHE=report says on stderr, at exit, what it did.
 
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import { errorText } from '../shared/errors.js';
 import { ExitCode } from '../shared/exit-codes.js';
@@ -57,34 +60,37 @@ function fnv1a(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
-/** Owned by root or by the code's owner, and writable by no one else. */
-function trustworthy(stats: Stats, codeOwner: number): boolean {
-  return (stats.uid === 0 || stats.uid === codeOwner) && (stats.mode & 0o022) === 0;
+/** Owned by root or by the user running procguard, and writable by no one else. */
+function trustworthy(stats: { uid: number | bigint; mode: number | bigint }, euid: number): boolean {
+  const uid = Number(stats.uid);
+  return (uid === 0 || uid === euid) && (Number(stats.mode) & 0o022) === 0;
 }
 
 /**
  * code-cache/ beside the entry, when it can be trusted (created first when this process owns
- * the bundle's directory), with its owner and whether this process may write it; otherwise why
- * it is not used.
+ * the bundle's directory), and whether this process may write it; otherwise why it is not used.
  */
-function cacheDirectory(root: string): { path: string; codeOwner: number; writable: boolean } | { unused: string } {
+function cacheDirectory(root: string, euid: number): { path: string; writable: boolean } | { unused: string } {
   const path = join(root, CODE_CACHE_DIR);
-  const euid = process.geteuid?.();
   try {
     const rootStats = lstatSync(root);
-    const codeOwner = rootStats.uid;
-    if (!trustworthy(rootStats, codeOwner)) return { unused: `${root} is writable by group or others` };
+    if (!trustworthy(rootStats, euid)) return { unused: `${root} is owned by uid ${rootStats.uid} or writable by group or others` };
     let stats: Stats;
     try {
       stats = lstatSync(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || euid !== codeOwner) return { unused: `${path} is not there` };
-      mkdirSync(path, { mode: 0o755 });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || rootStats.uid !== euid) return { unused: `${path} is not there` };
+      try {
+        mkdirSync(path, { mode: 0o755 });
+      } catch (mkdirError) {
+        // Another run made it first: it is judged like any other.
+        if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST') throw mkdirError;
+      }
       stats = lstatSync(path);
     }
     if (!stats.isDirectory()) return { unused: `${path} is not a directory` };
-    if (!trustworthy(stats, codeOwner)) return { unused: `${path} is owned by uid ${stats.uid} or writable by group or others` };
-    return { path, codeOwner, writable: stats.uid === euid };
+    if (!trustworthy(stats, euid)) return { unused: `${path} is owned by uid ${stats.uid} or writable by group or others` };
+    return { path, writable: stats.uid === euid };
   } catch (error) {
     return { unused: `${path}: ${(error as Error).message}` };
   }
@@ -93,6 +99,21 @@ function cacheDirectory(root: string): { path: string; codeOwner: number; writab
 /** A chunk's text as the function it runs as: the wrapper node gives a CommonJS module (the line break ends a trailing comment). */
 export function wrapChunk(text: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
+}
+
+/**
+ * A chunk's text, and what names its entries: the file's inode, size, and modification and
+ * change times in nanoseconds, as they are now, read from the descriptor the text is read from.
+ */
+function readChunk(file: string): { text: string; identity: string } {
+  const fd = openSync(file, constants.O_RDONLY);
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    const text = readFileSync(fd, 'utf8');
+    return { text, identity: [stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].map((n) => n.toString(36)).join('.') };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface ChunkModule {
@@ -104,26 +125,25 @@ export class ChunkLoader {
   /** Compiled without an entry, to be written at exit. */
   private readonly pending: { script: Script; entry: string }[] = [];
   private readonly nodeRequire: NodeJS.Require;
-  private readonly cache: { path: string; codeOwner: number; writable: boolean } | undefined;
+  private readonly cache: { path: string; writable: boolean } | undefined;
+  private readonly euid: number;
   /** Folded into every entry's name: node, and the options that change what V8 compiles. */
   private readonly runtimeKey: string;
+  /** A tiny script's cached data, made under the flags the chunks are compiled with: V8 refuses it at exit if they changed. */
+  private readonly flagProbe: Buffer | undefined;
   readonly report: CacheReport;
 
-  /**
-   * `chunks` maps each chunk's path (relative to root) to the SHA-256 of its text, as the
-   * bundler wrote it; a chunk not in it is compiled without the cache.
-   */
-  constructor(
-    private readonly root: string,
-    private readonly chunks: Readonly<Record<string, string>>,
-    options: { cache: boolean },
-  ) {
+  constructor(root: string, options: { cache: boolean }) {
     this.nodeRequire = createRequire(join(root, 'procguard.js'));
+    this.euid = process.geteuid?.() ?? -1;
     this.runtimeKey = fnv1a([process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
-    const directory = options.cache ? cacheDirectory(root) : { unused: 'PROCGUARD_CODE_CACHE=0' };
+    const directory = options.cache ? cacheDirectory(root, this.euid) : { unused: 'PROCGUARD_CODE_CACHE=0' };
     this.cache = 'path' in directory ? directory : undefined;
     this.report = { directory: 'path' in directory ? directory.path : directory, hits: [], misses: [], written: 0 };
-    if (this.cache?.writable) process.on('exit', () => this.writePending());
+    if (this.cache?.writable) {
+      this.flagProbe = new Script('0', { filename: 'procguard-flag-probe' }).createCachedData();
+      process.on('exit', () => this.writePending());
+    }
   }
 
   /** Runs the chunk at `file` (once; later calls return what the first returned) and returns its exports. */
@@ -132,9 +152,8 @@ export class ChunkLoader {
     if (known) return known.exports;
     const chunk: ChunkModule = { exports: {} };
     this.modules.set(file, chunk);
-    const text = readFileSync(file, 'utf8');
-    const hash = this.chunks[relative(this.root, file)];
-    const entry = this.cache && hash !== undefined ? join(this.cache.path, `${basename(file, '.js')}-${hash.slice(0, 24)}-${this.runtimeKey}.v8`) : undefined;
+    const { text, identity } = readChunk(file);
+    const entry = this.cache ? join(this.cache.path, `${basename(file, '.js')}-${identity}-${this.runtimeKey}.v8`) : undefined;
     const cachedData = entry !== undefined ? this.readEntry(entry) : undefined;
     const script = new Script(wrapChunk(text), { filename: file, cachedData });
     if (cachedData !== undefined && !script.cachedDataRejected) this.report.hits.push(basename(file));
@@ -160,7 +179,7 @@ export class ChunkLoader {
     try {
       fd = openSync(entry, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const stats = fstatSync(fd);
-      if (!stats.isFile() || !trustworthy(stats, this.cache!.codeOwner) || stats.size > MAX_ENTRY_BYTES) return undefined;
+      if (!stats.isFile() || !trustworthy(stats, this.euid) || stats.size > MAX_ENTRY_BYTES) return undefined;
       const bytes = Buffer.allocUnsafe(stats.size);
       for (let read = 0; read < bytes.length;) {
         const n = readSync(fd, bytes, read, bytes.length - read, null);
@@ -177,6 +196,9 @@ export class ChunkLoader {
 
   /** At exit: what V8 compiled for each chunk that had no entry, every function that ran included. */
   private writePending(): void {
+    // Another text of the same length as the probe's, so that V8 reads the data rather than
+    // finding '0' compiled already; refused, the flags changed and any entry would be too.
+    if (new Script('1', { filename: 'procguard-flag-probe', cachedData: this.flagProbe }).cachedDataRejected) return;
     for (const { script, entry } of this.pending.splice(0)) {
       const temporary = join(dirname(entry), `.${basename(entry)}.${process.pid}`);
       let fd: number | undefined;
@@ -209,12 +231,11 @@ export function reportLine(report: CacheReport): string {
 
 /**
  * Runs the bundle whose entry is in `root`: sets the V8 flags every chunk is compiled under,
- * then runs `main` (a chunk path relative to root; `chunks` as ChunkLoader takes it). Returns
- * the loader.
+ * then runs `main` (a chunk path relative to root). Returns the loader.
  */
-export function launch(root: string, main: string, chunks: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): ChunkLoader {
+export function launch(root: string, main: string, env: NodeJS.ProcessEnv = process.env): ChunkLoader {
   setRegexpEngineFlags();
-  const loader = new ChunkLoader(root, chunks, { cache: env.PROCGUARD_CODE_CACHE !== '0' });
+  const loader = new ChunkLoader(root, { cache: env.PROCGUARD_CODE_CACHE !== '0' });
   // Registered after the loader's own: the entries are written by the time it reports.
   if (env.PROCGUARD_CODE_CACHE === 'report') process.on('exit', () => process.stderr.write(reportLine(loader.report)));
   try {

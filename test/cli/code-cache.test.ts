@@ -4,7 +4,7 @@
 // attacks here are real: an unprivileged user makes such an entry for a text of their own and
 // plants it wherever they can, and root's run must never read it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
 import { CODE_CACHE_DIR, wrapChunk } from '../../src/cli/launch.js';
 import { REGEXP_ENGINE_FLAGS } from '../../src/shared/regexp-engine.js';
+import { eventually } from '../helpers/processes.js';
 import { unprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -89,7 +90,7 @@ describe('the code cache of the bundled build', function () {
   }
 
   /** The chunk file an entry was written for. */
-  const chunkOf = (entry: string): string => `${entry.replace(/-[0-9a-f]{24}-[0-9a-f]{8}\.v8$/, '')}.js`;
+  const chunkOf = (entry: string): string => `${entry.replace(/-[0-9a-z]+(?:\.[0-9a-z]+){3}-[0-9a-f]{8}\.v8$/, '')}.js`;
 
   /** The cache's entries: file name → [owner, mode]. */
   function entries(): Map<string, [number, number]> {
@@ -217,6 +218,88 @@ describe('the code cache of the bundled build', function () {
       assert.ok(!readFileSync(join(cacheDir, name)).equals(planted));
       assert.equal(procguard(['--version']).stdout, `${version}\n`);
     }
+  });
+
+  it('a chunk changed in place, to a text of the same length, is compiled from its new text, never from an entry for the old', () => {
+    assert.equal(procguard(['--version']).stdout, `${version}\n`);
+    const holder = readdirSync(join(installed, 'chunks')).find((name) => readFileSync(join(installed, 'chunks', name), 'utf8').includes(`VERSION="${version}"`));
+    assert.ok(holder, 'the chunk that holds the version');
+    const file = join(installed, 'chunks', holder);
+    const original = readFileSync(file, 'utf8');
+    const other = version.replace(/\d/g, '9');
+    try {
+      // The same file (same inode), rewritten with a text of the same length.
+      writeFileSync(file, original.replace(`VERSION="${version}"`, `VERSION="${other}"`));
+      const run = procguard(['--version']);
+      assert.equal(run.stdout, `${other}\n`, run.stderr);
+    } finally {
+      writeFileSync(file, original);
+    }
+    assert.equal(procguard(['--version']).stdout, `${version}\n`);
+  });
+
+  it("code a user once put in a chunk stops running when the chunk is restored: root's entry for it is never used again", () => {
+    const { chunk } = mainEntry();
+    const original = readFileSync(chunk);
+    const payload = `process.stdout.write("left by uid ${user.uid}\\n");`;
+    const chunksDir = join(installed, 'chunks');
+    try {
+      // The mistake: chunks/ and the chunk writable by the user for a while.
+      chmodSync(chunksDir, 0o777);
+      chmodSync(chunk, 0o666);
+      user.run([process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(chunk)}, ${JSON.stringify(payload)} + ' '.repeat(${original.length - payload.length}))`]);
+      const fooled = procguard(['--version']);
+      assert.equal(fooled.stdout, `left by uid ${user.uid}\n`, 'root ran the chunk the user wrote, as it would without a cache');
+      assert.ok('hits' in fooled.report && fooled.report.written >= 1, fooled.stderr);
+    } finally {
+      // The fix: the chunk restored byte for byte, the modes put back.
+      writeFileSync(chunk, original);
+      chmodSync(chunk, 0o644);
+      chmodSync(chunksDir, 0o755);
+    }
+    const run = procguard(['--version']);
+    assert.equal(run.stdout, `${version}\n`, run.stderr);
+  });
+
+  it("root never uses a code cache in a bundle directory another user owns, though every file of the code is root's", () => {
+    const { name, chunk } = mainEntry();
+    const planted = plantedEntry(chunk);
+    // The user made the directory (in /tmp, where anyone may); root copied a build into it.
+    const theirs = join(tmpdir(), `pg-code-cache-theirs-${process.pid}`);
+    user.run(['mkdir', '-m', '0755', theirs]);
+    try {
+      cpSync(installed, theirs, { recursive: true, filter: (path) => basename(path) !== CODE_CACHE_DIR });
+      user.run(['mkdir', '-m', '0755', join(theirs, CODE_CACHE_DIR)]);
+      writeFileSync(join(work, 'planted.v8'), planted, { mode: 0o644 });
+      user.run(['cp', join(work, 'planted.v8'), join(theirs, CODE_CACHE_DIR, name)]);
+      const run = spawnSync(process.execPath, [join(theirs, 'procguard.js'), '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH, PROCGUARD_CODE_CACHE: 'report' } });
+      assert.equal(run.stdout, `${version}\n`, run.stderr);
+      assert.match(run.stderr, new RegExp(`code cache not used: ${theirs} is owned by uid ${user.uid}`));
+      assert.deepEqual(readdirSync(join(theirs, CODE_CACHE_DIR)), [name]);
+    } finally {
+      rmSync(theirs, { recursive: true, force: true });
+    }
+  });
+
+  it('the daemon, which changes a V8 flag as it starts, writes no entry the next run would refuse', async () => {
+    writeFileSync(join(work, 'run.yaml'), `settings:\n  state_dir: ${join(work, 'state-run')}\npolicies:\n  - { name: idle, kind: oom, match: { cmdline: "^sleep 2720041$" }, oom_score_adj: 5 }\n`);
+    const daemon = spawn(process.execPath, [join(installed, 'procguard.js'), 'run', '-c', 'run.yaml', '--interval', '1s'], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', PROCGUARD_CODE_CACHE: 'report', PROCGUARD_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise((resolve) => daemon.on('close', resolve));
+    await eventually(() => /"cycle"|cycle/.test(stderr) && existsSync(join(work, 'state-run', 'state.json')), 20000, `a cycle of the daemon (stderr: ${stderr})`);
+    daemon.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /^procguard: code cache \S+: 0 chunks from it, \d+ compiled, 0 written$/m);
+    assert.deepEqual(readdirSync(cacheDir), []);
+    const validate = procguard(['validate', 'policies']);
+    assert.ok('hits' in validate.report && validate.report.written === validate.report.compiled, validate.stderr);
+    assert.ok('hits' in procguard(['validate', 'policies']).report);
+    assert.equal((procguard(['validate', 'policies']).report as { compiled: number }).compiled, 0);
   });
 
   it("another user runs root's bundle from root's cache and writes nothing; without a cache directory of theirs they compile", () => {
