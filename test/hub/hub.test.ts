@@ -186,7 +186,9 @@ agents:
     assert.equal((await h.fleet()).hosts.length, 0);
     await chmod(file, 0o644);
     await writeFile(file, JSON.stringify([{ targets: [`127.0.0.1:${a1.port}`], labels: { env: 'staging' } }]));
-    await eventually(async () => (await h.fleet()).summary.hosts.up === 1, 15000, 'the file read once it is safe');
+    await eventually(async () => (await h.fleet()).summary.hosts.up === 1, 15000, 'the file read once it is safe').catch((error: Error) => {
+      throw new Error(`${error.message}; the hub's log:\n${logText(h.stderr())}`);
+    });
   });
 
   it("logins: the page's (basic auth, /healthz without it, CSP, GET and HEAD only) and the agents' (password_env, never shown)", async () => {
