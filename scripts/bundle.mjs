@@ -110,5 +110,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await bundle();
   const outputs = Object.entries(result.metafile.outputs);
   const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
-  console.log(`wrote ${BUNDLE_DIR}/procguard.js and ${outputs.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB`);
+  console.log(`wrote ${BUNDLE_DIR}/procguard.js and ${outputs.length} chunks, ${(bytes / 1024).toFixed(0)} KiB`);
 }

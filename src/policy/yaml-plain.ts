@@ -6,8 +6,9 @@
 //
 // Anything else (a syntax error, a duplicate key, an alias, a tag, a second document, a key
 // that is not a plain string) returns undefined and the file is read by yaml's full parser
-// (yaml-document.ts), whose diagnostics it keeps. On the plain files this path takes, both read the same
-// data and the same positions: test/policy/yaml-plain.test.ts holds it over generated files.
+// (yaml-document.ts), whose diagnostics it keeps. On the plain files this path takes, both
+// read the same data and the same positions: test/policy/yaml-plain.test.ts holds it over
+// generated files.
 
 import {
   COLLECTION_STYLE,

@@ -25,15 +25,13 @@ export type TemplateFile = { path: string; text: string } | { path: string; erro
 
 export type PathSegment = string | number;
 
-export { MAX_DEPTH } from './yaml-plain.js';
-
 let fullParser: typeof import('./yaml-document.js') | undefined;
 
 export async function parseYamlFile(path: string, text: string): Promise<{ file: ParsedFile; diagnostics: Diagnostic[] }> {
   const plain = readPlainFile(path, text);
   if (plain !== undefined) return { file: plain, diagnostics: [] };
   await loadFullYamlParser();
-  return parseYamlFileSync(path, text);
+  return fullParser!.parseYamlDocument(path, text);
 }
 
 /** Loads yaml's full parser, for code that then reads files with parseYamlFileSync. */

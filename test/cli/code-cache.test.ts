@@ -186,10 +186,9 @@ describe('the code cache of the bundled build', function () {
       if (group === 'user') chownSync(cacheDir, user.uid, user.gid);
       if (group === 'group') chownSync(cacheDir, 0, user.gid);
       // The user writes the entry there, as themselves.
-      const scratch = join(cacheDir, name);
       writeFileSync(join(work, 'planted.v8'), planted);
       chmodSync(join(work, 'planted.v8'), 0o644);
-      user.run(['cp', join(work, 'planted.v8'), scratch]);
+      user.run(['cp', join(work, 'planted.v8'), join(cacheDir, name)]);
       const run = procguard(['--version']);
       assert.equal(run.stdout, `${version}\n`, `code-cache/ ${how}: ${run.stderr}`);
       assert.ok('unused' in run.report && /owned by uid|writable by group or others/.test(run.report.unused), `${how}: ${run.stderr}`);
@@ -291,15 +290,16 @@ describe('the code cache of the bundled build', function () {
     let stderr = '';
     daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const exited = new Promise((resolve) => daemon.on('close', resolve));
-    await eventually(() => /"cycle"|cycle/.test(stderr) && existsSync(join(work, 'state-run', 'state.json')), 20000, `a cycle of the daemon (stderr: ${stderr})`);
+    await eventually(() => /cycle/.test(stderr) && existsSync(join(work, 'state-run', 'state.json')), 20000, `a cycle of the daemon (stderr: ${stderr})`);
     daemon.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /^procguard: code cache \S+: 0 chunks from it, \d+ compiled, 0 written$/m);
     assert.deepEqual(readdirSync(cacheDir), []);
+    // The commands' own entries, written by the next run, serve the one after.
     const validate = procguard(['validate', 'policies']);
     assert.ok('hits' in validate.report && validate.report.written === validate.report.compiled, validate.stderr);
-    assert.ok('hits' in procguard(['validate', 'policies']).report);
-    assert.equal((procguard(['validate', 'policies']).report as { compiled: number }).compiled, 0);
+    const again = procguard(['validate', 'policies']);
+    assert.ok('hits' in again.report && again.report.compiled === 0 && again.report.hits === validate.report.compiled, again.stderr);
   });
 
   it("another user runs root's bundle from root's cache and writes nothing; without a cache directory of theirs they compile", () => {
